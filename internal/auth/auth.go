@@ -1,0 +1,82 @@
+// Package auth authenticates Threat Response / XDR calls to the relay and
+// recovers the Auth0 Signals credentials the caller's JWT carries.
+//
+// A Verifier is the seam between the HTTP surface and the token formats: the
+// relay asks it for Credentials and turns an *Error into the contract's
+// "authorization error". HS256 implements the self-hosted mode of the original
+// relay: the operator signs {"key": "<API key>"} with SECRET_KEY.
+package auth
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+)
+
+// Credentials are what a verified token yields.
+type Credentials struct {
+	// APIKey is the Auth0 Signals API key sent upstream as X-Auth-Token.
+	APIKey string
+	// EntitiesLimit is the per-observable entity cap the token asks for;
+	// zero means the token does not set one and the relay default applies.
+	EntitiesLimit int
+}
+
+// String redacts the API key so that Credentials never leak through %v.
+func (c Credentials) String() string {
+	return fmt.Sprintf("auth.Credentials{APIKey:[REDACTED] EntitiesLimit:%d}", c.EntitiesLimit)
+}
+
+// GoString redacts the API key for %#v as well.
+func (c Credentials) GoString() string { return c.String() }
+
+// LogValue redacts the API key in structured logs.
+func (c Credentials) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("api_key", "[REDACTED]"), slog.Int("entities_limit", c.EntitiesLimit))
+}
+
+// Verifier authenticates a request and returns the credentials it carries.
+// Implementations return *Error for every authentication failure.
+type Verifier interface {
+	Verify(r *http.Request) (Credentials, error)
+}
+
+// Reasons reported after "Authorization failed: ". The wording is the relay
+// contract's; operators and Threat Response support know these strings.
+const (
+	ReasonHeaderMissing    = "Authorization header is missing"
+	ReasonWrongType        = "Wrong authorization type"
+	ReasonWrongStructure   = "Wrong JWT structure"
+	ReasonWrongPayload     = "Wrong JWT payload structure"
+	ReasonBadSignature     = "Failed to decode JWT with provided key"
+	ReasonSecretKeyMissing = "<SECRET_KEY> is missing"
+	ReasonExpired          = "JWT is expired or not yet valid"
+)
+
+// Error is an authentication failure. Its message is safe to return to the
+// caller: it never contains the token or any part of it.
+type Error struct {
+	Reason string
+}
+
+func (e *Error) Error() string { return "Authorization failed: " + e.Reason }
+
+func fail(reason string) error { return &Error{Reason: reason} }
+
+// BearerToken extracts the token from "Authorization: Bearer <token>".
+func BearerToken(r *http.Request) (string, error) {
+	h := r.Header.Get("Authorization")
+	if strings.TrimSpace(h) == "" {
+		return "", fail(ReasonHeaderMissing)
+	}
+	scheme, token, _ := strings.Cut(strings.TrimSpace(h), " ")
+	if !strings.EqualFold(scheme, "bearer") {
+		return "", fail(ReasonWrongType)
+	}
+	token = strings.TrimSpace(token)
+	if token == "" || strings.ContainsAny(token, " \t") {
+		return "", fail(ReasonWrongStructure)
+	}
+	return token, nil
+}
