@@ -1,0 +1,182 @@
+package signals
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Limits on what the client reads from the API.
+const (
+	// MaxReportBytes caps a report body; real reports are a few KiB.
+	MaxReportBytes = 2 << 20
+	// MaxDetailsBytes caps a list-details body.
+	MaxDetailsBytes = 256 << 10
+	// maxErrorBytes caps how much of an error body is read.
+	maxErrorBytes = 16 << 10
+	// maxErrorText caps how much of an error body is kept.
+	maxErrorText = 300
+	// maxRedirects caps same-host redirects.
+	maxRedirects = 3
+)
+
+// DefaultBaseURL is the address of the public Auth0 Signals API.
+const DefaultBaseURL = "https://signals.api.auth0.com"
+
+// Client calls the Auth0 Signals API. It is safe for concurrent use; build
+// one and share it so connections are reused.
+type Client struct {
+	base      *url.URL
+	hc        *http.Client
+	userAgent string
+}
+
+// New returns a client for the API at baseURL (scheme and host, optionally a
+// path prefix). hc should carry a timeout; nil means a client with a 10 s
+// timeout. The client refuses redirects to another host so that the API key
+// is never sent anywhere but baseURL's host.
+func New(baseURL string, hc *http.Client, userAgent string) (*Client, error) {
+	u, err := url.Parse(strings.TrimRight(baseURL, "/"))
+	if err != nil {
+		return nil, fmt.Errorf("signals base URL: %w", err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("signals base URL %q: want http(s)://host[:port][/prefix]", baseURL)
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("signals base URL %q: must not carry credentials, a query or a fragment", u.Redacted())
+	}
+	if hc == nil {
+		hc = &http.Client{Timeout: 10 * time.Second}
+	}
+	own := *hc
+	own.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if len(via) >= maxRedirects {
+			return errors.New("too many redirects")
+		}
+		if req.URL.Host != u.Host || req.URL.Scheme != u.Scheme {
+			return fmt.Errorf("refused redirect to another host (%s)", req.URL.Host)
+		}
+		return nil
+	}
+	return &Client{base: u, hc: &own, userAgent: userAgent}, nil
+}
+
+// BaseURL returns the API base URL the client calls.
+func (c *Client) BaseURL() string { return c.base.String() }
+
+// Report returns the full report of ip. When the API knows nothing about the
+// address (400 or 404 that is not a key problem) it returns (nil, nil).
+func (c *Client) Report(ctx context.Context, apiKey, ip string) (*Report, error) {
+	const op = "ip report"
+	body, err := c.get(ctx, op, apiKey, []string{"v2.0", "ip", ip}, MaxReportBytes)
+	if err != nil {
+		var apiErr *APIError
+		if errors.As(err, &apiErr) && apiErr.NoData() {
+			return nil, nil
+		}
+		return nil, err
+	}
+	r, err := decodeReport(body)
+	if err != nil {
+		return nil, &TransportError{Op: op, Err: fmt.Errorf("decode body: %w", err)}
+	}
+	return r, nil
+}
+
+// ListDetails returns the details of one blocklist.
+func (c *Client) ListDetails(ctx context.Context, apiKey string, ref ListRef) (*ListDetails, error) {
+	const op = "list details"
+	if ref.ID == "" || ref.ID == "." || ref.ID == ".." {
+		return nil, &TransportError{Op: op, Err: errors.New("invalid list id")}
+	}
+	body, err := c.get(ctx, op, apiKey, []string{"metadata", string(ref.Kind), "lists", ref.ID}, MaxDetailsBytes)
+	if err != nil {
+		return nil, err
+	}
+	d, err := decodeListDetails(body)
+	if err != nil {
+		return nil, &TransportError{Op: op, Err: fmt.Errorf("decode body: %w", err)}
+	}
+	return d, nil
+}
+
+// Ping checks that the API is reachable and accepts apiKey, with the cheap
+// report of the caller's own address (GET /v2.0/ip). As in the original
+// relay, a 400 or 404 that is not a key problem still counts as healthy.
+func (c *Client) Ping(ctx context.Context, apiKey string) error {
+	_, err := c.get(ctx, "health check", apiKey, []string{"v2.0", "ip"}, MaxReportBytes)
+	var apiErr *APIError
+	if errors.As(err, &apiErr) && apiErr.NoData() {
+		return nil
+	}
+	return err
+}
+
+// endpoint builds the URL of the path segments under the base URL. Each
+// segment is path-escaped, so a value can never add segments or a query.
+func (c *Client) endpoint(segments []string) *url.URL {
+	u := *c.base
+	raw := strings.TrimRight(c.base.EscapedPath(), "/")
+	plain := strings.TrimRight(c.base.Path, "/")
+	for _, s := range segments {
+		raw += "/" + url.PathEscape(s)
+		plain += "/" + s
+	}
+	u.Path, u.RawPath = plain, raw
+	return &u
+}
+
+// get performs one GET and returns the body of a 2xx answer.
+func (c *Client) get(ctx context.Context, op, apiKey string, segments []string, limit int64) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.endpoint(segments).String(), nil)
+	if err != nil {
+		return nil, &TransportError{Op: op, Err: err}
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.userAgent)
+	req.Header.Set("X-Auth-Token", apiKey)
+
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, c.transportError(ctx, op, err)
+	}
+	defer resp.Body.Close()
+
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBytes))
+		return nil, &APIError{Op: op, StatusCode: resp.StatusCode, Body: cleanBody(b, apiKey, maxErrorText)}
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, c.transportError(ctx, op, fmt.Errorf("read body: %w", err))
+	}
+	if int64(len(b)) > limit {
+		return nil, &TransportError{Op: op, Err: fmt.Errorf("body larger than %d bytes", limit)}
+	}
+	return b, nil
+}
+
+// transportError classifies a failed round trip. The *url.Error wrapper is
+// dropped: its URL adds nothing the op does not say.
+func (c *Client) transportError(ctx context.Context, op string, err error) error {
+	if tlsErr, ok := asTLSError(err); ok {
+		return tlsErr
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return &TransportError{Op: op, Err: ctxErr}
+	}
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		err = uerr.Err
+		if uerr.Timeout() {
+			err = fmt.Errorf("no answer within %s: %w", c.hc.Timeout, context.DeadlineExceeded)
+		}
+	}
+	return &TransportError{Op: op, Err: err}
+}
