@@ -1,0 +1,88 @@
+package relay
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/signals-relay/signals-relay/internal/auth"
+	"github.com/signals-relay/signals-relay/internal/signals"
+)
+
+// Error codes of the relay contract.
+const (
+	CodeAuthorization     = "authorization error"
+	CodeInvalidArgument   = "invalid argument"
+	CodeTooManyRequests   = "too many requests"
+	CodeUnknown           = "unknown"
+	CodeHealthCheckFailed = "health check failed"
+)
+
+// wireError is one entry of the envelope's "errors".
+type wireError struct {
+	Type    string `json:"type"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func fatal(code, message string) wireError {
+	return wireError{Type: "fatal", Code: code, Message: message}
+}
+
+// invalidArgument is a request the relay cannot read.
+type invalidArgument struct{ detail string }
+
+func (e *invalidArgument) Error() string { return "Invalid JSON payload received. " + e.detail }
+
+func invalidArgf(format string, args ...any) error {
+	return &invalidArgument{detail: fmt.Sprintf(format, args...)}
+}
+
+// toWire is the one place where errors become the contract's error objects.
+// Messages never quote the API key, the JWT or SECRET_KEY: auth errors carry
+// fixed reasons, and upstream bodies are redacted by the signals client.
+func toWire(err error) wireError {
+	var (
+		authErr    *auth.Error
+		invalid    *invalidArgument
+		apiErr     *signals.APIError
+		tlsErr     *signals.TLSError
+		transport  *signals.TransportError
+	)
+	switch {
+	case errors.As(err, &authErr):
+		return fatal(CodeAuthorization, authErr.Error())
+	case errors.As(err, &invalid):
+		return fatal(CodeInvalidArgument, invalid.Error())
+	case errors.As(err, &apiErr):
+		switch {
+		case apiErr.Unauthorized():
+			return fatal(CodeAuthorization, "Authorization failed: "+upstreamText(apiErr))
+		case apiErr.RateLimited():
+			return fatal(CodeTooManyRequests, "Auth0 Signals quota for this API key is used up (HTTP 429); further lookups were stopped. "+upstreamText(apiErr))
+		default:
+			code := strings.ToLower(http.StatusText(apiErr.StatusCode))
+			if code == "" {
+				code = "unexpected response"
+			}
+			return fatal(code, fmt.Sprintf("Unexpected response from Auth0 Signals: HTTP %d %s",
+				apiErr.StatusCode, http.StatusText(apiErr.StatusCode)))
+		}
+	case errors.As(err, &tlsErr):
+		return fatal(CodeUnknown, tlsErr.Error())
+	case errors.As(err, &transport):
+		return fatal(CodeUnknown, "Auth0 Signals is unreachable or answered unreadably: "+transport.Error())
+	default:
+		return fatal(CodeUnknown, "Something went wrong.")
+	}
+}
+
+// upstreamText is the upstream's own explanation, or its status text when
+// the body said nothing.
+func upstreamText(e *signals.APIError) string {
+	if e.Body != "" {
+		return e.Body
+	}
+	return http.StatusText(e.StatusCode) + "."
+}

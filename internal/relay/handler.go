@@ -1,0 +1,229 @@
+package relay
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/signals-relay/signals-relay/internal/auth"
+	"github.com/signals-relay/signals-relay/internal/enrich"
+	"github.com/signals-relay/signals-relay/internal/signals"
+	"github.com/signals-relay/signals-relay/internal/version"
+)
+
+// DefaultEntitiesLimit is the default cap on blocklists per observable
+// (CTR_ENTITIES_LIMIT).
+const DefaultEntitiesLimit = 100
+
+// Options configures the handler. Logger, Verifier and Signals are required.
+type Options struct {
+	Logger   *slog.Logger
+	Verifier auth.Verifier
+	Signals  *signals.Client
+
+	// EntitiesLimit caps blocklists per observable; zero means
+	// DefaultEntitiesLimit. A token may lower or raise it for its calls.
+	EntitiesLimit int
+	// MaxBodyBytes and MaxObservables bound a request; zero means the defaults.
+	MaxBodyBytes   int64
+	MaxObservables int
+	// ReportWorkers and ListWorkers bound a request's concurrent upstream
+	// calls; zero means the enrich defaults.
+	ReportWorkers, ListWorkers int
+
+	// Now and NewID are the clock and the id generator; nil means time.Now
+	// and random UUIDs.
+	Now   func() time.Time
+	NewID func() string
+	// Version is reported by /version; empty means version.Version.
+	Version string
+}
+
+// New returns the relay's http.Handler.
+func New(o Options) http.Handler {
+	if o.EntitiesLimit <= 0 {
+		o.EntitiesLimit = DefaultEntitiesLimit
+	}
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if o.MaxObservables <= 0 {
+		o.MaxObservables = DefaultMaxObservables
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.NewID == nil {
+		o.NewID = func() string { return uuid.NewString() }
+	}
+	if o.Version == "" {
+		o.Version = version.Version
+	}
+	lookup := &enrich.Lookup{Client: o.Signals, Now: o.Now, ReportWorkers: o.ReportWorkers, ListWorkers: o.ListWorkers}
+	mapper := enrich.Mapper{Now: o.Now, NewID: o.NewID}
+
+	mux := http.NewServeMux()
+	addRoutes(mux, o, lookup, mapper)
+	return withRequestLog(o.Logger, withRecovery(o.Logger, withoutTrailingSlash(mux)))
+}
+
+// addRoutes lists every route of the relay.
+func addRoutes(mux *http.ServeMux, o Options, lookup *enrich.Lookup, mapper enrich.Mapper) {
+	mux.Handle("POST /health", handleHealth(o))
+	mux.Handle("POST /deliberate/observables", handleEnrich(o, lookup, mapper, false))
+	mux.Handle("POST /observe/observables", handleEnrich(o, lookup, mapper, true))
+	mux.Handle("POST /refer/observables", handleRefer(o))
+	mux.Handle("POST /respond/observables", handleRespondObservables(o))
+	mux.Handle("POST /respond/trigger", handleRespondTrigger(o))
+	mux.Handle("POST /version", handleVersion(o))
+	mux.Handle("GET /watchdog", handleWatchdog(o))
+}
+
+// withoutTrailingSlash lets "/health/" reach "/health".
+func withoutTrailingSlash(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.Path; len(p) > 1 && strings.HasSuffix(p, "/") {
+			r2 := r.Clone(r.Context())
+			r2.URL.Path = strings.TrimRight(p, "/")
+			if r2.URL.Path == "" {
+				r2.URL.Path = "/"
+			}
+			r2.URL.RawPath = ""
+			r = r2
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// withRecovery turns a panic into a generic 500 envelope. The panic value is
+// not logged or answered (it could quote request data); the stack is logged.
+func withRecovery(logger *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				logger.Error("panic serving request", "route", r.URL.Path, "stack", string(debug.Stack()))
+				writeJSON(w, logger, http.StatusInternalServerError,
+					envelope{Errors: []wireError{fatal(CodeUnknown, "Something went wrong.")}})
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// requestInfo collects what handlers learn about a request for its log line.
+type requestInfo struct {
+	observables int
+	stats       enrich.Stats
+	errors      []string // wire codes
+}
+
+type infoKey struct{}
+
+func infoFrom(ctx context.Context) *requestInfo {
+	if ri, ok := ctx.Value(infoKey{}).(*requestInfo); ok {
+		return ri
+	}
+	return &requestInfo{}
+}
+
+// statusRecorder remembers the status a handler wrote.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	bytes  atomic.Int64
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	n, err := s.ResponseWriter.Write(b)
+	s.bytes.Add(int64(n))
+	return n, err
+}
+
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// withRequestLog logs one JSON line per request: request id, route, status,
+// duration, observable count and upstream work. It never logs headers or
+// bodies, so no token, key or secret can reach the log.
+func withRequestLog(logger *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := requestID(r)
+		w.Header().Set("X-Request-Id", id)
+		ri := &requestInfo{}
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), infoKey{}, ri)))
+		attrs := []slog.Attr{
+			slog.String("request_id", id),
+			slog.String("method", r.Method),
+			slog.String("route", routeName(r.URL.Path)),
+			slog.Int("status", rec.status),
+			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+			slog.Int("observables", ri.observables),
+			slog.Int64("upstream_calls", ri.stats.UpstreamCalls),
+			slog.Float64("upstream_ms", float64(ri.stats.UpstreamTime.Microseconds())/1000),
+		}
+		if ri.stats.ListsSkipped > 0 {
+			attrs = append(attrs, slog.Int64("lists_skipped", ri.stats.ListsSkipped))
+		}
+		if len(ri.errors) > 0 {
+			attrs = append(attrs, slog.Any("errors", ri.errors))
+		}
+		logger.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+	})
+}
+
+// requestID reuses a caller's X-Request-Id when it is short and plain, and
+// makes one otherwise.
+func requestID(r *http.Request) string {
+	if id := r.Header.Get("X-Request-Id"); id != "" && len(id) <= 64 && plain(id) {
+		return id
+	}
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func plain(s string) bool {
+	for _, c := range s {
+		if !(c == '-' || c == '_' || c == '.' || ('0' <= c && c <= '9') || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z')) {
+			return false
+		}
+	}
+	return true
+}
+
+// knownRoutes are logged by name; anything else is logged as "other" so that
+// scanners cannot write arbitrary text into the log.
+var knownRoutes = map[string]bool{
+	"/health": true, "/deliberate/observables": true, "/observe/observables": true,
+	"/refer/observables": true, "/respond/observables": true, "/respond/trigger": true,
+	"/version": true, "/watchdog": true,
+}
+
+func routeName(p string) string {
+	if p = strings.TrimRight(p, "/"); knownRoutes[p] {
+		return p
+	}
+	return "other"
+}

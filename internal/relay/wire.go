@@ -1,0 +1,206 @@
+package relay
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/signals-relay/signals-relay/internal/ctim"
+)
+
+// envelope is every enveloped answer: data, errors, or both.
+type envelope struct {
+	Data   any         `json:"data,omitempty"`
+	Errors []wireError `json:"errors,omitempty"`
+}
+
+// writeJSON writes v with the given status. Encoding errors are logged: the
+// status line is already gone by then.
+func writeJSON(w http.ResponseWriter, logger *slog.Logger, status int, v any) {
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(v); err != nil {
+		logger.Error("encode response", "err", err)
+		status = http.StatusInternalServerError
+		buf.Reset()
+		buf.WriteString(`{"errors":[{"type":"fatal","code":"unknown","message":"Something went wrong."}]}` + "\n")
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	if _, err := w.Write(buf.Bytes()); err != nil {
+		logger.Debug("write response", "err", err)
+	}
+}
+
+// writeData answers {"data": data}.
+func writeData(w http.ResponseWriter, logger *slog.Logger, data any) {
+	writeJSON(w, logger, http.StatusOK, envelope{Data: data})
+}
+
+// writeErrors answers the error envelope with HTTP 200, keeping data (which
+// may be nil) gathered before the errors. Identical errors appear once.
+func writeErrors(w http.ResponseWriter, logger *slog.Logger, data any, errs ...error) {
+	var out []wireError
+	seen := make(map[wireError]bool)
+	for _, err := range errs {
+		we := toWire(err)
+		if !seen[we] {
+			seen[we] = true
+			out = append(out, we)
+		}
+	}
+	writeJSON(w, logger, http.StatusOK, envelope{Data: data, Errors: out})
+}
+
+// Limits on what a request may carry.
+const (
+	// DefaultMaxBodyBytes caps a request body.
+	DefaultMaxBodyBytes = 1 << 20
+	// DefaultMaxObservables caps the observables of one request.
+	DefaultMaxObservables = 1000
+	// maxValueLen caps an observable's value; longer values cannot be an
+	// address and are rejected rather than echoed back.
+	maxValueLen = 1024
+	// maxDepth caps JSON nesting.
+	maxDepth = 32
+)
+
+// readBody reads the whole request body, at most limit bytes.
+func readBody(r *http.Request, limit int64) ([]byte, error) {
+	b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, limit))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return nil, invalidArgf("The request body is larger than %d bytes.", limit)
+	}
+	if err != nil {
+		return nil, invalidArgf("The request body could not be read.")
+	}
+	return b, nil
+}
+
+// decodeObservables parses a body that must be a JSON array of
+// {"type": string, "value": string} objects with non-blank strings, whatever
+// the request's Content-Type. Errors say what is wrong and where.
+func decodeObservables(body []byte, maxCount int) ([]ctim.Observable, error) {
+	if err := checkJSON(body); err != nil {
+		return nil, err
+	}
+	var raw []json.RawMessage
+	if err := json.Unmarshal(body, &raw); err != nil {
+		return nil, invalidArgf("Expected a JSON array of observables, got %s.", jsonKind(body))
+	}
+	if len(raw) > maxCount {
+		return nil, invalidArgf("Too many observables: %d; at most %d are accepted per request.", len(raw), maxCount)
+	}
+	out := make([]ctim.Observable, 0, len(raw))
+	for i, item := range raw {
+		o, err := decodeObservable(item)
+		if err != nil {
+			return nil, invalidArgf("Observable %d: %s", i, err)
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+func decodeObservable(item json.RawMessage) (ctim.Observable, error) {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(item, &fields); err != nil || fields == nil {
+		return ctim.Observable{}, fmt.Errorf("expected an object with \"type\" and \"value\", got %s.", jsonKind(item))
+	}
+	var o ctim.Observable
+	for _, f := range []struct {
+		name string
+		dst  *string
+	}{{"type", &o.Type}, {"value", &o.Value}} {
+		v, ok := fields[f.name]
+		if !ok {
+			return o, fmt.Errorf("field %q is missing.", f.name)
+		}
+		if err := json.Unmarshal(v, f.dst); err != nil {
+			return o, fmt.Errorf("field %q must be a string, got %s.", f.name, jsonKind(v))
+		}
+		if strings.TrimSpace(*f.dst) == "" {
+			return o, fmt.Errorf("field %q must not be blank.", f.name)
+		}
+		if len(*f.dst) > maxValueLen {
+			return o, fmt.Errorf("field %q is longer than %d bytes.", f.name, maxValueLen)
+		}
+		if strings.ContainsRune(*f.dst, 0) {
+			return o, fmt.Errorf("field %q contains a NUL character.", f.name)
+		}
+	}
+	for name := range fields {
+		if name != "type" && name != "value" {
+			return o, fmt.Errorf("unknown field %q.", truncateName(name))
+		}
+	}
+	return o, nil
+}
+
+// checkJSON rejects bodies that are not one well-formed JSON value of valid
+// UTF-8 within the nesting limit, before any decoding work.
+func checkJSON(body []byte) error {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
+		return invalidArgf("The request body is empty; expected a JSON array of observables.")
+	}
+	if !utf8.Valid(trimmed) {
+		return invalidArgf("The request body is not valid UTF-8.")
+	}
+	dec := json.NewDecoder(bytes.NewReader(trimmed))
+	depth := 0
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return invalidArgf("The request body is not valid JSON (near byte %d).", dec.InputOffset())
+		}
+		switch tok {
+		case json.Delim('['), json.Delim('{'):
+			if depth++; depth > maxDepth {
+				return invalidArgf("The request body nests deeper than %d levels.", maxDepth)
+			}
+		case json.Delim(']'), json.Delim('}'):
+			depth--
+		}
+		if depth == 0 && dec.More() {
+			return invalidArgf("The request body holds more than one JSON value.")
+		}
+	}
+	return nil
+}
+
+// jsonKind names the JSON type of a value for error messages.
+func jsonKind(b []byte) string {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 {
+		return "nothing"
+	}
+	switch b[0] {
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	default:
+		return "a number"
+	}
+}
+
+func truncateName(s string) string {
+	return ctim.Truncate(strings.ToValidUTF8(s, "?"), 64)
+}
