@@ -1,0 +1,137 @@
+package lambdaedge_test
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"testing"
+
+	"github.com/signals-relay/signals-relay/internal/lambdaedge"
+	"github.com/signals-relay/signals-relay/internal/lambdaedge/eventtest"
+)
+
+// seen is what the echo handler reports about the request it received.
+type seen struct {
+	Method        string `json:"method"`
+	Path          string `json:"path"`
+	Query         string `json:"query"`
+	Authorization string `json:"authorization"`
+	ContentType   string `json:"content_type"`
+	Body          string `json:"body"`
+	RemoteAddr    string `json:"remote_addr"`
+}
+
+// echo answers with what it saw, the status asked for in X-Want-Status and
+// a couple of response headers.
+func echo(t *testing.T) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			t.Errorf("read body: %v", err)
+		}
+		status := http.StatusOK
+		if s := r.Header.Get("X-Want-Status"); s != "" {
+			status, _ = strconv.Atoi(s)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Relay", "yes")
+		w.WriteHeader(status)
+		_ = json.NewEncoder(w).Encode(seen{
+			Method:        r.Method,
+			Path:          r.URL.Path,
+			Query:         r.URL.RawQuery,
+			Authorization: r.Header.Get("Authorization"),
+			ContentType:   r.Header.Get("Content-Type"),
+			Body:          string(body),
+			RemoteAddr:    r.RemoteAddr,
+		})
+	})
+}
+
+func TestHandlerRoundTrip(t *testing.T) {
+	t.Parallel()
+	const observables = `[{"type":"ip","value":"203.0.113.66"}]`
+	req := func(method, path string, status int, base64 bool) eventtest.Request {
+		h := http.Header{}
+		h.Set("Authorization", "Bearer a.b.c")
+		h.Set("Content-Type", "application/json")
+		h.Set("X-Want-Status", strconv.Itoa(status))
+		var body []byte
+		if method == http.MethodPost {
+			body = []byte(observables)
+		}
+		return eventtest.Request{Method: method, Path: path, RawQuery: "limit=5", Header: h, Body: body, Base64: base64}
+	}
+	tests := []struct {
+		name  string
+		event func(eventtest.Request) []byte
+		req   eventtest.Request
+	}{
+		{"function URL", eventtest.FunctionURL, req("POST", "/observe/observables", 200, false)},
+		{"function URL base64 body", eventtest.FunctionURL, req("POST", "/observe/observables", 200, true)},
+		{"function URL 404", eventtest.FunctionURL, req("POST", "/nowhere", 404, false)},
+		{"HTTP API named stage", func(r eventtest.Request) []byte { return eventtest.HTTPAPI("dev", r) }, req("POST", "/health", 200, false)},
+		{"HTTP API named stage base64 body 401", func(r eventtest.Request) []byte { return eventtest.HTTPAPI("prod", r) }, req("POST", "/deliberate/observables", 401, true)},
+		{"HTTP API default stage", func(r eventtest.Request) []byte { return eventtest.HTTPAPI("$default", r) }, req("POST", "/refer/observables", 200, false)},
+		{"HTTP API GET 405", func(r eventtest.Request) []byte { return eventtest.HTTPAPI("dev", r) }, req("GET", "/health", 405, false)},
+		{"REST API", func(r eventtest.Request) []byte { return eventtest.REST("dev", r) }, req("POST", "/observe/observables", 200, false)},
+		{"REST API base64 body 500", func(r eventtest.Request) []byte { return eventtest.REST("dev", r) }, req("POST", "/health", 500, true)},
+	}
+	h := lambdaedge.Handler(echo(t))
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			out, err := h.Invoke(t.Context(), tc.event(tc.req))
+			if err != nil {
+				t.Fatalf("Invoke: %v", err)
+			}
+			resp, err := eventtest.ParseResponse(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _ := strconv.Atoi(tc.req.Header.Get("X-Want-Status"))
+			if resp.StatusCode != want {
+				t.Errorf("statusCode = %d, want %d", resp.StatusCode, want)
+			}
+			if got := resp.Header.Get("X-Relay"); got != "yes" {
+				t.Errorf("response header X-Relay = %q, want %q", got, "yes")
+			}
+			if got := resp.Header.Get("Content-Type"); got != "application/json" {
+				t.Errorf("response Content-Type = %q, want application/json", got)
+			}
+			var got seen
+			if err := json.Unmarshal(resp.Body, &got); err != nil {
+				t.Fatalf("body %q: %v", resp.Body, err)
+			}
+			wantSeen := seen{
+				Method:        tc.req.Method,
+				Path:          tc.req.Path,
+				Query:         "limit=5",
+				Authorization: "Bearer a.b.c",
+				ContentType:   "application/json",
+				Body:          string(tc.req.Body),
+				RemoteAddr:    eventtest.SourceIP,
+			}
+			if got != wantSeen {
+				t.Errorf("handler saw %+v\nwant %+v", got, wantSeen)
+			}
+		})
+	}
+}
+
+func TestHandlerRejectsUnknownPayload(t *testing.T) {
+	t.Parallel()
+	h := lambdaedge.Handler(echo(t))
+	if _, err := h.Invoke(t.Context(), []byte(`{"hello":"world"}`)); err == nil {
+		t.Fatal("Invoke of a non-HTTP event succeeded, want an error")
+	}
+}
+
+func TestServeOutsideLambda(t *testing.T) {
+	t.Setenv(lambdaedge.RuntimeAPIEnv, "")
+	if err := lambdaedge.Serve(http.NotFoundHandler()); !errors.Is(err, lambdaedge.ErrNotLambda) {
+		t.Fatalf("Serve = %v, want ErrNotLambda", err)
+	}
+}
