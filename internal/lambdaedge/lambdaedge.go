@@ -16,7 +16,9 @@
 //
 // Base64-encoded request bodies are decoded, headers and query strings are
 // carried over, and the handler's status code, headers and body are returned
-// unchanged (bodies as text: the relay only speaks JSON).
+// unchanged (bodies as text: the relay only speaks JSON). A request that
+// comes without an X-Request-Id header gets the Lambda request id in it, so
+// the relay's request log lines match Lambda's own START/END/REPORT lines.
 package lambdaedge
 
 import (
@@ -27,6 +29,7 @@ import (
 
 	"github.com/akrylysov/algnhsa"
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 )
 
 // RuntimeAPIEnv is the environment variable through which Lambda tells a
@@ -41,7 +44,7 @@ var ErrNotLambda = errors.New("lambdaedge: " + RuntimeAPIEnv + " is not set; not
 // (v2) and REST API (v1) events. It needs no Lambda runtime, so tests can
 // feed it events directly through Invoke.
 func Handler(h http.Handler) lambda.Handler {
-	return algnhsa.New(stripStage(h), &algnhsa.Options{RequestType: algnhsa.RequestTypeAuto})
+	return algnhsa.New(withRequestID(stripStage(h)), &algnhsa.Options{RequestType: algnhsa.RequestTypeAuto})
 }
 
 // Serve runs h as the function's handler: it polls the Lambda Runtime API
@@ -86,5 +89,18 @@ func stripStage(h http.Handler) http.Handler {
 		r2.URL.RawPath = ""
 		r2.RequestURI = r2.URL.RequestURI()
 		h.ServeHTTP(w, r2)
+	})
+}
+
+// withRequestID sets X-Request-Id to the Lambda request id when the caller
+// sent none.
+func withRequestID(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Request-Id") == "" {
+			if lc, ok := lambdacontext.FromContext(r.Context()); ok && lc.AwsRequestID != "" {
+				r.Header.Set("X-Request-Id", lc.AwsRequestID)
+			}
+		}
+		h.ServeHTTP(w, r)
 	})
 }

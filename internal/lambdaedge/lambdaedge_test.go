@@ -8,9 +8,12 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/signals-relay/signals-relay/internal/lambdaedge"
 	"github.com/signals-relay/signals-relay/internal/lambdaedge/eventtest"
 )
+
+const lambdaRequestID = "8f5cbbd6-2f4e-4b9e-9d59-0c6a3e0b7d11"
 
 // seen is what the echo handler reports about the request it received.
 type seen struct {
@@ -21,6 +24,7 @@ type seen struct {
 	ContentType   string `json:"content_type"`
 	Body          string `json:"body"`
 	RemoteAddr    string `json:"remote_addr"`
+	RequestID     string `json:"request_id"`
 }
 
 // echo answers with what it saw, the status asked for in X-Want-Status and
@@ -46,6 +50,7 @@ func echo(t *testing.T) http.Handler {
 			ContentType:   r.Header.Get("Content-Type"),
 			Body:          string(body),
 			RemoteAddr:    r.RemoteAddr,
+			RequestID:     r.Header.Get("X-Request-Id"),
 		})
 	})
 }
@@ -83,7 +88,8 @@ func TestHandlerRoundTrip(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			out, err := h.Invoke(t.Context(), tc.event(tc.req))
+			ctx := lambdacontext.NewContext(t.Context(), &lambdacontext.LambdaContext{AwsRequestID: lambdaRequestID})
+			out, err := h.Invoke(ctx, tc.event(tc.req))
 			if err != nil {
 				t.Fatalf("Invoke: %v", err)
 			}
@@ -113,11 +119,35 @@ func TestHandlerRoundTrip(t *testing.T) {
 				ContentType:   "application/json",
 				Body:          string(tc.req.Body),
 				RemoteAddr:    eventtest.SourceIP,
+				RequestID:     lambdaRequestID,
 			}
 			if got != wantSeen {
 				t.Errorf("handler saw %+v\nwant %+v", got, wantSeen)
 			}
 		})
+	}
+}
+
+func TestHandlerKeepsCallerRequestID(t *testing.T) {
+	t.Parallel()
+	h := lambdaedge.Handler(echo(t))
+	hdr := http.Header{}
+	hdr.Set("X-Request-Id", "from-caller")
+	ctx := lambdacontext.NewContext(t.Context(), &lambdacontext.LambdaContext{AwsRequestID: lambdaRequestID})
+	out, err := h.Invoke(ctx, eventtest.FunctionURL(eventtest.Request{Method: "POST", Path: "/health", Header: hdr}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := eventtest.ParseResponse(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got seen
+	if err := json.Unmarshal(resp.Body, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.RequestID != "from-caller" {
+		t.Errorf("X-Request-Id = %q, want the caller's %q", got.RequestID, "from-caller")
 	}
 }
 
