@@ -1,0 +1,80 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/signals-relay/signals-relay/internal/relay"
+	"github.com/signals-relay/signals-relay/internal/signals"
+)
+
+// config is the relay's configuration, read once from the environment.
+type config struct {
+	SecretKey      []byte        // SECRET_KEY
+	SignalsURL     string        // SIGNALS_API_URL
+	SignalsTimeout time.Duration // SIGNALS_TIMEOUT
+	EntitiesLimit  int           // CTR_ENTITIES_LIMIT
+	ListenAddr     string        // LISTEN_ADDR
+	LogLevel       slog.Level    // LOG_LEVEL
+}
+
+// String redacts SECRET_KEY.
+func (c config) String() string {
+	return fmt.Sprintf("config{SecretKey:%s SignalsURL:%s SignalsTimeout:%s EntitiesLimit:%d ListenAddr:%s LogLevel:%s}",
+		redacted(c.SecretKey), c.SignalsURL, c.SignalsTimeout, c.EntitiesLimit, c.ListenAddr, c.LogLevel)
+}
+
+func redacted(b []byte) string {
+	if len(b) == 0 {
+		return "[unset]"
+	}
+	return "[REDACTED]"
+}
+
+// loadConfig reads and validates the configuration.
+func loadConfig(getenv func(string) string) (config, error) {
+	c := config{
+		SecretKey:      []byte(getenv("SECRET_KEY")),
+		SignalsURL:     signals.DefaultBaseURL,
+		SignalsTimeout: 10 * time.Second,
+		EntitiesLimit:  relay.DefaultEntitiesLimit,
+		ListenAddr:     ":9090",
+		LogLevel:       slog.LevelInfo,
+	}
+	var errs []string
+	if v := strings.TrimSpace(getenv("SIGNALS_API_URL")); v != "" {
+		c.SignalsURL = v
+	}
+	if v := strings.TrimSpace(getenv("SIGNALS_TIMEOUT")); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 || d > 5*time.Minute {
+			errs = append(errs, fmt.Sprintf("SIGNALS_TIMEOUT=%q: want a duration such as 10s (at most 5m)", v))
+		}
+		c.SignalsTimeout = d
+	}
+	if v := strings.TrimSpace(getenv("CTR_ENTITIES_LIMIT")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			errs = append(errs, fmt.Sprintf("CTR_ENTITIES_LIMIT=%q: want a positive integer", v))
+		}
+		c.EntitiesLimit = n
+	}
+	if v := strings.TrimSpace(getenv("LISTEN_ADDR")); v != "" {
+		c.ListenAddr = v
+	}
+	if v := strings.TrimSpace(getenv("LOG_LEVEL")); v != "" {
+		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
+			errs = append(errs, fmt.Sprintf("LOG_LEVEL=%q: want debug, info, warn or error", v))
+		}
+	}
+	if _, err := signals.New(c.SignalsURL, nil, ""); err != nil {
+		errs = append(errs, "SIGNALS_API_URL: "+err.Error())
+	}
+	if len(errs) > 0 {
+		return config{}, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
+	}
+	return c, nil
+}

@@ -1,0 +1,214 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	signalsrelay "github.com/signals-relay/signals-relay"
+	"github.com/signals-relay/signals-relay/internal/auth"
+	"github.com/signals-relay/signals-relay/internal/simulator"
+)
+
+func runDemo(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:9090", "relay listen address")
+	once := fs.Bool("once", false, "print the summary and exit instead of serving until interrupted")
+	file := fs.String("observables", "", "observables file to look up (default: the repository's observables.json)")
+	latency := fs.Duration("latency", 0, "simulated upstream latency, e.g. 30ms")
+	if help, err := parseFlags(fs, args); help || err != nil {
+		return err
+	}
+	body := signalsrelay.DemoObservables
+	if *file != "" {
+		b, err := os.ReadFile(*file)
+		if err != nil {
+			return err
+		}
+		body = b
+	}
+	logLevel := "warn"
+	if v := getenv("LOG_LEVEL"); v != "" {
+		logLevel = v
+	}
+
+	// The simulator, on a loopback port of its own.
+	simLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	cfgLogger := newLogger(stderr, slog.LevelWarn)
+	simSrv := newServer(simulator.New(simulator.Options{Latency: *latency}), cfgLogger)
+	simDone := make(chan error, 1)
+	simCtx, stopSim := context.WithCancel(context.Background())
+	defer func() { stopSim(); <-simDone }()
+	go func() { simDone <- serveUntilDone(simCtx, simSrv, simLn, cfgLogger) }()
+
+	// The relay, with a fresh SECRET_KEY, against the simulator.
+	secret := auth.NewSecretKey()
+	env := map[string]string{
+		"SECRET_KEY":      secret,
+		"SIGNALS_API_URL": "http://" + simLn.Addr().String(),
+		"LOG_LEVEL":       logLevel,
+	}
+	cfg, err := loadConfig(func(k string) string { return env[k] })
+	if err != nil {
+		return err
+	}
+	logger := newLogger(stderr, cfg.LogLevel)
+	h, err := newRelay(cfg, logger)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("relay address: %w (choose another with --addr)", err)
+	}
+	relayCtx, stopRelay := context.WithCancel(ctx)
+	defer stopRelay()
+	relayDone := make(chan error, 1)
+	go func() { relayDone <- serveUntilDone(relayCtx, newServer(h, logger), ln, logger) }()
+
+	jwt, err := auth.SignHS256(map[string]any{"key": simulator.DemoKey}, []byte(secret))
+	if err != nil {
+		return err
+	}
+	base := "http://" + ln.Addr().String()
+	fmt.Fprintf(stdout, "signals-relay demo: relay on %s, built-in Auth0 Signals simulator on %s\n\n", base, env["SIGNALS_API_URL"])
+	fmt.Fprintf(stdout, "JWT (HS256, payload {\"key\": <simulator API key>}, signed with a fresh SECRET_KEY):\n  %s\n\n", jwt)
+	fmt.Fprintf(stdout, "Try it:\n  curl -s -X POST %s/observe/observables -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' -d @observables.json\n\n", base, jwt)
+
+	summary, err := observeSummary(ctx, base, jwt, body)
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(stdout, summary)
+	if *once {
+		stopRelay()
+		return <-relayDone
+	}
+	fmt.Fprintln(stdout, "\nServing until interrupted (Ctrl-C).")
+	return <-relayDone
+}
+
+// observeSummary posts body to the relay's observe endpoint and renders the
+// answer as a table: verdict, judgements and lists per observable.
+func observeSummary(ctx context.Context, base, jwt string, body []byte) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/observe/observables", bytes.NewReader(body))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Authorization", "Bearer "+jwt)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("observe: %w", err)
+	}
+	defer resp.Body.Close()
+	var out observeAnswer
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 8<<20)).Decode(&out); err != nil {
+		return "", fmt.Errorf("observe: decode answer: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("observe: HTTP %d", resp.StatusCode)
+	}
+	return out.render(), nil
+}
+
+type observable struct {
+	Type  string `json:"type"`
+	Value string `json:"value"`
+}
+
+// observeAnswer is the part of an observe answer the summary shows.
+type observeAnswer struct {
+	Data struct {
+		Verdicts struct {
+			Docs []struct {
+				DispositionName string     `json:"disposition_name"`
+				Observable      observable `json:"observable"`
+			} `json:"docs"`
+		} `json:"verdicts"`
+		Judgements struct {
+			Docs []struct {
+				Reason     string     `json:"reason"`
+				Observable observable `json:"observable"`
+			} `json:"docs"`
+		} `json:"judgements"`
+		Sightings struct {
+			Docs []struct {
+				ID          string       `json:"id"`
+				Severity    string       `json:"severity"`
+				TLP         string       `json:"tlp"`
+				Observables []observable `json:"observables"`
+			} `json:"docs"`
+		} `json:"sightings"`
+		Indicators struct {
+			Docs []struct {
+				ID    string `json:"id"`
+				Title string `json:"title"`
+			} `json:"docs"`
+		} `json:"indicators"`
+		Relationships struct {
+			Docs []struct {
+				SourceRef string `json:"source_ref"`
+				TargetRef string `json:"target_ref"`
+			} `json:"docs"`
+		} `json:"relationships"`
+	} `json:"data"`
+	Errors []struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"errors"`
+}
+
+func (a observeAnswer) render() string {
+	d := a.Data
+	titles := make(map[string]string)
+	for _, ind := range d.Indicators.Docs {
+		titles[ind.ID] = ind.Title
+	}
+	listOf := make(map[string]string) // sighting id → indicator title
+	for _, rel := range d.Relationships.Docs {
+		listOf[rel.SourceRef] = titles[rel.TargetRef]
+	}
+	reasons := make(map[observable][]string)
+	for _, j := range d.Judgements.Docs {
+		reasons[j.Observable] = append(reasons[j.Observable], j.Reason)
+	}
+	lists := make(map[observable][]string)
+	for _, s := range d.Sightings.Docs {
+		for _, o := range s.Observables {
+			lists[o] = append(lists[o], fmt.Sprintf("%s (%s, TLP %s)", listOf[s.ID], s.Severity, s.TLP))
+		}
+	}
+	var b strings.Builder
+	for _, v := range d.Verdicts.Docs {
+		o := v.Observable
+		fmt.Fprintf(&b, "%-5s %-16s %s\n", o.Type, o.Value, v.DispositionName)
+		for _, r := range reasons[o] {
+			fmt.Fprintf(&b, "         judgement: %s\n", r)
+		}
+		for _, l := range lists[o] {
+			fmt.Fprintf(&b, "         blocklist: %s\n", l)
+		}
+	}
+	fmt.Fprintf(&b, "\n%d verdicts, %d judgements, %d sightings, %d indicators, %d relationships\n",
+		len(d.Verdicts.Docs), len(d.Judgements.Docs), len(d.Sightings.Docs), len(d.Indicators.Docs), len(d.Relationships.Docs))
+	for _, e := range a.Errors {
+		fmt.Fprintf(&b, "error: %s: %s\n", e.Code, e.Message)
+	}
+	return b.String()
+}

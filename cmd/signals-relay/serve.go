@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/signals-relay/signals-relay/internal/auth"
+	"github.com/signals-relay/signals-relay/internal/relay"
+	"github.com/signals-relay/signals-relay/internal/signals"
+	"github.com/signals-relay/signals-relay/internal/version"
+)
+
+// shutdownGrace bounds how long in-flight requests may finish after a
+// shutdown signal.
+const shutdownGrace = 15 * time.Second
+
+func runServe(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "", "listen address (default $LISTEN_ADDR or :9090)")
+	if help, err := parseFlags(fs, args); help || err != nil {
+		return err
+	}
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	if *addr != "" {
+		cfg.ListenAddr = *addr
+	}
+	logger := newLogger(stderr, cfg.LogLevel)
+	h, err := newRelay(cfg, logger)
+	if err != nil {
+		return err
+	}
+	if len(cfg.SecretKey) == 0 {
+		logger.Warn("SECRET_KEY is not set: every authenticated call will fail with \"<SECRET_KEY> is missing\"")
+	}
+	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	if err != nil {
+		return err
+	}
+	logger.Info("relay listening", "addr", ln.Addr().String(), "signals_api", cfg.SignalsURL, "version", version.Version)
+	return serveUntilDone(ctx, newServer(h, logger), ln, logger)
+}
+
+// newLogger returns the JSON logger every command uses.
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// newRelay builds the relay's handler from the configuration.
+func newRelay(cfg config, logger *slog.Logger) (http.Handler, error) {
+	client, err := signals.New(cfg.SignalsURL, newUpstreamHTTPClient(cfg.SignalsTimeout), version.UserAgent())
+	if err != nil {
+		return nil, err
+	}
+	return relay.New(relay.Options{
+		Logger:        logger,
+		Verifier:      auth.HS256{Secret: cfg.SecretKey},
+		Signals:       client,
+		EntitiesLimit: cfg.EntitiesLimit,
+	}), nil
+}
+
+// newUpstreamHTTPClient returns the HTTP client for Auth0 Signals: a timeout
+// on every call and enough idle connections for concurrent lookups.
+func newUpstreamHTTPClient(timeout time.Duration) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 256
+	t.MaxIdleConnsPerHost = 64
+	t.ResponseHeaderTimeout = timeout
+	return &http.Client{Timeout: timeout, Transport: t}
+}
+
+// newServer returns an http.Server with every timeout set.
+func newServer(h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+}
+
+// serveUntilDone serves on ln until ctx ends, then shuts down gracefully,
+// letting in-flight requests finish within shutdownGrace.
+func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener, logger *slog.Logger) error {
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", "grace", shutdownGrace.String())
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
