@@ -4,7 +4,10 @@
 // A Verifier is the seam between the HTTP surface and the token formats: the
 // relay asks it for Credentials and turns an *Error into the contract's
 // "authorization error". HS256 implements the self-hosted mode of the original
-// relay: the operator signs {"key": "<API key>"} with SECRET_KEY.
+// relay: the operator signs {"key": "<API key>"} with SECRET_KEY. XDR
+// implements Cisco XDR's configuration tokens: a fresh RS256 JWT per call,
+// verified against the key set published by an allowlisted Cisco host. New
+// picks one of them, or routes between both, from a Config.
 package auth
 
 import (
@@ -52,6 +55,19 @@ const (
 	ReasonBadSignature     = "Failed to decode JWT with provided key"
 	ReasonSecretKeyMissing = "<SECRET_KEY> is missing"
 	ReasonExpired          = "JWT is expired or not yet valid"
+)
+
+// Reasons specific to Cisco XDR configuration tokens (RS256 + JWKS), worded
+// as in the relay contract.
+const (
+	ReasonRS256BadSignature = "Failed to decode JWT with provided key. " +
+		"Make sure domain in custom_jwks_host corresponds to your SecureX instance region."
+	ReasonJWKSHostMissing = "jwks_host is missing in JWT payload. " +
+		"Make sure custom_jwks_host field is present in module_type"
+	ReasonWrongJWKSHost = "Wrong jwks_host in JWT payload. " +
+		"Make sure domain follows the visibility.<region>.cisco.com structure"
+	ReasonWrongAudience = "Wrong configuration-token-audience"
+	ReasonKidNotFound   = "kid from JWT header not found in API response"
 )
 
 // Error is an authentication failure. Its message is safe to return to the

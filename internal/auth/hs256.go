@@ -38,14 +38,15 @@ func ParseHS256(raw string, secret []byte) (Credentials, error) {
 	_, err := jwt.NewParser(jwt.WithValidMethods([]string{"HS256"})).
 		ParseWithClaims(raw, claims, func(*jwt.Token) (any, error) { return secret, nil })
 	if err != nil {
-		return Credentials{}, classify(err)
+		return Credentials{}, classify(err, ReasonBadSignature)
 	}
 	return credentialsFrom(claims)
 }
 
-// classify maps a jwt parse error to the contract's reason. The library's
-// own message is never surfaced: it may quote token parts.
-func classify(err error) error {
+// classify maps a jwt parse error to the contract's reason; badKey is the
+// reason for a signature that does not verify. The library's own message is
+// never surfaced: it may quote token parts.
+func classify(err error, badKey string) error {
 	switch {
 	case errors.Is(err, jwt.ErrTokenMalformed):
 		return fail(ReasonWrongStructure)
@@ -55,7 +56,7 @@ func classify(err error) error {
 	case errors.Is(err, jwt.ErrTokenInvalidClaims):
 		return fail(ReasonWrongPayload)
 	default: // bad signature, disallowed algorithm, unverifiable token
-		return fail(ReasonBadSignature)
+		return fail(badKey)
 	}
 }
 
