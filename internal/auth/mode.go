@@ -1,0 +1,149 @@
+package auth
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Authentication modes (AUTH_MODE).
+const (
+	// ModeHS256 accepts only tokens signed with SECRET_KEY (self-hosted).
+	ModeHS256 = "hs256"
+	// ModeXDR accepts only Cisco XDR configuration tokens (RS256 + JWKS).
+	ModeXDR = "xdr"
+	// ModeBoth accepts either, routing each token by its header's alg.
+	ModeBoth = "both"
+)
+
+// Config selects and configures the verifier. It is built once at startup
+// from the environment: AUTH_MODE, SECRET_KEY, JWKS_HOSTS, RELAY_URL and
+// RELAY_URL_FROM_REQUEST.
+type Config struct {
+	// Mode is ModeHS256, ModeXDR, ModeBoth, or empty for automatic:
+	// ModeHS256 when SecretKey is set, otherwise ModeXDR.
+	Mode string
+	// SecretKey is SECRET_KEY, required by ModeHS256 and ModeBoth.
+	SecretKey []byte
+	// JWKSHosts is the allowlist of JWKS hosts; empty means
+	// DefaultJWKSHosts.
+	JWKSHosts []string
+	// RelayURL is the relay's public URL, the audience XDR tokens must
+	// carry. ModeXDR and ModeBoth need it unless AudienceFromRequest is set.
+	RelayURL string
+	// AudienceFromRequest derives the audience from each request instead
+	// (see XDROptions.AudienceFromRequest). It excludes RelayURL.
+	AudienceFromRequest bool
+	// HTTPClient fetches key sets; nil means one on the system trust store.
+	HTTPClient *http.Client
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// New returns the Verifier cfg selects, or an error naming what the chosen
+// mode is missing.
+func New(cfg Config) (Verifier, error) {
+	mode := strings.ToLower(strings.TrimSpace(cfg.Mode))
+	auto := mode == ""
+	if auto {
+		mode = ModeXDR
+		if len(cfg.SecretKey) > 0 {
+			mode = ModeHS256
+		}
+	}
+	switch mode {
+	case ModeHS256, ModeXDR, ModeBoth:
+	default:
+		return nil, fmt.Errorf("auth: unknown AUTH_MODE %q: want %s, %s or %s", cfg.Mode, ModeHS256, ModeXDR, ModeBoth)
+	}
+
+	if mode != ModeXDR && len(cfg.SecretKey) == 0 {
+		return nil, fmt.Errorf("auth: AUTH_MODE=%s needs SECRET_KEY", mode)
+	}
+	hs := HS256{Secret: cfg.SecretKey}
+	if mode == ModeHS256 {
+		return hs, nil
+	}
+
+	if cfg.RelayURL == "" && !cfg.AudienceFromRequest {
+		if auto {
+			return nil, fmt.Errorf("auth: without SECRET_KEY the mode is %s, which needs RELAY_URL (or RELAY_URL_FROM_REQUEST=true); "+
+				"set SECRET_KEY for the self-hosted HS256 mode", ModeXDR)
+		}
+		return nil, fmt.Errorf("auth: AUTH_MODE=%s needs RELAY_URL (or RELAY_URL_FROM_REQUEST=true)", mode)
+	}
+	if cfg.RelayURL != "" && cfg.AudienceFromRequest {
+		return nil, fmt.Errorf("auth: set RELAY_URL or RELAY_URL_FROM_REQUEST=true, not both")
+	}
+	xdr, err := NewXDR(XDROptions{
+		Hosts:               cfg.JWKSHosts,
+		Audience:            cfg.RelayURL,
+		AudienceFromRequest: cfg.AudienceFromRequest,
+		HTTPClient:          cfg.HTTPClient,
+		Now:                 cfg.Now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if mode == ModeXDR {
+		return xdr, nil
+	}
+	return Both{HS256: hs, XDR: xdr}, nil
+}
+
+// Both accepts self-hosted HS256 tokens and XDR configuration tokens. The
+// token header's alg picks the verifier, and each verifier pins its own
+// algorithm, so neither kind of token can pass the other's checks: an
+// HS256 token signed with an XDR public key is checked against SECRET_KEY,
+// and an RS256 token never reaches the HS256 verifier.
+type Both struct {
+	HS256 HS256
+	XDR   *XDR
+}
+
+var _ Verifier = Both{}
+
+// Verify implements Verifier.
+func (b Both) Verify(r *http.Request) (Credentials, error) {
+	raw, err := BearerToken(r)
+	if err != nil {
+		return Credentials{}, err
+	}
+	alg, err := headerAlg(raw)
+	if err != nil {
+		return Credentials{}, err
+	}
+	switch alg {
+	case "HS256":
+		return b.HS256.Verify(r)
+	case "RS256":
+		if b.XDR == nil {
+			return Credentials{}, fail(ReasonRS256BadSignature)
+		}
+		return b.XDR.Verify(r)
+	default:
+		return Credentials{}, fail(ReasonBadSignature)
+	}
+}
+
+// headerAlg returns the alg of a compact JWS without verifying anything.
+func headerAlg(raw string) (string, error) {
+	seg, _, ok := strings.Cut(raw, ".")
+	if !ok {
+		return "", fail(ReasonWrongStructure)
+	}
+	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(seg, "="))
+	if err != nil {
+		return "", fail(ReasonWrongStructure)
+	}
+	var h struct {
+		Alg string `json:"alg"`
+	}
+	if err := json.Unmarshal(b, &h); err != nil {
+		return "", fail(ReasonWrongStructure)
+	}
+	return h.Alg, nil
+}

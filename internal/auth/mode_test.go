@@ -1,0 +1,209 @@
+package auth_test
+
+import (
+	"crypto/rsa"
+	"strings"
+	"testing"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/signals-relay/signals-relay/internal/auth"
+)
+
+const testSecret = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01"
+
+func TestNew(t *testing.T) {
+	t.Parallel()
+	secret := []byte(testSecret)
+	tests := []struct {
+		name     string
+		cfg      auth.Config
+		wantType string // "hs256", "xdr" or "both"; "" when an error is expected
+		wantErr  []string
+	}{
+		{name: "auto with secret", cfg: auth.Config{SecretKey: secret}, wantType: "hs256"},
+		{name: "auto with relay URL", cfg: auth.Config{RelayURL: testRelayURL}, wantType: "xdr"},
+		{name: "auto with secret and relay URL", cfg: auth.Config{SecretKey: secret, RelayURL: testRelayURL}, wantType: "hs256"},
+		{name: "auto with nothing", cfg: auth.Config{}, wantErr: []string{"SECRET_KEY", "RELAY_URL"}},
+		{name: "hs256", cfg: auth.Config{Mode: "hs256", SecretKey: secret}, wantType: "hs256"},
+		{name: "hs256 without secret", cfg: auth.Config{Mode: "hs256", RelayURL: testRelayURL}, wantErr: []string{"AUTH_MODE=hs256", "SECRET_KEY"}},
+		{name: "xdr", cfg: auth.Config{Mode: "xdr", RelayURL: testRelayURL}, wantType: "xdr"},
+		{name: "xdr ignores a secret", cfg: auth.Config{Mode: "xdr", SecretKey: secret, RelayURL: testRelayURL}, wantType: "xdr"},
+		{name: "xdr with audience from request", cfg: auth.Config{Mode: "xdr", AudienceFromRequest: true}, wantType: "xdr"},
+		{name: "xdr spelled loosely", cfg: auth.Config{Mode: " XDR ", RelayURL: testRelayURL}, wantType: "xdr"},
+		{name: "xdr without audience", cfg: auth.Config{Mode: "xdr", SecretKey: secret}, wantErr: []string{"AUTH_MODE=xdr", "RELAY_URL"}},
+		{name: "xdr with both audiences", cfg: auth.Config{Mode: "xdr", RelayURL: testRelayURL, AudienceFromRequest: true}, wantErr: []string{"RELAY_URL", "not both"}},
+		{name: "xdr with bad relay URL", cfg: auth.Config{Mode: "xdr", RelayURL: "relay.example"}, wantErr: []string{"relay URL"}},
+		{name: "xdr with bad host", cfg: auth.Config{Mode: "xdr", RelayURL: testRelayURL, JWKSHosts: []string{"a/b"}}, wantErr: []string{"JWKS host"}},
+		{name: "both", cfg: auth.Config{Mode: "both", SecretKey: secret, RelayURL: testRelayURL}, wantType: "both"},
+		{name: "both without secret", cfg: auth.Config{Mode: "both", RelayURL: testRelayURL}, wantErr: []string{"AUTH_MODE=both", "SECRET_KEY"}},
+		{name: "both without audience", cfg: auth.Config{Mode: "both", SecretKey: secret}, wantErr: []string{"AUTH_MODE=both", "RELAY_URL"}},
+		{name: "unknown mode", cfg: auth.Config{Mode: "rs256", SecretKey: secret}, wantErr: []string{`"rs256"`, "hs256", "xdr", "both"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			v, err := auth.New(tc.cfg)
+			if tc.wantType == "" {
+				if err == nil {
+					t.Fatalf("New succeeded with %T, want an error", v)
+				}
+				for _, s := range tc.wantErr {
+					if !strings.Contains(err.Error(), s) {
+						t.Errorf("error %q does not mention %q", err, s)
+					}
+				}
+				if strings.Contains(err.Error(), testSecret) {
+					t.Errorf("error %q contains the secret", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("New: %v", err)
+			}
+			var got string
+			switch v.(type) {
+			case auth.HS256:
+				got = "hs256"
+			case *auth.XDR:
+				got = "xdr"
+			case auth.Both:
+				got = "both"
+			}
+			if got != tc.wantType {
+				t.Errorf("New returned %T, want the %s verifier", v, tc.wantType)
+			}
+		})
+	}
+}
+
+// TestBothModeRouting checks that each verifier accepts only its own kind
+// of token, and that the combined one routes each kind correctly without
+// letting one pass as the other.
+func TestBothModeRouting(t *testing.T) {
+	t.Parallel()
+	secret := []byte(testSecret)
+	jwks := newJWKSServer(t, map[string]*rsa.PublicKey{"k1": &rsaKey(t, 0).PublicKey})
+	clock := newFakeClock()
+	cfg := func(mode string) auth.Config {
+		return auth.Config{
+			Mode:       mode,
+			SecretKey:  secret,
+			JWKSHosts:  []string{jwks.host()},
+			RelayURL:   testRelayURL,
+			HTTPClient: trustingClient(t, nil, jwks.srv),
+			Now:        clock.Now,
+		}
+	}
+	verifiers := map[string]auth.Verifier{}
+	for _, mode := range []string{auth.ModeHS256, auth.ModeXDR, auth.ModeBoth} {
+		v, err := auth.New(cfg(mode))
+		if err != nil {
+			t.Fatalf("New(%s): %v", mode, err)
+		}
+		verifiers[mode] = v
+	}
+
+	xdrClaimsWith := func(key string) jwt.MapClaims {
+		c := xdrClaims(jwks.host(), clock.Now())
+		c["key"] = key
+		c["CTR_ENTITIES_LIMIT"] = 7
+		return c
+	}
+	pubPEM := publicKeyPEM(t, &rsaKey(t, 0).PublicKey)
+	tokens := map[string]string{
+		"hs256":           signHS256(t, secret, "", jwt.MapClaims{"key": "hs-key"}),
+		"xdr":             signRS256(t, rsaKey(t, 0), "k1", xdrClaimsWith("xdr-key")),
+		"hs256 by pubkey": signHS256(t, pubPEM, "k1", xdrClaimsWith("forged-key")),
+		"hs256 by other":  signHS256(t, []byte("not the secret"), "", jwt.MapClaims{"key": "forged-key"}),
+		"none":            unsignedToken(t, "k1", xdrClaimsWith("forged-key")),
+		"rs256 no kid":    signRS256(t, rsaKey(t, 0), "", jwt.MapClaims{"key": "forged-key"}),
+	}
+
+	ok := func(key string, limit int) auth.Credentials {
+		return auth.Credentials{APIKey: key, EntitiesLimit: limit}
+	}
+	tests := []struct {
+		mode, token string
+		want        auth.Credentials
+		wantErr     string
+	}{
+		{mode: "hs256", token: "hs256", want: ok("hs-key", 0)},
+		{mode: "hs256", token: "xdr", wantErr: auth.ReasonBadSignature},
+		{mode: "hs256", token: "hs256 by pubkey", wantErr: auth.ReasonBadSignature},
+		{mode: "hs256", token: "none", wantErr: auth.ReasonBadSignature},
+
+		{mode: "xdr", token: "xdr", want: ok("xdr-key", 7)},
+		{mode: "xdr", token: "hs256", wantErr: auth.ReasonRS256BadSignature},
+		{mode: "xdr", token: "hs256 by pubkey", wantErr: auth.ReasonRS256BadSignature},
+		{mode: "xdr", token: "none", wantErr: auth.ReasonRS256BadSignature},
+
+		{mode: "both", token: "hs256", want: ok("hs-key", 0)},
+		{mode: "both", token: "xdr", want: ok("xdr-key", 7)},
+		{mode: "both", token: "hs256 by pubkey", wantErr: auth.ReasonBadSignature},
+		{mode: "both", token: "hs256 by other", wantErr: auth.ReasonBadSignature},
+		{mode: "both", token: "none", wantErr: auth.ReasonBadSignature},
+		{mode: "both", token: "rs256 no kid", wantErr: auth.ReasonWrongStructure},
+	}
+	for _, tc := range tests {
+		t.Run(tc.mode+"/"+tc.token, func(t *testing.T) {
+			t.Parallel()
+			raw := tokens[tc.token]
+			got, err := verifiers[tc.mode].Verify(request(raw))
+			if tc.wantErr != "" {
+				wantReason(t, err, tc.wantErr, raw, testSecret, "forged-key")
+				return
+			}
+			if err != nil {
+				t.Fatalf("Verify: %v", err)
+			}
+			if got.APIKey != tc.want.APIKey || got.EntitiesLimit != tc.want.EntitiesLimit {
+				t.Errorf("credentials = {%q %d}, want {%q %d}", got.APIKey, got.EntitiesLimit, tc.want.APIKey, tc.want.EntitiesLimit)
+			}
+		})
+	}
+
+	t.Run("malformed header", func(t *testing.T) {
+		t.Parallel()
+		for _, raw := range []string{"nodots", "!!!.e30.sig", "e30.e30.sig", "bm90IGpzb24.e30.sig"} {
+			_, err := verifiers["both"].Verify(request(raw))
+			if raw == "e30.e30.sig" { // {} has no alg
+				wantReason(t, err, auth.ReasonBadSignature)
+				continue
+			}
+			wantReason(t, err, auth.ReasonWrongStructure)
+		}
+	})
+}
+
+// TestHS256Unchanged pins the self-hosted mode's behaviour.
+func TestHS256Unchanged(t *testing.T) {
+	t.Parallel()
+	secret := []byte(testSecret)
+	tests := []struct {
+		name    string
+		v       auth.HS256
+		token   string
+		want    string
+		wantErr string
+	}{
+		{name: "valid", v: auth.HS256{Secret: secret}, token: signHS256(t, secret, "", jwt.MapClaims{"key": "k"}), want: "k"},
+		{name: "no secret", v: auth.HS256{}, token: signHS256(t, secret, "", jwt.MapClaims{"key": "k"}), wantErr: auth.ReasonSecretKeyMissing},
+		{name: "wrong secret", v: auth.HS256{Secret: []byte("other")}, token: signHS256(t, secret, "", jwt.MapClaims{"key": "k"}), wantErr: auth.ReasonBadSignature},
+		{name: "no key claim", v: auth.HS256{Secret: secret}, token: signHS256(t, secret, "", jwt.MapClaims{"sub": "x"}), wantErr: auth.ReasonWrongPayload},
+		{name: "malformed", v: auth.HS256{Secret: secret}, token: "a.b", wantErr: auth.ReasonWrongStructure},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := tc.v.Verify(request(tc.token))
+			if tc.wantErr != "" {
+				wantReason(t, err, tc.wantErr, tc.token, testSecret)
+				return
+			}
+			if err != nil || got.APIKey != tc.want {
+				t.Errorf("Verify = %v, %v; want key %q", got, err, tc.want)
+			}
+		})
+	}
+}
