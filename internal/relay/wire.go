@@ -92,8 +92,11 @@ func decodeObservables(body []byte, maxCount int) ([]ctim.Observable, error) {
 		return nil, err
 	}
 	var raw []json.RawMessage
-	if err := json.Unmarshal(body, &raw); err != nil {
+	if jsonKind(body) != "an array" {
 		return nil, invalidArgf("Expected a JSON array of observables, got %s.", jsonKind(body))
+	}
+	if err := json.Unmarshal(body, &raw); err != nil {
+		return nil, invalidArgf("Expected a JSON array of observables.")
 	}
 	if len(raw) > maxCount {
 		return nil, invalidArgf("Too many observables: %d; at most %d are accepted per request.", len(raw), maxCount)
@@ -158,7 +161,7 @@ func checkJSON(body []byte) error {
 	depth := 0
 	for {
 		tok, err := dec.Token()
-		if err == io.EOF {
+		if err == io.EOF && depth == 0 {
 			break
 		}
 		if err != nil {

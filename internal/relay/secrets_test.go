@@ -1,0 +1,123 @@
+package relay_test
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/signals-relay/signals-relay/internal/auth"
+	"github.com/signals-relay/signals-relay/internal/relay"
+	"github.com/signals-relay/signals-relay/internal/signals"
+	"github.com/signals-relay/signals-relay/internal/simulator"
+)
+
+// echoingUpstream is an Auth0 Signals stand-in that quotes the caller's API
+// key back in its error bodies, as a careless upstream might.
+func echoingUpstream(t *testing.T) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key := r.Header.Get("X-Auth-Token")
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/192.0.2.10"):
+			http.Error(w, "Unauthorized. API Key "+key+" not found.", http.StatusUnauthorized)
+		case strings.HasSuffix(r.URL.Path, "/192.0.2.11"):
+			http.Error(w, "quota of "+key+" exceeded", http.StatusTooManyRequests)
+		case strings.HasSuffix(r.URL.Path, "/192.0.2.12"):
+			http.Error(w, "<html>internal error for token="+key+"</html>", http.StatusInternalServerError)
+		case strings.HasSuffix(r.URL.Path, "/192.0.2.13"):
+			http.Error(w, "Bad key "+key+": Token must be a valid RFC4122 UUID", http.StatusBadRequest)
+		default:
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprint(w, `{"fullip":{"score":-1,"badip":{"score":-1,"blacklists":["L1"]}}}`)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// panickyVerifier fails in the worst way, quoting the secret in its panic.
+type panickyVerifier struct{ secret string }
+
+func (p panickyVerifier) Verify(*http.Request) (auth.Credentials, error) {
+	panic("verifier exploded with " + p.secret)
+}
+
+// TestSecretsNeverLeak sends requests down every success and failure path
+// and checks that neither the logs nor any answer contains the API key, the
+// JWT (or its payload segment) or SECRET_KEY.
+func TestSecretsNeverLeak(t *testing.T) {
+	const apiKey = "9b2e4c1a-7d3f-4a5b-8c6d-0e1f2a3b4c5d"
+	upstream := echoingUpstream(t)
+	client, err := signals.New(upstream.URL, &http.Client{Timeout: 5 * time.Second}, "signals-relay/test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	h := relay.New(relay.Options{Logger: logger, Verifier: auth.HS256{Secret: []byte(testSecret)}, Signals: client})
+	panicky := relay.New(relay.Options{Logger: logger, Verifier: panickyVerifier{secret: testSecret}, Signals: client})
+
+	jwtToken := token(t, map[string]any{"key": apiKey}, testSecret)
+	forged := token(t, map[string]any{"key": apiKey}, "wrong-secret")
+	secrets := map[string]string{
+		"API key":         apiKey,
+		"JWT":             jwtToken,
+		"JWT payload":     strings.Split(jwtToken, ".")[1],
+		"forged JWT":      forged,
+		"SECRET_KEY":      testSecret,
+		"API key (upper)": strings.ToUpper(apiKey),
+	}
+	var answers []string
+	send := func(h http.Handler, path, authz, body string) {
+		r := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
+		r.Header.Set("Authorization", authz)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		answers = append(answers, fmt.Sprintf("%d %v %s", w.Code, w.Header(), w.Body.String()))
+	}
+	for _, ip := range []string{"192.0.2.10", "192.0.2.11", "192.0.2.12", "192.0.2.13", "198.51.100.1"} {
+		body := obsJSON("ip", ip)
+		send(h, "/observe/observables", "Bearer "+jwtToken, body)
+		send(h, "/deliberate/observables", "Bearer "+jwtToken, body)
+	}
+	send(h, "/health", "Bearer "+jwtToken, "")
+	send(h, "/health", "Bearer "+forged, "")
+	send(h, "/health", "Basic "+jwtToken, "")
+	send(h, "/observe/observables", "Bearer "+jwtToken+" "+apiKey, "[]")
+	send(h, "/observe/observables", "Bearer "+jwtToken, `[{"type":"ip","value":"`+apiKey+`"}]`)
+	send(h, "/refer/observables", "Bearer "+forged, "[]")
+	send(panicky, "/observe/observables", "Bearer "+jwtToken, "[]")
+
+	if !strings.Contains(logs.String(), `"msg":"panic serving request"`) {
+		t.Fatalf("the panic path did not run; logs:\n%s", logs)
+	}
+	if !strings.Contains(strings.Join(answers, "\n"), "[REDACTED]") {
+		t.Fatalf("no answer quoted the upstream's redacted echo; answers:\n%s", strings.Join(answers, "\n"))
+	}
+	for what, secret := range secrets {
+		if strings.Contains(logs.String(), secret) {
+			t.Errorf("logs contain the %s:\n%s", what, logs)
+		}
+		for _, a := range answers {
+			if strings.Contains(a, secret) {
+				t.Errorf("an answer contains the %s: %s", what, a)
+			}
+		}
+	}
+}
+
+// TestCredentialsRedacted checks that Credentials never format their key.
+func TestCredentialsRedacted(t *testing.T) {
+	c := auth.Credentials{APIKey: simulator.DemoKey, EntitiesLimit: 3}
+	logs := &syncBuffer{}
+	slog.New(slog.NewJSONHandler(logs, nil)).Info("creds", "c", c)
+	for _, s := range []string{fmt.Sprint(c), fmt.Sprintf("%+v", c), fmt.Sprintf("%#v", c), logs.String()} {
+		if strings.Contains(s, simulator.DemoKey) {
+			t.Errorf("formatted credentials contain the key: %s", s)
+		}
+	}
+}
