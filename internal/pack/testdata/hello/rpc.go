@@ -1,0 +1,5 @@
+//go:build !lambda.norpc
+
+package main
+
+const norpc = false
