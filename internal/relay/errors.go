@@ -44,11 +44,11 @@ func invalidArgf(format string, args ...any) error {
 // fixed reasons, and upstream bodies are redacted by the signals client.
 func toWire(err error) wireError {
 	var (
-		authErr    *auth.Error
-		invalid    *invalidArgument
-		apiErr     *signals.APIError
-		tlsErr     *signals.TLSError
-		transport  *signals.TransportError
+		authErr   *auth.Error
+		invalid   *invalidArgument
+		apiErr    *signals.APIError
+		tlsErr    *signals.TLSError
+		transport *signals.TransportError
 	)
 	switch {
 	case errors.As(err, &authErr):
