@@ -1,0 +1,344 @@
+package simulator
+
+import (
+	"context"
+	"net/http"
+	"net/netip"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// DemoKey is the API key a Simulator accepts when Options.Keys is empty. It
+// is a fixed version-4 RFC 4122 UUID.
+const DemoKey = "6f1c2a8e-3b4d-4e5f-9a6b-7c8d9e0f1a2b"
+
+// Response bodies of the real service (text/plain).
+const (
+	bodyBadToken    = "Token must be a valid RFC4122 UUID"
+	bodyUnknownKey  = "Unauthorized. API Key not found."
+	bodyNotFound    = "Resource not found"
+	bodyQuota       = "429: Too Many Requests"
+	bodyBadIPPrefix = "Bad IP format:"
+	bodyNotAllowed  = "405: Method Not Allowed"
+	bodyCancelled   = "503: Service Unavailable"
+)
+
+const (
+	contentText = "text/plain; charset=utf-8"
+	contentJSON = "application/json"
+	contentHTML = "text/html; charset=utf-8"
+)
+
+// Options configures a Simulator. The zero value answers at once, has no
+// quota and accepts only DemoKey.
+type Options struct {
+	// Latency is added before every answer. A request whose context ends
+	// while it waits stops waiting at once. Negative values count as zero.
+	Latency time.Duration
+	// Quota is the number of requests each API key may make during the life
+	// of the Simulator (or since the last Reset). Further requests with that
+	// key answer 429 "429: Too Many Requests". Zero or less means unlimited.
+	Quota int
+	// Keys lists the accepted API keys. Keys are compared without regard to
+	// case; entries that are not RFC 4122 UUIDs can never match, because such
+	// keys are rejected with 400 first. Nil or empty means {DemoKey}.
+	Keys []string
+}
+
+// Simulator serves the Auth0 Signals API from embedded fixtures and
+// deterministic synthetic reports. Create it with New; it is safe for
+// concurrent use.
+type Simulator struct {
+	mux   *http.ServeMux
+	keys  map[string]bool // lower-cased accepted keys
+	quota int64
+
+	latency     atomic.Int64 // time.Duration
+	total       atomic.Int64
+	inFlight    atomic.Int64
+	maxInFlight atomic.Int64
+
+	mu     sync.Mutex
+	byPath map[string]int64 // URL path → requests
+	used   map[string]int64 // lower-cased key → charged requests
+}
+
+// New returns a Simulator configured by opts.
+func New(opts Options) *Simulator {
+	keys := opts.Keys
+	if len(keys) == 0 {
+		keys = []string{DemoKey}
+	}
+	s := &Simulator{
+		keys:   make(map[string]bool, len(keys)),
+		quota:  int64(max(opts.Quota, 0)),
+		byPath: make(map[string]int64),
+		used:   make(map[string]int64),
+	}
+	for _, k := range keys {
+		s.keys[strings.ToLower(k)] = true
+	}
+	s.SetLatency(opts.Latency)
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v2.0/ip", s.serveHealth)
+	mux.HandleFunc("GET /v2.0/ip/{$}", s.serveEmptyIP)
+	mux.HandleFunc("GET /v2.0/ip/{ip}", s.serveReport)
+	mux.HandleFunc("GET /metadata/{type}/lists", s.serveListIndex)
+	mux.HandleFunc("GET /metadata/{type}/lists/{id}", s.serveList)
+	mux.HandleFunc("/", serveNotFound)
+	s.mux = mux
+	return s
+}
+
+// ServeHTTP answers one API request: it counts it, waits for the configured
+// latency, charges the quota of an accepted key and then dispatches it.
+func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.begin(r.URL.Path)
+	defer s.inFlight.Add(-1)
+
+	if !sleep(r.Context(), time.Duration(s.latency.Load())) {
+		writeText(w, http.StatusServiceUnavailable, bodyCancelled)
+		return
+	}
+	if key, ok := s.acceptedKey(r); ok && !s.charge(key) {
+		writeText(w, http.StatusTooManyRequests, bodyQuota)
+		return
+	}
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", http.MethodGet)
+		writeText(w, http.StatusMethodNotAllowed, bodyNotAllowed)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// Requests reports how many requests the Simulator has received since New or
+// the last Reset, whatever their outcome.
+func (s *Simulator) Requests() int64 { return s.total.Load() }
+
+// RequestsFor reports how many requests since New or the last Reset had
+// exactly the given URL path, such as "/metadata/badip/lists/FAIL2BAN-SSH".
+// The query string is not part of the path.
+func (s *Simulator) RequestsFor(path string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.byPath[path]
+}
+
+// InFlight reports how many requests are being served now, including those
+// waiting out the latency.
+func (s *Simulator) InFlight() int64 { return s.inFlight.Load() }
+
+// MaxInFlight reports the highest number of requests served at the same time
+// since New or the last Reset.
+func (s *Simulator) MaxInFlight() int64 { return s.maxInFlight.Load() }
+
+// Reset zeroes the request counters and the quota usage of every key. The
+// high-water mark restarts from the number of requests in flight.
+func (s *Simulator) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.total.Store(0)
+	s.maxInFlight.Store(s.inFlight.Load())
+	clear(s.byPath)
+	clear(s.used)
+}
+
+// SetLatency changes the delay added before every answer. Requests already
+// waiting keep their delay. Negative values count as zero.
+func (s *Simulator) SetLatency(d time.Duration) {
+	s.latency.Store(int64(max(d, 0)))
+}
+
+// begin records the arrival of a request.
+func (s *Simulator) begin(path string) {
+	s.mu.Lock()
+	s.byPath[path]++
+	s.total.Add(1)
+	s.mu.Unlock()
+
+	n := s.inFlight.Add(1)
+	for {
+		m := s.maxInFlight.Load()
+		if n <= m || s.maxInFlight.CompareAndSwap(m, n) {
+			return
+		}
+	}
+}
+
+// charge counts one request against key and reports whether it is within the
+// quota.
+func (s *Simulator) charge(key string) bool {
+	if s.quota == 0 {
+		return true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.used[key]++
+	return s.used[key] <= s.quota
+}
+
+// apiKey returns the key the request carries: the X-Auth-Token header, or the
+// token query parameter when the header is empty.
+func apiKey(r *http.Request) string {
+	if k := r.Header.Get("X-Auth-Token"); k != "" {
+		return k
+	}
+	return r.URL.Query().Get("token")
+}
+
+// acceptedKey returns the lower-cased key of r if it is an accepted one.
+func (s *Simulator) acceptedKey(r *http.Request) (string, bool) {
+	k := apiKey(r)
+	if !isUUID(k) {
+		return "", false
+	}
+	k = strings.ToLower(k)
+	return k, s.keys[k]
+}
+
+// authorize answers 400 or 401 and returns false unless r carries an
+// accepted key.
+func (s *Simulator) authorize(w http.ResponseWriter, r *http.Request) bool {
+	if !isUUID(apiKey(r)) {
+		writeText(w, http.StatusBadRequest, bodyBadToken)
+		return false
+	}
+	if _, ok := s.acceptedKey(r); !ok {
+		writeText(w, http.StatusUnauthorized, bodyUnknownKey)
+		return false
+	}
+	return true
+}
+
+// serveHealth answers GET /v2.0/ip, the call the relay uses as health check.
+func (s *Simulator) serveHealth(w http.ResponseWriter, r *http.Request) {
+	if !s.authorize(w, r) {
+		return
+	}
+	writeJSON(w, fixtures.health)
+}
+
+// serveEmptyIP answers GET /v2.0/ip/ (an empty address).
+func (s *Simulator) serveEmptyIP(w http.ResponseWriter, r *http.Request) {
+	if !s.authorize(w, r) {
+		return
+	}
+	writeText(w, http.StatusBadRequest, bodyBadIPPrefix)
+}
+
+// serveReport answers GET /v2.0/ip/{ip}.
+func (s *Simulator) serveReport(w http.ResponseWriter, r *http.Request) {
+	if !s.authorize(w, r) {
+		return
+	}
+	raw := r.PathValue("ip")
+	addr, err := netip.ParseAddr(raw)
+	if err != nil || addr.Zone() != "" {
+		writeText(w, http.StatusBadRequest, bodyBadIPPrefix+raw)
+		return
+	}
+	ip := addr.String()
+	switch ip {
+	case IPServerError:
+		w.Header().Set("Content-Type", contentHTML)
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = w.Write([]byte(serverErrorPage))
+		return
+	case IPNotFound:
+		writeText(w, http.StatusNotFound, bodyNotFound)
+		return
+	}
+	if b, ok := fixtures.reports[ip]; ok {
+		writeJSON(w, b)
+		return
+	}
+	writeJSON(w, syntheticJSON(addr))
+}
+
+// serveList answers GET /metadata/{type}/lists/{id}; it needs no key.
+func (s *Simulator) serveList(w http.ResponseWriter, r *http.Request) {
+	b, ok := fixtures.lists[r.PathValue("type")][r.PathValue("id")]
+	if !ok {
+		writeText(w, http.StatusNotFound, bodyNotFound)
+		return
+	}
+	writeJSON(w, b)
+}
+
+// serveListIndex answers GET /metadata/{type}/lists; it needs no key.
+func (s *Simulator) serveListIndex(w http.ResponseWriter, r *http.Request) {
+	b, ok := fixtures.index[r.PathValue("type")]
+	if !ok {
+		writeText(w, http.StatusNotFound, bodyNotFound)
+		return
+	}
+	writeJSON(w, b)
+}
+
+func serveNotFound(w http.ResponseWriter, _ *http.Request) {
+	writeText(w, http.StatusNotFound, bodyNotFound)
+}
+
+// sleep waits for d or until ctx ends, and reports whether ctx is still live.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func writeText(w http.ResponseWriter, status int, body string) {
+	w.Header().Set("Content-Type", contentText)
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(body))
+}
+
+func writeJSON(w http.ResponseWriter, body []byte) {
+	w.Header().Set("Content-Type", contentJSON)
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+}
+
+// isUUID reports whether s is an RFC 4122 UUID in its 36-character text form:
+// hexadecimal digits in groups 8-4-4-4-12, version 1 to 5, variant 10xx.
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+			continue
+		}
+		if !isHex(c) {
+			return false
+		}
+	}
+	if v := s[14]; v < '1' || v > '5' {
+		return false
+	}
+	switch s[19] {
+	case '8', '9', 'a', 'b', 'A', 'B':
+		return true
+	}
+	return false
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
