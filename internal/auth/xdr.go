@@ -220,14 +220,14 @@ func (v *XDR) expectedAudience(r *http.Request) string {
 	if !v.fromRequest {
 		return v.audience
 	}
-	return RequestAudience(r)
+	return requestAudience(r)
 }
 
-// RequestAudience derives a relay URL from r: "https" when the first
+// requestAudience derives a relay URL from r: "https" when the first
 // X-Forwarded-Proto value says so or the connection is TLS (X-Forwarded-Proto
 // "http" wins over TLS, as the proxy saw the client), otherwise "http";
 // then "://" and the Host header. It has no path and no trailing slash.
-func RequestAudience(r *http.Request) string {
+func requestAudience(r *http.Request) string {
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
