@@ -1,0 +1,236 @@
+// Package jwtgen is the relay's JWT generator, the Go counterpart of the
+// Threat Response JWT generator the original relay's README used.
+//
+// The operator enters the fields of the module's JWT structure (for Auth0
+// Signals, {"key": "Auth0 Signals API Key"}); the generator makes a
+// 64-character SECRET_KEY from a CSPRNG, signs the entered fields into an
+// HS256 JWT with it, and builds the links needed to finish the deployment:
+// the AWS console page of the function's environment variables (where
+// SECRET_KEY goes) and the Threat Response / XDR module-creation form of
+// every region (where the function URL and the JWT go).
+package jwtgen
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/signals-relay/signals-relay/internal/auth"
+)
+
+// Field is one claim of the module's JWT structure.
+type Field struct {
+	// Name is the claim's name in the JWT payload.
+	Name string
+	// Label is what the operator is asked for.
+	Label string
+}
+
+// Structure returns the Auth0 Signals module's JWT structure, from the
+// original module settings: {"key": "Auth0 Signals API Key"}.
+func Structure() []Field {
+	return []Field{{Name: "key", Label: "Auth0 Signals API Key"}}
+}
+
+// ModuleType is the Threat Response module type of one region.
+type ModuleType struct {
+	Region string // us, eu or apjc
+	ID     string
+}
+
+// ModuleTypes returns the Auth0 Signals module type ids of every Threat
+// Response region, from the original module settings.
+func ModuleTypes() []ModuleType {
+	return []ModuleType{
+		{Region: "us", ID: "c6311f9b-33a6-4935-9c31-24b9b755e5cc"},
+		{Region: "eu", ID: "9be60d7a-92bf-476c-92cc-e9144650745a"},
+		{Region: "apjc", ID: "f73afdc1-c3b2-4c2c-a12a-c76093b79c19"},
+	}
+}
+
+// Link is a module-creation link for one region.
+type Link struct {
+	Region, URL string
+}
+
+// ModuleLinks fills template's {region} and {module_type_id} for every
+// region.
+func ModuleLinks(template string) []Link {
+	var links []Link
+	for _, m := range ModuleTypes() {
+		u := strings.NewReplacer("{region}", m.Region, "{module_type_id}", m.ID).Replace(template)
+		links = append(links, Link{Region: m.Region, URL: u})
+	}
+	return links
+}
+
+// SecretLength is the length of a generated SECRET_KEY: 64 characters, as
+// the original generator made (256 bits of key material for HS256).
+const SecretLength = 64
+
+const secretAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+// NewSecret returns a SECRET_KEY of SecretLength characters from
+// [A-Za-z0-9], drawn from random (crypto/rand when nil). Bytes that would
+// bias the choice (248 and above, since 256 is not a multiple of 62) are
+// discarded rather than reduced modulo 62.
+func NewSecret(random io.Reader) (string, error) {
+	if random == nil {
+		random = rand.Reader
+	}
+	const limit = 256 - 256%len(secretAlphabet) // 248
+	out := make([]byte, 0, SecretLength)
+	buf := make([]byte, SecretLength)
+	for len(out) < SecretLength {
+		// Read only as many bytes as characters are still missing, so
+		// nothing drawn is thrown away except the biased values.
+		chunk := buf[:SecretLength-len(out)]
+		if _, err := io.ReadFull(random, chunk); err != nil {
+			return "", fmt.Errorf("read random bytes: %w", err)
+		}
+		for _, b := range chunk {
+			if int(b) < limit {
+				out = append(out, secretAlphabet[int(b)%len(secretAlphabet)])
+			}
+		}
+	}
+	return string(out), nil
+}
+
+// Sign returns the HS256 JWT carrying exactly values, signed with secret.
+func Sign(values map[string]string, secret string) (string, error) {
+	claims := make(map[string]any, len(values))
+	for k, v := range values {
+		claims[k] = v
+	}
+	return auth.SignHS256(claims, []byte(secret))
+}
+
+// FromJSON reads the field values from a credentials file: a JSON object
+// holding every field of the structure as a non-empty string, and nothing
+// else.
+func FromJSON(data []byte, fields []Field) (map[string]string, error) {
+	var raw map[string]any
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(&raw); err != nil {
+		return nil, fmt.Errorf("not a JSON object: %w", err)
+	}
+	names := make([]string, len(fields))
+	for i, f := range fields {
+		names[i] = f.Name
+	}
+	values := make(map[string]string, len(fields))
+	for k, v := range raw {
+		if !slices.Contains(names, k) {
+			return nil, fmt.Errorf("unknown field %q (the JWT carries only: %s)", k, strings.Join(names, ", "))
+		}
+		s, ok := v.(string)
+		if !ok {
+			return nil, fmt.Errorf("field %q must be a string", k)
+		}
+		if strings.TrimSpace(s) == "" {
+			return nil, fmt.Errorf("field %q is empty", k)
+		}
+		values[k] = s
+	}
+	for _, f := range fields {
+		if _, ok := values[f.Name]; !ok {
+			return nil, fmt.Errorf("missing field %q (%s)", f.Name, f.Label)
+		}
+	}
+	return values, nil
+}
+
+// Prompter asks the operator for each field.
+type Prompter struct {
+	// In supplies answers one line each when ReadHidden is nil.
+	In *bufio.Reader
+	// Out receives the prompts.
+	Out io.Writer
+	// ReadHidden, when set, reads one answer without echoing it (a
+	// terminal).
+	ReadHidden func() (string, error)
+}
+
+// Ask prompts for every field and returns the answers. Empty answers are
+// asked again, up to three times.
+func (p Prompter) Ask(fields []Field) (map[string]string, error) {
+	values := make(map[string]string, len(fields))
+	for _, f := range fields {
+		var v string
+		for try := 0; ; try++ {
+			if try == 3 {
+				return nil, fmt.Errorf("no value entered for %s", f.Label)
+			}
+			fmt.Fprintf(p.Out, "%s: ", f.Label)
+			var err error
+			v, err = p.readOne()
+			if p.ReadHidden != nil {
+				fmt.Fprintln(p.Out)
+			}
+			if err != nil && !(errors.Is(err, io.EOF) && v != "") {
+				if errors.Is(err, io.EOF) {
+					return nil, fmt.Errorf("no value entered for %s (input ended)", f.Label)
+				}
+				return nil, fmt.Errorf("read %s: %w", f.Label, err)
+			}
+			if v = strings.TrimSpace(v); v != "" {
+				break
+			}
+		}
+		values[f.Name] = v
+	}
+	return values, nil
+}
+
+func (p Prompter) readOne() (string, error) {
+	if p.ReadHidden != nil {
+		return p.ReadHidden()
+	}
+	line, err := p.In.ReadString('\n')
+	return strings.TrimRight(line, "\r\n"), err
+}
+
+// Output is what the generator prints.
+type Output struct {
+	Stage      string
+	SecretKey  string
+	JWT        string
+	ConsoleURL string
+	Links      []Link
+	// SecretSet says SECRET_KEY was written to Function already.
+	SecretSet bool
+	Function  string
+	// FunctionURL is the function's URL when known.
+	FunctionURL string
+}
+
+// Write prints o in the order the deployment continues: the two values to
+// keep, where SECRET_KEY goes, and where the module is created.
+func (o Output) Write(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "SECRET_KEY: %s\n", o.SecretKey)
+	fmt.Fprintf(&b, "JWT:        %s\n\n", o.JWT)
+	b.WriteString("Keep both: the function needs SECRET_KEY to verify the JWT, and the module needs the JWT.\n\n")
+	if o.SecretSet {
+		fmt.Fprintf(&b, "1. SECRET_KEY is set on %s (its other environment variables are unchanged):\n   %s\n", o.Function, o.ConsoleURL)
+	} else {
+		fmt.Fprintf(&b, "1. Set SECRET_KEY on the function (or run `relayctl jwt %s --set-secret`):\n   %s\n", o.Stage, o.ConsoleURL)
+	}
+	b.WriteString("2. Create the Threat Response module in your region with the function URL and the JWT:\n")
+	for _, l := range o.Links {
+		fmt.Fprintf(&b, "   %-5s %s\n", l.Region+":", l.URL)
+	}
+	if o.FunctionURL != "" {
+		fmt.Fprintf(&b, "   URL:  %s\n", o.FunctionURL)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
