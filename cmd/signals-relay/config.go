@@ -19,12 +19,19 @@ type config struct {
 	EntitiesLimit  int           // CTR_ENTITIES_LIMIT
 	ListenAddr     string        // LISTEN_ADDR
 	LogLevel       slog.Level    // LOG_LEVEL
+
+	AuthMode            string   // AUTH_MODE: hs256, xdr, both or "" (auto)
+	JWKSHosts           []string // JWKS_HOSTS
+	RelayURL            string   // RELAY_URL
+	RelayURLFromRequest bool     // RELAY_URL_FROM_REQUEST
 }
 
 // String redacts SECRET_KEY.
 func (c config) String() string {
-	return fmt.Sprintf("config{SecretKey:%s SignalsURL:%s SignalsTimeout:%s EntitiesLimit:%d ListenAddr:%s LogLevel:%s}",
-		redacted(c.SecretKey), c.SignalsURL, c.SignalsTimeout, c.EntitiesLimit, c.ListenAddr, c.LogLevel)
+	return fmt.Sprintf("config{SecretKey:%s SignalsURL:%s SignalsTimeout:%s EntitiesLimit:%d ListenAddr:%s LogLevel:%s "+
+		"AuthMode:%q JWKSHosts:%v RelayURL:%s RelayURLFromRequest:%t}",
+		redacted(c.SecretKey), c.SignalsURL, c.SignalsTimeout, c.EntitiesLimit, c.ListenAddr, c.LogLevel,
+		c.AuthMode, c.JWKSHosts, c.RelayURL, c.RelayURLFromRequest)
 }
 
 func redacted(b []byte) string {
@@ -69,6 +76,20 @@ func loadConfig(getenv func(string) string) (config, error) {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
 			errs = append(errs, fmt.Sprintf("LOG_LEVEL=%q: want debug, info, warn or error", v))
 		}
+	}
+	c.AuthMode = strings.TrimSpace(getenv("AUTH_MODE"))
+	for _, h := range strings.Split(getenv("JWKS_HOSTS"), ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			c.JWKSHosts = append(c.JWKSHosts, h)
+		}
+	}
+	c.RelayURL = strings.TrimSpace(getenv("RELAY_URL"))
+	if v := strings.TrimSpace(getenv("RELAY_URL_FROM_REQUEST")); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("RELAY_URL_FROM_REQUEST=%q: want true or false", v))
+		}
+		c.RelayURLFromRequest = b
 	}
 	if _, err := signals.New(c.SignalsURL, nil, ""); err != nil {
 		errs = append(errs, "SIGNALS_API_URL: "+err.Error())

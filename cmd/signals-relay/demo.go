@@ -66,7 +66,9 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	logger := newLogger(stderr, cfg.LogLevel)
-	h, err := newRelay(cfg, logger)
+	upstream := newUpstreamHTTPClient(cfg.SignalsTimeout)
+	defer upstream.CloseIdleConnections() // before the simulator shuts down (deferred earlier)
+	h, err := newRelay(cfg, logger, upstream)
 	if err != nil {
 		return err
 	}
@@ -112,7 +114,9 @@ func observeSummary(ctx context.Context, base, jwt string, body []byte) (string,
 	}
 	req.Header.Set("Authorization", "Bearer "+jwt)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	client := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	defer client.CloseIdleConnections() // so the relay's shutdown need not wait for them
+	resp, err := client.Do(req)
 	if err != nil {
 		return "", fmt.Errorf("observe: %w", err)
 	}

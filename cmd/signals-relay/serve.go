@@ -36,12 +36,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		cfg.ListenAddr = *addr
 	}
 	logger := newLogger(stderr, cfg.LogLevel)
-	h, err := newRelay(cfg, logger)
+	h, err := newRelay(cfg, logger, newUpstreamHTTPClient(cfg.SignalsTimeout))
 	if err != nil {
 		return err
-	}
-	if len(cfg.SecretKey) == 0 {
-		logger.Warn("SECRET_KEY is not set: every authenticated call will fail with \"<SECRET_KEY> is missing\"")
 	}
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
@@ -56,18 +53,41 @@ func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
 }
 
-// newRelay builds the relay's handler from the configuration.
-func newRelay(cfg config, logger *slog.Logger) (http.Handler, error) {
-	client, err := signals.New(cfg.SignalsURL, newUpstreamHTTPClient(cfg.SignalsTimeout), version.UserAgent())
+// newRelay builds the relay's handler from the configuration; upstream is
+// the HTTP client for Auth0 Signals.
+func newRelay(cfg config, logger *slog.Logger, upstream *http.Client) (http.Handler, error) {
+	client, err := signals.New(cfg.SignalsURL, upstream, version.UserAgent())
+	if err != nil {
+		return nil, err
+	}
+	verifier, err := newVerifier(cfg, logger)
 	if err != nil {
 		return nil, err
 	}
 	return relay.New(relay.Options{
 		Logger:        logger,
-		Verifier:      auth.HS256{Secret: cfg.SecretKey},
+		Verifier:      verifier,
 		Signals:       client,
 		EntitiesLimit: cfg.EntitiesLimit,
 	}), nil
+}
+
+// newVerifier selects the authentication mode (AUTH_MODE). A relay with no
+// credentials configured at all still starts, as the original did, so that
+// it can be deployed before its SECRET_KEY is set: every authenticated call
+// then answers "<SECRET_KEY> is missing".
+func newVerifier(cfg config, logger *slog.Logger) (auth.Verifier, error) {
+	if cfg.AuthMode == "" && len(cfg.SecretKey) == 0 && cfg.RelayURL == "" && !cfg.RelayURLFromRequest {
+		logger.Warn("neither SECRET_KEY nor RELAY_URL is set: authenticated calls fail until one is")
+		return auth.HS256{}, nil
+	}
+	return auth.New(auth.Config{
+		Mode:                cfg.AuthMode,
+		SecretKey:           cfg.SecretKey,
+		JWKSHosts:           cfg.JWKSHosts,
+		RelayURL:            cfg.RelayURL,
+		AudienceFromRequest: cfg.RelayURLFromRequest,
+	})
 }
 
 // newUpstreamHTTPClient returns the HTTP client for Auth0 Signals: a timeout

@@ -1,0 +1,249 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/signals-relay/signals-relay/internal/auth"
+	"github.com/signals-relay/signals-relay/internal/simulator"
+)
+
+// lockedBuffer collects a command's output while it runs.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func mapEnv(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+var listeningRE = regexp.MustCompile(`"msg":"relay listening","addr":"([^"]+)"`)
+
+// TestServe runs "serve" end to end: start on a free port against the
+// simulator, answer health and observe, then shut down gracefully.
+func TestServe(t *testing.T) {
+	sim := httptest.NewServer(simulator.New(simulator.Options{}))
+	defer sim.Close()
+	const secret = "serve-test-secret"
+	getenv := mapEnv(map[string]string{"SECRET_KEY": secret, "SIGNALS_API_URL": sim.URL})
+
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var stdout, stderr lockedBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0"}, getenv, &stdout, &stderr) }()
+
+	var addr string
+	for deadline := time.Now().Add(10 * time.Second); addr == ""; {
+		if m := listeningRE.FindStringSubmatch(stderr.String()); m != nil {
+			addr = m[1]
+		} else if time.Now().After(deadline) {
+			t.Fatalf("serve did not start; stderr:\n%s", stderr.String())
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("serve exited early: %v\n%s", err, stderr.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	jwt, err := auth.SignHS256(map[string]any{"key": simulator.DemoKey}, []byte(secret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := func(path, body string) map[string]any {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, "http://"+addr+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+jwt)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var v map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	if got := post("/health", ""); got["data"].(map[string]any)["status"] != "ok" {
+		t.Errorf("health = %v", got)
+	}
+	got := post("/observe/observables", `[{"type":"ip","value":"203.0.113.66"}]`)
+	data, _ := got["data"].(map[string]any)
+	if data == nil || data["sightings"] == nil || got["errors"] != nil {
+		t.Errorf("observe = %v", got)
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve returned %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not shut down")
+	}
+	logs := stderr.String()
+	if !strings.Contains(logs, `"route":"/observe/observables"`) || !strings.Contains(logs, `"upstream_calls":6`) {
+		t.Errorf("request log lacks route or upstream calls:\n%s", logs)
+	}
+	for _, s := range []string{secret, jwt, simulator.DemoKey} {
+		if strings.Contains(logs, s) {
+			t.Errorf("logs contain a secret %q", s)
+		}
+	}
+}
+
+// TestDemoOnce runs "demo --once" and checks its summary.
+func TestDemoOnce(t *testing.T) {
+	var stdout, stderr lockedBuffer
+	err := run(t.Context(), []string{"demo", "--once", "--addr", "127.0.0.1:0"}, mapEnv(nil), &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("demo: %v\nstderr:\n%s", err, stderr.String())
+	}
+	out := stdout.String()
+	for _, want := range []string{
+		"203.0.113.66", "Malicious",
+		"198.51.100.23", "Suspicious",
+		"QUARANTINE-IP (High, TLP amber)",
+		"5 verdicts, 6 judgements, 8 sightings, 8 indicators, 8 relationships",
+		"curl -s -X POST http://127.0.0.1:",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "error:") {
+		t.Errorf("demo reported errors:\n%s", out)
+	}
+}
+
+func TestRunUsage(t *testing.T) {
+	for _, tc := range []struct {
+		args    []string
+		wantErr string
+		wantOut string
+	}{
+		{args: []string{"version"}, wantOut: "signals-relay "},
+		{args: []string{"help"}, wantOut: "usage: signals-relay"},
+		{args: []string{"serve", "-h"}},
+		{args: []string{"bogus"}, wantErr: `unknown command "bogus"`},
+		{args: []string{"serve", "extra"}, wantErr: `unexpected argument "extra"`},
+		{args: []string{"serve", "--nope"}, wantErr: "flag provided but not defined"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			var stdout, stderr lockedBuffer
+			err := run(t.Context(), tc.args, mapEnv(nil), &stdout, &stderr)
+			if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+				t.Fatalf("err = %v, want %q", err, tc.wantErr)
+			}
+			if !strings.Contains(stdout.String(), tc.wantOut) {
+				t.Errorf("stdout = %q, want %q", stdout.String(), tc.wantOut)
+			}
+		})
+	}
+}
+
+func TestConfigStringRedactsSecret(t *testing.T) {
+	const secret = "super-secret-value-0123456789"
+	c, err := loadConfig(mapEnv(map[string]string{"SECRET_KEY": secret}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{c.String(), fmt.Sprint(c), fmt.Sprintf("%+v", c)} {
+		if strings.Contains(s, secret) {
+			t.Errorf("formatted config shows SECRET_KEY: %s", s)
+		}
+	}
+}
+
+func TestLoadConfig(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		env     map[string]string
+		wantErr string
+		check   func(t *testing.T, c config)
+	}{
+		{name: "defaults", check: func(t *testing.T, c config) {
+			if c.SignalsURL != "https://signals.api.auth0.com" || c.ListenAddr != ":9090" ||
+				c.EntitiesLimit != 100 || c.SignalsTimeout != 10*time.Second {
+				t.Errorf("defaults = %v", c)
+			}
+		}},
+		{name: "all set", env: map[string]string{"SECRET_KEY": "s", "SIGNALS_API_URL": "http://127.0.0.1:9191/",
+			"SIGNALS_TIMEOUT": "3s", "CTR_ENTITIES_LIMIT": "5", "LISTEN_ADDR": "127.0.0.1:1", "LOG_LEVEL": "debug"},
+			check: func(t *testing.T, c config) {
+				if c.EntitiesLimit != 5 || c.SignalsTimeout != 3*time.Second || c.LogLevel.String() != "DEBUG" {
+					t.Errorf("config = %v", c)
+				}
+			}},
+		{name: "bad limit", env: map[string]string{"CTR_ENTITIES_LIMIT": "0"}, wantErr: "CTR_ENTITIES_LIMIT"},
+		{name: "limit not a number", env: map[string]string{"CTR_ENTITIES_LIMIT": "ten"}, wantErr: "CTR_ENTITIES_LIMIT"},
+		{name: "bad timeout", env: map[string]string{"SIGNALS_TIMEOUT": "forever"}, wantErr: "SIGNALS_TIMEOUT"},
+		{name: "bad url", env: map[string]string{"SIGNALS_API_URL": "ftp://x"}, wantErr: "SIGNALS_API_URL"},
+		{name: "bad level", env: map[string]string{"LOG_LEVEL": "loud"}, wantErr: "LOG_LEVEL"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := loadConfig(mapEnv(tc.env))
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.check(t, c)
+		})
+	}
+}
+
+
+// TestServeAuthModes checks that serve refuses to start when the chosen
+// authentication mode lacks what it needs, and starts otherwise.
+func TestServeAuthModes(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		env     map[string]string
+		wantErr string
+	}{
+		{name: "hs256 without secret", env: map[string]string{"AUTH_MODE": "hs256"}, wantErr: "SECRET_KEY"},
+		{name: "xdr without relay url", env: map[string]string{"AUTH_MODE": "xdr"}, wantErr: "RELAY_URL"},
+		{name: "both without secret", env: map[string]string{"AUTH_MODE": "both", "RELAY_URL": "https://relay.example"}, wantErr: "SECRET_KEY"},
+		{name: "unknown mode", env: map[string]string{"AUTH_MODE": "basic"}, wantErr: "AUTH_MODE"},
+		{name: "bad from-request flag", env: map[string]string{"RELAY_URL_FROM_REQUEST": "maybe"}, wantErr: "RELAY_URL_FROM_REQUEST"},
+		{name: "xdr", env: map[string]string{"AUTH_MODE": "xdr", "RELAY_URL": "https://relay.example", "JWKS_HOSTS": "127.0.0.1:1, ,"}},
+		{name: "auto xdr", env: map[string]string{"RELAY_URL": "https://relay.example"}},
+		{name: "nothing configured", env: map[string]string{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(t.Context())
+			cancel() // serve returns as soon as it has started
+			var stdout, stderr lockedBuffer
+			err := run(ctx, []string{"serve", "--addr", "127.0.0.1:0"}, mapEnv(tc.env), &stdout, &stderr)
+			if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+				t.Fatalf("err = %v, want %q", err, tc.wantErr)
+			}
+		})
+	}
+}
