@@ -218,7 +218,6 @@ func TestLoadConfig(t *testing.T) {
 	}
 }
 
-
 // TestServeAuthModes checks that serve refuses to start when the chosen
 // authentication mode lacks what it needs, and starts otherwise.
 func TestServeAuthModes(t *testing.T) {
