@@ -24,6 +24,9 @@ Configuration comes from the environment (SECRET_KEY, SIGNALS_API_URL, ...); see
 
 // run is the program: it parses args and runs one command until ctx ends.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 && getenv("AWS_LAMBDA_RUNTIME_API") != "" {
+		return runLambda(getenv, stderr)
+	}
 	cmd := "serve"
 	if len(args) > 0 {
 		cmd, args = args[0], args[1:]

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/signals-relay/signals-relay/internal/auth"
+	"github.com/signals-relay/signals-relay/internal/lambdaedge"
 	"github.com/signals-relay/signals-relay/internal/relay"
 	"github.com/signals-relay/signals-relay/internal/signals"
 	"github.com/signals-relay/signals-relay/internal/version"
@@ -46,6 +47,22 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	logger.Info("relay listening", "addr", ln.Addr().String(), "signals_api", cfg.SignalsURL, "version", version.Version)
 	return serveUntilDone(ctx, newServer(h, logger), ln, logger)
+}
+
+// runLambda serves the relay as an AWS Lambda function: the same handler,
+// behind the Function URL / API Gateway event adapter.
+func runLambda(getenv func(string) string, stderr io.Writer) error {
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(stderr, cfg.LogLevel)
+	h, err := newRelay(cfg, logger, newUpstreamHTTPClient(cfg.SignalsTimeout))
+	if err != nil {
+		return err
+	}
+	logger.Info("relay starting on AWS Lambda", "signals_api", cfg.SignalsURL, "version", version.Version)
+	return lambdaedge.Serve(h)
 }
 
 // newLogger returns the JSON logger every command uses.
