@@ -86,9 +86,11 @@ func (l *Strings) UnmarshalJSON(b []byte) error {
 			return nil
 		}
 		for _, r := range raw {
-			var s String
-			_ = s.UnmarshalJSON(r)
-			if v := strings.TrimSpace(string(s)); v != "" && r[0] != '{' && r[0] != '[' {
+			var s string
+			if json.Unmarshal(r, &s) != nil { // not a string: skipped
+				continue
+			}
+			if v := strings.TrimSpace(s); v != "" {
 				*l = append(*l, v)
 			}
 		}
