@@ -43,13 +43,20 @@ type Client struct {
 func New(baseURL string, hc *http.Client, userAgent string) (*Client, error) {
 	u, err := url.Parse(strings.TrimRight(baseURL, "/"))
 	if err != nil {
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err // its URL may carry a password or a token
+		}
 		return nil, fmt.Errorf("signals base URL: %w", err)
 	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("signals base URL %q: want http(s)://host[:port][/prefix]", baseURL)
+	// Messages show the URL without userinfo, query or fragment, where a
+	// password or an API key (?token=) could stand.
+	shown := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}).String()
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
+		return nil, fmt.Errorf("signals base URL %q: want http(s)://host[:port][/prefix]", shown)
 	}
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("signals base URL %q: must not carry credentials, a query or a fragment", u.Redacted())
+		return nil, fmt.Errorf("signals base URL %q: must not carry credentials, a query or a fragment", shown)
 	}
 	if hc == nil {
 		hc = &http.Client{Timeout: 10 * time.Second}
