@@ -78,9 +78,14 @@ func New(baseURL string, hc *http.Client, userAgent string) (*Client, error) {
 func (c *Client) BaseURL() string { return c.base.String() }
 
 // Report returns the full report of ip. When the API knows nothing about the
-// address (400 or 404 that is not a key problem) it returns (nil, nil).
+// address (400 or 404 that is not a key problem) it returns (nil, nil); so it
+// does without a request for "", "." and "..", which are no address and as a
+// path segment would name another resource (the caller's own report).
 func (c *Client) Report(ctx context.Context, apiKey, ip string) (*Report, error) {
 	const op = "ip report"
+	if dotSegment(ip) {
+		return nil, nil
+	}
 	body, err := c.get(ctx, op, apiKey, []string{"v2.0", "ip", ip}, MaxReportBytes)
 	if err != nil {
 		var apiErr *APIError
@@ -99,7 +104,7 @@ func (c *Client) Report(ctx context.Context, apiKey, ip string) (*Report, error)
 // ListDetails returns the details of one blocklist.
 func (c *Client) ListDetails(ctx context.Context, apiKey string, ref ListRef) (*ListDetails, error) {
 	const op = "list details"
-	if ref.ID == "" || ref.ID == "." || ref.ID == ".." {
+	if dotSegment(ref.ID) {
 		return nil, &TransportError{Op: op, Err: errors.New("invalid list id")}
 	}
 	body, err := c.get(ctx, op, apiKey, []string{"metadata", string(ref.Kind), "lists", ref.ID}, MaxDetailsBytes)
@@ -124,6 +129,10 @@ func (c *Client) Ping(ctx context.Context, apiKey string) error {
 	}
 	return err
 }
+
+// dotSegment reports whether s, as a path segment, would be empty or a dot
+// segment that servers and proxies resolve against the path before it.
+func dotSegment(s string) bool { return s == "" || s == "." || s == ".." }
 
 // endpoint builds the URL of the path segments under the base URL. Each
 // segment is path-escaped, so a value can never add segments or a query.

@@ -1009,6 +1009,43 @@ func checkOneSegment(t *testing.T, reqs []upstreamRequest, fixed []string, value
 	}
 }
 
+func TestDotSegmentsAreNeverSent(t *testing.T) {
+	t.Parallel()
+	for _, v := range []string{"", ".", ".."} {
+		t.Run("report/"+v, func(t *testing.T) {
+			t.Parallel()
+			// A server that normalises paths would answer "/v2.0/ip/." with
+			// the report of the caller's own address.
+			c, seen := recorder(t, func(w http.ResponseWriter, r *http.Request) {
+				serveFixture(t, w, "ip-report_malicious_203.0.113.66_score-3.json")
+			})
+			r, err := c.Report(t.Context(), testKey, v)
+			if r != nil || err != nil {
+				t.Errorf("Report(%q) = %v, %v; want no data", v, r, err)
+			}
+			if reqs := seen(); len(reqs) != 0 {
+				t.Errorf("Report(%q) sent %q, want no request", v, reqs[0].RequestURI)
+			}
+		})
+		t.Run("details/"+v, func(t *testing.T) {
+			t.Parallel()
+			c, seen := recorder(t, func(w http.ResponseWriter, r *http.Request) {
+				serveFixture(t, w, "metadata/badip/_lists.json")
+			})
+			for _, kind := range []ListKind{BadIP, BadDomain} {
+				d, err := c.ListDetails(t.Context(), testKey, ListRef{kind, v})
+				var te *TransportError
+				if !errors.As(err, &te) {
+					t.Errorf("ListDetails(%s/%q) = %+v, %#v; want a *TransportError", kind, v, d, err)
+				}
+			}
+			if reqs := seen(); len(reqs) != 0 {
+				t.Errorf("ListDetails(%q) sent %q, want no request", v, reqs[0].RequestURI)
+			}
+		})
+	}
+}
+
 func TestNew(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
