@@ -1,6 +1,7 @@
 package signals
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -166,7 +167,12 @@ func (c *Client) get(ctx context.Context, op, apiKey string, segments []string, 
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBytes))
-		return nil, &APIError{Op: op, StatusCode: resp.StatusCode, Body: cleanBody(b, apiKey, maxErrorText)}
+		return nil, &APIError{
+			Op:           op,
+			StatusCode:   resp.StatusCode,
+			Body:         cleanBody(b, apiKey, maxErrorText),
+			invalidToken: bytes.Contains(b, []byte(invalidTokenText)),
+		}
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {

@@ -504,6 +504,46 @@ func TestStatusMapping(t *testing.T) {
 	}
 }
 
+// A key the API rejects as malformed must be reported as such whatever the
+// key looks like, even when it is a word of the API's own message, and
+// wherever the message stands in the body.
+func TestInvalidTokenIsUnauthorizedWhateverTheKey(t *testing.T) {
+	t.Parallel()
+	const message = "Token must be a valid RFC4122 UUID"
+	tests := []struct {
+		name string
+		key  string
+		body string
+	}{
+		{"plain key", "not-a-uuid", message},
+		{"key is a letter of the message", "a", message},
+		{"key is a word of the message", "UUID", message},
+		{"key is digits of the message", "4122", message},
+		{"key echoed after the message", "my key", message + ": my key"},
+		{"message after a long preamble", "not-a-uuid", strings.Repeat("Request rejected. ", 40) + message},
+	}
+	for _, tc := range tests {
+		for _, status := range []int{http.StatusBadRequest, http.StatusNotFound} {
+			t.Run(tc.name+"/"+http.StatusText(status), func(t *testing.T) {
+				t.Parallel()
+				c, _ := recorder(t, func(w http.ResponseWriter, r *http.Request) {
+					w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+					w.WriteHeader(status)
+					_, _ = io.WriteString(w, tc.body)
+				})
+				r, err := c.Report(t.Context(), tc.key, "198.51.100.23")
+				var apiErr *APIError
+				if !errors.As(err, &apiErr) || !apiErr.Unauthorized() {
+					t.Errorf("Report = %v, %v; want an *APIError with Unauthorized", r, err)
+				}
+				if err := c.Ping(t.Context(), tc.key); !errors.As(err, &apiErr) || !apiErr.Unauthorized() {
+					t.Errorf("Ping = %v, want an *APIError with Unauthorized", err)
+				}
+			})
+		}
+	}
+}
+
 func TestErrorBodyIsBoundedAndPrintable(t *testing.T) {
 	t.Parallel()
 	body := "<html>\x00\x1b[31m" + strings.Repeat("Bad \t\tGateway\r\n", 4000) + "\xff\xfe</html>"

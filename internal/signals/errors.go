@@ -25,6 +25,10 @@ type APIError struct {
 	// Body is the start of the answer's body, whitespace-folded, with the API
 	// key redacted. It is for logs and for the auth-error message.
 	Body string
+
+	// invalidToken records that the body, as received, said the key is not
+	// a UUID; Body may no longer show it (redaction, length cap).
+	invalidToken bool
 }
 
 func (e *APIError) Error() string {
@@ -40,7 +44,7 @@ func (e *APIError) Error() string {
 func (e *APIError) Unauthorized() bool {
 	return e.StatusCode == http.StatusUnauthorized ||
 		((e.StatusCode == http.StatusBadRequest || e.StatusCode == http.StatusNotFound) &&
-			strings.Contains(e.Body, invalidTokenText))
+			(e.invalidToken || strings.Contains(e.Body, invalidTokenText)))
 }
 
 // RateLimited reports whether the key's quota is used up (429).
