@@ -112,10 +112,14 @@ func decodeObservables(body []byte, maxCount int) ([]ctim.Observable, error) {
 	return out, nil
 }
 
+// decodeObservable reads one {"type": string, "value": string} object. A
+// field named twice is an error rather than last-wins: whatever inspects the
+// body in front of the relay must never read a different observable from it
+// than the relay does.
 func decodeObservable(item json.RawMessage) (ctim.Observable, error) {
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(item, &fields); err != nil || fields == nil {
-		return ctim.Observable{}, fmt.Errorf("expected an object with \"type\" and \"value\", got %s.", jsonKind(item))
+	fields, err := objectFields(item)
+	if err != nil {
+		return ctim.Observable{}, err
 	}
 	var o ctim.Observable
 	for _, f := range []struct {
@@ -126,7 +130,7 @@ func decodeObservable(item json.RawMessage) (ctim.Observable, error) {
 		if !ok {
 			return o, fmt.Errorf("field %q is missing.", f.name)
 		}
-		if err := json.Unmarshal(v, f.dst); err != nil {
+		if jsonKind(v) != "a string" || json.Unmarshal(v, f.dst) != nil {
 			return o, fmt.Errorf("field %q must be a string, got %s.", f.name, jsonKind(v))
 		}
 		if strings.TrimSpace(*f.dst) == "" {
@@ -147,6 +151,37 @@ func decodeObservable(item json.RawMessage) (ctim.Observable, error) {
 	return o, nil
 }
 
+// objectFields returns the members of a JSON object by name, and an error
+// when item is not an object or names a member twice (after unescaping, so
+// "v\u0061lue" is "value").
+func objectFields(item json.RawMessage) (map[string]json.RawMessage, error) {
+	notObject := fmt.Errorf("expected an object with \"type\" and \"value\", got %s.", jsonKind(item))
+	if jsonKind(item) != "an object" {
+		return nil, notObject
+	}
+	dec := json.NewDecoder(bytes.NewReader(item))
+	if _, err := dec.Token(); err != nil { // the opening brace
+		return nil, notObject
+	}
+	fields := make(map[string]json.RawMessage, 2)
+	for dec.More() {
+		tok, err := dec.Token()
+		name, ok := tok.(string)
+		if err != nil || !ok {
+			return nil, notObject
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, notObject
+		}
+		if _, dup := fields[name]; dup {
+			return nil, fmt.Errorf("field %q appears more than once.", truncateName(name))
+		}
+		fields[name] = v
+	}
+	return fields, nil
+}
+
 // checkJSON rejects bodies that are not one well-formed JSON value of valid
 // UTF-8 within the nesting limit, before any decoding work.
 func checkJSON(body []byte) error {
@@ -158,6 +193,7 @@ func checkJSON(body []byte) error {
 		return invalidArgf("The request body is not valid UTF-8.")
 	}
 	dec := json.NewDecoder(bytes.NewReader(trimmed))
+	dec.UseNumber() // numbers are only scanned: 1e999 is valid JSON, if no observable
 	depth := 0
 	for {
 		tok, err := dec.Token()
