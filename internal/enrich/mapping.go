@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -265,10 +266,11 @@ func tags(in signals.Strings) []string {
 }
 
 // uri returns s when it is a usable absolute URI for a CTIM URI field, and
-// "" (field omitted) otherwise: lists without a site send "".
+// "" (field omitted) otherwise: lists without a site send "", and a site with
+// invalid UTF-8 cannot be sent as it came.
 func uri(s string) string {
 	s = strings.TrimSpace(s)
-	if s == "" || len(s) > ctim.URIMax || strings.ContainsAny(s, " \t\r\n\"<>\\^`{|}") {
+	if s == "" || len(s) > ctim.URIMax || !utf8.ValidString(s) || strings.ContainsAny(s, " \t\r\n\"<>\\^`{|}") {
 		return ""
 	}
 	u, err := url.Parse(s)

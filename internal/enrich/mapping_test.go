@@ -730,6 +730,42 @@ func collectStrings(v reflect.Value, path string, out map[string]string) {
 	}
 }
 
+func TestInvalidUTF8BecomesValid(t *testing.T) {
+	t.Parallel()
+	bad := "Bad\xff list \xc3\x28 \xe2\x82"
+	m, _ := newTestMapper()
+	b := m.Bundle([]Observation{
+		listedObservation("198.51.100.23",
+			List{Ref: signals.ListRef{Kind: signals.BadIP, ID: "BAD"}, Details: &signals.ListDetails{
+				Name:        signals.String(bad),
+				Source:      signals.String(bad),
+				Site:        "https://lists.example.net/\xff\xfe",
+				Description: signals.String(bad),
+				Tags:        signals.Strings{bad, "ok"},
+				Visibility:  signals.String(bad),
+				Sensitivity: signals.Int{Value: 5, Valid: true},
+			}},
+			// A nameless list is identified by its id, which comes from the
+			// report and can be broken too.
+			List{Ref: signals.ListRef{Kind: signals.BadIP, ID: "ID\xff"}, Details: &signals.ListDetails{Site: "http://\xffexample.net/"}},
+		),
+	})
+	all := make(map[string]string)
+	collectStrings(reflect.ValueOf(b), "bundle", all)
+	if len(all) < 20 {
+		t.Fatalf("found only %d strings in the bundle", len(all))
+	}
+	for path, s := range all {
+		if !utf8.ValidString(s) {
+			t.Errorf("%s = %q is not valid UTF-8", path, s)
+		}
+	}
+	ind := docsIn(b.Indicators)[0]
+	if !strings.HasPrefix(ind.Title, "Bad") || !strings.Contains(ind.Title, "list") {
+		t.Errorf("title = %q, want the valid parts of the name kept", ind.Title)
+	}
+}
+
 func TestSightingSourceURI(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -758,6 +794,8 @@ func TestSightingSourceURI(t *testing.T) {
 		{"http://example.net/\x00", ""},
 		{"http://example.net/%zz", ""},
 		{"https://example.net/" + strings.Repeat("a", 2100), ""},
+		{"https://example.net/\xff", ""},
+		{"http://\xffexample.net", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.site, func(t *testing.T) {
