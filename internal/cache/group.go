@@ -25,7 +25,7 @@ type call[V any] struct {
 	// abandoned is set when the load failed because the context of the
 	// caller that ran it ended; the others then try again themselves.
 	abandoned bool
-	// waiters counts the callers waiting for this load (for tests).
+	// waiters counts the callers waiting for this load.
 	waiters int
 }
 
@@ -62,6 +62,17 @@ func (g *Group[K, V]) Do(ctx context.Context, key K, load func(context.Context) 
 		g.run(ctx, key, c, load)
 		return c.val, false, c.err
 	}
+}
+
+// Waiting reports how many callers are waiting for the load of key that is
+// running now (zero when none is running).
+func (g *Group[K, V]) Waiting(key K) int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if c, ok := g.calls[key]; ok {
+		return c.waiters
+	}
+	return 0
 }
 
 // run performs c's load and publishes the result, even if load panics.

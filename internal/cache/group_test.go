@@ -18,19 +18,9 @@ const hangGuard = 10 * time.Second
 func waitForWaiters[K comparable, V any](t *testing.T, g *Group[K, V], key K, n int) {
 	t.Helper()
 	deadline := time.Now().Add(hangGuard)
-	for {
-		g.mu.Lock()
-		c := g.calls[key]
-		got := 0
-		if c != nil {
-			got = c.waiters
-		}
-		g.mu.Unlock()
-		if got >= n {
-			return
-		}
+	for g.Waiting(key) < n {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d callers are waiting", got, n)
+			t.Fatalf("%d of %d callers are waiting", g.Waiting(key), n)
 		}
 		time.Sleep(time.Millisecond)
 	}
