@@ -3,32 +3,58 @@ package enrich
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/signals-relay/signals-relay/internal/cache"
 	"github.com/signals-relay/signals-relay/internal/ctim"
 	"github.com/signals-relay/signals-relay/internal/signals"
 )
 
-// Default concurrency of one request's upstream calls.
+// Default concurrency of one request's upstream calls. With 64 report
+// lookups at a time, a request of up to 64 addresses needs one round trip
+// for its reports and one for its lists, whatever the upstream latency.
 const (
-	DefaultReportWorkers = 16
-	DefaultListWorkers   = 16
+	DefaultReportWorkers = 64
+	DefaultListWorkers   = 32
 )
 
 // Lookup gathers what Auth0 Signals knows about a request's observables.
-// It is safe for concurrent use.
+//
+// It is safe for concurrent use, and meant to be built once per process and
+// shared: concurrent requests with the same API key that need the same
+// report or the same list share one upstream call, and its caches serve
+// every request. A Lookup must not be copied after first use.
 type Lookup struct {
 	Client *signals.Client
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// ReportWorkers bounds concurrent report lookups per request, and
-	// ListWorkers concurrent list-details lookups; zero means the default.
+	// ReportWorkers bounds a request's concurrent report lookups, and
+	// ListWorkers its concurrent list-details lookups; zero means the
+	// defaults. A Request can set its own bounds.
 	ReportWorkers int
 	ListWorkers   int
+	// Lists caches blocklist details for every request and API key, and
+	// Reports caches reports per API key; nil means no cache.
+	Lists   *ListCache
+	Reports *ReportCache
+
+	reportCalls cache.Group[reportKey, fetchedReport]
+	listCalls   cache.Group[listCallKey, *signals.ListDetails]
+}
+
+// listCallKey identifies a shared list-details call. Calls are shared only
+// by requests with the same API key, so that a key's failure (a rejected
+// key, a used-up quota) never reaches a request made with another key;
+// their results are shared by everyone through the ListCache.
+type listCallKey struct {
+	key [sha256.Size]byte
+	ref signals.ListRef
 }
 
 // Request is one enrichment request.
@@ -40,6 +66,13 @@ type Request struct {
 	// ListLimit caps the blocklists looked up per observable; zero or less
 	// means no list is looked up.
 	ListLimit int
+	// ReportWorkers and ListWorkers, when positive, replace the Lookup's
+	// bounds for this request.
+	ReportWorkers, ListWorkers int
+	// Timeout, when positive, bounds the time Run spends gathering. When it
+	// passes, Run returns what is complete and a *DeadlineError naming what
+	// was skipped. A deadline of ctx is treated the same way.
+	Timeout time.Duration
 }
 
 // Result is what a request gathered.
@@ -49,37 +82,84 @@ type Result struct {
 	Observations []Observation
 	// Errors are the failures, in observable order. A key problem (rejected
 	// key, quota used up) or a certificate failure stops all further calls
-	// and appears once.
+	// and appears once. When the time ran out, the last error is a
+	// *DeadlineError.
 	Errors []error
 	// Stats describes the upstream work done.
 	Stats Stats
 }
 
-// Stats counts upstream work.
+// Stats counts the work of one request.
 type Stats struct {
+	// UpstreamCalls is the number of calls this request made, and
+	// UpstreamTime their summed duration.
 	UpstreamCalls int64
 	UpstreamTime  time.Duration
-	ListsSkipped  int64
+	// ReportCacheHits and ListCacheHits count lookups answered from the
+	// caches.
+	ReportCacheHits int64
+	ListCacheHits   int64
+	// Coalesced counts lookups answered by a call another request with the
+	// same API key had in flight.
+	Coalesced int64
+	// ObservablesSkipped counts observables whose report was not looked up
+	// because the request was stopped or ran out of time, and ListsSkipped
+	// blocklists of gathered observables whose details are missing, for any
+	// reason.
+	ObservablesSkipped int64
+	ListsSkipped       int64
+}
+
+// DeadlineError reports that a request ran out of time before every lookup
+// finished. The result holds everything that was complete.
+type DeadlineError struct {
+	// Timeout is the request's time budget; zero when the caller's context
+	// set the deadline.
+	Timeout time.Duration
+	// Observables counts the observables whose report was not looked up, out
+	// of Total.
+	Observables, Total int
+	// Lists counts the blocklists of gathered observables whose details were
+	// not looked up.
+	Lists int
+}
+
+func (e *DeadlineError) Error() string {
+	within := ""
+	if e.Timeout > 0 {
+		within = " within " + e.Timeout.String()
+	}
+	return fmt.Sprintf("Auth0 Signals lookups did not finish%s; the answer is partial: "+
+		"%d of %d observables and %d blocklists were not looked up.", within, e.Observables, e.Total, e.Lists)
 }
 
 // Run gathers reports (and, when asked, list details) for req. List lookups
 // of an observable start as soon as its report arrives. Run never panics on
-// upstream data and always returns what was gathered.
+// upstream data, never waits past req.Timeout or ctx's deadline for more
+// than the calls in flight take to notice, and always returns what was
+// gathered.
 func (l *Lookup) Run(ctx context.Context, req Request) Result {
 	now := l.Now
 	if now == nil {
 		now = time.Now
 	}
+	if req.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, req.Timeout)
+		defer cancel()
+	}
+	bounded := ctx // its cause tells a deadline from a stop
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
 	r := &run{
 		lookup:  l,
 		req:     req,
+		keyHash: keyHash(req.APIKey),
 		now:     now,
 		cancel:  cancel,
-		reports: make(chan struct{}, workers(l.ReportWorkers, DefaultReportWorkers)),
-		lists:   make(chan struct{}, workers(l.ListWorkers, DefaultListWorkers)),
+		reports: make(chan struct{}, workers(req.ReportWorkers, l.ReportWorkers, DefaultReportWorkers)),
+		lists:   make(chan struct{}, workers(req.ListWorkers, l.ListWorkers, DefaultListWorkers)),
 		details: make(map[signals.ListRef]*detailsCall),
 		obs:     make([]*Observation, len(req.Observables)),
 	}
@@ -90,35 +170,59 @@ func (l *Lookup) Run(ctx context.Context, req Request) Result {
 	wg.Wait()
 
 	res := Result{Stats: Stats{
-		UpstreamCalls: r.calls.Load(),
-		UpstreamTime:  time.Duration(r.upstreamNanos.Load()),
-		ListsSkipped:  r.skipped.Load(),
+		UpstreamCalls:   r.calls.Load(),
+		UpstreamTime:    time.Duration(r.upstreamNanos.Load()),
+		ReportCacheHits: r.reportHits.Load(),
+		ListCacheHits:   r.listHits.Load(),
+		Coalesced:       r.coalesced.Load(),
+		ListsSkipped:    r.listsSkipped.Load(),
 	}}
-	for _, o := range r.obs {
-		if o != nil {
+	failed := make(map[int]bool, len(r.errs))
+	for _, e := range r.errs {
+		failed[e.index] = true
+	}
+	for i, o := range r.obs {
+		switch {
+		case o != nil:
 			res.Observations = append(res.Observations, *o)
+		case !failed[i]:
+			res.Stats.ObservablesSkipped++
 		}
 	}
 	slices.SortStableFunc(r.errs, func(a, b indexedErr) int { return cmp.Compare(a.index, b.index) })
 	for _, e := range r.errs {
 		res.Errors = append(res.Errors, e.err)
 	}
+	cut := r.listsCut.Load()
+	if !r.stopped && (res.Stats.ObservablesSkipped > 0 || cut > 0) &&
+		errors.Is(context.Cause(bounded), context.DeadlineExceeded) {
+		res.Errors = append(res.Errors, &DeadlineError{
+			Timeout:     req.Timeout,
+			Observables: int(res.Stats.ObservablesSkipped),
+			Total:       len(req.Observables),
+			Lists:       int(cut),
+		})
+	}
 	return res
 }
 
-func workers(n, def int) int {
-	if n <= 0 {
-		return def
+// workers returns the first positive bound.
+func workers(bounds ...int) int {
+	for _, n := range bounds {
+		if n > 0 {
+			return n
+		}
 	}
-	return n
+	return 1
 }
 
 // run is the state of one Run.
 type run struct {
-	lookup *Lookup
-	req    Request
-	now    func() time.Time
-	cancel context.CancelFunc
+	lookup  *Lookup
+	req     Request
+	keyHash [sha256.Size]byte
+	now     func() time.Time
+	cancel  context.CancelFunc
 
 	reports, lists chan struct{} // semaphores
 
@@ -129,7 +233,9 @@ type run struct {
 
 	obs []*Observation // by request index; written once per index
 
-	calls, upstreamNanos, skipped atomic.Int64
+	calls, upstreamNanos            atomic.Int64
+	reportHits, listHits, coalesced atomic.Int64
+	listsSkipped, listsCut          atomic.Int64
 }
 
 type indexedErr struct {
@@ -146,21 +252,47 @@ type detailsCall struct {
 }
 
 func (r *run) observe(ctx context.Context, i int, o ctim.Observable) {
-	if !acquire(ctx, r.reports) {
-		return
-	}
-	at := r.now()
-	report, err := timed(r, func() (*signals.Report, error) { return r.lookup.Client.Report(ctx, r.req.APIKey, o.Value) })
-	<-r.reports
+	f, err := r.report(ctx, i, o.Value)
 	if err != nil {
 		r.fail(ctx, i, err)
 		return
 	}
-	obs := &Observation{Observable: o, Report: report, QueriedAt: at}
-	if report != nil && r.req.Lists && r.req.ListLimit > 0 {
-		obs.Lists = r.fetchLists(ctx, i, report)
+	obs := &Observation{Observable: o, Report: f.report, QueriedAt: f.at}
+	if f.report != nil && r.req.Lists && r.req.ListLimit > 0 {
+		obs.Lists = r.fetchLists(ctx, i, f.report)
 	}
 	r.obs[i] = obs
+}
+
+// report returns the report of ip: from the cache, from a call another
+// request with the same key has in flight, or from a call of its own.
+func (r *run) report(ctx context.Context, i int, ip string) (fetchedReport, error) {
+	key := reportKey{key: r.keyHash, ip: canonicalIP(ip)}
+	if f, ok := r.lookup.Reports.get(key); ok {
+		r.reportHits.Add(1)
+		return f, nil
+	}
+	f, shared, err := r.lookup.reportCalls.Do(ctx, key, func(ctx context.Context) (fetchedReport, error) {
+		if f, ok := r.lookup.Reports.get(key); ok { // filled while this call was being set up
+			r.reportHits.Add(1)
+			return f, nil
+		}
+		var at time.Time
+		report, err := upstream(ctx, r, i, r.reports, func(ctx context.Context) (*signals.Report, error) {
+			at = r.now()
+			return r.lookup.Client.Report(ctx, r.req.APIKey, ip)
+		})
+		if err != nil {
+			return fetchedReport{}, err
+		}
+		f := fetchedReport{report: report, at: at}
+		r.lookup.Reports.add(key, f)
+		return f, nil
+	})
+	if shared && err == nil {
+		r.coalesced.Add(1)
+	}
+	return f, err
 }
 
 // fetchLists looks up the details of the report's lists (up to the limit)
@@ -174,12 +306,14 @@ func (r *run) fetchLists(ctx context.Context, i int, report *signals.Report) []L
 	var wg sync.WaitGroup
 	for j, ref := range refs {
 		wg.Go(func() {
-			d, err := r.detailsOf(ctx, ref)
+			d, err := r.detailsOf(ctx, i, ref)
 			if err != nil {
-				if stopsRequest(err) {
-					r.fail(ctx, i, err)
-				} else {
-					r.skipped.Add(1) // a list whose details fail is skipped
+				r.listsSkipped.Add(1) // a list whose details fail is skipped
+				switch {
+				case stopsRequest(err):
+					r.stop(i, err)
+				case ctx.Err() != nil && isContextErr(err):
+					r.listsCut.Add(1)
 				}
 				return
 			}
@@ -196,9 +330,9 @@ func (r *run) fetchLists(ctx context.Context, i int, report *signals.Report) []L
 	return out
 }
 
-// detailsOf returns the details of ref, calling upstream at most once per
-// request for each list.
-func (r *run) detailsOf(ctx context.Context, ref signals.ListRef) (*signals.ListDetails, error) {
+// detailsOf returns the details of ref, looking each list up at most once
+// per request.
+func (r *run) detailsOf(ctx context.Context, i int, ref signals.ListRef) (*signals.ListDetails, error) {
 	r.mu.Lock()
 	c, ok := r.details[ref]
 	if !ok {
@@ -215,32 +349,85 @@ func (r *run) detailsOf(ctx context.Context, ref signals.ListRef) (*signals.List
 		}
 	}
 	defer close(c.done)
-	if !acquire(ctx, r.lists) {
-		c.err = ctx.Err()
-		return nil, c.err
-	}
-	c.details, c.err = timed(r, func() (*signals.ListDetails, error) {
-		return r.lookup.Client.ListDetails(ctx, r.req.APIKey, ref)
-	})
-	<-r.lists
+	c.details, c.err = r.listDetails(ctx, i, ref)
 	return c.details, c.err
 }
 
-// fail records err for observable i. Errors that concern the whole key stop
-// the request; only the first of those is kept, and failures caused by that
-// stop are not reported.
+// listDetails returns the details of ref: from the cache, from a call
+// another request with the same key has in flight, or from a call of its
+// own.
+func (r *run) listDetails(ctx context.Context, i int, ref signals.ListRef) (*signals.ListDetails, error) {
+	if d, ok := r.lookup.Lists.get(ref); ok {
+		r.listHits.Add(1)
+		return d, nil
+	}
+	key := listCallKey{key: r.keyHash, ref: ref}
+	d, shared, err := r.lookup.listCalls.Do(ctx, key, func(ctx context.Context) (*signals.ListDetails, error) {
+		if d, ok := r.lookup.Lists.get(ref); ok {
+			r.listHits.Add(1)
+			return d, nil
+		}
+		d, err := upstream(ctx, r, i, r.lists, func(ctx context.Context) (*signals.ListDetails, error) {
+			return r.lookup.Client.ListDetails(ctx, r.req.APIKey, ref)
+		})
+		if err == nil {
+			r.lookup.Lists.add(ref, d)
+		}
+		return d, err
+	})
+	if shared && err == nil {
+		r.coalesced.Add(1)
+	}
+	return d, err
+}
+
+// upstream makes one upstream call for observable i while holding a slot of
+// sem. A call that fails with a key problem stops the request before its
+// slot is released, so no further call of the request starts after it.
+func upstream[T any](ctx context.Context, r *run, i int, sem chan struct{}, call func(context.Context) (T, error)) (T, error) {
+	var zero T
+	if !acquire(ctx, sem) {
+		return zero, ctx.Err()
+	}
+	defer func() { <-sem }()
+	start := time.Now()
+	v, err := call(ctx)
+	r.calls.Add(1)
+	r.upstreamNanos.Add(int64(time.Since(start)))
+	if err != nil && stopsRequest(err) {
+		r.stop(i, err)
+	}
+	return v, err
+}
+
+// fail records err for observable i. A key problem stops the request.
+// Failures caused by the request ending (a stop, the deadline, the caller
+// leaving) are not errors: the observable counts as skipped.
 func (r *run) fail(ctx context.Context, i int, err error) {
+	if stopsRequest(err) {
+		r.stop(i, err)
+		return
+	}
+	if ctx.Err() != nil && isContextErr(err) {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.stopped {
+		r.errs = append(r.errs, indexedErr{index: i, err: err})
+	}
+}
+
+// stop ends the request because of err, a key problem met by observable i.
+// Only the first such error is kept.
+func (r *run) stop(i int, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.stopped {
 		return
 	}
-	if stopsRequest(err) {
-		r.stopped = true
-		r.cancel()
-	} else if ctx.Err() != nil && errors.Is(err, context.Canceled) {
-		return
-	}
+	r.stopped = true
+	r.cancel()
 	r.errs = append(r.errs, indexedErr{index: i, err: err})
 }
 
@@ -256,19 +443,20 @@ func stopsRequest(err error) bool {
 	return errors.As(err, &tlsErr)
 }
 
+func isContextErr(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// acquire takes a slot of sem, unless ctx ends first or has ended.
 func acquire(ctx context.Context, sem chan struct{}) bool {
 	select {
 	case sem <- struct{}{}:
-		return true
 	case <-ctx.Done():
 		return false
 	}
-}
-
-func timed[T any](r *run, call func() (T, error)) (T, error) {
-	start := time.Now()
-	v, err := call()
-	r.calls.Add(1)
-	r.upstreamNanos.Add(int64(time.Since(start)))
-	return v, err
+	if ctx.Err() != nil {
+		<-sem
+		return false
+	}
+	return true
 }

@@ -1,0 +1,796 @@
+package enrich
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/signals-relay/signals-relay/internal/ctim"
+	"github.com/signals-relay/signals-relay/internal/signals"
+	"github.com/signals-relay/signals-relay/internal/simulator"
+)
+
+// hangGuard bounds every wait in these tests. Reaching it means something
+// hung; no test depends on how fast anything is.
+const hangGuard = 10 * time.Second
+
+// otherKey is a second API key the test simulators accept.
+const otherKey = "0b7e3c1a-9d2f-4a6b-8c5d-1e2f3a4b5c6d"
+
+// upstreamEnv is a Lookup wired to its own simulator.
+type upstreamEnv struct {
+	sim    *simulator.Simulator
+	lookup *Lookup
+}
+
+// newUpstream starts a simulator (wrapped by wrap, when given) and returns a
+// Lookup without caches that calls it.
+func newUpstream(t *testing.T, opts simulator.Options, wrap func(http.Handler) http.Handler) *upstreamEnv {
+	t.Helper()
+	if opts.Keys == nil {
+		opts.Keys = []string{simulator.DemoKey, otherKey}
+	}
+	sim := simulator.New(opts)
+	var h http.Handler = sim
+	if wrap != nil {
+		h = wrap(h)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	client, err := signals.New(srv.URL, &http.Client{Timeout: hangGuard}, "signals-relay/test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &upstreamEnv{sim: sim, lookup: &Lookup{Client: client}}
+}
+
+// ips returns n observables 10.0.x.y with synthetic reports.
+func ips(n int) []ctim.Observable {
+	out := make([]ctim.Observable, n)
+	for i := range out {
+		out[i] = ctim.Observable{Type: TypeIP, Value: fmt.Sprintf("10.0.%d.%d", i/250, i%250+1)}
+	}
+	return out
+}
+
+func observables(values ...string) []ctim.Observable {
+	out := make([]ctim.Observable, len(values))
+	for i, v := range values {
+		out[i] = ctim.Observable{Type: TypeIP, Value: v}
+	}
+	return out
+}
+
+func observe(key string, obs []ctim.Observable) Request {
+	return Request{APIKey: key, Observables: obs, Lists: true, ListLimit: 100}
+}
+
+func deliberate(key string, obs []ctim.Observable) Request {
+	return Request{APIKey: key, Observables: obs}
+}
+
+// metadataRequests counts the simulator's list-details requests for refs.
+func metadataRequests(sim *simulator.Simulator, refs []signals.ListRef) map[signals.ListRef]int64 {
+	out := make(map[signals.ListRef]int64, len(refs))
+	for _, ref := range refs {
+		out[ref] = sim.RequestsFor("/metadata/" + string(ref.Kind) + "/lists/" + ref.ID)
+	}
+	return out
+}
+
+// listsOf returns the distinct blocklists of the gathered observations.
+func listsOf(obs []Observation) []signals.ListRef {
+	var out []signals.ListRef
+	seen := make(map[signals.ListRef]bool)
+	for _, o := range obs {
+		if o.Report == nil {
+			continue
+		}
+		for _, ref := range o.Report.Lists() {
+			if !seen[ref] {
+				seen[ref] = true
+				out = append(out, ref)
+			}
+		}
+	}
+	return out
+}
+
+// inflight counts concurrent upstream requests by kind and can hold them at
+// a barrier until a given number are waiting at once.
+type inflight struct {
+	next http.Handler
+
+	mu                   sync.Mutex
+	now, max             map[string]int // by kind: "report" or "list"
+	barrier              map[string]int // kind → requests to gather before any passes
+	arrived              map[string]int
+	opened               map[string]chan struct{}
+	reachedBarrierOfKind map[string]bool
+}
+
+func newInflight(next http.Handler, barrier map[string]int) *inflight {
+	in := &inflight{next: next, now: map[string]int{}, max: map[string]int{}, barrier: barrier,
+		arrived: map[string]int{}, opened: map[string]chan struct{}{}, reachedBarrierOfKind: map[string]bool{}}
+	for kind := range barrier {
+		in.opened[kind] = make(chan struct{})
+	}
+	return in
+}
+
+func kindOf(path string) string {
+	if strings.HasPrefix(path, "/metadata/") {
+		return "list"
+	}
+	return "report"
+}
+
+func (in *inflight) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	kind := kindOf(r.URL.Path)
+	in.mu.Lock()
+	in.now[kind]++
+	in.max[kind] = max(in.max[kind], in.now[kind])
+	open := in.opened[kind]
+	if open != nil {
+		in.arrived[kind]++
+		if in.arrived[kind] == in.barrier[kind] {
+			in.reachedBarrierOfKind[kind] = true
+			close(open)
+		}
+	}
+	in.mu.Unlock()
+	if open != nil {
+		select {
+		case <-open:
+		case <-time.After(hangGuard):
+		}
+	}
+	in.next.ServeHTTP(w, r)
+	in.mu.Lock()
+	in.now[kind]--
+	in.mu.Unlock()
+}
+
+func (in *inflight) stats(kind string) (maxInFlight int, reached bool) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.max[kind], in.reachedBarrierOfKind[kind]
+}
+
+// TestRunBoundsConcurrency checks that a request never has more report or
+// list lookups in flight than its bounds, and that it does use them: the
+// upstream holds every request until as many as the bound wait at once.
+func TestRunBoundsConcurrency(t *testing.T) {
+	for _, tc := range []struct {
+		name                       string
+		lookupReports, lookupLists int // Lookup-wide bounds
+		reqReports, reqLists       int // per-request bounds
+		wantReports, wantLists     int
+	}{
+		{name: "lookup bounds", lookupReports: 4, lookupLists: 2, wantReports: 4, wantLists: 2},
+		{name: "request overrides", lookupReports: 4, lookupLists: 2, reqReports: 7, reqLists: 3, wantReports: 7, wantLists: 3},
+		{name: "sequential", lookupReports: 1, lookupLists: 1, wantReports: 1, wantLists: 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var in *inflight
+			e := newUpstream(t, simulator.Options{}, func(h http.Handler) http.Handler {
+				in = newInflight(h, map[string]int{"report": tc.wantReports})
+				return in
+			})
+			e.lookup.ReportWorkers, e.lookup.ListWorkers = tc.lookupReports, tc.lookupLists
+			req := observe(simulator.DemoKey, ips(40))
+			req.ReportWorkers, req.ListWorkers = tc.reqReports, tc.reqLists
+
+			res := e.lookup.Run(t.Context(), req)
+			if len(res.Errors) > 0 || len(res.Observations) != 40 {
+				t.Fatalf("errors %v, %d observations", res.Errors, len(res.Observations))
+			}
+			maxReports, reached := in.stats("report")
+			if !reached {
+				t.Errorf("never had %d report lookups in flight at once", tc.wantReports)
+			}
+			if maxReports > tc.wantReports {
+				t.Errorf("%d report lookups in flight at once, bound %d", maxReports, tc.wantReports)
+			}
+			if maxLists, _ := in.stats("list"); maxLists > tc.wantLists {
+				t.Errorf("%d list lookups in flight at once, bound %d", maxLists, tc.wantLists)
+			}
+			if got, bound := e.sim.MaxInFlight(), int64(tc.wantReports+tc.wantLists); got > bound {
+				t.Errorf("simulator saw %d requests in flight, bound %d", got, bound)
+			}
+		})
+	}
+}
+
+// TestRunListsStartWithTheirReport checks that list lookups do not wait for
+// every report: the upstream answers the last report only once a list
+// lookup has arrived.
+func TestRunListsStartWithTheirReport(t *testing.T) {
+	obs := observables(simulator.IPEdgeLists, "198.51.100.7") // on lists; clean
+	listSeen := make(chan struct{})
+	var once sync.Once
+	e := newUpstream(t, simulator.Options{}, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch {
+			case strings.HasPrefix(r.URL.Path, "/metadata/"):
+				once.Do(func() { close(listSeen) })
+			case r.URL.Path == "/v2.0/ip/198.51.100.7":
+				select {
+				case <-listSeen:
+				case <-time.After(hangGuard):
+					t.Error("no list lookup started while a report was outstanding")
+				}
+			}
+			h.ServeHTTP(w, r)
+		})
+	})
+	res := e.lookup.Run(t.Context(), observe(simulator.DemoKey, obs))
+	if len(res.Observations) != 2 {
+		t.Fatalf("observations = %d, errors %v", len(res.Observations), res.Errors)
+	}
+}
+
+// TestRunOrderIsStable checks that concurrency changes nothing in the
+// result: many workers give exactly what one worker gives, in request order.
+func TestRunOrderIsStable(t *testing.T) {
+	obs := append(ips(60), observables("203.0.113.66", "198.51.100.23", simulator.IPEdgeLists, "192.0.2.7")...)
+	clock := func() time.Time { return time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC) }
+
+	seq := newUpstream(t, simulator.Options{}, nil)
+	seq.lookup.Now, seq.lookup.ReportWorkers, seq.lookup.ListWorkers = clock, 1, 1
+	want := seq.lookup.Run(t.Context(), observe(simulator.DemoKey, obs))
+
+	for range 3 {
+		par := newUpstream(t, simulator.Options{Latency: time.Millisecond}, nil)
+		par.lookup.Now, par.lookup.ReportWorkers, par.lookup.ListWorkers = clock, 64, 8
+		got := par.lookup.Run(t.Context(), observe(simulator.DemoKey, obs))
+		if diff := cmp.Diff(want.Observations, got.Observations); diff != "" {
+			t.Fatalf("concurrent result differs from the sequential one (-want +got):\n%s", diff)
+		}
+		for i, o := range got.Observations {
+			if o.Observable != obs[i] {
+				t.Fatalf("observation %d is %v, want %v", i, o.Observable, obs[i])
+			}
+		}
+	}
+}
+
+// gate holds the upstream requests whose path matches until it is opened.
+type gate struct {
+	next    http.Handler
+	match   func(path string) bool
+	open    chan struct{}
+	arrived atomic.Int64 // requests that matched
+}
+
+func newGate(next http.Handler, match func(string) bool) *gate {
+	return &gate{next: next, match: match, open: make(chan struct{})}
+}
+
+func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if g.match(r.URL.Path) {
+		g.arrived.Add(1)
+		select {
+		case <-g.open:
+		case <-r.Context().Done():
+			return
+		case <-time.After(hangGuard):
+		}
+	}
+	g.next.ServeHTTP(w, r)
+}
+
+// waitFor polls cond until it holds.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(hangGuard)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// runConcurrently runs reqs at once and returns their results in order.
+func runConcurrently(ctx context.Context, l *Lookup, reqs []Request) []Result {
+	out := make([]Result, len(reqs))
+	var wg sync.WaitGroup
+	for i, req := range reqs {
+		wg.Go(func() { out[i] = l.Run(ctx, req) })
+	}
+	wg.Wait()
+	return out
+}
+
+// TestRunCoalescesReports checks that concurrent requests with the same key
+// for the same address make one report call, and that requests with
+// another key make their own.
+func TestRunCoalescesReports(t *testing.T) {
+	const ip = "203.0.113.66"
+	for _, n := range []int{2, 8, 32} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			var g *gate
+			e := newUpstream(t, simulator.Options{}, func(h http.Handler) http.Handler {
+				g = newGate(h, func(p string) bool { return p == "/v2.0/ip/"+ip })
+				return g
+			})
+			reqs := make([]Request, n)
+			for i := range reqs {
+				reqs[i] = deliberate(simulator.DemoKey, observables(ip))
+			}
+			reqs = append(reqs, deliberate(otherKey, observables(ip)))
+			done := make(chan []Result, 1)
+			go func() { done <- runConcurrently(t.Context(), e.lookup, reqs) }()
+
+			demo := reportKey{key: keyHash(simulator.DemoKey), ip: ip}
+			waitFor(t, fmt.Sprintf("%d requests wait for the first one's call", n-1), func() bool {
+				return e.lookup.reportCalls.Waiting(demo) == n-1 && g.arrived.Load() == 2
+			})
+			close(g.open)
+			results := <-done
+
+			if got := e.sim.RequestsFor("/v2.0/ip/" + ip); got != 2 {
+				t.Errorf("%d requests with one key and 1 with another made %d report calls, want 2", n, got)
+			}
+			var calls, coalesced int64
+			for i, res := range results {
+				if len(res.Errors) > 0 || len(res.Observations) != 1 || res.Observations[0].Report == nil {
+					t.Fatalf("request %d: errors %v, observations %v", i, res.Errors, res.Observations)
+				}
+				calls += res.Stats.UpstreamCalls
+				coalesced += res.Stats.Coalesced
+			}
+			if calls != 2 || coalesced != int64(n-1) {
+				t.Errorf("stats: %d calls and %d coalesced, want 2 and %d", calls, coalesced, n-1)
+			}
+		})
+	}
+}
+
+// TestRunCoalescesLists checks that N concurrent requests that need the same
+// list make one call for it.
+func TestRunCoalescesLists(t *testing.T) {
+	const n = 16
+	obs := observables("203.0.113.66")
+	probe := newUpstream(t, simulator.Options{}, nil).lookup.Run(t.Context(), observe(simulator.DemoKey, obs))
+	refs := listsOf(probe.Observations)
+	if len(refs) < 2 {
+		t.Fatalf("fixture has %d lists, want several", len(refs))
+	}
+
+	var g *gate
+	e := newUpstream(t, simulator.Options{}, func(h http.Handler) http.Handler {
+		g = newGate(h, func(p string) bool { return strings.HasPrefix(p, "/metadata/") })
+		return g
+	})
+	e.lookup.Lists = NewListCache(DefaultListCacheSize, time.Hour, nil)
+	reqs := make([]Request, n)
+	for i := range reqs {
+		reqs[i] = observe(simulator.DemoKey, obs)
+	}
+	done := make(chan []Result, 1)
+	go func() { done <- runConcurrently(t.Context(), e.lookup, reqs) }()
+	waitFor(t, "every request waits for the first call of each list", func() bool {
+		for _, ref := range refs {
+			if e.lookup.listCalls.Waiting(listCallKey{key: keyHash(simulator.DemoKey), ref: ref}) != n-1 {
+				return false
+			}
+		}
+		return true
+	})
+	close(g.open)
+	results := <-done
+
+	for ref, got := range metadataRequests(e.sim, refs) {
+		if got != 1 {
+			t.Errorf("%d concurrent requests made %d calls for %v, want 1", n, got, ref)
+		}
+	}
+	for i, res := range results {
+		if len(res.Errors) > 0 || len(res.Observations) != 1 || len(res.Observations[0].Lists) != len(refs) {
+			t.Fatalf("request %d: errors %v, lists %v", i, res.Errors, res.Observations)
+		}
+	}
+	// The lists are now cached: the next request makes no list call.
+	before := e.sim.Requests()
+	res := e.lookup.Run(t.Context(), observe(simulator.DemoKey, obs))
+	if calls := e.sim.Requests() - before; calls != 1 || res.Stats.ListCacheHits != int64(len(refs)) {
+		t.Errorf("warm request made %d calls (want 1, its report) and %d list cache hits (want %d)",
+			calls, res.Stats.ListCacheHits, len(refs))
+	}
+}
+
+// manualClock is a clock the test moves.
+type manualClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *manualClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *manualClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// TestRunCaches checks what each cache saves, for whom, and for how long.
+func TestRunCaches(t *testing.T) {
+	obs := append(observables("203.0.113.66", "198.51.100.23"), ips(20)...)
+	type step struct {
+		advance   time.Duration
+		req       Request
+		wantCalls int64 // upstream requests of this step; -1: don't check
+		check     func(t *testing.T, res Result, firstCalls int64)
+	}
+	for _, tc := range []struct {
+		name    string
+		lists   bool // with a list cache (TTL 1h)
+		reports bool // with a report cache (TTL 1m)
+		steps   []step
+	}{
+		{name: "report cache: repeat costs nothing", reports: true, steps: []step{
+			{req: deliberate(simulator.DemoKey, obs), wantCalls: int64(len(obs))},
+			{req: deliberate(simulator.DemoKey, obs), wantCalls: 0, check: func(t *testing.T, res Result, _ int64) {
+				if res.Stats.ReportCacheHits != int64(len(obs)) || res.Stats.UpstreamCalls != 0 {
+					t.Errorf("stats = %+v", res.Stats)
+				}
+			}},
+		}},
+		{name: "report cache: expires", reports: true, steps: []step{
+			{req: deliberate(simulator.DemoKey, obs), wantCalls: int64(len(obs))},
+			{advance: time.Minute - time.Nanosecond, req: deliberate(simulator.DemoKey, obs), wantCalls: 0},
+			{advance: time.Nanosecond, req: deliberate(simulator.DemoKey, obs), wantCalls: int64(len(obs))},
+		}},
+		{name: "report cache: per key", reports: true, steps: []step{
+			{req: deliberate(simulator.DemoKey, obs), wantCalls: int64(len(obs))},
+			{req: deliberate(otherKey, obs), wantCalls: int64(len(obs))},
+			{req: deliberate(otherKey, obs), wantCalls: 0},
+		}},
+		{name: "report cache: serves observe and deliberate", reports: true, steps: []step{
+			{req: deliberate(simulator.DemoKey, obs), wantCalls: int64(len(obs))},
+			{req: observe(simulator.DemoKey, obs), wantCalls: -1, check: func(t *testing.T, res Result, _ int64) {
+				if res.Stats.ReportCacheHits != int64(len(obs)) || res.Stats.UpstreamCalls != int64(len(listsOf(res.Observations))) {
+					t.Errorf("observe after deliberate: stats = %+v, want only list calls", res.Stats)
+				}
+			}},
+		}},
+		{name: "list cache: shared by keys", lists: true, steps: []step{
+			{req: observe(simulator.DemoKey, obs), wantCalls: -1},
+			{req: observe(otherKey, obs), wantCalls: int64(len(obs)), check: func(t *testing.T, res Result, _ int64) {
+				if res.Stats.ListCacheHits == 0 {
+					t.Error("no list cache hit for the second key")
+				}
+			}},
+		}},
+		{name: "list cache: expires", lists: true, steps: []step{
+			{req: observe(simulator.DemoKey, obs), wantCalls: -1},
+			{advance: 59 * time.Minute, req: observe(simulator.DemoKey, obs), wantCalls: int64(len(obs))},
+			{advance: time.Minute, req: observe(simulator.DemoKey, obs), wantCalls: -1, check: func(t *testing.T, res Result, first int64) {
+				if res.Stats.UpstreamCalls != first {
+					t.Errorf("after the TTL: %d calls, want %d as cold", res.Stats.UpstreamCalls, first)
+				}
+			}},
+		}},
+		{name: "both caches: repeat costs nothing", lists: true, reports: true, steps: []step{
+			{req: observe(simulator.DemoKey, obs), wantCalls: -1},
+			{req: observe(simulator.DemoKey, obs), wantCalls: 0},
+		}},
+		{name: "no caches", steps: []step{
+			{req: observe(simulator.DemoKey, obs), wantCalls: -1},
+			{req: observe(simulator.DemoKey, obs), wantCalls: -1, check: func(t *testing.T, res Result, first int64) {
+				if res.Stats.UpstreamCalls != first || res.Stats.ReportCacheHits+res.Stats.ListCacheHits != 0 {
+					t.Errorf("stats = %+v, want %d calls and no hits", res.Stats, first)
+				}
+			}},
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clk := &manualClock{t: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}
+			e := newUpstream(t, simulator.Options{}, nil)
+			if tc.lists {
+				e.lookup.Lists = NewListCache(100, time.Hour, clk.Now)
+			}
+			if tc.reports {
+				e.lookup.Reports = NewReportCache(100, time.Minute, clk.Now)
+			}
+			var first int64
+			for i, s := range tc.steps {
+				clk.Advance(s.advance)
+				before := e.sim.Requests()
+				res := e.lookup.Run(t.Context(), s.req)
+				calls := e.sim.Requests() - before
+				if i == 0 {
+					first = calls
+				}
+				if len(res.Errors) > 0 || len(res.Observations) != len(obs) {
+					t.Fatalf("step %d: errors %v, %d observations", i, res.Errors, len(res.Observations))
+				}
+				if calls != res.Stats.UpstreamCalls {
+					t.Errorf("step %d: simulator saw %d requests, stats say %d", i, calls, res.Stats.UpstreamCalls)
+				}
+				if s.wantCalls >= 0 && calls != s.wantCalls {
+					t.Errorf("step %d: %d upstream requests, want %d", i, calls, s.wantCalls)
+				}
+				if s.check != nil {
+					s.check(t, res, first)
+				}
+			}
+		})
+	}
+}
+
+// TestRunCachedReportKeepsItsTime checks that a cached report is dated when
+// it was fetched, not when it was reused.
+func TestRunCachedReportKeepsItsTime(t *testing.T) {
+	clk := &manualClock{t: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}
+	e := newUpstream(t, simulator.Options{}, nil)
+	e.lookup.Now = clk.Now
+	e.lookup.Reports = NewReportCache(10, time.Hour, clk.Now)
+	fetched := clk.Now()
+	e.lookup.Run(t.Context(), deliberate(simulator.DemoKey, observables("203.0.113.66")))
+	clk.Advance(time.Minute)
+	res := e.lookup.Run(t.Context(), deliberate(simulator.DemoKey, observables("203.0.113.66")))
+	if got := res.Observations[0].QueriedAt; !got.Equal(fetched) {
+		t.Errorf("QueriedAt = %v, want the fetch time %v", got, fetched)
+	}
+}
+
+// TestRunFailuresAreNotCached checks that a list whose details fail is asked
+// again by the next request.
+func TestRunFailuresAreNotCached(t *testing.T) {
+	e := newUpstream(t, simulator.Options{}, nil)
+	e.lookup.Lists = NewListCache(100, time.Hour, nil)
+	e.lookup.Reports = NewReportCache(100, time.Hour, nil)
+	retired := "/metadata/badip/lists/EXAMPLE-RETIRED-LIST"
+	for i := 1; i <= 3; i++ {
+		res := e.lookup.Run(t.Context(), observe(simulator.DemoKey, observables(simulator.IPEdgeLists)))
+		if res.Stats.ListsSkipped != 1 {
+			t.Errorf("run %d: lists skipped = %d, want 1 (the retired list)", i, res.Stats.ListsSkipped)
+		}
+		if got := e.sim.RequestsFor(retired); got != int64(i) {
+			t.Errorf("run %d: retired list asked %d times, want %d", i, got, i)
+		}
+	}
+	if e.lookup.Lists.Len() != 1 {
+		t.Errorf("list cache holds %d lists, want 1 (only the one that answered)", e.lookup.Lists.Len())
+	}
+}
+
+// TestRunCacheSizeBound checks that the caches never hold more than their
+// bound, however many distinct entries pass through.
+func TestRunCacheSizeBound(t *testing.T) {
+	e := newUpstream(t, simulator.Options{}, nil)
+	e.lookup.Lists = NewListCache(3, time.Hour, nil)
+	e.lookup.Reports = NewReportCache(5, time.Hour, nil)
+	res := e.lookup.Run(t.Context(), observe(simulator.DemoKey, ips(50)))
+	if len(listsOf(res.Observations)) <= 3 {
+		t.Fatal("the addresses are on too few lists to fill the cache")
+	}
+	if n := e.lookup.Lists.Len(); n != 3 {
+		t.Errorf("list cache holds %d, bound 3", n)
+	}
+	if n := e.lookup.Reports.Len(); n != 5 {
+		t.Errorf("report cache holds %d, bound 5", n)
+	}
+}
+
+// TestRunStopsOnQuota checks that a 429 stops the request's further calls:
+// with one worker, exactly one call past the quota is made.
+func TestRunStopsOnQuota(t *testing.T) {
+	for _, quota := range []int{1, 3, 10} {
+		t.Run(fmt.Sprintf("quota=%d", quota), func(t *testing.T) {
+			e := newUpstream(t, simulator.Options{Quota: quota}, nil)
+			e.lookup.ReportWorkers = 1
+			obs := ips(40)
+			res := e.lookup.Run(t.Context(), deliberate(simulator.DemoKey, obs))
+
+			if got := e.sim.Requests(); got != int64(quota+1) {
+				t.Errorf("upstream requests = %d, want quota+1 = %d", got, quota+1)
+			}
+			if len(res.Observations) != quota {
+				t.Errorf("kept %d observations, want the %d gathered", len(res.Observations), quota)
+			}
+			if len(res.Errors) != 1 || !rateLimited(res.Errors[0]) {
+				t.Fatalf("errors = %v, want one 429", res.Errors)
+			}
+			if want := int64(len(obs) - quota - 1); res.Stats.ObservablesSkipped != want {
+				t.Errorf("observables skipped = %d, want %d", res.Stats.ObservablesSkipped, want)
+			}
+		})
+	}
+}
+
+// TestRunStopsOnQuotaConcurrently checks that with many workers a 429 still
+// stops the request: no more calls than those already in flight.
+func TestRunStopsOnQuotaConcurrently(t *testing.T) {
+	const quota, reportWorkers, listWorkers = 5, 4, 2
+	e := newUpstream(t, simulator.Options{Quota: quota, Latency: time.Millisecond}, nil)
+	e.lookup.ReportWorkers, e.lookup.ListWorkers = reportWorkers, listWorkers
+	res := e.lookup.Run(t.Context(), observe(simulator.DemoKey, ips(100)))
+	if got := e.sim.Requests(); got > quota+reportWorkers+listWorkers {
+		t.Errorf("upstream requests = %d, want at most quota + bounds = %d", got, quota+reportWorkers+listWorkers)
+	}
+	if len(res.Errors) != 1 || !rateLimited(res.Errors[0]) {
+		t.Fatalf("errors = %v, want one 429", res.Errors)
+	}
+}
+
+func rateLimited(err error) bool {
+	var apiErr *signals.APIError
+	return errors.As(err, &apiErr) && apiErr.RateLimited()
+}
+
+// slowUpstream is a simulator that answers only after an hour, or when the
+// caller gives up.
+func slowUpstream(t *testing.T, e *upstreamEnv) {
+	t.Helper()
+	e.sim.SetLatency(time.Hour)
+	e.sim.Reset()
+}
+
+// runWithin runs req and fails the test if Run hangs.
+func runWithin(t *testing.T, ctx context.Context, l *Lookup, req Request) Result {
+	t.Helper()
+	done := make(chan Result, 1)
+	go func() { done <- l.Run(ctx, req) }()
+	select {
+	case res := <-done:
+		return res
+	case <-time.After(hangGuard):
+		t.Fatal("Run did not return after its deadline")
+		return Result{}
+	}
+}
+
+// TestRunDeadline checks that when the time runs out Run answers with what
+// is complete and a DeadlineError naming what was skipped. Complete parts
+// come from warm caches; everything else waits on an upstream that never
+// answers in time.
+func TestRunDeadline(t *testing.T) {
+	warm := observables("203.0.113.66", "198.51.100.23")
+	cold := observables("10.0.0.1", "10.0.0.2", "10.0.0.3")
+	mixed := []ctim.Observable{cold[0], warm[0], cold[1], warm[1], cold[2]}
+	for _, tc := range []struct {
+		name         string
+		warmReports  bool
+		warmLists    bool
+		req          Request
+		wantObs      []ctim.Observable
+		wantSkipped  int
+		useCtx       bool // deadline from the caller's context, not Timeout
+		wantListsCut bool // the lists of the gathered observables are cut
+	}{
+		{name: "nothing answers", req: observe(simulator.DemoKey, mixed), wantSkipped: 5},
+		{name: "reports and lists cached", warmReports: true, warmLists: true,
+			req: observe(simulator.DemoKey, mixed), wantObs: warm, wantSkipped: 3},
+		{name: "reports cached, lists cut", warmReports: true,
+			req: observe(simulator.DemoKey, mixed), wantObs: warm, wantSkipped: 3, wantListsCut: true},
+		{name: "deliberate", warmReports: true,
+			req: deliberate(simulator.DemoKey, mixed), wantObs: warm, wantSkipped: 3},
+		{name: "caller's deadline", warmReports: true, warmLists: true, useCtx: true,
+			req: observe(simulator.DemoKey, mixed), wantObs: warm, wantSkipped: 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newUpstream(t, simulator.Options{}, nil)
+			e.lookup.Reports = NewReportCache(100, time.Hour, nil)
+			e.lookup.Lists = NewListCache(100, time.Hour, nil)
+			if tc.warmReports {
+				e.lookup.Run(t.Context(), deliberate(simulator.DemoKey, warm))
+			}
+			if tc.warmLists {
+				e.lookup.Run(t.Context(), observe(simulator.DemoKey, warm))
+			}
+			slowUpstream(t, e)
+
+			ctx := t.Context()
+			req := tc.req
+			if tc.useCtx {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, 50*time.Millisecond)
+				defer cancel()
+			} else {
+				req.Timeout = 50 * time.Millisecond
+			}
+			res := runWithin(t, ctx, e.lookup, req)
+
+			var got []ctim.Observable
+			for _, o := range res.Observations {
+				got = append(got, o.Observable)
+			}
+			if diff := cmp.Diff(tc.wantObs, got); diff != "" {
+				t.Errorf("observations (-want +got):\n%s", diff)
+			}
+			if len(res.Errors) != 1 {
+				t.Fatalf("errors = %v, want one DeadlineError", res.Errors)
+			}
+			var de *DeadlineError
+			if !errors.As(res.Errors[0], &de) {
+				t.Fatalf("error %T %v, want *DeadlineError", res.Errors[0], res.Errors[0])
+			}
+			wantLists := 0
+			if tc.wantListsCut {
+				for _, o := range res.Observations {
+					wantLists += len(o.Report.Lists())
+				}
+			}
+			wantTimeout := req.Timeout
+			if de.Observables != tc.wantSkipped || de.Total != len(mixed) || de.Lists != wantLists || de.Timeout != wantTimeout {
+				t.Errorf("DeadlineError = %+v, want %d of %d observables and %d lists skipped after %s",
+					de, tc.wantSkipped, len(mixed), wantLists, wantTimeout)
+			}
+			if res.Stats.ObservablesSkipped != int64(tc.wantSkipped) {
+				t.Errorf("stats: %d observables skipped, want %d", res.Stats.ObservablesSkipped, tc.wantSkipped)
+			}
+			if tc.warmLists {
+				for _, o := range res.Observations {
+					if len(o.Lists) != len(o.Report.Lists()) {
+						t.Errorf("%s: %d of %d lists kept", o.Observable.Value, len(o.Lists), len(o.Report.Lists()))
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestRunNoWarningWhenComplete checks that a deadline that passes after the
+// work is done, or a caller that leaves, adds no warning.
+func TestRunNoWarningWhenComplete(t *testing.T) {
+	e := newUpstream(t, simulator.Options{}, nil)
+	req := observe(simulator.DemoKey, ips(5))
+	req.Timeout = time.Hour
+	if res := e.lookup.Run(t.Context(), req); len(res.Errors) != 0 || len(res.Observations) != 5 {
+		t.Fatalf("errors %v, %d observations", res.Errors, len(res.Observations))
+	}
+
+	slowUpstream(t, e)
+	ctx, cancel := context.WithCancel(t.Context())
+	var started atomic.Bool
+	go func() {
+		defer cancel()
+		for deadline := time.Now().Add(hangGuard); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+			if e.sim.InFlight() == 5 {
+				started.Store(true)
+				return
+			}
+		}
+	}()
+	res := runWithin(t, ctx, e.lookup, req)
+	if !started.Load() {
+		t.Fatal("the lookups never reached the upstream together")
+	}
+	if len(res.Errors) != 0 || len(res.Observations) != 0 || res.Stats.ObservablesSkipped != 5 {
+		t.Errorf("caller left: errors %v, %d observations, stats %+v; want no error, 5 skipped",
+			res.Errors, len(res.Observations), res.Stats)
+	}
+}
+
+func TestDeadlineErrorMessage(t *testing.T) {
+	for _, tc := range []struct {
+		err  DeadlineError
+		want string
+	}{
+		{DeadlineError{Timeout: 15 * time.Second, Observables: 3, Total: 50, Lists: 2},
+			"Auth0 Signals lookups did not finish within 15s; the answer is partial: 3 of 50 observables and 2 blocklists were not looked up."},
+		{DeadlineError{Observables: 0, Total: 1, Lists: 4},
+			"Auth0 Signals lookups did not finish; the answer is partial: 0 of 1 observables and 4 blocklists were not looked up."},
+	} {
+		if got := tc.err.Error(); got != tc.want {
+			t.Errorf("Error() = %q, want %q", got, tc.want)
+		}
+	}
+}
