@@ -3,6 +3,7 @@ package signals
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 )
 
 // ListKind is the type of a blocklist, which selects its metadata endpoint.
@@ -124,10 +125,15 @@ type reportEnvelope struct {
 }
 
 // decodeReport decodes a report body. A body without "fullip" is a report
-// with nothing in it; a body that is not JSON is an error.
+// with nothing in it; a body that is not a JSON object is an error, whose
+// text names no Go type (it reaches the relay's error message).
 func decodeReport(body []byte) (*Report, error) {
 	var env reportEnvelope
 	if err := json.Unmarshal(body, &env); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) {
+			return nil, errNotObject
+		}
 		return nil, err
 	}
 	var r Report

@@ -157,6 +157,8 @@ func TestDecodeReportBodies(t *testing.T) {
 		{name: "html", body: `<html><body>maintenance</body></html>`, wantErr: true},
 		{name: "top-level array", body: `[{"fullip":{}}]`, wantErr: true},
 		{name: "top-level string", body: `"fullip"`, wantErr: true},
+		{name: "top-level number", body: `-3`, wantErr: true},
+		{name: "top-level bool", body: `true`, wantErr: true},
 		{
 			name: "whitespace around",
 			body: " \n{\"fullip\": {\"score\": \"-1\", \"history\": {\"score\": -1}}}\n ",
@@ -170,6 +172,10 @@ func TestDecodeReportBodies(t *testing.T) {
 			if tc.wantErr {
 				if err == nil {
 					t.Fatalf("decodeReport(%q) = %+v, want an error", tc.body, summarize(r))
+				}
+				// The text ends up in the relay's error message.
+				if msg := err.Error(); strings.Contains(msg, "signals.") || strings.Contains(msg, "Go ") {
+					t.Errorf("decodeReport(%q) error %q names a Go type", tc.body, msg)
 				}
 				return
 			}
