@@ -110,7 +110,7 @@ func splitList(s string) Strings {
 	s = strings.TrimSuffix(s, "]")
 	var out Strings
 	for _, part := range strings.Split(s, ",") {
-		part = strings.Trim(strings.TrimSpace(part), `'"`)
+		part = strings.TrimSpace(strings.Trim(strings.TrimSpace(part), `'"`))
 		if part != "" {
 			out = append(out, part)
 		}
