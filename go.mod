@@ -2,7 +2,10 @@ module github.com/signals-relay/signals-relay
 
 go 1.26.0
 
-require github.com/golang-jwt/jwt/v5 v5.3.1
+require (
+	github.com/golang-jwt/jwt/v5 v5.3.1
+	go.uber.org/goleak v1.3.0
+)
 
 require (
 	github.com/akrylysov/algnhsa v1.1.0 // indirect
