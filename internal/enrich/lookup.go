@@ -163,9 +163,22 @@ func (l *Lookup) Run(ctx context.Context, req Request) Result {
 		details: make(map[signals.ListRef]*detailsCall),
 		obs:     make([]*Observation, len(req.Observables)),
 	}
+	// Reports are dispatched in request order: each lookup takes its slot
+	// before it starts, so with one worker the calls are made one after the
+	// other in request order, and a stop or the deadline ends dispatching.
+	// A cached report needs no slot.
 	var wg sync.WaitGroup
 	for i, o := range req.Observables {
-		wg.Go(func() { r.observe(ctx, i, o) })
+		key := reportKey{key: r.keyHash, ip: canonicalIP(o.Value)}
+		if f, ok := l.Reports.get(key); ok {
+			r.reportHits.Add(1)
+			wg.Go(func() { r.gathered(ctx, i, o, f) })
+			continue
+		}
+		if !acquire(ctx, r.reports) {
+			continue // skipped; later cached reports are still served
+		}
+		wg.Go(func() { r.observe(ctx, i, o, key) })
 	}
 	wg.Wait()
 
@@ -251,12 +264,20 @@ type detailsCall struct {
 	err     error
 }
 
-func (r *run) observe(ctx context.Context, i int, o ctim.Observable) {
-	f, err := r.report(ctx, i, o.Value)
+// observe looks up the report of observable i, holding a slot of the
+// report semaphore, then its lists.
+func (r *run) observe(ctx context.Context, i int, o ctim.Observable, key reportKey) {
+	f, err := r.report(ctx, i, o.Value, key)
+	<-r.reports // after a stop (see upstream), so no further report call starts
 	if err != nil {
 		r.fail(ctx, i, err)
 		return
 	}
+	r.gathered(ctx, i, o, f)
+}
+
+// gathered records the report of observable i and looks up its lists.
+func (r *run) gathered(ctx context.Context, i int, o ctim.Observable, f fetchedReport) {
 	obs := &Observation{Observable: o, Report: f.report, QueriedAt: f.at}
 	if f.report != nil && r.req.Lists && r.req.ListLimit > 0 {
 		obs.Lists = r.fetchLists(ctx, i, f.report)
@@ -264,21 +285,17 @@ func (r *run) observe(ctx context.Context, i int, o ctim.Observable) {
 	r.obs[i] = obs
 }
 
-// report returns the report of ip: from the cache, from a call another
-// request with the same key has in flight, or from a call of its own.
-func (r *run) report(ctx context.Context, i int, ip string) (fetchedReport, error) {
-	key := reportKey{key: r.keyHash, ip: canonicalIP(ip)}
-	if f, ok := r.lookup.Reports.get(key); ok {
-		r.reportHits.Add(1)
-		return f, nil
-	}
+// report returns the report of ip (key) from a call another request with the
+// same API key has in flight, or from a call of its own. The caller holds a
+// slot of the report semaphore.
+func (r *run) report(ctx context.Context, i int, ip string, key reportKey) (fetchedReport, error) {
 	f, shared, err := r.lookup.reportCalls.Do(ctx, key, func(ctx context.Context) (fetchedReport, error) {
 		if f, ok := r.lookup.Reports.get(key); ok { // filled while this call was being set up
 			r.reportHits.Add(1)
 			return f, nil
 		}
 		var at time.Time
-		report, err := upstream(ctx, r, i, r.reports, func(ctx context.Context) (*signals.Report, error) {
+		report, err := upstream(ctx, r, i, nil, func(ctx context.Context) (*signals.Report, error) {
 			at = r.now()
 			return r.lookup.Client.Report(ctx, r.req.APIKey, ip)
 		})
@@ -382,14 +399,17 @@ func (r *run) listDetails(ctx context.Context, i int, ref signals.ListRef) (*sig
 }
 
 // upstream makes one upstream call for observable i while holding a slot of
-// sem. A call that fails with a key problem stops the request before its
-// slot is released, so no further call of the request starts after it.
+// sem (nil: the caller holds one). A call that fails with a key problem
+// stops the request before its slot is released, so no further call of the
+// request starts after it.
 func upstream[T any](ctx context.Context, r *run, i int, sem chan struct{}, call func(context.Context) (T, error)) (T, error) {
-	var zero T
-	if !acquire(ctx, sem) {
-		return zero, ctx.Err()
+	if sem != nil {
+		if !acquire(ctx, sem) {
+			var zero T
+			return zero, ctx.Err()
+		}
+		defer func() { <-sem }()
 	}
-	defer func() { <-sem }()
 	start := time.Now()
 	v, err := call(ctx)
 	r.calls.Add(1)

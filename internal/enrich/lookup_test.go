@@ -239,6 +239,33 @@ func TestRunListsStartWithTheirReport(t *testing.T) {
 	}
 }
 
+// TestRunOneWorkerFollowsRequestOrder checks that with one report worker
+// the reports are asked for one after the other, in request order.
+func TestRunOneWorkerFollowsRequestOrder(t *testing.T) {
+	var mu sync.Mutex
+	var paths []string
+	e := newUpstream(t, simulator.Options{}, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if kindOf(r.URL.Path) == "report" {
+				mu.Lock()
+				paths = append(paths, strings.TrimPrefix(r.URL.Path, "/v2.0/ip/"))
+				mu.Unlock()
+			}
+			h.ServeHTTP(w, r)
+		})
+	})
+	e.lookup.ReportWorkers = 1
+	obs := append(observables("203.0.113.66", "198.51.100.23"), ips(30)...)
+	e.lookup.Run(t.Context(), observe(simulator.DemoKey, obs))
+	var want []string
+	for _, o := range obs {
+		want = append(want, o.Value)
+	}
+	if diff := cmp.Diff(want, paths); diff != "" {
+		t.Errorf("report order (-want +got):\n%s", diff)
+	}
+}
+
 // TestRunOrderIsStable checks that concurrency changes nothing in the
 // result: many workers give exactly what one worker gives, in request order.
 func TestRunOrderIsStable(t *testing.T) {
@@ -603,7 +630,12 @@ func TestRunStopsOnQuota(t *testing.T) {
 				t.Errorf("upstream requests = %d, want quota+1 = %d", got, quota+1)
 			}
 			if len(res.Observations) != quota {
-				t.Errorf("kept %d observations, want the %d gathered", len(res.Observations), quota)
+				t.Fatalf("kept %d observations, want the %d gathered", len(res.Observations), quota)
+			}
+			for i, o := range res.Observations { // one worker goes in request order
+				if o.Observable != obs[i] {
+					t.Errorf("observation %d is %v, want %v", i, o.Observable, obs[i])
+				}
 			}
 			if len(res.Errors) != 1 || !rateLimited(res.Errors[0]) {
 				t.Fatalf("errors = %v, want one 429", res.Errors)
