@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/signals-relay/signals-relay/internal/auth"
+	"github.com/signals-relay/signals-relay/internal/enrich"
 	"github.com/signals-relay/signals-relay/internal/signals"
 )
 
@@ -17,6 +18,7 @@ const (
 	CodeTooManyRequests   = "too many requests"
 	CodeUnknown           = "unknown"
 	CodeHealthCheckFailed = "health check failed"
+	CodeRequestTimeout    = "request timeout"
 )
 
 // wireError is one entry of the envelope's "errors".
@@ -28,6 +30,12 @@ type wireError struct {
 
 func fatal(code, message string) wireError {
 	return wireError{Type: "fatal", Code: code, Message: message}
+}
+
+// warning is a non-fatal error: the data that comes with it is usable but
+// incomplete.
+func warning(code, message string) wireError {
+	return wireError{Type: "warning", Code: code, Message: message}
 }
 
 // invalidArgument is a request the relay cannot read.
@@ -49,8 +57,11 @@ func toWire(err error) wireError {
 		apiErr    *signals.APIError
 		tlsErr    *signals.TLSError
 		transport *signals.TransportError
+		deadline  *enrich.DeadlineError
 	)
 	switch {
+	case errors.As(err, &deadline):
+		return warning(CodeRequestTimeout, deadline.Error())
 	case errors.As(err, &authErr):
 		return fatal(CodeAuthorization, authErr.Error())
 	case errors.As(err, &invalid):

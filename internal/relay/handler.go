@@ -23,6 +23,12 @@ import (
 // (CTR_ENTITIES_LIMIT).
 const DefaultEntitiesLimit = 100
 
+// DefaultRequestTimeout bounds the upstream work of one observe or
+// deliberate request. It leaves half of API Gateway's 29 s integration
+// timeout for everything else; Threat Response's own module timeout is not
+// documented, so the relay answers well before either.
+const DefaultRequestTimeout = 15 * time.Second
+
 // Options configures the handler. Logger, Verifier and Signals are required.
 type Options struct {
 	Logger   *slog.Logger
@@ -38,6 +44,14 @@ type Options struct {
 	// ReportWorkers and ListWorkers bound a request's concurrent upstream
 	// calls; zero means the enrich defaults.
 	ReportWorkers, ListWorkers int
+	// ListCache and ReportCache are the process-wide caches of blocklist
+	// details and of reports; nil means no cache.
+	ListCache   *enrich.ListCache
+	ReportCache *enrich.ReportCache
+	// RequestTimeout bounds the upstream work of an observe or deliberate
+	// request: when it passes, the answer holds what is complete and a
+	// warning naming what was skipped. Zero means DefaultRequestTimeout.
+	RequestTimeout time.Duration
 
 	// Now and NewID are the clock and the id generator; nil means time.Now
 	// and random UUIDs.
@@ -67,7 +81,17 @@ func New(o Options) http.Handler {
 	if o.Version == "" {
 		o.Version = version.Version
 	}
-	lookup := &enrich.Lookup{Client: o.Signals, Now: o.Now, ReportWorkers: o.ReportWorkers, ListWorkers: o.ListWorkers}
+	if o.RequestTimeout <= 0 {
+		o.RequestTimeout = DefaultRequestTimeout
+	}
+	lookup := &enrich.Lookup{
+		Client:        o.Signals,
+		Now:           o.Now,
+		ReportWorkers: o.ReportWorkers,
+		ListWorkers:   o.ListWorkers,
+		Lists:         o.ListCache,
+		Reports:       o.ReportCache,
+	}
 	mapper := enrich.Mapper{Now: o.Now, NewID: o.NewID}
 
 	mux := http.NewServeMux()
@@ -163,8 +187,10 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 // withRequestLog logs one JSON line per request: request id, route, status,
-// duration, observable count and upstream work. It never logs headers or
-// bodies, so no token, key or secret can reach the log.
+// duration, observable count and the work done (upstream calls and their
+// summed time, cache hits, calls shared with concurrent requests, what was
+// skipped). It never logs headers or bodies, so no token, key or secret can
+// reach the log.
 func withRequestLog(logger *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -182,9 +208,20 @@ func withRequestLog(logger *slog.Logger, next http.Handler) http.Handler {
 			slog.Int("observables", ri.observables),
 			slog.Int64("upstream_calls", ri.stats.UpstreamCalls),
 			slog.Float64("upstream_ms", float64(ri.stats.UpstreamTime.Microseconds())/1000),
+			slog.Int64("report_cache_hits", ri.stats.ReportCacheHits),
+			slog.Int64("list_cache_hits", ri.stats.ListCacheHits),
 		}
-		if ri.stats.ListsSkipped > 0 {
-			attrs = append(attrs, slog.Int64("lists_skipped", ri.stats.ListsSkipped))
+		for _, c := range []struct {
+			key string
+			n   int64
+		}{
+			{"coalesced", ri.stats.Coalesced},
+			{"observables_skipped", ri.stats.ObservablesSkipped},
+			{"lists_skipped", ri.stats.ListsSkipped},
+		} {
+			if c.n > 0 {
+				attrs = append(attrs, slog.Int64(c.key, c.n))
+			}
 		}
 		if len(ri.errors) > 0 {
 			attrs = append(attrs, slog.Any("errors", ri.errors))

@@ -54,6 +54,7 @@ func handleEnrich(o Options, lookup *enrich.Lookup, mapper enrich.Mapper, full b
 			Observables: observables,
 			Lists:       full,
 			ListLimit:   limit,
+			Timeout:     o.RequestTimeout,
 		})
 		infoFrom(r.Context()).stats = res.Stats
 
