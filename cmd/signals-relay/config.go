@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/signals-relay/signals-relay/internal/enrich"
 	"github.com/signals-relay/signals-relay/internal/relay"
 	"github.com/signals-relay/signals-relay/internal/signals"
 )
@@ -24,14 +25,26 @@ type config struct {
 	JWKSHosts           []string // JWKS_HOSTS
 	RelayURL            string   // RELAY_URL
 	RelayURLFromRequest bool     // RELAY_URL_FROM_REQUEST
+
+	ReportConcurrency int           // REPORT_CONCURRENCY
+	ListConcurrency   int           // LIST_CONCURRENCY
+	MetadataCacheTTL  time.Duration // METADATA_CACHE_TTL; 0 turns the cache off
+	MetadataCacheSize int           // METADATA_CACHE_SIZE
+	ReportCacheTTL    time.Duration // REPORT_CACHE_TTL; 0 turns the cache off
+	ReportCacheSize   int           // REPORT_CACHE_SIZE
+	RequestTimeout    time.Duration // REQUEST_TIMEOUT
 }
 
 // String redacts SECRET_KEY.
 func (c config) String() string {
 	return fmt.Sprintf("config{SecretKey:%s SignalsURL:%s SignalsTimeout:%s EntitiesLimit:%d ListenAddr:%s LogLevel:%s "+
-		"AuthMode:%q JWKSHosts:%v RelayURL:%s RelayURLFromRequest:%t}",
+		"AuthMode:%q JWKSHosts:%v RelayURL:%s RelayURLFromRequest:%t "+
+		"ReportConcurrency:%d ListConcurrency:%d MetadataCacheTTL:%s MetadataCacheSize:%d "+
+		"ReportCacheTTL:%s ReportCacheSize:%d RequestTimeout:%s}",
 		redacted(c.SecretKey), c.SignalsURL, c.SignalsTimeout, c.EntitiesLimit, c.ListenAddr, c.LogLevel,
-		c.AuthMode, c.JWKSHosts, c.RelayURL, c.RelayURLFromRequest)
+		c.AuthMode, c.JWKSHosts, c.RelayURL, c.RelayURLFromRequest,
+		c.ReportConcurrency, c.ListConcurrency, c.MetadataCacheTTL, c.MetadataCacheSize,
+		c.ReportCacheTTL, c.ReportCacheSize, c.RequestTimeout)
 }
 
 func redacted(b []byte) string {
@@ -50,8 +63,45 @@ func loadConfig(getenv func(string) string) (config, error) {
 		EntitiesLimit:  relay.DefaultEntitiesLimit,
 		ListenAddr:     ":9090",
 		LogLevel:       slog.LevelInfo,
+
+		ReportConcurrency: enrich.DefaultReportWorkers,
+		ListConcurrency:   enrich.DefaultListWorkers,
+		MetadataCacheTTL:  enrich.DefaultListCacheTTL,
+		MetadataCacheSize: enrich.DefaultListCacheSize,
+		ReportCacheTTL:    enrich.DefaultReportCacheTTL,
+		ReportCacheSize:   enrich.DefaultReportCacheSize,
+		RequestTimeout:    relay.DefaultRequestTimeout,
 	}
 	var errs []string
+	intVar := func(name string, p *int, min, max int) {
+		v := strings.TrimSpace(getenv(name))
+		if v == "" {
+			return
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < min || n > max {
+			errs = append(errs, fmt.Sprintf("%s=%q: want an integer from %d to %d", name, v, min, max))
+		}
+		*p = n
+	}
+	durationVar := func(name string, p *time.Duration, min, max time.Duration, example string) {
+		v := strings.TrimSpace(getenv(name))
+		if v == "" {
+			return
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d < min || d > max {
+			errs = append(errs, fmt.Sprintf("%s=%q: want a duration such as %s, from %s to %s", name, v, example, min, max))
+		}
+		*p = d
+	}
+	intVar("REPORT_CONCURRENCY", &c.ReportConcurrency, 1, 1000)
+	intVar("LIST_CONCURRENCY", &c.ListConcurrency, 1, 1000)
+	durationVar("METADATA_CACHE_TTL", &c.MetadataCacheTTL, 0, 7*24*time.Hour, "6h (0 turns the cache off)")
+	intVar("METADATA_CACHE_SIZE", &c.MetadataCacheSize, 1, 1_000_000)
+	durationVar("REPORT_CACHE_TTL", &c.ReportCacheTTL, 0, 24*time.Hour, "5m (0 turns the cache off)")
+	intVar("REPORT_CACHE_SIZE", &c.ReportCacheSize, 1, 1_000_000)
+	durationVar("REQUEST_TIMEOUT", &c.RequestTimeout, time.Second, 5*time.Minute, "15s")
 	if v := strings.TrimSpace(getenv("SIGNALS_API_URL")); v != "" {
 		c.SignalsURL = v
 	}

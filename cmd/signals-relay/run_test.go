@@ -92,6 +92,16 @@ func TestServe(t *testing.T) {
 	if data == nil || data["sightings"] == nil || got["errors"] != nil {
 		t.Errorf("observe = %v", got)
 	}
+	// The default caches make the repeat free (see the log check below).
+	again := post("/observe/observables", `[{"type":"ip","value":"203.0.113.66"}]`)
+	count := func(v map[string]any) any {
+		data, _ := v["data"].(map[string]any)
+		sightings, _ := data["sightings"].(map[string]any)
+		return sightings["count"]
+	}
+	if again["errors"] != nil || count(again) != count(got) || count(got) == nil {
+		t.Errorf("repeated observe has %v sightings and errors %v; first had %v", count(again), again["errors"], count(got))
+	}
 
 	cancel()
 	select {
@@ -105,6 +115,9 @@ func TestServe(t *testing.T) {
 	logs := stderr.String()
 	if !strings.Contains(logs, `"route":"/observe/observables"`) || !strings.Contains(logs, `"upstream_calls":6`) {
 		t.Errorf("request log lacks route or upstream calls:\n%s", logs)
+	}
+	if !strings.Contains(logs, `"upstream_calls":0,"upstream_ms":0,"report_cache_hits":1,"list_cache_hits":5`) {
+		t.Errorf("request log lacks the cached repeat:\n%s", logs)
 	}
 	for _, s := range []string{secret, jwt, simulator.DemoKey} {
 		if strings.Contains(logs, s) {
@@ -188,7 +201,38 @@ func TestLoadConfig(t *testing.T) {
 				c.EntitiesLimit != 100 || c.SignalsTimeout != 10*time.Second {
 				t.Errorf("defaults = %v", c)
 			}
+			if c.ReportConcurrency != 64 || c.ListConcurrency != 32 || c.MetadataCacheTTL != 6*time.Hour ||
+				c.MetadataCacheSize != 1024 || c.ReportCacheTTL != 5*time.Minute || c.ReportCacheSize != 10000 ||
+				c.RequestTimeout != 15*time.Second {
+				t.Errorf("performance defaults = %v", c)
+			}
 		}},
+		{name: "performance set", env: map[string]string{"REPORT_CONCURRENCY": "8", "LIST_CONCURRENCY": " 4 ",
+			"METADATA_CACHE_TTL": "30m", "METADATA_CACHE_SIZE": "50", "REPORT_CACHE_TTL": "1m", "REPORT_CACHE_SIZE": "20",
+			"REQUEST_TIMEOUT": "20s"},
+			check: func(t *testing.T, c config) {
+				if c.ReportConcurrency != 8 || c.ListConcurrency != 4 || c.MetadataCacheTTL != 30*time.Minute ||
+					c.MetadataCacheSize != 50 || c.ReportCacheTTL != time.Minute || c.ReportCacheSize != 20 ||
+					c.RequestTimeout != 20*time.Second {
+					t.Errorf("config = %v", c)
+				}
+			}},
+		{name: "caches off", env: map[string]string{"METADATA_CACHE_TTL": "0", "REPORT_CACHE_TTL": "0s"},
+			check: func(t *testing.T, c config) {
+				if c.MetadataCacheTTL != 0 || c.ReportCacheTTL != 0 {
+					t.Errorf("config = %v", c)
+				}
+			}},
+		{name: "report concurrency zero", env: map[string]string{"REPORT_CONCURRENCY": "0"}, wantErr: "REPORT_CONCURRENCY"},
+		{name: "list concurrency not a number", env: map[string]string{"LIST_CONCURRENCY": "many"}, wantErr: "LIST_CONCURRENCY"},
+		{name: "list concurrency too high", env: map[string]string{"LIST_CONCURRENCY": "1001"}, wantErr: "LIST_CONCURRENCY"},
+		{name: "metadata ttl negative", env: map[string]string{"METADATA_CACHE_TTL": "-1h"}, wantErr: "METADATA_CACHE_TTL"},
+		{name: "metadata ttl too long", env: map[string]string{"METADATA_CACHE_TTL": "200h"}, wantErr: "METADATA_CACHE_TTL"},
+		{name: "metadata size zero", env: map[string]string{"METADATA_CACHE_SIZE": "0"}, wantErr: "METADATA_CACHE_SIZE"},
+		{name: "report ttl not a duration", env: map[string]string{"REPORT_CACHE_TTL": "5"}, wantErr: "REPORT_CACHE_TTL"},
+		{name: "report size negative", env: map[string]string{"REPORT_CACHE_SIZE": "-3"}, wantErr: "REPORT_CACHE_SIZE"},
+		{name: "request timeout zero", env: map[string]string{"REQUEST_TIMEOUT": "0"}, wantErr: "REQUEST_TIMEOUT"},
+		{name: "request timeout too long", env: map[string]string{"REQUEST_TIMEOUT": "10m"}, wantErr: "REQUEST_TIMEOUT"},
 		{name: "all set", env: map[string]string{"SECRET_KEY": "s", "SIGNALS_API_URL": "http://127.0.0.1:9191/",
 			"SIGNALS_TIMEOUT": "3s", "CTR_ENTITIES_LIMIT": "5", "LISTEN_ADDR": "127.0.0.1:1", "LOG_LEVEL": "debug"},
 			check: func(t *testing.T, c config) {

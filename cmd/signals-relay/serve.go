@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/signals-relay/signals-relay/internal/auth"
+	"github.com/signals-relay/signals-relay/internal/enrich"
 	"github.com/signals-relay/signals-relay/internal/lambdaedge"
 	"github.com/signals-relay/signals-relay/internal/relay"
 	"github.com/signals-relay/signals-relay/internal/signals"
@@ -71,7 +72,8 @@ func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 }
 
 // newRelay builds the relay's handler from the configuration; upstream is
-// the HTTP client for Auth0 Signals.
+// the HTTP client for Auth0 Signals. The caches it creates live as long as
+// the process (on AWS Lambda, as long as the warm instance).
 func newRelay(cfg config, logger *slog.Logger, upstream *http.Client) (http.Handler, error) {
 	client, err := signals.New(cfg.SignalsURL, upstream, version.UserAgent())
 	if err != nil {
@@ -82,10 +84,15 @@ func newRelay(cfg config, logger *slog.Logger, upstream *http.Client) (http.Hand
 		return nil, err
 	}
 	return relay.New(relay.Options{
-		Logger:        logger,
-		Verifier:      verifier,
-		Signals:       client,
-		EntitiesLimit: cfg.EntitiesLimit,
+		Logger:         logger,
+		Verifier:       verifier,
+		Signals:        client,
+		EntitiesLimit:  cfg.EntitiesLimit,
+		ReportWorkers:  cfg.ReportConcurrency,
+		ListWorkers:    cfg.ListConcurrency,
+		ListCache:      enrich.NewListCache(cfg.MetadataCacheSize, cfg.MetadataCacheTTL, nil),
+		ReportCache:    enrich.NewReportCache(cfg.ReportCacheSize, cfg.ReportCacheTTL, nil),
+		RequestTimeout: cfg.RequestTimeout,
 	}), nil
 }
 
@@ -108,11 +115,13 @@ func newVerifier(cfg config, logger *slog.Logger) (auth.Verifier, error) {
 }
 
 // newUpstreamHTTPClient returns the HTTP client for Auth0 Signals: a timeout
-// on every call and enough idle connections for concurrent lookups.
+// on every call and enough idle connections for the concurrent lookups of a
+// request at the default bounds (64 reports and 32 lists), so that they
+// reuse connections instead of dialling new ones.
 func newUpstreamHTTPClient(timeout time.Duration) *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConns = 256
-	t.MaxIdleConnsPerHost = 64
+	t.MaxIdleConnsPerHost = 128
 	t.ResponseHeaderTimeout = timeout
 	return &http.Client{Timeout: timeout, Transport: t}
 }
