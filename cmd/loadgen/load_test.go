@@ -1,0 +1,176 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/signals-relay/signals-relay/internal/auth"
+	"github.com/signals-relay/signals-relay/internal/simulator"
+)
+
+func TestPercentile(t *testing.T) {
+	ms := func(ns ...int) []time.Duration {
+		out := make([]time.Duration, len(ns))
+		for i, n := range ns {
+			out[i] = time.Duration(n) * time.Millisecond
+		}
+		return out
+	}
+	hundred := make([]int, 100)
+	for i := range hundred {
+		hundred[i] = i + 1
+	}
+	for _, tc := range []struct {
+		sorted []time.Duration
+		p      float64
+		want   time.Duration
+	}{
+		{nil, 50, 0},
+		{ms(7), 50, 7 * time.Millisecond},
+		{ms(7), 99, 7 * time.Millisecond},
+		{ms(1, 2, 3, 4), 50, 2 * time.Millisecond},
+		{ms(1, 2, 3, 4), 51, 3 * time.Millisecond},
+		{ms(1, 2, 3, 4), 100, 4 * time.Millisecond},
+		{ms(hundred...), 99, 99 * time.Millisecond},
+		{ms(hundred...), 50, 50 * time.Millisecond},
+		{ms(hundred...), 0.1, 1 * time.Millisecond},
+	} {
+		if got := percentile(tc.sorted, tc.p); got != tc.want {
+			t.Errorf("percentile(%d values, %v) = %s, want %s", len(tc.sorted), tc.p, got, tc.want)
+		}
+	}
+}
+
+func TestParseStatus(t *testing.T) {
+	for _, tc := range []struct {
+		name, status string
+		want         memory
+		wantErr      bool
+	}{
+		{name: "linux", status: "Name:\tsignals-relay\nVmPeak:\t  1000 kB\nVmHWM:\t   20480 kB\nVmRSS:\t   10240 kB\nThreads:\t9\n",
+			want: memory{rssKiB: 10240, peakKiB: 20480}},
+		{name: "missing", status: "Name:\tx\nVmRSS:\t10 kB\n", wantErr: true},
+		{name: "odd unit", status: "VmRSS:\t10 MB\nVmHWM:\t10 kB\n", wantErr: true},
+		{name: "not a number", status: "VmRSS:\tten kB\nVmHWM:\t10 kB\n", wantErr: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := parseStatus(strings.NewReader(tc.status))
+			if (err != nil) != tc.wantErr || got != tc.want {
+				t.Errorf("parseStatus = %+v, %v; want %+v, error %t", got, err, tc.want, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestReadMemoryOfThisProcess(t *testing.T) {
+	if _, err := os.Stat("/proc/self/status"); err != nil {
+		t.Skip("no /proc on this system")
+	}
+	m, err := readMemory(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.rssKiB <= 0 || m.peakKiB < m.rssKiB {
+		t.Errorf("memory = %+v", m)
+	}
+}
+
+// fakeRelay answers like the relay and checks the token loadgen signs.
+func fakeRelay(t *testing.T, secret string, fail func(n int64) bool) (*httptest.Server, *atomic.Int64) {
+	var n atomic.Int64
+	verifier := auth.HS256{Secret: []byte(secret)}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		i := n.Add(1)
+		creds, err := verifier.Verify(r)
+		if err != nil || creds.APIKey != simulator.DemoKey || r.Method != http.MethodPost {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		if fail != nil && fail(i) {
+			fmt.Fprint(w, `{"errors":[{"type":"fatal","code":"unknown","message":"x"}]}`)
+			return
+		}
+		fmt.Fprint(w, `{"data":{"verdicts":{"count":0,"docs":[]}}}`)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &n
+}
+
+func TestRun(t *testing.T) {
+	const secret = "load-secret"
+	srv, served := fakeRelay(t, secret, nil)
+	var stdout, stderr strings.Builder
+	args := []string{"-url", srv.URL, "-c", "4", "-d", "200ms", "-warmup", "50ms", "-pid", fmt.Sprint(os.Getpid())}
+	if _, err := os.Stat("/proc/self/status"); err != nil {
+		args = args[:len(args)-2]
+	}
+	err := run(t.Context(), args, func(k string) string { return map[string]string{"SECRET_KEY": secret}[k] }, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, stderr.String())
+	}
+	out := stdout.String()
+	var requests, failed int
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "requests") {
+			fmt.Sscanf(line, "requests %d (%d failed)", &requests, &failed)
+		}
+	}
+	if requests == 0 || failed != 0 || int64(requests) > served.Load() {
+		t.Errorf("reported %d requests (%d failed), server saw %d:\n%s", requests, failed, served.Load(), out)
+	}
+	for _, want := range []string{"connections   4", "throughput", "p50", "p99"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestRunReportsFailures(t *testing.T) {
+	const secret = "load-secret"
+	srv, _ := fakeRelay(t, secret, func(n int64) bool { return n%2 == 0 })
+	var stdout, stderr strings.Builder
+	err := run(t.Context(), []string{"-url", srv.URL, "-c", "2", "-d", "100ms", "-warmup", "0s"},
+		func(k string) string { return map[string]string{"SECRET_KEY": secret}[k] }, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "requests failed (first: error envelope") {
+		t.Fatalf("err = %v, want failed requests reported\n%s", err, stdout.String())
+	}
+}
+
+func TestRunWrongSecretFails(t *testing.T) {
+	srv, _ := fakeRelay(t, "right", nil)
+	var stdout, stderr strings.Builder
+	err := run(t.Context(), []string{"-url", srv.URL, "-c", "1", "-d", "50ms", "-warmup", "0s"},
+		func(k string) string { return map[string]string{"SECRET_KEY": "wrong"}[k] }, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "HTTP 401") {
+		t.Fatalf("err = %v, want HTTP 401 failures", err)
+	}
+}
+
+func TestRunFlags(t *testing.T) {
+	env := func(k string) string { return map[string]string{"SECRET_KEY": "s"}[k] }
+	for _, tc := range []struct {
+		args    []string
+		env     func(string) string
+		wantErr string
+	}{
+		{args: []string{"-h"}, env: env},
+		{args: []string{"-c", "0"}, env: env, wantErr: "-c ≥ 1"},
+		{args: []string{"-d", "0s"}, env: env, wantErr: "-d > 0"},
+		{args: []string{"extra"}, env: env, wantErr: `unexpected argument "extra"`},
+		{args: nil, env: func(string) string { return "" }, wantErr: "SECRET_KEY is not set"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			var stdout, stderr strings.Builder
+			err := run(t.Context(), tc.args, tc.env, &stdout, &stderr)
+			if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+				t.Errorf("err = %v, want %q", err, tc.wantErr)
+			}
+		})
+	}
+}
