@@ -98,7 +98,9 @@ func TestGracefulShutdown(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	served := make(chan error, 1)
-	go func() { served <- serveUntilDone(ctx, newServer(h, slog.New(slog.DiscardHandler)), ln, slog.New(slog.DiscardHandler)) }()
+	go func() {
+		served <- serveUntilDone(ctx, newServer(h, slog.New(slog.DiscardHandler)), ln, slog.New(slog.DiscardHandler))
+	}()
 
 	type answer struct {
 		body string
