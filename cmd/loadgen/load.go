@@ -42,7 +42,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	d := fs.Duration("d", 10*time.Second, "measured duration")
 	warmup := fs.Duration("warmup", 2*time.Second, "unmeasured warm-up before the run")
 	key := fs.String("key", simulator.DemoKey, "Auth0 Signals API key carried by the token")
-	pid := fs.Int("pid", 0, "relay process id whose memory (VmRSS, VmHWM) is reported; 0: none")
+	pid := fs.Int("pid", 0, "relay process id whose memory is reported (VmRSS before the warm-up and after the run, and VmHWM); 0: none")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, nil
@@ -91,15 +91,15 @@ func (c *config) execute(ctx context.Context) (*result, error) {
 	defer client.CloseIdleConnections()
 
 	res := &result{connections: c.connections, pid: c.pid}
-	if c.warmup > 0 {
-		c.load(ctx, client, c.warmup)
-	}
 	if c.pid != 0 {
 		m, err := readMemory(c.pid)
 		if err != nil {
 			return nil, err
 		}
 		res.memBefore = m
+	}
+	if c.warmup > 0 {
+		c.load(ctx, client, c.warmup)
 	}
 	start := time.Now()
 	samples := c.load(ctx, client, c.duration)
@@ -249,7 +249,7 @@ func (r *result) write(w io.Writer) {
 		round(percentile(r.latencies, 50)), round(percentile(r.latencies, 90)),
 		round(percentile(r.latencies, 99)), round(percentile(r.latencies, 100)))
 	if r.pid != 0 {
-		fmt.Fprintf(w, "relay memory  RSS before %.1f MiB, after %.1f MiB, peak %.1f MiB (pid %d)\n",
+		fmt.Fprintf(w, "relay memory  RSS before %.1f MiB, after %.1f MiB, peak (VmHWM) %.1f MiB (pid %d)\n",
 			mib(r.memBefore.rssKiB), mib(r.memAfter.rssKiB), mib(r.memAfter.peakKiB), r.pid)
 	}
 }
