@@ -29,6 +29,7 @@ Usage:
   relayctl tail     STAGE [--since 10m] [--http] [--follow]
   relayctl undeploy STAGE [--yes] [--remove-logs]
   relayctl jwt      STAGE [-f credentials.json] [--set-secret]
+  relayctl module-type --url URL [--region us|eu|apjc]
   relayctl version
 
 Every command takes --settings FILE (default relay_settings.json, or
@@ -91,6 +92,8 @@ func (a *app) run(ctx context.Context, args []string) error {
 		return a.cmdUndeploy(ctx, rest)
 	case "jwt":
 		return a.cmdJWT(ctx, rest)
+	case "module-type":
+		return a.cmdModuleType(rest)
 	case "version", "--version":
 		fmt.Fprintln(a.stdout, "relayctl", version.Version)
 		return nil

@@ -579,3 +579,50 @@ func TestAWSErrorIsOneLine(t *testing.T) {
 		t.Error("an AWS error reads as a usage error")
 	}
 }
+
+// TestModuleType prints a module type for each region and refuses bad input.
+func TestModuleType(t *testing.T) {
+	for _, tc := range []struct {
+		args     []string
+		wantHost string
+		wantErr  string
+	}{
+		{args: []string{"--url", "https://relay.example.com/"}, wantHost: "visibility.amp.cisco.com"},
+		{args: []string{"--url", "https://relay.example.com", "--region", "eu"}, wantHost: "visibility.eu.amp.cisco.com"},
+		{args: []string{"--region", "apjc", "--url", "https://relay.example.com/prod"}, wantHost: "visibility.apjc.amp.cisco.com"},
+		{args: nil, wantErr: "--url is required"},
+		{args: []string{"--url", "http://relay.example.com"}, wantErr: "https"},
+		{args: []string{"--url", "https://relay.example.com", "--region", "mars"}, wantErr: "region"},
+		{args: []string{"--url", "https://relay.example.com", "extra"}, wantErr: "unexpected argument"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			err := run(t.Context(), append([]string{"module-type"}, tc.args...), func(string) string { return "" },
+				strings.NewReader(""), &stdout, &stderr)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var mt struct {
+				Properties map[string]any `json:"properties"`
+			}
+			if err := json.Unmarshal(stdout.Bytes(), &mt); err != nil {
+				t.Fatalf("output is not JSON: %v\n%s", err, stdout.String())
+			}
+			if got := mt.Properties["custom_jwks_host"]; got != tc.wantHost {
+				t.Errorf("custom_jwks_host = %v, want %s", got, tc.wantHost)
+			}
+			if got := mt.Properties["auth-type"]; got != "configuration-token" {
+				t.Errorf("auth-type = %v", got)
+			}
+			if u, _ := mt.Properties["url"].(string); !strings.HasPrefix(u, "https://relay.example.com") || strings.HasSuffix(u, "/") {
+				t.Errorf("url = %v", mt.Properties["url"])
+			}
+		})
+	}
+}
