@@ -129,7 +129,7 @@ func (c *config) run(ctx context.Context, progress io.Writer) (*report, error) {
 	}
 
 	// The simulator prints its address on stdout.
-	sim := exec.Command(bin, "simulate", "--addr", "127.0.0.1:0", "--latency", c.latency.String())
+	sim := child(ctx, bin, "simulate", "--addr", "127.0.0.1:0", "--latency", c.latency.String())
 	sim.Stderr = io.Discard
 	simOut, err := sim.StdoutPipe()
 	if err != nil {
@@ -138,7 +138,7 @@ func (c *config) run(ctx context.Context, progress io.Writer) (*report, error) {
 	if err := sim.Start(); err != nil {
 		return nil, fmt.Errorf("start simulator: %w", err)
 	}
-	defer stopProcess(sim, nil)
+	defer func() { _, _ = stopProcess(sim, nil) }()
 	simAddr, err := awaitLine(simOut, regexp.MustCompile(`simulator on http://(\S+) `))
 	if err != nil {
 		return nil, fmt.Errorf("simulator: %w", err)
@@ -150,7 +150,7 @@ func (c *config) run(ctx context.Context, progress io.Writer) (*report, error) {
 	secret := make([]byte, 32)
 	_, _ = rand.Read(secret)
 	secretKey := hex.EncodeToString(secret)
-	relay := exec.Command(bin, "serve", "--addr", "127.0.0.1:0")
+	relay := child(ctx, bin, "serve", "--addr", "127.0.0.1:0")
 	relay.Env = append(os.Environ(), "SECRET_KEY="+secretKey, "SIGNALS_API_URL=http://"+simAddr, "LOG_LEVEL=info")
 	relayErr, err := relay.StderrPipe()
 	if err != nil {
@@ -159,7 +159,7 @@ func (c *config) run(ctx context.Context, progress io.Writer) (*report, error) {
 	if err := relay.Start(); err != nil {
 		return nil, fmt.Errorf("start relay: %w", err)
 	}
-	defer stopProcess(relay, nil)
+	defer func() { _, _ = stopProcess(relay, nil) }()
 	logs := bufio.NewReaderSize(relayErr, 64<<10)
 	relayAddr, err := awaitLine(logs, regexp.MustCompile(`"msg":"relay listening","addr":"([^"]+)"`))
 	if err != nil {
@@ -217,6 +217,16 @@ func (c *config) run(ctx context.Context, progress io.Writer) (*report, error) {
 	rep.simExit, _ = stopProcess(sim, syscall.SIGTERM)
 	slices.Sort(rep.latencies)
 	return rep, nil
+}
+
+// child returns a command for bin that gets SIGTERM (and, after
+// stopTimeout, SIGKILL) when ctx ends, so that an interrupted soak stops
+// its processes.
+func child(ctx context.Context, bin string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = stopTimeout
+	return cmd
 }
 
 // awaitLine reads lines until re matches one, and returns its first group.
@@ -290,7 +300,7 @@ func (d *driver) drive(ctx context.Context, n int, dur time.Duration, counted bo
 	var wg sync.WaitGroup
 	for w := range n {
 		wg.Go(func() {
-			rng := mrand.New(mrand.NewPCG(uint64(w), uint64(time.Now().UnixNano())))
+			rng := mrand.New(mrand.NewPCG(mrand.Uint64(), mrand.Uint64()))
 			var lat []time.Duration
 			for i := w; ctx.Err() == nil && d.sent.Load() < d.limit; i++ {
 				k := rot[i%len(rot)]

@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -139,7 +138,7 @@ func FuzzHandler(f *testing.F) {
 		f.Fatal(err)
 	}
 	h := New(Options{
-		Logger:        slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Logger:        slog.New(slog.DiscardHandler),
 		Verifier:      auth.HS256{Secret: []byte(secret)},
 		Signals:       client,
 		EntitiesLimit: 3,
