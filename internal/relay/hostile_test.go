@@ -449,3 +449,33 @@ func TestUpstreamPathsCannotBeSteered(t *testing.T) {
 		t.Errorf("list requests = %q\nwant %q", lists, wantIDs)
 	}
 }
+
+// TestHostileAPIKeyInToken signs tokens whose API key could not be an HTTP
+// header value (a line break to inject a header, a NUL): the lookup fails
+// before anything is sent upstream, and the answer does not quote the key.
+func TestHostileAPIKeyInToken(t *testing.T) {
+	t.Parallel()
+	for _, key := range []string{
+		simulator.DemoKey + "\r\nX-Injected: 1",
+		simulator.DemoKey + "\nX-Injected: 1",
+		simulator.DemoKey + "\x00",
+	} {
+		t.Run(fmt.Sprintf("%q", key), func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, envOptions{secret: testSecret})
+			authz := "Bearer " + token(t, map[string]any{"key": key}, testSecret)
+			status, body := e.do(t, http.MethodPost, "/deliberate/observables", authz, obsJSON("ip", "198.51.100.7"))
+			if status != http.StatusOK {
+				t.Fatalf("status = %d, want 200", status)
+			}
+			checkEnvelope(t, body, `{"data":{},"errors":[{"type":"fatal","code":"unknown","message":`+
+				`"Auth0 Signals is unreachable or answered unreadably: auth0 signals ip report: net/http: invalid header field value for \"X-Auth-Token\""}]}`)
+			if n := e.sim.Requests(); n != 0 {
+				t.Errorf("upstream requests = %d, want 0", n)
+			}
+			if strings.Contains(string(body), simulator.DemoKey) || strings.Contains(e.logs.String(), simulator.DemoKey) {
+				t.Errorf("the key reached the answer or the log")
+			}
+		})
+	}
+}
