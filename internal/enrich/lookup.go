@@ -113,8 +113,8 @@ type Stats struct {
 // DeadlineError reports that a request ran out of time before every lookup
 // finished. The result holds everything that was complete.
 type DeadlineError struct {
-	// Timeout is the request's time budget; zero when the caller's context
-	// set the deadline.
+	// Timeout is the request's time budget (Request.Timeout); zero when the
+	// caller's context set an earlier deadline.
 	Timeout time.Duration
 	// Observables counts the observables whose report was not looked up, out
 	// of Total.
@@ -142,6 +142,10 @@ func (l *Lookup) Run(ctx context.Context, req Request) Result {
 	now := l.Now
 	if now == nil {
 		now = time.Now
+	}
+	budget := req.Timeout // reported when it is what ran out
+	if d, ok := ctx.Deadline(); ok && time.Until(d) < budget {
+		budget = 0
 	}
 	if req.Timeout > 0 {
 		var cancel context.CancelFunc
@@ -210,7 +214,7 @@ func (l *Lookup) Run(ctx context.Context, req Request) Result {
 	if !r.stopped && (res.Stats.ObservablesSkipped > 0 || cut > 0) &&
 		errors.Is(context.Cause(bounded), context.DeadlineExceeded) {
 		res.Errors = append(res.Errors, &DeadlineError{
-			Timeout:     req.Timeout,
+			Timeout:     budget,
 			Observables: int(res.Stats.ObservablesSkipped),
 			Total:       len(req.Observables),
 			Lists:       int(cut),

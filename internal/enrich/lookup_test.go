@@ -731,10 +731,12 @@ func TestRunDeadline(t *testing.T) {
 
 			ctx := t.Context()
 			req := tc.req
-			if tc.useCtx {
+			wantTimeout := 50 * time.Millisecond
+			if tc.useCtx { // an earlier deadline than the request's budget
 				var cancel context.CancelFunc
 				ctx, cancel = context.WithTimeout(ctx, 50*time.Millisecond)
 				defer cancel()
+				req.Timeout, wantTimeout = time.Hour, 0
 			} else {
 				req.Timeout = 50 * time.Millisecond
 			}
@@ -760,7 +762,6 @@ func TestRunDeadline(t *testing.T) {
 					wantLists += len(o.Report.Lists())
 				}
 			}
-			wantTimeout := req.Timeout
 			if de.Observables != tc.wantSkipped || de.Total != len(mixed) || de.Lists != wantLists || de.Timeout != wantTimeout {
 				t.Errorf("DeadlineError = %+v, want %d of %d observables and %d lists skipped after %s",
 					de, tc.wantSkipped, len(mixed), wantLists, wantTimeout)
