@@ -207,9 +207,12 @@ func (m Mapper) judgements(o Observation, now time.Time) []ctim.Judgement {
 // relationship between them.
 func (m Mapper) list(o Observation, l List) (ctim.Sighting, ctim.Indicator, ctim.Relationship) {
 	d := l.Details
-	name := strings.TrimSpace(string(d.Name))
+	// The indicator id hashes the name exactly as the API sent it, as the
+	// original relay did, so ids stay stable across both relays.
+	idName := string(d.Name)
+	name := strings.TrimSpace(idName)
 	if name == "" {
-		name = l.Ref.ID // a nameless list is still identified by its id
+		name, idName = l.Ref.ID, l.Ref.ID // a nameless list is still identified by its id
 	}
 	source := ctim.Truncate(strings.TrimSpace(string(d.Source)), ctim.MedStringMax)
 	sighting := ctim.Sighting{
@@ -231,7 +234,7 @@ func (m Mapper) list(o Observation, l List) (ctim.Sighting, ctim.Indicator, ctim
 		producer = "Auth0 Signals"
 	}
 	indicator := ctim.Indicator{
-		ID:               IndicatorID(name),
+		ID:               IndicatorID(idName),
 		Type:             "indicator",
 		SchemaVersion:    ctim.SchemaVersion,
 		Producer:         producer,
@@ -274,7 +277,7 @@ func uri(s string) string {
 		return ""
 	}
 	u, err := url.Parse(s)
-	if err != nil || u.Scheme == "" || u.Host == "" {
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return ""
 	}
 	return s

@@ -571,6 +571,23 @@ func TestNamelessList(t *testing.T) {
 	}
 }
 
+// TestIndicatorIDHashesTheNameAsSent keeps ids compatible with the original
+// relay, which hashed the list name without trimming it; the title is trimmed.
+func TestIndicatorIDHashesTheNameAsSent(t *testing.T) {
+	t.Parallel()
+	d := listDetailsOf(" FAIL2BAN-SSH Blocklist.de ", "S")
+	m, _ := newTestMapper()
+	b := m.Bundle([]Observation{listedObservation("198.51.100.23", List{Ref: signals.ListRef{Kind: signals.BadIP, ID: "FAIL2BAN-SSH"}, Details: d})})
+	ind := docsIn(b.Indicators)[0]
+	// uuid.uuid5(uuid.NAMESPACE_X500, " FAIL2BAN-SSH Blocklist.de ") in Python.
+	if want := "transient:indicator-a9d9c148-ba0c-5a35-b85d-2c317184a0e6"; ind.ID != want {
+		t.Errorf("ID = %q, want %q", ind.ID, want)
+	}
+	if ind.Title != "FAIL2BAN-SSH Blocklist.de" {
+		t.Errorf("Title = %q, want the trimmed name", ind.Title)
+	}
+}
+
 func TestTags(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -796,6 +813,9 @@ func TestSightingSourceURI(t *testing.T) {
 		{"https://example.net/" + strings.Repeat("a", 2100), ""},
 		{"https://example.net/\xff", ""},
 		{"http://\xffexample.net", ""},
+		{"javascript://example.net/%0Aalert(1)", ""},
+		{"ftp://ftp.example.net/lists", ""},
+		{"HTTPS://www.blocklist.de", "HTTPS://www.blocklist.de"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.site, func(t *testing.T) {
