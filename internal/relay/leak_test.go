@@ -57,13 +57,14 @@ func TestCancelledRequestsLeakNothing(t *testing.T) {
 		err  error
 	}
 	results := make(chan result, requests+1)
+	authz := bearer(t, simulator.DemoKey)
 	send := func(path, body string) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, front.URL+path, strings.NewReader(body))
 		if err != nil {
 			results <- result{path, err}
 			return
 		}
-		req.Header.Set("Authorization", bearer(t, simulator.DemoKey))
+		req.Header.Set("Authorization", authz)
 		resp, err := caller.Do(req)
 		if err == nil {
 			resp.Body.Close()
@@ -124,12 +125,13 @@ func TestConcurrentRequestsLeakNothing(t *testing.T) {
 		`[{"type":"ip","value":"1.2.3.4","value":"5.6.7.8"}]`,
 		``,
 	}
+	authz := bearer(t, simulator.DemoKey)
 	var wg sync.WaitGroup
 	for i := range 64 {
 		wg.Go(func() {
 			req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, front.URL+"/observe/observables",
 				strings.NewReader(bodies[i%len(bodies)]))
-			req.Header.Set("Authorization", bearer(t, simulator.DemoKey))
+			req.Header.Set("Authorization", authz)
 			resp, err := caller.Do(req)
 			if err != nil {
 				t.Errorf("request %d: %v", i, err)
