@@ -240,13 +240,13 @@ func faultCases(t *testing.T) []faultCase {
 		{
 			name:    "stall before the headers, past the timeout",
 			fault:   stall(""),
-			timeout: time.Second,
-			code:    relay.CodeUnknown, message: unreachable + "no answer within 1s: context deadline exceeded",
+			timeout: 2 * time.Second,
+			code:    relay.CodeUnknown, message: unreachable + "no answer within 2s: context deadline exceeded",
 		},
 		{
 			name:    "stall mid-body, past the timeout",
 			fault:   stall(`{"fullip":{"score":-3,`),
-			timeout: time.Second,
+			timeout: 2 * time.Second,
 			code:    relay.CodeUnknown,
 			message: unreachable + "read body: context deadline exceeded (Client.Timeout or context cancellation while reading body)",
 		},
@@ -258,7 +258,7 @@ func faultCases(t *testing.T) []faultCase {
 		{
 			name:    "slow trickle past the timeout",
 			fault:   trickle(`{"fullip":{"score":-3,"hostname":"`+strings.Repeat("x", 200)+`"}}`, 20*time.Millisecond),
-			timeout: time.Second,
+			timeout: 2 * time.Second,
 			code:    relay.CodeUnknown,
 			message: unreachable + "read body: context deadline exceeded (Client.Timeout or context cancellation while reading body)",
 		},
@@ -498,7 +498,7 @@ func TestListDetailsFaults(t *testing.T) {
 	t.Cleanup(srv.Close)
 
 	logs := &syncBuffer{}
-	h := relayFor(t, srv.URL, &http.Client{Timeout: time.Second}, logs)
+	h := relayFor(t, srv.URL, &http.Client{Timeout: 2 * time.Second}, logs)
 	status, got := post(t, h, "/observe/observables", obsJSON("ip", goodIP))
 	if status != http.StatusOK {
 		t.Fatalf("status = %d, want 200", status)
