@@ -12,6 +12,10 @@ import (
 	"github.com/signals-relay/signals-relay/internal/signals"
 )
 
+// maxRequestTimeout keeps every request's deadline inside the server's
+// WriteTimeout (see newServer), so an answer is never cut off.
+const maxRequestTimeout = 50 * time.Second
+
 // config is the relay's configuration, read once from the environment.
 type config struct {
 	SecretKey      []byte        // SECRET_KEY
@@ -101,7 +105,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	intVar("METADATA_CACHE_SIZE", &c.MetadataCacheSize, 1, 1_000_000)
 	durationVar("REPORT_CACHE_TTL", &c.ReportCacheTTL, 0, 24*time.Hour, "5m (0 turns the cache off)")
 	intVar("REPORT_CACHE_SIZE", &c.ReportCacheSize, 1, 1_000_000)
-	durationVar("REQUEST_TIMEOUT", &c.RequestTimeout, time.Second, 5*time.Minute, "15s")
+	durationVar("REQUEST_TIMEOUT", &c.RequestTimeout, time.Second, maxRequestTimeout, "15s")
 	if v := strings.TrimSpace(getenv("SIGNALS_API_URL")); v != "" {
 		c.SignalsURL = v
 	}

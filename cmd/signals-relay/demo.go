@@ -52,7 +52,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	simDone := make(chan error, 1)
 	simCtx, stopSim := context.WithCancel(context.Background())
 	defer func() { stopSim(); <-simDone }()
-	go func() { simDone <- serveUntilDone(simCtx, simSrv, simLn, cfgLogger) }()
+	go func() { simDone <- serveUntilDone(simCtx, simSrv, simLn, cfgLogger, shutdownGrace) }()
 
 	// The relay, with a fresh SECRET_KEY, against the simulator.
 	secret := auth.NewSecretKey()
@@ -79,7 +79,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	relayCtx, stopRelay := context.WithCancel(ctx)
 	defer stopRelay()
 	relayDone := make(chan error, 1)
-	go func() { relayDone <- serveUntilDone(relayCtx, newServer(h, logger), ln, logger) }()
+	go func() { relayDone <- serveUntilDone(relayCtx, newServer(h, logger), ln, logger, shutdownGrace) }()
 
 	jwt, err := auth.SignHS256(map[string]any{"key": simulator.DemoKey}, []byte(secret))
 	if err != nil {

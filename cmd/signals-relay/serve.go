@@ -19,9 +19,13 @@ import (
 	"github.com/signals-relay/signals-relay/internal/version"
 )
 
-// shutdownGrace bounds how long in-flight requests may finish after a
-// shutdown signal.
-const shutdownGrace = 15 * time.Second
+// shutdownGrace bounds how long in-flight requests of the simulator and
+// the demo may finish after a shutdown signal; serve allows its own
+// REQUEST_TIMEOUT plus shutdownMargin.
+const (
+	shutdownGrace  = 5 * time.Second
+	shutdownMargin = 5 * time.Second
+)
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
@@ -47,7 +51,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	logger.Info("relay listening", "addr", ln.Addr().String(), "signals_api", cfg.SignalsURL, "version", version.Version)
-	return serveUntilDone(ctx, newServer(h, logger), ln, logger)
+	return serveUntilDone(ctx, newServer(h, logger), ln, logger, cfg.RequestTimeout+shutdownMargin)
 }
 
 // runLambda serves the relay as an AWS Lambda function: the same handler,
@@ -140,8 +144,9 @@ func newServer(h http.Handler, logger *slog.Logger) *http.Server {
 }
 
 // serveUntilDone serves on ln until ctx ends, then shuts down gracefully,
-// letting in-flight requests finish within shutdownGrace.
-func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener, logger *slog.Logger) error {
+// letting in-flight requests finish within grace; connections still open
+// after it are closed.
+func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener, logger *slog.Logger, grace time.Duration) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -149,11 +154,13 @@ func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener, logg
 		return err
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down", "grace", shutdownGrace.String())
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	logger.Info("shutting down", "grace", grace.String())
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+		_ = srv.Close() // the grace is over: drop what is left
+		<-errc
+		return fmt.Errorf("shutdown: requests still running after %s: %w", grace, err)
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err

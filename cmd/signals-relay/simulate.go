@@ -26,5 +26,5 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	logger := newLogger(stderr, 0)
 	sim := simulator.New(simulator.Options{Latency: *latency, Quota: *quota})
 	fmt.Fprintf(stdout, "Auth0 Signals simulator on http://%s (API key %s)\n", ln.Addr(), simulator.DemoKey)
-	return serveUntilDone(ctx, newServer(sim, logger), ln, logger)
+	return serveUntilDone(ctx, newServer(sim, logger), ln, logger, shutdownGrace)
 }

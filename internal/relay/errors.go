@@ -73,12 +73,14 @@ func toWire(err error) wireError {
 		case apiErr.RateLimited():
 			return fatal(CodeTooManyRequests, "Auth0 Signals quota for this API key is used up (HTTP 429); further lookups were stopped. "+upstreamText(apiErr))
 		default:
-			code := strings.ToLower(http.StatusText(apiErr.StatusCode))
-			if code == "" {
+			text := http.StatusText(apiErr.StatusCode)
+			code, msg := strings.ToLower(text), fmt.Sprintf("Unexpected response from Auth0 Signals: HTTP %d", apiErr.StatusCode)
+			if text == "" {
 				code = "unexpected response"
+			} else {
+				msg += " " + text
 			}
-			return fatal(code, fmt.Sprintf("Unexpected response from Auth0 Signals: HTTP %d %s",
-				apiErr.StatusCode, http.StatusText(apiErr.StatusCode)))
+			return fatal(code, msg)
 		}
 	case errors.As(err, &tlsErr):
 		return fatal(CodeUnknown, tlsErr.Error())
