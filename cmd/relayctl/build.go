@@ -48,9 +48,10 @@ func (a *app) cmdPackage(ctx context.Context, args []string) error {
 	if path == "" {
 		path = filepath.Join("dist", s.FunctionName()+"-"+s.GOARCH()+".zip")
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return err
 	}
+	//nolint:gosec // a release artifact, meant to be readable by whoever deploys it
 	if err := os.WriteFile(path, zipFile, 0o644); err != nil {
 		return err
 	}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -43,7 +42,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	}
 
 	// The simulator, on a loopback port of its own.
-	simLn, err := net.Listen("tcp", "127.0.0.1:0")
+	simLn, err := listen(ctx, "127.0.0.1:0")
 	if err != nil {
 		return err
 	}
@@ -51,7 +50,12 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	simSrv := newServer(simulator.New(simulator.Options{Latency: *latency}), cfgLogger)
 	simDone := make(chan error, 1)
 	simCtx, stopSim := context.WithCancel(context.Background())
-	defer func() { stopSim(); <-simDone }()
+	defer func() {
+		stopSim()
+		if err := <-simDone; err != nil {
+			cfgLogger.Warn("simulator shutdown", "err", err)
+		}
+	}()
 	go func() { simDone <- serveUntilDone(simCtx, simSrv, simLn, cfgLogger, shutdownGrace) }()
 
 	// The relay, with a fresh SECRET_KEY, against the simulator.
@@ -72,7 +76,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := listen(ctx, *addr)
 	if err != nil {
 		return fmt.Errorf("relay address: %w (choose another with --addr)", err)
 	}

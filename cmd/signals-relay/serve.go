@@ -46,7 +46,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	ln, err := listen(ctx, cfg.ListenAddr)
 	if err != nil {
 		return err
 	}
@@ -68,6 +68,12 @@ func runLambda(getenv func(string) string, stderr io.Writer) error {
 	}
 	logger.Info("relay starting on AWS Lambda", "signals_api", cfg.SignalsURL, "version", version.Version)
 	return lambdaedge.Serve(h)
+}
+
+// listen opens a TCP listener on addr.
+func listen(ctx context.Context, addr string) (net.Listener, error) {
+	var lc net.ListenConfig
+	return lc.Listen(ctx, "tcp", addr)
 }
 
 // newLogger returns the JSON logger every command uses.
@@ -159,7 +165,9 @@ func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener, logg
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		_ = srv.Close() // the grace is over: drop what is left
-		<-errc
+		if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) {
+			logger.Warn("serve after close", "err", serr)
+		}
 		return fmt.Errorf("shutdown: requests still running after %s: %w", grace, err)
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {

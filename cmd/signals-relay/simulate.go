@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 
 	"github.com/signals-relay/signals-relay/internal/simulator"
 )
@@ -19,7 +18,7 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := listen(ctx, *addr)
 	if err != nil {
 		return err
 	}

@@ -133,7 +133,7 @@ func withRecovery(logger *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
 			if v := recover(); v != nil {
-				if v == http.ErrAbortHandler {
+				if v == http.ErrAbortHandler { //nolint:errorlint // a recovered panic value is never wrapped
 					panic(v)
 				}
 				logger.Error("panic serving request", "route", r.URL.Path, "stack", string(debug.Stack()))

@@ -469,7 +469,7 @@ func TestQuotaConcurrent(t *testing.T) {
 				t.Error(err)
 				return
 			}
-			io.Copy(io.Discard, resp.Body)
+			_, _ = io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
 			mu.Lock()
 			statuses[resp.StatusCode]++
@@ -574,7 +574,7 @@ func TestConcurrentHammer(t *testing.T) {
 					t.Error(err)
 					return
 				}
-				io.Copy(io.Discard, resp.Body)
+				_, _ = io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
 				if resp.StatusCode == 0 {
 					t.Error("no status")

@@ -205,7 +205,9 @@ func TestSyntheticReports(t *testing.T) {
 		case '"':
 			reprNetworks++
 			var s string
-			json.Unmarshal(r.Geo.AS.NetworksV4, &s)
+			if err := json.Unmarshal(r.Geo.AS.NetworksV4, &s); err != nil {
+				t.Errorf("%s: networks_v4 is not a string: %v", ip, err)
+			}
 			if !strings.HasPrefix(s, "[") || strings.Contains(s, `"`) {
 				t.Errorf("%s: networks_v4 repr %q", ip, s)
 			}
