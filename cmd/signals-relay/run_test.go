@@ -290,3 +290,20 @@ func TestServeAuthModes(t *testing.T) {
 		})
 	}
 }
+
+func TestUpstreamHTTPClientFitsTheBounds(t *testing.T) {
+	for _, tc := range []struct {
+		reports, lists, wantIdle int
+	}{
+		{reports: 64, lists: 32, wantIdle: 128},
+		{reports: 8, lists: 4, wantIdle: 128},
+		{reports: 256, lists: 64, wantIdle: 320},
+	} {
+		hc := upstreamHTTPClient(config{SignalsTimeout: time.Second, ReportConcurrency: tc.reports, ListConcurrency: tc.lists})
+		tr := hc.Transport.(*http.Transport)
+		if tr.MaxIdleConnsPerHost != tc.wantIdle || tr.MaxIdleConns < tc.wantIdle || hc.Timeout != time.Second {
+			t.Errorf("bounds %d+%d: idle per host %d, idle %d, timeout %s; want %d idle per host",
+				tc.reports, tc.lists, tr.MaxIdleConnsPerHost, tr.MaxIdleConns, hc.Timeout, tc.wantIdle)
+		}
+	}
+}

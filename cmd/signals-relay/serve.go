@@ -42,7 +42,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		cfg.ListenAddr = *addr
 	}
 	logger := newLogger(stderr, cfg.LogLevel)
-	h, err := newRelay(cfg, logger, newUpstreamHTTPClient(cfg.SignalsTimeout))
+	h, err := newRelay(cfg, logger, upstreamHTTPClient(cfg))
 	if err != nil {
 		return err
 	}
@@ -62,7 +62,7 @@ func runLambda(getenv func(string) string, stderr io.Writer) error {
 		return err
 	}
 	logger := newLogger(stderr, cfg.LogLevel)
-	h, err := newRelay(cfg, logger, newUpstreamHTTPClient(cfg.SignalsTimeout))
+	h, err := newRelay(cfg, logger, upstreamHTTPClient(cfg))
 	if err != nil {
 		return err
 	}
@@ -134,6 +134,17 @@ func newUpstreamHTTPClient(timeout time.Duration) *http.Client {
 	t.MaxIdleConnsPerHost = 128
 	t.ResponseHeaderTimeout = timeout
 	return &http.Client{Timeout: timeout, Transport: t}
+}
+
+// upstreamHTTPClient is newUpstreamHTTPClient with an idle pool that also
+// fits the configured bounds, when they are above the defaults.
+func upstreamHTTPClient(cfg config) *http.Client {
+	hc := newUpstreamHTTPClient(cfg.SignalsTimeout)
+	if t, ok := hc.Transport.(*http.Transport); ok {
+		t.MaxIdleConnsPerHost = max(t.MaxIdleConnsPerHost, cfg.ReportConcurrency+cfg.ListConcurrency)
+		t.MaxIdleConns = max(t.MaxIdleConns, t.MaxIdleConnsPerHost)
+	}
+	return hc
 }
 
 // newServer returns an http.Server with every timeout set.
