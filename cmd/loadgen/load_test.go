@@ -118,7 +118,9 @@ func TestRun(t *testing.T) {
 	var requests, failed int
 	for _, line := range strings.Split(out, "\n") {
 		if strings.HasPrefix(line, "requests") {
-			fmt.Sscanf(line, "requests %d (%d failed)", &requests, &failed)
+			if _, err := fmt.Sscanf(line, "requests %d (%d failed)", &requests, &failed); err != nil {
+				t.Fatalf("unreadable summary line %q: %v", line, err)
+			}
 		}
 	}
 	if requests == 0 || failed != 0 || int64(requests) > served.Load() {

@@ -200,7 +200,7 @@ func TestGroupLoadPanics(t *testing.T) {
 	leaderPanic := make(chan any, 1)
 	go func() {
 		defer func() { leaderPanic <- recover() }()
-		g.Do(t.Context(), "k", func(context.Context) (int, error) {
+		_, _, _ = g.Do(t.Context(), "k", func(context.Context) (int, error) { // panics
 			close(started)
 			<-release
 			panic("load failed")

@@ -68,7 +68,7 @@ func newPerfRelay(tb testing.TB, o perfOptions) *perfRelay {
 	if o.logs != nil {
 		logger = slog.New(slog.NewJSONHandler(o.logs, nil))
 	} else {
-		p.upstreamTime = &upstreamTimer{next: slog.NewJSONHandler(io.Discard, nil)}
+		p.upstreamTime = &upstreamTimer{next: slog.DiscardHandler}
 		logger = slog.New(p.upstreamTime)
 	}
 	p.handler = relay.New(relay.Options{
