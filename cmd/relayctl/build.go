@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"debug/buildinfo"
 	"debug/elf"
 	"flag"
 	"fmt"
@@ -17,13 +18,15 @@ import (
 
 // buildFlags are the flags of the commands that build the package.
 type buildFlags struct {
-	source  string
-	version string
+	source    string
+	version   string
+	toolchain string
 }
 
 func (b *buildFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&b.source, "source", ".", "signals-relay source `directory` (the module root) to build from")
 	fs.StringVar(&b.version, "relay-version", version.Version, "release `version` stamped into the relay")
+	fs.StringVar(&b.toolchain, "toolchain", pack.ReleaseToolchain, "Go `toolchain` to build with (\"local\": the installed Go)")
 }
 
 // cmdPackage builds the bootstrap and writes the zip.
@@ -64,10 +67,11 @@ func (a *app) buildZip(ctx context.Context, s stage.Settings, bf buildFlags) ([]
 	fmt.Fprintf(a.stderr, "Building bootstrap %s for linux/%s from %s…\n", bf.version, s.GOARCH(), bf.source)
 	start := time.Now()
 	bootstrap, err := a.build(ctx, pack.BuildOptions{
-		Dir:     bf.source,
-		GOARCH:  s.GOARCH(),
-		Version: bf.version,
-		Stderr:  a.stderr,
+		Dir:       bf.source,
+		GOARCH:    s.GOARCH(),
+		Version:   bf.version,
+		Toolchain: bf.toolchain,
+		Stderr:    a.stderr,
 	})
 	if err != nil {
 		return nil, err
@@ -79,7 +83,12 @@ func (a *app) buildZip(ctx context.Context, s stage.Settings, bf buildFlags) ([]
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(a.stderr, "Packaged: bootstrap %d bytes, zip %d bytes (%.1fs).\n", len(bootstrap), len(zipFile), time.Since(start).Seconds())
+	goVersion := "unknown Go"
+	if info, err := buildinfo.Read(bytes.NewReader(bootstrap)); err == nil {
+		goVersion = info.GoVersion
+	}
+	fmt.Fprintf(a.stderr, "Packaged: bootstrap %d bytes (%s), zip %d bytes (%.1fs).\n",
+		len(bootstrap), goVersion, len(zipFile), time.Since(start).Seconds())
 	return zipFile, nil
 }
 

@@ -50,6 +50,9 @@ type BuildOptions struct {
 	Version string
 	// Go is the go command. Default "go" from PATH.
 	Go string
+	// Toolchain, when set, is the Go toolchain the build uses (GOTOOLCHAIN):
+	// ReleaseToolchain for releases, "local" for the installed Go.
+	Toolchain string
 	// Env is the environment the go command starts from (os.Environ() when
 	// nil). GOOS, GOARCH, CGO_ENABLED, GOAMD64 and GOARM64 are always set.
 	Env []string
@@ -79,8 +82,17 @@ func (o BuildOptions) Environ() []string {
 		env = os.Environ()
 	}
 	env = append([]string(nil), env...)
+	if o.Toolchain != "" {
+		env = append(env, "GOTOOLCHAIN="+o.Toolchain)
+	}
 	return append(env, "GOOS=linux", "GOARCH="+o.GOARCH, "CGO_ENABLED=0", "GOAMD64=v1", "GOARM64=v8.0")
 }
+
+// ReleaseToolchain is the Go toolchain release bootstraps are built with:
+// the release that fixes every standard-library vulnerability govulncheck
+// finds reachable from the relay in older ones (docs/reliability.md). The go
+// command fetches it through the module proxy the first time.
+const ReleaseToolchain = "go1.27.3"
 
 // Build compiles the bootstrap and returns its bytes.
 func Build(ctx context.Context, o BuildOptions) ([]byte, error) {
