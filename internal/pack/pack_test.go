@@ -201,3 +201,27 @@ func TestBuildErrors(t *testing.T) {
 		t.Errorf("outside the module: %v", err)
 	}
 }
+
+// TestEnvironToolchain checks that a chosen toolchain reaches the go command
+// and that none is forced otherwise.
+func TestEnvironToolchain(t *testing.T) {
+	for _, tc := range []struct {
+		toolchain string
+		want      string // the GOTOOLCHAIN entry expected, "" for none
+	}{
+		{toolchain: pack.ReleaseToolchain, want: "GOTOOLCHAIN=" + pack.ReleaseToolchain},
+		{toolchain: "local", want: "GOTOOLCHAIN=local"},
+		{toolchain: ""},
+	} {
+		env := pack.BuildOptions{GOARCH: "arm64", Toolchain: tc.toolchain, Env: []string{"HOME=/h"}}.Environ()
+		var got string
+		for _, kv := range env {
+			if strings.HasPrefix(kv, "GOTOOLCHAIN=") {
+				got = kv
+			}
+		}
+		if got != tc.want {
+			t.Errorf("Toolchain %q: GOTOOLCHAIN entry %q, want %q (env %v)", tc.toolchain, got, tc.want, env)
+		}
+	}
+}
