@@ -15,6 +15,7 @@ import (
 
 	signalsrelay "github.com/signals-relay/signals-relay"
 	"github.com/signals-relay/signals-relay/internal/auth"
+	"github.com/signals-relay/signals-relay/internal/jwtgen"
 	"github.com/signals-relay/signals-relay/internal/simulator"
 )
 
@@ -59,7 +60,10 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	go func() { simDone <- serveUntilDone(simCtx, simSrv, simLn, cfgLogger, shutdownGrace) }()
 
 	// The relay, with a fresh SECRET_KEY, against the simulator.
-	secret := auth.NewSecretKey()
+	secret, err := jwtgen.NewSecret(nil)
+	if err != nil {
+		return err
+	}
 	env := map[string]string{
 		"SECRET_KEY":      secret,
 		"SIGNALS_API_URL": "http://" + simLn.Addr().String(),
