@@ -18,15 +18,7 @@ func (a *app) cmdDeploy(ctx context.Context, args []string) error {
 	bf.register(fs)
 	createRole := fs.Bool("create-role", false, "create a least-privilege execution role (it may only write the function's logs)")
 	zipPath := fs.String("zip", "", "deploy this `package` (from relayctl package) instead of building one")
-	name, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	s, err := c.stage(name)
-	if err != nil {
-		return err
-	}
-	cl, err := a.client(ctx, s, c)
+	name, s, cl, err := a.openStage(ctx, fs, c, args)
 	if err != nil {
 		return err
 	}
@@ -52,15 +44,7 @@ func (a *app) cmdUpdate(ctx context.Context, args []string) error {
 	var bf buildFlags
 	bf.register(fs)
 	zipPath := fs.String("zip", "", "upload this `package` (from relayctl package) instead of building one")
-	name, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	s, err := c.stage(name)
-	if err != nil {
-		return err
-	}
-	cl, err := a.client(ctx, s, c)
+	_, s, cl, err := a.openStage(ctx, fs, c, args)
 	if err != nil {
 		return err
 	}
@@ -82,15 +66,7 @@ func (a *app) cmdUpdate(ctx context.Context, args []string) error {
 // cmdStatus reports the function.
 func (a *app) cmdStatus(ctx context.Context, args []string) error {
 	fs, c := a.newFlags("status", "STAGE")
-	name, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	s, err := c.stage(name)
-	if err != nil {
-		return err
-	}
-	cl, err := a.client(ctx, s, c)
+	_, s, cl, err := a.openStage(ctx, fs, c, args)
 	if err != nil {
 		return err
 	}
@@ -107,15 +83,7 @@ func (a *app) cmdTail(ctx context.Context, args []string) error {
 	since := fs.Duration("since", 10*time.Minute, "show logs from this long ago (e.g. 30s, 10m, 4h)")
 	httpOnly := fs.Bool("http", false, "show one line per relay request only")
 	follow := fs.Bool("follow", false, "keep printing new log events until interrupted")
-	name, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	s, err := c.stage(name)
-	if err != nil {
-		return err
-	}
-	cl, err := a.client(ctx, s, c)
+	_, s, cl, err := a.openStage(ctx, fs, c, args)
 	if err != nil {
 		return err
 	}

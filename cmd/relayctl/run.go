@@ -164,6 +164,21 @@ func (c *common) stage(name string) (stage.Settings, error) {
 
 // client returns an AWS client for the stage after checking that
 // credentials can be found.
+// openStage parses a stage command's arguments and returns the stage's
+// name, its settings and an AWS client for it.
+func (a *app) openStage(ctx context.Context, fs *flag.FlagSet, c *common, args []string) (string, stage.Settings, *awsops.Client, error) {
+	name, err := parse(fs, args)
+	if err != nil {
+		return "", stage.Settings{}, nil, err
+	}
+	s, err := c.stage(name)
+	if err != nil {
+		return "", stage.Settings{}, nil, err
+	}
+	cl, err := a.client(ctx, s, c)
+	return name, s, cl, err
+}
+
 func (a *app) client(ctx context.Context, s stage.Settings, c *common) (*awsops.Client, error) {
 	cfg, err := a.awsConfig(ctx, s, c.profile)
 	if err != nil {
