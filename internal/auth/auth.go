@@ -74,9 +74,16 @@ const (
 // caller: it never contains the token or any part of it.
 type Error struct {
 	Reason string
+	// Err, when set, is the underlying failure (for example why a key set
+	// could not be fetched). It is for the operator's log only: it is not
+	// part of Error's message, which the caller sees.
+	Err error
 }
 
 func (e *Error) Error() string { return "Authorization failed: " + e.Reason }
+
+// Unwrap returns the underlying failure, if any.
+func (e *Error) Unwrap() error { return e.Err }
 
 func fail(reason string) error { return &Error{Reason: reason} }
 

@@ -175,7 +175,8 @@ func (v *XDR) Verify(r *http.Request) (Credentials, error) {
 	case errors.Is(err, errKidNotFound):
 		return Credentials{}, fail(ReasonKidNotFound)
 	case err != nil:
-		return Credentials{}, fail(ReasonWrongJWKSHost)
+		// The contract's wording blames the host; the cause goes to the log.
+		return Credentials{}, &Error{Reason: ReasonWrongJWKSHost, Err: fmt.Errorf("key set of %s: %w", host, err)}
 	}
 
 	claims := jwt.MapClaims{}

@@ -4,11 +4,13 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -317,6 +319,25 @@ func TestXDRConcurrentFirstUseFetchesOnce(t *testing.T) {
 	}
 }
 
+// wantCause checks that an authorization failure carries, for the log, the
+// cause naming the key host, and that the cause quotes no secret.
+func wantCause(t *testing.T, err error, host string, secrets ...string) {
+	t.Helper()
+	var authErr *auth.Error
+	if !errors.As(err, &authErr) || authErr.Err == nil {
+		t.Fatalf("error %v carries no cause for the log", err)
+	}
+	cause := authErr.Err.Error()
+	if !strings.Contains(cause, host) {
+		t.Errorf("cause %q does not name the key host %s", cause, host)
+	}
+	for _, s := range secrets {
+		if strings.Contains(cause, s) {
+			t.Errorf("cause %q quotes a secret", cause)
+		}
+	}
+}
+
 func TestXDRJWKSFailures(t *testing.T) {
 	t.Parallel()
 	weak := mustWeakKey(t)
@@ -341,6 +362,7 @@ func TestXDRJWKSFailures(t *testing.T) {
 			token := signRS256(t, rsaKey(t, 0), "k1", xdrClaims(f.jwks.host(), f.clock.Now()))
 			_, err := f.v.Verify(request(token))
 			wantReason(t, err, auth.ReasonWrongJWKSHost, token, testAPIKey)
+			wantCause(t, err, f.jwks.host(), token, testAPIKey)
 		})
 	}
 
@@ -351,6 +373,7 @@ func TestXDRJWKSFailures(t *testing.T) {
 		token := signRS256(t, rsaKey(t, 0), "k1", xdrClaims(f.jwks.host(), f.clock.Now()))
 		_, err := f.v.Verify(request(token))
 		wantReason(t, err, auth.ReasonWrongJWKSHost, token, testAPIKey)
+		wantCause(t, err, f.jwks.host(), token, testAPIKey)
 	})
 
 	t.Run("too slow", func(t *testing.T) {

@@ -150,6 +150,7 @@ type requestInfo struct {
 	observables int
 	stats       enrich.Stats
 	errors      []string // wire codes
+	causes      []string // underlying causes of authorization failures
 }
 
 type infoKey struct{}
@@ -225,6 +226,9 @@ func withRequestLog(logger *slog.Logger, next http.Handler) http.Handler {
 		}
 		if len(ri.errors) > 0 {
 			attrs = append(attrs, slog.Any("errors", ri.errors))
+		}
+		if len(ri.causes) > 0 {
+			attrs = append(attrs, slog.Any("auth_causes", ri.causes))
 		}
 		logger.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 	})

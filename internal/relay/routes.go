@@ -1,8 +1,10 @@
 package relay
 
 import (
+	"errors"
 	"net/http"
 
+	"github.com/signals-relay/signals-relay/internal/auth"
 	"github.com/signals-relay/signals-relay/internal/ctim"
 	"github.com/signals-relay/signals-relay/internal/enrich"
 )
@@ -176,10 +178,16 @@ func handleWatchdog(o Options) http.Handler {
 	})
 }
 
-// record notes the wire codes of errs for the request's log line.
+// record notes the wire codes of errs for the request's log line, and the
+// causes behind authorization failures that the caller is not shown (such
+// as an unreachable key host): they never hold the token or the API key.
 func record(r *http.Request, errs ...error) {
 	ri := infoFrom(r.Context())
 	for _, err := range errs {
 		ri.errors = append(ri.errors, toWire(err).Code)
+		var authErr *auth.Error
+		if errors.As(err, &authErr) && authErr.Err != nil {
+			ri.causes = append(ri.causes, authErr.Err.Error())
+		}
 	}
 }

@@ -1,6 +1,8 @@
 package relay_test
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -119,5 +121,40 @@ func TestCredentialsRedacted(t *testing.T) {
 		if strings.Contains(s, simulator.DemoKey) {
 			t.Errorf("formatted credentials contain the key: %s", s)
 		}
+	}
+}
+
+// failingVerifier rejects every call with a reason and a cause.
+type failingVerifier struct{ err error }
+
+func (f failingVerifier) Verify(*http.Request) (auth.Credentials, error) {
+	return auth.Credentials{}, f.err
+}
+
+// TestAuthCauseIsLoggedNotAnswered checks that the cause behind an
+// authorization failure reaches the request log, for the operator, while
+// the caller sees only the contract's reason.
+func TestAuthCauseIsLoggedNotAnswered(t *testing.T) {
+	logs := &syncBuffer{}
+	cause := "key set of visibility.amp.cisco.com: connection refused"
+	h := relay.New(relay.Options{
+		Logger:   slog.New(slog.NewJSONHandler(logs, nil)),
+		Verifier: failingVerifier{err: &auth.Error{Reason: auth.ReasonWrongJWKSHost, Err: errors.New(cause)}},
+	})
+	r := httptest.NewRequest(http.MethodPost, "/health", nil)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if strings.Contains(w.Body.String(), cause) {
+		t.Errorf("the answer shows the cause: %s", w.Body)
+	}
+	var env struct {
+		Errors []struct{ Message string }
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), &env); err != nil || len(env.Errors) != 1 ||
+		env.Errors[0].Message != "Authorization failed: "+auth.ReasonWrongJWKSHost {
+		t.Errorf("the answer lacks the reason (%v): %s", err, w.Body)
+	}
+	if !strings.Contains(logs.String(), `"auth_causes":["`+cause+`"]`) {
+		t.Errorf("the request log lacks the cause:\n%s", logs)
 	}
 }
