@@ -38,6 +38,29 @@ func mapEnv(m map[string]string) func(string) string { return func(k string) str
 
 var listeningRE = regexp.MustCompile(`"msg":"relay listening","addr":"([^"]+)"`)
 
+// startServe runs "serve" on a free loopback port until ctx ends and returns
+// its address, its standard error and the channel run's result arrives on.
+func startServe(t *testing.T, ctx context.Context, getenv func(string) string) (string, *lockedBuffer, <-chan error) {
+	t.Helper()
+	var stdout lockedBuffer
+	stderr := &lockedBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0"}, getenv, &stdout, stderr) }()
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if m := listeningRE.FindStringSubmatch(stderr.String()); m != nil {
+			return m[1], stderr, done
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not start; stderr:\n%s", stderr.String())
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("serve exited early: %v\n%s", err, stderr.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
 // TestServe runs "serve" end to end: start on a free port against the
 // simulator, answer health and observe, then shut down gracefully.
 func TestServe(t *testing.T) {
@@ -48,23 +71,7 @@ func TestServe(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	var stdout, stderr lockedBuffer
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0"}, getenv, &stdout, &stderr) }()
-
-	var addr string
-	for deadline := time.Now().Add(10 * time.Second); addr == ""; {
-		if m := listeningRE.FindStringSubmatch(stderr.String()); m != nil {
-			addr = m[1]
-		} else if time.Now().After(deadline) {
-			t.Fatalf("serve did not start; stderr:\n%s", stderr.String())
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("serve exited early: %v\n%s", err, stderr.String())
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
+	addr, stderr, done := startServe(t, ctx, getenv)
 	jwt, err := auth.SignHS256(map[string]any{"key": simulator.DemoKey}, []byte(secret))
 	if err != nil {
 		t.Fatal(err)

@@ -170,16 +170,7 @@ func TestServeShutdownWithLookupInFlight(t *testing.T) {
 	getenv := mapEnv(map[string]string{"SECRET_KEY": secret, "SIGNALS_API_URL": upstream.URL})
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	var stdout, stderr lockedBuffer
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0"}, getenv, &stdout, &stderr) }()
-	var addr string
-	within(t, "serve to listen", func() bool {
-		if m := listeningRE.FindStringSubmatch(stderr.String()); m != nil {
-			addr = m[1]
-		}
-		return addr != ""
-	})
+	addr, stderr, done := startServe(t, ctx, getenv)
 
 	jwt, err := auth.SignHS256(map[string]any{"key": simulator.DemoKey}, []byte(secret))
 	if err != nil {

@@ -492,23 +492,7 @@ func TestListDetailsFaults(t *testing.T) {
 
 	logs := &syncBuffer{}
 	h := relayFor(t, srv.URL, &http.Client{Timeout: 2 * time.Second}, logs)
-	status, got := post(t, h, "/observe/observables", obsJSON("ip", goodIP))
-	if status != http.StatusOK {
-		t.Fatalf("status = %d, want 200", status)
-	}
-	var env struct {
-		Data map[string]struct {
-			Count int
-			Docs  []map[string]any
-		}
-		Errors []any
-	}
-	if err := json.Unmarshal(got, &env); err != nil {
-		t.Fatal(err)
-	}
-	if len(env.Errors) != 0 {
-		t.Errorf("errors = %v, want none", env.Errors)
-	}
+	env := observeWithoutErrors(t, h, goodIP)
 	for kind, want := range map[string]int{"verdicts": 1, "judgements": 1, "sightings": 1, "indicators": 1, "relationships": 1} {
 		if got := env.Data[kind].Count; got != want {
 			t.Errorf("%s = %d, want %d", kind, got, want)
@@ -578,23 +562,7 @@ func TestUpstreamWrongTypes(t *testing.T) {
 			srv := httptest.NewServer(mux)
 			t.Cleanup(srv.Close)
 			h := relayFor(t, srv.URL, &http.Client{Timeout: 10 * time.Second}, nil)
-			status, got := post(t, h, "/observe/observables", obsJSON("ip", goodIP))
-			if status != http.StatusOK {
-				t.Fatalf("status = %d, want 200", status)
-			}
-			var env struct {
-				Data map[string]struct {
-					Count int
-					Docs  []map[string]any
-				}
-				Errors []any
-			}
-			if err := json.Unmarshal(got, &env); err != nil {
-				t.Fatal(err)
-			}
-			if len(env.Errors) != 0 {
-				t.Errorf("errors = %v, want none", env.Errors)
-			}
+			env := observeWithoutErrors(t, h, goodIP)
 			verdicts := env.Data["verdicts"].Docs
 			if len(verdicts) != 1 || verdicts[0]["disposition"] != float64(tc.disposition) {
 				t.Errorf("verdicts = %v, want one with disposition %d", verdicts, tc.disposition)
@@ -626,4 +594,31 @@ func mustJSON(t testing.TB, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// bundleAnswer is an observe answer decoded for counting documents.
+type bundleAnswer struct {
+	Data map[string]struct {
+		Count int
+		Docs  []map[string]any
+	}
+	Errors []any
+}
+
+// observeWithoutErrors observes ip through h and returns the answer, which
+// must be HTTP 200 with no errors.
+func observeWithoutErrors(t *testing.T, h http.Handler, ip string) bundleAnswer {
+	t.Helper()
+	status, got := post(t, h, "/observe/observables", obsJSON("ip", ip))
+	if status != http.StatusOK {
+		t.Fatalf("status = %d, want 200", status)
+	}
+	var env bundleAnswer
+	if err := json.Unmarshal(got, &env); err != nil {
+		t.Fatal(err)
+	}
+	if len(env.Errors) != 0 {
+		t.Errorf("errors = %v, want none", env.Errors)
+	}
+	return env
 }
