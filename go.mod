@@ -2,6 +2,8 @@ module github.com/signals-relay/signals-relay
 
 go 1.26.0
 
+toolchain go1.27.3
+
 require (
 	github.com/akrylysov/algnhsa v1.1.0
 	github.com/aws/aws-lambda-go v1.55.1

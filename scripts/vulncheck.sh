@@ -8,12 +8,13 @@
 # $VULNDB_DIR (default: $HOME/.cache/signals-relay/vulndb-<version>) and
 # reused by later runs.
 #
-# The Go toolchain whose standard library is checked is the one `go` selects:
-# run with GOTOOLCHAIN=go1.27.3 to check the toolchain release artifacts are
-# built with. Extra arguments are passed to govulncheck (default: ./...).
+# The Go toolchain whose standard library is checked is the one `go` selects
+# (go1.27.3, from the toolchain line in go.mod). Another can be checked with
+# GOTOOLCHAIN, e.g. GOTOOLCHAIN=local for the installed Go.
+# Extra arguments are passed to govulncheck (default: ./...).
 #
-#   scripts/vulncheck.sh                               # the machine's Go
-#   GOTOOLCHAIN=go1.27.3 scripts/vulncheck.sh          # the release toolchain
+#   scripts/vulncheck.sh                     # the toolchain go.mod names (go1.27.3)
+#   GOTOOLCHAIN=local scripts/vulncheck.sh   # the installed Go, for comparison
 #
 # Exit status: govulncheck's own (3 when reachable vulnerabilities are found).
 set -euo pipefail
