@@ -16,12 +16,27 @@ import (
 // WriteTimeout (see newServer), so an answer is never cut off.
 const maxRequestTimeout = 50 * time.Second
 
+// Process-wide bounds of serve (and of each Lambda instance, for the
+// upstream connections).
+const (
+	// defaultUpstreamConns caps the connections to Auth0 Signals that all
+	// requests share (UPSTREAM_MAX_CONNS).
+	defaultUpstreamConns = 128
+	// defaultMaxConns caps the client connections serve holds open at once
+	// (MAX_CONNECTIONS); further clients wait in the listen backlog.
+	defaultMaxConns = 512
+	// defaultIdleTimeout closes a client's keep-alive connection after this
+	// long without a request (IDLE_TIMEOUT).
+	defaultIdleTimeout = 30 * time.Second
+)
+
 // config is the relay's configuration, read once from the environment.
 type config struct {
 	SecretKey      []byte        // SECRET_KEY
 	SignalsURL     string        // SIGNALS_API_URL
 	SignalsTimeout time.Duration // SIGNALS_TIMEOUT
 	EntitiesLimit  int           // CTR_ENTITIES_LIMIT
+	EntitiesMax    int           // CTR_ENTITIES_LIMIT_MAX
 	ListenAddr     string        // LISTEN_ADDR
 	LogLevel       slog.Level    // LOG_LEVEL
 
@@ -37,18 +52,25 @@ type config struct {
 	ReportCacheTTL    time.Duration // REPORT_CACHE_TTL; 0 turns the cache off
 	ReportCacheSize   int           // REPORT_CACHE_SIZE
 	RequestTimeout    time.Duration // REQUEST_TIMEOUT
+
+	UpstreamConns int           // UPSTREAM_MAX_CONNS
+	MaxConns      int           // MAX_CONNECTIONS
+	IdleTimeout   time.Duration // IDLE_TIMEOUT
+	MaxConcurrent int           // MAX_CONCURRENT_LOOKUPS
 }
 
 // String redacts SECRET_KEY.
 func (c config) String() string {
-	return fmt.Sprintf("config{SecretKey:%s SignalsURL:%s SignalsTimeout:%s EntitiesLimit:%d ListenAddr:%s LogLevel:%s "+
+	return fmt.Sprintf("config{SecretKey:%s SignalsURL:%s SignalsTimeout:%s EntitiesLimit:%d EntitiesMax:%d ListenAddr:%s LogLevel:%s "+
 		"AuthMode:%q JWKSHosts:%v RelayURL:%s RelayURLFromRequest:%t "+
 		"ReportConcurrency:%d ListConcurrency:%d MetadataCacheTTL:%s MetadataCacheSize:%d "+
-		"ReportCacheTTL:%s ReportCacheSize:%d RequestTimeout:%s}",
-		redacted(c.SecretKey), c.SignalsURL, c.SignalsTimeout, c.EntitiesLimit, c.ListenAddr, c.LogLevel,
+		"ReportCacheTTL:%s ReportCacheSize:%d RequestTimeout:%s "+
+		"UpstreamConns:%d MaxConns:%d IdleTimeout:%s MaxConcurrent:%d}",
+		redacted(c.SecretKey), c.SignalsURL, c.SignalsTimeout, c.EntitiesLimit, c.EntitiesMax, c.ListenAddr, c.LogLevel,
 		c.AuthMode, c.JWKSHosts, c.RelayURL, c.RelayURLFromRequest,
 		c.ReportConcurrency, c.ListConcurrency, c.MetadataCacheTTL, c.MetadataCacheSize,
-		c.ReportCacheTTL, c.ReportCacheSize, c.RequestTimeout)
+		c.ReportCacheTTL, c.ReportCacheSize, c.RequestTimeout,
+		c.UpstreamConns, c.MaxConns, c.IdleTimeout, c.MaxConcurrent)
 }
 
 func redacted(b []byte) string {
@@ -65,6 +87,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		SignalsURL:     signals.DefaultBaseURL,
 		SignalsTimeout: 10 * time.Second,
 		EntitiesLimit:  relay.DefaultEntitiesLimit,
+		EntitiesMax:    relay.DefaultEntitiesLimitMax,
 		ListenAddr:     ":9090",
 		LogLevel:       slog.LevelInfo,
 
@@ -75,6 +98,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 		ReportCacheTTL:    enrich.DefaultReportCacheTTL,
 		ReportCacheSize:   enrich.DefaultReportCacheSize,
 		RequestTimeout:    relay.DefaultRequestTimeout,
+
+		UpstreamConns: defaultUpstreamConns,
+		MaxConns:      defaultMaxConns,
+		IdleTimeout:   defaultIdleTimeout,
+		MaxConcurrent: relay.DefaultMaxConcurrent,
 	}
 	var errs []string
 	intVar := func(name string, p *int, min, max int) {
@@ -106,6 +134,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 	durationVar("REPORT_CACHE_TTL", &c.ReportCacheTTL, 0, 24*time.Hour, "5m (0 turns the cache off)")
 	intVar("REPORT_CACHE_SIZE", &c.ReportCacheSize, 1, 1_000_000)
 	durationVar("REQUEST_TIMEOUT", &c.RequestTimeout, time.Second, maxRequestTimeout, "15s")
+	intVar("UPSTREAM_MAX_CONNS", &c.UpstreamConns, 1, 10_000)
+	intVar("MAX_CONNECTIONS", &c.MaxConns, 1, 100_000)
+	durationVar("IDLE_TIMEOUT", &c.IdleTimeout, time.Second, 10*time.Minute, "30s")
+	intVar("MAX_CONCURRENT_LOOKUPS", &c.MaxConcurrent, 1, 10_000)
+	intVar("CTR_ENTITIES_LIMIT_MAX", &c.EntitiesMax, 1, 1_000_000)
 	if v := strings.TrimSpace(getenv("SIGNALS_API_URL")); v != "" {
 		c.SignalsURL = v
 	}
@@ -122,6 +155,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 			errs = append(errs, fmt.Sprintf("CTR_ENTITIES_LIMIT=%q: want a positive integer", v))
 		}
 		c.EntitiesLimit = n
+	}
+	if c.EntitiesLimit > c.EntitiesMax {
+		errs = append(errs, fmt.Sprintf("CTR_ENTITIES_LIMIT=%d is above CTR_ENTITIES_LIMIT_MAX=%d", c.EntitiesLimit, c.EntitiesMax))
 	}
 	if v := strings.TrimSpace(getenv("LISTEN_ADDR")); v != "" {
 		c.ListenAddr = v

@@ -240,6 +240,27 @@ func TestLoadConfig(t *testing.T) {
 		{name: "report size negative", env: map[string]string{"REPORT_CACHE_SIZE": "-3"}, wantErr: "REPORT_CACHE_SIZE"},
 		{name: "request timeout zero", env: map[string]string{"REQUEST_TIMEOUT": "0"}, wantErr: "REQUEST_TIMEOUT"},
 		{name: "request timeout too long", env: map[string]string{"REQUEST_TIMEOUT": "10m"}, wantErr: "REQUEST_TIMEOUT"},
+		{name: "bounds default", check: func(t *testing.T, c config) {
+			if c.UpstreamConns != 128 || c.MaxConns != 512 || c.IdleTimeout != 30*time.Second ||
+				c.MaxConcurrent != 64 || c.EntitiesMax != 1000 {
+				t.Errorf("bound defaults = %v", c)
+			}
+		}},
+		{name: "bounds set", env: map[string]string{"UPSTREAM_MAX_CONNS": "16", "MAX_CONNECTIONS": "100",
+			"IDLE_TIMEOUT": "5s", "MAX_CONCURRENT_LOOKUPS": "8", "CTR_ENTITIES_LIMIT_MAX": "50", "CTR_ENTITIES_LIMIT": "50"},
+			check: func(t *testing.T, c config) {
+				if c.UpstreamConns != 16 || c.MaxConns != 100 || c.IdleTimeout != 5*time.Second ||
+					c.MaxConcurrent != 8 || c.EntitiesMax != 50 || c.EntitiesLimit != 50 {
+					t.Errorf("config = %v", c)
+				}
+			}},
+		{name: "upstream conns zero", env: map[string]string{"UPSTREAM_MAX_CONNS": "0"}, wantErr: "UPSTREAM_MAX_CONNS"},
+		{name: "max connections not a number", env: map[string]string{"MAX_CONNECTIONS": "lots"}, wantErr: "MAX_CONNECTIONS"},
+		{name: "idle timeout zero", env: map[string]string{"IDLE_TIMEOUT": "0"}, wantErr: "IDLE_TIMEOUT"},
+		{name: "concurrent lookups zero", env: map[string]string{"MAX_CONCURRENT_LOOKUPS": "0"}, wantErr: "MAX_CONCURRENT_LOOKUPS"},
+		{name: "entities max zero", env: map[string]string{"CTR_ENTITIES_LIMIT_MAX": "0"}, wantErr: "CTR_ENTITIES_LIMIT_MAX"},
+		{name: "entities limit above the max", env: map[string]string{"CTR_ENTITIES_LIMIT": "200", "CTR_ENTITIES_LIMIT_MAX": "100"},
+			wantErr: "CTR_ENTITIES_LIMIT=200 is above CTR_ENTITIES_LIMIT_MAX=100"},
 		{name: "all set", env: map[string]string{"SECRET_KEY": "s", "SIGNALS_API_URL": "http://127.0.0.1:9191/",
 			"SIGNALS_TIMEOUT": "3s", "CTR_ENTITIES_LIMIT": "5", "LISTEN_ADDR": "127.0.0.1:1", "LOG_LEVEL": "debug"},
 			check: func(t *testing.T, c config) {
@@ -298,19 +319,22 @@ func TestServeAuthModes(t *testing.T) {
 	}
 }
 
+// TestUpstreamHTTPClientFitsTheBounds checks that the upstream client caps
+// its connections at UPSTREAM_MAX_CONNS (by default 128) and may keep all of
+// them idle for reuse.
 func TestUpstreamHTTPClientFitsTheBounds(t *testing.T) {
 	for _, tc := range []struct {
-		reports, lists, wantIdle int
+		conns, want int
 	}{
-		{reports: 64, lists: 32, wantIdle: 128},
-		{reports: 8, lists: 4, wantIdle: 128},
-		{reports: 256, lists: 64, wantIdle: 320},
+		{conns: 0, want: defaultUpstreamConns},
+		{conns: 8, want: 8},
+		{conns: 320, want: 320},
 	} {
-		hc := upstreamHTTPClient(config{SignalsTimeout: time.Second, ReportConcurrency: tc.reports, ListConcurrency: tc.lists})
+		hc := upstreamHTTPClient(config{SignalsTimeout: time.Second, UpstreamConns: tc.conns})
 		tr := hc.Transport.(*http.Transport)
-		if tr.MaxIdleConnsPerHost != tc.wantIdle || tr.MaxIdleConns < tc.wantIdle || hc.Timeout != time.Second {
-			t.Errorf("bounds %d+%d: idle per host %d, idle %d, timeout %s; want %d idle per host",
-				tc.reports, tc.lists, tr.MaxIdleConnsPerHost, tr.MaxIdleConns, hc.Timeout, tc.wantIdle)
+		if tr.MaxConnsPerHost != tc.want || tr.MaxIdleConnsPerHost != tc.want || tr.MaxIdleConns < tc.want || hc.Timeout != time.Second {
+			t.Errorf("UPSTREAM_MAX_CONNS %d: conns per host %d, idle per host %d, idle %d, timeout %s; want %d",
+				tc.conns, tr.MaxConnsPerHost, tr.MaxIdleConnsPerHost, tr.MaxIdleConns, hc.Timeout, tc.want)
 		}
 	}
 }

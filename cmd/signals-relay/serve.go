@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"time"
 
+	"golang.org/x/net/netutil"
+
 	"github.com/signals-relay/signals-relay/internal/auth"
 	"github.com/signals-relay/signals-relay/internal/enrich"
 	"github.com/signals-relay/signals-relay/internal/lambdaedge"
@@ -50,8 +52,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
+	// At most MaxConns client connections are served at once; further ones
+	// wait in the kernel's listen backlog until one closes.
+	ln = netutil.LimitListener(ln, cfg.MaxConns)
+	srv := newServer(h, logger)
+	srv.IdleTimeout = cfg.IdleTimeout
 	logger.Info("relay listening", "addr", ln.Addr().String(), "signals_api", cfg.SignalsURL, "version", version.Version)
-	return serveUntilDone(ctx, newServer(h, logger), ln, logger, cfg.RequestTimeout+shutdownMargin)
+	return serveUntilDone(ctx, srv, ln, logger, cfg.RequestTimeout+shutdownMargin)
 }
 
 // runLambda serves the relay as an AWS Lambda function: the same handler,
@@ -98,6 +105,8 @@ func newRelay(cfg config, logger *slog.Logger, upstream *http.Client) (http.Hand
 		Verifier:       verifier,
 		Signals:        client,
 		EntitiesLimit:  cfg.EntitiesLimit,
+		EntitiesMax:    cfg.EntitiesMax,
+		MaxConcurrent:  cfg.MaxConcurrent,
 		ReportWorkers:  cfg.ReportConcurrency,
 		ListWorkers:    cfg.ListConcurrency,
 		ListCache:      enrich.NewListCache(cfg.MetadataCacheSize, cfg.MetadataCacheTTL, nil),
@@ -125,24 +134,30 @@ func newVerifier(cfg config, logger *slog.Logger) (auth.Verifier, error) {
 }
 
 // newUpstreamHTTPClient returns the HTTP client for Auth0 Signals: a timeout
-// on every call and enough idle connections for the concurrent lookups of a
-// request at the default bounds (64 reports and 32 lists), so that they
-// reuse connections instead of dialling new ones.
+// on every call, at most defaultUpstreamConns connections shared by every
+// request, all of which may stay idle for reuse. A lookup that finds every
+// connection busy waits for one, within its request's deadline (the
+// transport gives up waiting when the request's context ends).
 func newUpstreamHTTPClient(timeout time.Duration) *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConns = 256
-	t.MaxIdleConnsPerHost = 128
+	setUpstreamConns(t, defaultUpstreamConns)
 	t.ResponseHeaderTimeout = timeout
 	return &http.Client{Timeout: timeout, Transport: t}
 }
 
-// upstreamHTTPClient is newUpstreamHTTPClient with an idle pool that also
-// fits the configured bounds, when they are above the defaults.
+// setUpstreamConns caps t's connections per host at n, idle ones included.
+func setUpstreamConns(t *http.Transport, n int) {
+	t.MaxConnsPerHost = n
+	t.MaxIdleConnsPerHost = n
+	t.MaxIdleConns = n
+}
+
+// upstreamHTTPClient is newUpstreamHTTPClient with the configured cap on
+// upstream connections (UPSTREAM_MAX_CONNS).
 func upstreamHTTPClient(cfg config) *http.Client {
 	hc := newUpstreamHTTPClient(cfg.SignalsTimeout)
-	if t, ok := hc.Transport.(*http.Transport); ok {
-		t.MaxIdleConnsPerHost = max(t.MaxIdleConnsPerHost, cfg.ReportConcurrency+cfg.ListConcurrency)
-		t.MaxIdleConns = max(t.MaxIdleConns, t.MaxIdleConnsPerHost)
+	if t, ok := hc.Transport.(*http.Transport); ok && cfg.UpstreamConns > 0 {
+		setUpstreamConns(t, cfg.UpstreamConns)
 	}
 	return hc
 }
@@ -154,7 +169,7 @@ func newServer(h http.Handler, logger *slog.Logger) *http.Server {
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		IdleTimeout:       defaultIdleTimeout,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}

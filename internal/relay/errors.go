@@ -19,6 +19,9 @@ const (
 	CodeUnknown           = "unknown"
 	CodeHealthCheckFailed = "health check failed"
 	CodeRequestTimeout    = "request timeout"
+	// CodeServiceUnavailable answers a request the relay sheds because it
+	// is at its concurrency cap (HTTP 503 with Retry-After).
+	CodeServiceUnavailable = "service unavailable"
 )
 
 // wireError is one entry of the envelope's "errors".

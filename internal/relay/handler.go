@@ -23,6 +23,20 @@ import (
 // (CTR_ENTITIES_LIMIT).
 const DefaultEntitiesLimit = 100
 
+// DefaultEntitiesLimitMax is the default operator maximum that a token's
+// own entities limit is capped to (CTR_ENTITIES_LIMIT_MAX).
+const DefaultEntitiesLimitMax = 1000
+
+// DefaultMaxConcurrent is the default cap on observe and deliberate
+// requests in progress at once (MAX_CONCURRENT_LOOKUPS). Each may run the
+// enrich bounds' worth of upstream calls; beyond the cap the relay answers
+// 503 at once instead of queueing without bound.
+const DefaultMaxConcurrent = 64
+
+// retryAfter is the Retry-After, in seconds, of a 503 answered because the
+// relay is at its concurrency cap.
+const retryAfter = "5"
+
 // DefaultRequestTimeout bounds the upstream work of one observe or
 // deliberate request. It leaves half of API Gateway's 29 s integration
 // timeout for everything else; Threat Response's own module timeout is not
@@ -36,8 +50,13 @@ type Options struct {
 	Signals  *signals.Client
 
 	// EntitiesLimit caps blocklists per observable; zero means
-	// DefaultEntitiesLimit. A token may lower or raise it for its calls.
-	EntitiesLimit int
+	// DefaultEntitiesLimit. A token may set its own for its calls, capped
+	// at EntitiesMax (zero means DefaultEntitiesLimitMax), which also caps
+	// EntitiesLimit.
+	EntitiesLimit, EntitiesMax int
+	// MaxConcurrent caps observe and deliberate requests in progress at
+	// once; zero means DefaultMaxConcurrent.
+	MaxConcurrent int
 	// MaxBodyBytes and MaxObservables bound a request; zero means the defaults.
 	MaxBodyBytes   int64
 	MaxObservables int
@@ -65,6 +84,13 @@ type Options struct {
 func New(o Options) http.Handler {
 	if o.EntitiesLimit <= 0 {
 		o.EntitiesLimit = DefaultEntitiesLimit
+	}
+	if o.EntitiesMax <= 0 {
+		o.EntitiesMax = DefaultEntitiesLimitMax
+	}
+	o.EntitiesLimit = min(o.EntitiesLimit, o.EntitiesMax)
+	if o.MaxConcurrent <= 0 {
+		o.MaxConcurrent = DefaultMaxConcurrent
 	}
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = DefaultMaxBodyBytes
@@ -101,14 +127,45 @@ func New(o Options) http.Handler {
 
 // addRoutes lists every route of the relay.
 func addRoutes(mux *http.ServeMux, o Options, lookup *enrich.Lookup, mapper enrich.Mapper) {
+	busy := make(chan struct{}, o.MaxConcurrent) // shared by observe and deliberate
 	mux.Handle("POST /health", handleHealth(o))
-	mux.Handle("POST /deliberate/observables", handleEnrich(o, lookup, mapper, false))
-	mux.Handle("POST /observe/observables", handleEnrich(o, lookup, mapper, true))
+	mux.Handle("POST /deliberate/observables", withLoadShedding(o.Logger, busy, handleEnrich(o, lookup, mapper, false)))
+	mux.Handle("POST /observe/observables", withLoadShedding(o.Logger, busy, handleEnrich(o, lookup, mapper, true)))
 	mux.Handle("POST /refer/observables", handleRefer(o))
 	mux.Handle("POST /respond/observables", handleRespondObservables(o))
 	mux.Handle("POST /respond/trigger", handleRespondTrigger(o))
 	mux.Handle("POST /version", handleVersion(o))
 	mux.Handle("GET /watchdog", handleWatchdog(o))
+}
+
+// entitiesLimit is the blocklist cap of one call: the token's own value
+// when it sets one, never above the operator's maximum; else the default.
+func entitiesLimit(o Options, fromToken int) int {
+	if fromToken > 0 {
+		return min(fromToken, o.EntitiesMax)
+	}
+	return o.EntitiesLimit
+}
+
+// withLoadShedding lets at most cap(slots) requests through next at once;
+// the others are answered 503 with Retry-After at once, in the error
+// envelope, so that a saturated relay neither queues nor grows.
+func withLoadShedding(logger *slog.Logger, slots chan struct{}, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case slots <- struct{}{}:
+			defer func() { <-slots }()
+			next.ServeHTTP(w, r)
+		default:
+			ri := infoFrom(r.Context())
+			ri.errors = append(ri.errors, CodeServiceUnavailable)
+			w.Header().Set("Retry-After", retryAfter)
+			writeJSON(w, logger, http.StatusServiceUnavailable, envelope{
+				Data:   struct{}{},
+				Errors: []wireError{fatal(CodeServiceUnavailable, "The relay is busy with other requests. Please, try again in "+retryAfter+" seconds.")},
+			})
+		}
+	})
 }
 
 // withoutTrailingSlash lets "/health/" reach "/health".

@@ -47,15 +47,11 @@ func handleEnrich(o Options, lookup *enrich.Lookup, mapper enrich.Mapper, full b
 			writeErrors(w, o.Logger, empty, err)
 			return
 		}
-		limit := o.EntitiesLimit
-		if creds.EntitiesLimit > 0 {
-			limit = creds.EntitiesLimit
-		}
 		res := lookup.Run(r.Context(), enrich.Request{
 			APIKey:      creds.APIKey,
 			Observables: observables,
 			Lists:       full,
-			ListLimit:   limit,
+			ListLimit:   entitiesLimit(o, creds.EntitiesLimit),
 			Timeout:     o.RequestTimeout,
 		})
 		infoFrom(r.Context()).stats = res.Stats

@@ -1,0 +1,279 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/signals-relay/signals-relay/internal/auth"
+	"github.com/signals-relay/signals-relay/internal/simulator"
+)
+
+// connCounter is an Auth0 Signals stand-in that counts the connections the
+// relay holds open to it: every report takes hold before it is answered,
+// so concurrent lookups need concurrent connections.
+type connCounter struct {
+	srv       *httptest.Server
+	open, max atomic.Int64
+	requests  atomic.Int64
+}
+
+func newConnCounter(t *testing.T, hold time.Duration) *connCounter {
+	t.Helper()
+	c := &connCounter{}
+	c.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.requests.Add(1)
+		select {
+		case <-time.After(hold):
+		case <-r.Context().Done():
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"fullip":{"score":0}}`)
+	}))
+	c.srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		switch s {
+		case http.StateNew:
+			n := c.open.Add(1)
+			for m := c.max.Load(); n > m && !c.max.CompareAndSwap(m, n); m = c.max.Load() {
+			}
+		case http.StateClosed, http.StateHijacked:
+			c.open.Add(-1)
+		}
+	}
+	c.srv.Start()
+	t.Cleanup(c.srv.Close)
+	return c
+}
+
+// addresses returns n distinct documentation-range addresses as an observe
+// body; first offsets them so that concurrent requests do not share lookups.
+func addresses(first, n int) string {
+	var b strings.Builder
+	b.WriteString("[")
+	for i := range n {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		k := first + i
+		fmt.Fprintf(&b, `{"type":"ip","value":"10.%d.%d.%d"}`, k>>16&255, k>>8&255, k&255)
+	}
+	b.WriteString("]")
+	return b.String()
+}
+
+// postJSON posts body with a bearer token and decodes the answer.
+func postJSON(t *testing.T, client *http.Client, url, jwt, body string) (int, http.Header, map[string]any, error) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+jwt)
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	defer resp.Body.Close()
+	var v map[string]any
+	err = json.NewDecoder(resp.Body).Decode(&v)
+	return resp.StatusCode, resp.Header, v, err
+}
+
+const boundsSecret = "bounds-test-secret-0123456789abcdef"
+
+func boundsJWT(t *testing.T) string {
+	t.Helper()
+	jwt, err := auth.SignHS256(map[string]any{"key": simulator.DemoKey}, []byte(boundsSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return jwt
+}
+
+// TestUpstreamConnectionCap sends eight observe calls of 200 addresses at
+// once through serve. Each call alone may run 64 lookups in parallel, but
+// every call shares one process-wide cap on connections to Auth0 Signals:
+// the upstream never sees more open connections than the cap.
+func TestUpstreamConnectionCap(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want int64
+	}{
+		{name: "default", want: 128},
+		{name: "UPSTREAM_MAX_CONNS=8", env: map[string]string{"UPSTREAM_MAX_CONNS": "8"}, want: 8},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			upstream := newConnCounter(t, 10*time.Millisecond)
+			env := map[string]string{
+				"SECRET_KEY": boundsSecret, "SIGNALS_API_URL": upstream.srv.URL,
+				"REPORT_CACHE_TTL": "0", "REQUEST_TIMEOUT": "50s", "SIGNALS_TIMEOUT": "50s",
+			}
+			for k, v := range tc.env {
+				env[k] = v
+			}
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			addr, stderr, _ := startServe(t, ctx, mapEnv(env))
+			jwt := boundsJWT(t)
+
+			const calls, each = 8, 100
+			client := &http.Client{Transport: &http.Transport{}}
+			defer client.CloseIdleConnections()
+			var wg sync.WaitGroup
+			errs := make(chan error, calls)
+			for i := range calls {
+				wg.Go(func() {
+					status, _, v, err := postJSON(t, client, "http://"+addr+"/deliberate/observables", jwt, addresses(i*each, each))
+					switch {
+					case err != nil:
+						errs <- err
+					case status != http.StatusOK || v["errors"] != nil:
+						errs <- fmt.Errorf("status %d, errors %v", status, v["errors"])
+					}
+				})
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Errorf("observe: %v", err)
+			}
+			if n := upstream.requests.Load(); n != calls*each {
+				t.Errorf("upstream requests = %d, want %d\n%s", n, calls*each, stderr)
+			}
+			if got := upstream.max.Load(); got > tc.want {
+				t.Errorf("upstream saw %d connections open at once, want at most %d", got, tc.want)
+			}
+			t.Logf("at most %d upstream connections for %d concurrent calls of %d addresses", upstream.max.Load(), calls, each)
+		})
+	}
+}
+
+// TestQueuedUpstreamCallKeepsTheDeadline lets one upstream connection be
+// held by a lookup the upstream never answers, so the request's other
+// lookup queues for a connection. The request still answers at its
+// REQUEST_TIMEOUT with the timeout warning, long before SIGNALS_TIMEOUT.
+func TestQueuedUpstreamCallKeepsTheDeadline(t *testing.T) {
+	release := make(chan struct{})
+	var requests atomic.Int64
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		<-release // ignores the relay giving up: the connection stays busy
+	}))
+	defer upstream.Close()
+	defer close(release)
+
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	addr, _, _ := startServe(t, ctx, mapEnv(map[string]string{
+		"SECRET_KEY": boundsSecret, "SIGNALS_API_URL": upstream.URL, "UPSTREAM_MAX_CONNS": "1",
+		"REQUEST_TIMEOUT": "1s", "SIGNALS_TIMEOUT": "5m",
+	}))
+	client := &http.Client{Transport: &http.Transport{}}
+	defer client.CloseIdleConnections()
+	start := time.Now()
+	status, _, v, err := postJSON(t, client, "http://"+addr+"/deliberate/observables", boundsJWT(t), addresses(0, 2))
+	if err != nil || status != http.StatusOK {
+		t.Fatalf("deliberate: status %d, %v", status, err)
+	}
+	if took := time.Since(start); took > time.Minute {
+		t.Errorf("the answer took %s; the request timeout is 1s", took)
+	}
+	errs, _ := v["errors"].([]any)
+	if len(errs) != 1 || errs[0].(map[string]any)["code"] != "request timeout" {
+		t.Errorf("errors = %v, want one request timeout warning", v["errors"])
+	}
+	if n := requests.Load(); n != 1 {
+		t.Errorf("upstream requests = %d, want 1: the queued lookup must not get a second connection", n)
+	}
+}
+
+// roundTrip sends a keep-alive request for /version on conn and reads the
+// answer's status line and headers, within d.
+func roundTrip(conn net.Conn, r *bufio.Reader, d time.Duration) (*http.Response, error) {
+	if _, err := io.WriteString(conn, "POST /version HTTP/1.1\r\nHost: relay\r\nContent-Length: 0\r\n\r\n"); err != nil {
+		return nil, err
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(d))
+	resp, err := http.ReadResponse(r, nil)
+	if err != nil {
+		return nil, err
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp, err
+}
+
+func dial(t *testing.T, addr string) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn, bufio.NewReader(conn)
+}
+
+// TestClientConnectionCap holds MAX_CONNECTIONS keep-alive connections
+// open: the next client is not served until one of them closes.
+func TestClientConnectionCap(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	addr, _, _ := startServe(t, ctx, mapEnv(map[string]string{
+		"SECRET_KEY": boundsSecret, "MAX_CONNECTIONS": "2", "IDLE_TIMEOUT": "5m",
+	}))
+	a, ra := dial(t, addr)
+	b, rb := dial(t, addr)
+	for _, c := range []struct {
+		conn net.Conn
+		r    *bufio.Reader
+	}{{a, ra}, {b, rb}} {
+		if _, err := roundTrip(c.conn, c.r, 30*time.Second); err != nil {
+			t.Fatalf("a connection within the cap: %v", err)
+		}
+	}
+	c, rc := dial(t, addr) // the kernel accepts it; the relay does not yet
+	if resp, err := roundTrip(c, rc, 500*time.Millisecond); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("a connection over the cap was served (%v, %v); want no answer while the cap is reached", resp, err)
+	}
+	a.Close()
+	_ = c.SetReadDeadline(time.Now().Add(30 * time.Second))
+	resp, err := http.ReadResponse(rc, nil)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("after a connection closed, the waiting one got %v, %v; want its answer", resp, err)
+	}
+	resp.Body.Close()
+}
+
+// TestIdleClientConnectionsClose checks that serve closes a keep-alive
+// connection that stays idle for IDLE_TIMEOUT, and that the default idle
+// timeout is short.
+func TestIdleClientConnectionsClose(t *testing.T) {
+	if defaultIdleTimeout > 30*time.Second {
+		t.Errorf("default idle timeout = %s, want at most 30s", defaultIdleTimeout)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	addr, _, _ := startServe(t, ctx, mapEnv(map[string]string{"SECRET_KEY": boundsSecret, "IDLE_TIMEOUT": "1s"}))
+	conn, r := dial(t, addr)
+	if _, err := roundTrip(conn, r, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	if n, err := r.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
+		t.Errorf("idle connection: read %d bytes, %v; want the relay to close it (EOF)", n, err)
+	}
+}

@@ -1,0 +1,143 @@
+package relay_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/signals-relay/signals-relay/internal/auth"
+	"github.com/signals-relay/signals-relay/internal/relay"
+	"github.com/signals-relay/signals-relay/internal/signals"
+	"github.com/signals-relay/signals-relay/internal/simulator"
+)
+
+// fixedVerifier accepts every call with the given credentials, standing in
+// for a token that carries its own entities limit.
+type fixedVerifier struct{ creds auth.Credentials }
+
+func (f fixedVerifier) Verify(*http.Request) (auth.Credentials, error) { return f.creds, nil }
+
+// TestEntitiesLimitCappedByOperator checks that a token may lower the
+// blocklists looked up per observable but never raise them above the
+// operator's maximum (CTR_ENTITIES_LIMIT_MAX), which also caps the default.
+func TestEntitiesLimitCappedByOperator(t *testing.T) {
+	t.Parallel()
+	var lists []string
+	for i := range 20 {
+		lists = append(lists, fmt.Sprintf("L%02d", i))
+	}
+	report, _ := json.Marshal(map[string]any{"fullip": map[string]any{"score": -1, "badip": map[string]any{"score": -1, "blacklists": lists}}})
+	for _, tc := range []struct {
+		name                   string
+		limit, limitMax, token int
+		want                   int64
+	}{
+		{name: "token lowers the default", limit: 10, limitMax: 15, token: 2, want: 2},
+		{name: "token raises within the maximum", limit: 3, limitMax: 15, token: 12, want: 12},
+		{name: "token above the maximum", limit: 3, limitMax: 5, token: 1000, want: 5},
+		{name: "no token value", limit: 3, limitMax: 5, want: 3},
+		{name: "default above the maximum", limit: 10, limitMax: 4, want: 4},
+		{name: "default maximum is 1000", limit: 3, token: 5000, want: 20},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var calls atomic.Int64
+			mux := http.NewServeMux()
+			mux.HandleFunc("GET /v2.0/ip/"+goodIP, body(string(report)))
+			mux.HandleFunc("GET /metadata/badip/lists/{id}", func(w http.ResponseWriter, r *http.Request) {
+				calls.Add(1)
+				body(`{"name":"`+r.PathValue("id")+`","source":"s","sensitivity":"5","visibility":"Public"}`)(w, r)
+			})
+			srv := httptest.NewServer(mux)
+			t.Cleanup(srv.Close)
+			client, err := signals.New(srv.URL, nil, "signals-relay/test")
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := relay.New(relay.Options{
+				Logger:        discardLogger(),
+				Verifier:      fixedVerifier{auth.Credentials{APIKey: simulator.DemoKey, EntitiesLimit: tc.token}},
+				Signals:       client,
+				EntitiesLimit: tc.limit,
+				EntitiesMax:   tc.limitMax,
+			})
+			observeWithoutErrors(t, h, goodIP)
+			if got := calls.Load(); got != tc.want {
+				t.Errorf("list-details calls = %d, want %d", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestLoadShedding fills the relay's one observe/deliberate slot with a
+// lookup the upstream holds, then checks that further observe and
+// deliberate calls are shed with 503, Retry-After and the error envelope,
+// that other routes still answer, and that the slot is free again after.
+func TestLoadShedding(t *testing.T) {
+	t.Parallel()
+	arrived, release := make(chan struct{}, 1), make(chan struct{})
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v2.0/ip/"+faultIP, func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+		body(goodReport)(w, r)
+	})
+	mux.HandleFunc("GET /v2.0/ip/"+goodIP, body(goodReport))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	client, err := signals.New(srv.URL, nil, "signals-relay/test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	h := relay.New(relay.Options{
+		Logger:        slog.New(slog.NewJSONHandler(logs, nil)),
+		Verifier:      auth.HS256{Secret: []byte(testSecret)},
+		Signals:       client,
+		MaxConcurrent: 1,
+	})
+
+	first := make(chan int, 1)
+	go func() {
+		status, _ := post(t, h, "/deliberate/observables", obsJSON("ip", faultIP))
+		first <- status
+	}()
+	select {
+	case <-arrived:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the first lookup never reached the upstream")
+	}
+
+	for _, path := range []string{"/observe/observables", "/deliberate/observables"} {
+		r := httptest.NewRequest(http.MethodPost, path, strings.NewReader(obsJSON("ip", goodIP)))
+		r.Header.Set("Authorization", bearer(t, simulator.DemoKey))
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") != "5" {
+			t.Errorf("%s while saturated: status %d, Retry-After %q; want 503 and 5", path, w.Code, w.Header().Get("Retry-After"))
+		}
+		checkEnvelope(t, w.Body.Bytes(), `{"data":{},"errors":[{"type":"fatal","code":"service unavailable",`+
+			`"message":"The relay is busy with other requests. Please, try again in 5 seconds."}]}`)
+	}
+	if status, _ := post(t, h, "/refer/observables", obsJSON("ip", goodIP)); status != http.StatusOK {
+		t.Errorf("refer while saturated: status %d, want 200", status)
+	}
+
+	close(release)
+	if status := <-first; status != http.StatusOK {
+		t.Errorf("the held lookup answered %d, want 200", status)
+	}
+	observeWithoutErrors(t, h, goodIP)
+	if !strings.Contains(logs.String(), `"status":503`) || !strings.Contains(logs.String(), `"errors":["service unavailable"]`) {
+		t.Errorf("the request log lacks the shed requests:\n%s", logs)
+	}
+}
