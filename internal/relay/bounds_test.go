@@ -141,3 +141,43 @@ func TestLoadShedding(t *testing.T) {
 		t.Errorf("the request log lacks the shed requests:\n%s", logs)
 	}
 }
+
+// TestRequestLogBounded checks that nothing a caller sends makes a request
+// log line long: an unknown method is logged as "other", and the causes of
+// upstream failures (one per address, each with its own long body) are
+// capped in number and length.
+func TestRequestLogBounded(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, r.URL.Path+strings.Repeat(" internal detail", 100), http.StatusBadGateway)
+	}))
+	t.Cleanup(srv.Close)
+	logs := &syncBuffer{}
+	h := relayFor(t, srv.URL, nil, logs)
+
+	r := httptest.NewRequest(strings.Repeat("M", 20_000), "/observe/observables", nil)
+	h.ServeHTTP(httptest.NewRecorder(), r)
+	var ips []string
+	for i := range 200 {
+		ips = append(ips, "ip", fmt.Sprintf("198.51.100.%d", i))
+	}
+	if status, _ := post(t, h, "/deliberate/observables", obsJSON(ips...)); status != http.StatusOK {
+		t.Fatalf("status = %d", status)
+	}
+
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("log lines = %d, want 2:\n%s", len(lines), logs)
+	}
+	for _, line := range lines {
+		if len(line) > 4096 {
+			t.Errorf("log line of %d bytes, want at most 4 KiB: %.300s…", len(line), line)
+		}
+	}
+	if !strings.Contains(lines[0], `"method":"other"`) {
+		t.Errorf("unknown method not logged as other: %.300s", lines[0])
+	}
+	if causes := loggedUpstreamCauses(t, lines[1]); len(causes) == 0 || len(causes) > 5 {
+		t.Errorf("upstream_causes has %d entries, want 1 to 5", len(causes))
+	}
+}

@@ -51,8 +51,9 @@ func invalidArgf(format string, args ...any) error {
 }
 
 // toWire is the one place where errors become the contract's error objects.
-// Messages never quote the API key, the JWT or SECRET_KEY: auth errors carry
-// fixed reasons, and upstream bodies are redacted by the signals client.
+// Messages never quote the API key, the JWT or SECRET_KEY, an address or Go
+// error text: auth errors carry fixed reasons, transport failures a fixed
+// message per kind, and of an upstream body only a documented message.
 func toWire(err error) wireError {
 	var (
 		authErr   *auth.Error
@@ -88,17 +89,45 @@ func toWire(err error) wireError {
 	case errors.As(err, &tlsErr):
 		return fatal(CodeUnknown, tlsErr.Error())
 	case errors.As(err, &transport):
-		return fatal(CodeUnknown, "Auth0 Signals is unreachable or answered unreadably: "+transport.Error())
+		if transport.Kind == signals.KeyNotSendable {
+			return fatal(CodeAuthorization, "Authorization failed: The API key contains characters that cannot be sent to Auth0 Signals.")
+		}
+		return fatal(CodeUnknown, transportMessages[transport.Kind])
 	default:
 		return fatal(CodeUnknown, "Something went wrong.")
 	}
 }
 
-// upstreamText is the upstream's own explanation, or its status text when
-// the body said nothing.
+// transportMessages are the caller's messages for transport failures: fixed
+// per kind, so that no address or Go error text reaches the caller (the
+// detail goes to the request log).
+var transportMessages = map[signals.Kind]string{
+	signals.Unreachable:     "Auth0 Signals could not be reached. Please, try again later.",
+	signals.TimedOut:        "Auth0 Signals did not answer in time. Please, try again later.",
+	signals.Unreadable:      "Auth0 Signals sent an answer that could not be read.",
+	signals.RedirectRefused: "Auth0 Signals redirected the request to another address, which the relay does not follow.",
+}
+
+// upstreamText is the upstream's own explanation when it is one of the
+// API's documented messages, or its status text otherwise.
 func upstreamText(e *signals.APIError) string {
-	if e.Body != "" {
-		return e.Body
+	if m := e.Message(); m != "" {
+		return m
 	}
 	return http.StatusText(e.StatusCode) + "."
+}
+
+// recordUpstream notes for the request's log line the detail of an
+// upstream failure that the caller is not shown: addresses, Go error text,
+// undocumented bodies. It never holds the API key (the signals client
+// redacts it) and is capped.
+func recordUpstream(ri *requestInfo, err error) {
+	var (
+		apiErr    *signals.APIError
+		tlsErr    *signals.TLSError
+		transport *signals.TransportError
+	)
+	if errors.As(err, &apiErr) || errors.As(err, &tlsErr) || errors.As(err, &transport) {
+		ri.upstream = addCause(ri.upstream, err.Error())
+	}
 }

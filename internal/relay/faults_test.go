@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -155,8 +156,14 @@ func messagePattern(msg string) *regexp.Regexp {
 	return regexp.MustCompile("^" + strings.ReplaceAll(regexp.QuoteMeta(msg), "PORT", `[0-9]+`) + "$")
 }
 
-// unreachable prefixes the relay's message for transport failures.
-const unreachable = "Auth0 Signals is unreachable or answered unreadably: auth0 signals ip report: "
+// The relay's fixed messages for transport failures; the detail goes to
+// the request log only.
+const (
+	unreachableMsg = "Auth0 Signals could not be reached. Please, try again later."
+	timedOutMsg    = "Auth0 Signals did not answer in time. Please, try again later."
+	unreadableMsg  = "Auth0 Signals sent an answer that could not be read."
+	redirectedMsg  = "Auth0 Signals redirected the request to another address, which the relay does not follow."
+)
 
 // faultCase is one way Auth0 Signals (or the path to it) can fail.
 type faultCase struct {
@@ -169,8 +176,10 @@ type faultCase struct {
 	// timeout is the upstream client's timeout; zero means 10 s.
 	timeout time.Duration
 	// code and message are the expected error; message is a messagePattern.
-	// An empty code means no error.
-	code, message string
+	// An empty code means no error. detail, a messagePattern too, is the
+	// cause the request log shows after "auth0 signals ip report: "; the
+	// answer must not show it.
+	code, message, detail string
 	// noPartial says the fault hits every call, so goodIP has no verdict
 	// either.
 	noPartial bool
@@ -193,7 +202,7 @@ func faultCases(t *testing.T) []faultCase {
 				ln.Close()
 				return "http://" + addr, nil
 			},
-			code: relay.CodeUnknown, message: unreachable + "dial tcp 127.0.0.1:PORT: connect: connection refused",
+			code: relay.CodeUnknown, message: unreachableMsg, detail: "dial tcp 127.0.0.1:PORT: connect: connection refused",
 			noPartial: true,
 		},
 		{
@@ -202,7 +211,7 @@ func faultCases(t *testing.T) []faultCase {
 				conn, _ := hijack(t, w)
 				conn.Close()
 			},
-			code: relay.CodeUnknown, message: unreachable + "EOF",
+			code: relay.CodeUnknown, message: unreachableMsg, detail: "EOF",
 		},
 		{
 			name: "reset before any answer",
@@ -211,7 +220,7 @@ func faultCases(t *testing.T) []faultCase {
 				_ = conn.(*net.TCPConn).SetLinger(0) // close with RST
 				conn.Close()
 			},
-			code: relay.CodeUnknown, message: unreachable + "read tcp 127.0.0.1:PORT->127.0.0.1:PORT: read: connection reset by peer",
+			code: relay.CodeUnknown, message: unreachableMsg, detail: "read tcp 127.0.0.1:PORT->127.0.0.1:PORT: read: connection reset by peer",
 		},
 		{
 			name: "closed mid-body",
@@ -221,7 +230,7 @@ func faultCases(t *testing.T) []faultCase {
 				_, _ = rw.WriteString("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{\"fullip\":{\"score\":-3,")
 				_ = rw.Flush()
 			},
-			code: relay.CodeUnknown, message: unreachable + "read body: unexpected EOF",
+			code: relay.CodeUnknown, message: unreadableMsg, detail: "read body: unexpected EOF",
 		},
 		{
 			name: "reset mid-body",
@@ -232,20 +241,20 @@ func faultCases(t *testing.T) []faultCase {
 				_ = conn.(*net.TCPConn).SetLinger(0)
 				conn.Close()
 			},
-			code: relay.CodeUnknown, message: unreachable + "read body: read tcp 127.0.0.1:PORT->127.0.0.1:PORT: read: connection reset by peer",
+			code: relay.CodeUnknown, message: unreadableMsg, detail: "read body: read tcp 127.0.0.1:PORT->127.0.0.1:PORT: read: connection reset by peer",
 		},
 		{
 			name:    "stall before the headers, past the timeout",
 			fault:   stall(""),
 			timeout: 2 * time.Second,
-			code:    relay.CodeUnknown, message: unreachable + "no answer within 2s: context deadline exceeded",
+			code:    relay.CodeUnknown, message: timedOutMsg, detail: "no answer within 2s: context deadline exceeded",
 		},
 		{
 			name:    "stall mid-body, past the timeout",
 			fault:   stall(`{"fullip":{"score":-3,`),
 			timeout: 2 * time.Second,
 			code:    relay.CodeUnknown,
-			message: unreachable + "read body: context deadline exceeded (Client.Timeout or context cancellation while reading body)",
+			message: timedOutMsg, detail: "read body: context deadline exceeded (Client.Timeout or context cancellation while reading body)",
 		},
 		{
 			name:     "slow trickle within the timeout",
@@ -257,7 +266,40 @@ func faultCases(t *testing.T) []faultCase {
 			fault:   trickle(`{"fullip":{"score":-3,"hostname":"`+strings.Repeat("x", 200)+`"}}`, 20*time.Millisecond),
 			timeout: 2 * time.Second,
 			code:    relay.CodeUnknown,
-			message: unreachable + "read body: context deadline exceeded (Client.Timeout or context cancellation while reading body)",
+			message: timedOutMsg, detail: "read body: context deadline exceeded (Client.Timeout or context cancellation while reading body)",
+		},
+		{
+			name: "401 with a documented body",
+			fault: func(w http.ResponseWriter, _ *http.Request) {
+				http.Error(w, "Unauthorized. API Key not found.", http.StatusUnauthorized)
+			},
+			code: relay.CodeAuthorization, message: "Authorization failed: Unauthorized. API Key not found.",
+			detail: "status 401 Unauthorized: Unauthorized. API Key not found.",
+		},
+		{
+			name: "401 with an undocumented body naming an internal host",
+			fault: func(w http.ResponseWriter, _ *http.Request) {
+				http.Error(w, "key rejected by auth-backend.internal:8443 (pool 7)", http.StatusUnauthorized)
+			},
+			code: relay.CodeAuthorization, message: "Authorization failed: Unauthorized.",
+			detail: "status 401 Unauthorized: key rejected by auth-backend.internal:8443 (pool 7)",
+		},
+		{
+			name: "400 with the invalid-token message inside other text",
+			fault: func(w http.ResponseWriter, _ *http.Request) {
+				http.Error(w, "gateway 10.1.2.3 says: Token must be a valid RFC4122 UUID", http.StatusBadRequest)
+			},
+			code: relay.CodeAuthorization, message: "Authorization failed: Token must be a valid RFC4122 UUID",
+			detail: "status 400 Bad Request: gateway 10.1.2.3 says: Token must be a valid RFC4122 UUID",
+		},
+		{
+			name: "429 with an undocumented body",
+			fault: func(w http.ResponseWriter, _ *http.Request) {
+				http.Error(w, "quota of tenant 42 on shard db-3.internal used up", http.StatusTooManyRequests)
+			},
+			code:    relay.CodeTooManyRequests,
+			message: "Auth0 Signals quota for this API key is used up (HTTP 429); further lookups were stopped. Too Many Requests.",
+			detail:  "status 429 Too Many Requests: quota of tenant 42 on shard db-3.internal used up",
 		},
 		{
 			name:  "500 with an HTML page",
@@ -292,32 +334,32 @@ func faultCases(t *testing.T) []faultCase {
 		{
 			name:  "200 with an HTML page",
 			fault: htmlPage(http.StatusOK),
-			code:  relay.CodeUnknown, message: unreachable + "decode body: invalid character '<' looking for beginning of value",
+			code:  relay.CodeUnknown, message: unreadableMsg, detail: "decode body: invalid character '<' looking for beginning of value",
 		},
 		{
 			name:  "truncated JSON",
 			fault: body(`{"fullip":{"score":-3,"badip":{"score":-1,"blackl`),
-			code:  relay.CodeUnknown, message: unreachable + "decode body: unexpected end of JSON input",
+			code:  relay.CodeUnknown, message: unreadableMsg, detail: "decode body: unexpected end of JSON input",
 		},
 		{
 			name:  "empty 200 body",
 			fault: body(``),
-			code:  relay.CodeUnknown, message: unreachable + "decode body: unexpected end of JSON input",
+			code:  relay.CodeUnknown, message: unreadableMsg, detail: "decode body: unexpected end of JSON input",
 		},
 		{
 			name:  "JSON array instead of a report",
 			fault: body(`[{"fullip":{"score":-3}}]`),
-			code:  relay.CodeUnknown, message: unreachable + "decode body: not a JSON object",
+			code:  relay.CodeUnknown, message: unreadableMsg, detail: "decode body: not a JSON object",
 		},
 		{
 			name:  "report over the size cap",
 			fault: body(`{"fullip":{"score":-3,"hostname":"` + strings.Repeat("x", signals.MaxReportBytes) + `"}}`),
-			code:  relay.CodeUnknown, message: unreachable + "body larger than 2097152 bytes",
+			code:  relay.CodeUnknown, message: unreadableMsg, detail: "body larger than 2097152 bytes",
 		},
 		{
 			name:  "endless report",
 			fault: endless(http.StatusOK),
-			code:  relay.CodeUnknown, message: unreachable + "body larger than 2097152 bytes",
+			code:  relay.CodeUnknown, message: unreadableMsg, detail: "body larger than 2097152 bytes",
 		},
 		{
 			name: "redirect to another host",
@@ -345,14 +387,14 @@ func faultCases(t *testing.T) []faultCase {
 				})
 				return main.URL, nil
 			},
-			code: relay.CodeUnknown, message: unreachable + "refused redirect to another host (127.0.0.1:PORT)",
+			code: relay.CodeUnknown, message: redirectedMsg, detail: "refused redirect to another host (127.0.0.1:PORT)",
 		},
 		{
 			name: "redirect loop on the same host",
 			fault: func(w http.ResponseWriter, r *http.Request) {
 				http.Redirect(w, r, r.URL.Path, http.StatusFound)
 			},
-			code: relay.CodeUnknown, message: unreachable + "too many redirects",
+			code: relay.CodeUnknown, message: redirectedMsg, detail: "too many redirects",
 		},
 		{
 			name: "untrusted certificate",
@@ -377,6 +419,23 @@ func faultCases(t *testing.T) []faultCase {
 			noPartial: true,
 		},
 	}
+}
+
+// loggedUpstreamCauses returns the upstream_causes of every request log
+// line in logs.
+func loggedUpstreamCauses(t *testing.T, logs string) []string {
+	t.Helper()
+	var causes []string
+	for _, line := range strings.Split(strings.TrimSpace(logs), "\n") {
+		var entry struct {
+			Causes []string `json:"upstream_causes"`
+		}
+		if err := json.Unmarshal([]byte(line), &entry); err != nil {
+			t.Fatalf("log line is not JSON: %v\n%s", err, line)
+		}
+		causes = append(causes, entry.Causes...)
+	}
+	return causes
 }
 
 // TestUpstreamFaults sends {goodIP, faultIP} through the relay while the
@@ -414,7 +473,8 @@ func TestUpstreamFaults(t *testing.T) {
 			if tc.timeout > 0 {
 				hc.Timeout = tc.timeout
 			}
-			h := relayFor(t, baseURL, hc, nil)
+			logs := &syncBuffer{}
+			h := relayFor(t, baseURL, hc, logs)
 
 			status, got := post(t, h, "/deliberate/observables", obsJSON("ip", goodIP, "ip", faultIP))
 			if status != http.StatusOK {
@@ -447,6 +507,16 @@ func TestUpstreamFaults(t *testing.T) {
 				e := env.Errors[0]
 				if e["type"] != "fatal" || e["code"] != tc.code || !messagePattern(tc.message).MatchString(e["message"]) || len(e) != 3 {
 					t.Errorf("error = %q\nwant    type fatal, code %q, message %q", e, tc.code, tc.message)
+				}
+			}
+			if tc.detail != "" {
+				causes := loggedUpstreamCauses(t, logs.String())
+				want := messagePattern("auth0 signals ip report: " + tc.detail)
+				if !slices.ContainsFunc(causes, want.MatchString) {
+					t.Errorf("upstream_causes = %q, want one matching %q", causes, want)
+				}
+				if strings.Contains(string(got), "127.0.0.1") || strings.Contains(string(got), tc.detail) {
+					t.Errorf("the answer shows the detail: %s", got)
 				}
 			}
 		})

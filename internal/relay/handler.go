@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -208,6 +209,39 @@ type requestInfo struct {
 	stats       enrich.Stats
 	errors      []string // wire codes
 	causes      []string // underlying causes of authorization failures
+	upstream    []string // detail of upstream failures, API key redacted
+}
+
+// Bounds on what a request's log line holds, whatever the caller sends.
+const (
+	// maxLoggedText caps each logged cause, in runes.
+	maxLoggedText = 300
+	// maxLoggedCauses caps the distinct causes logged per list.
+	maxLoggedCauses = 5
+)
+
+// distinct returns the distinct entries of list, in order: one request can
+// fail the same way for each of its observables.
+func distinct(list []string) []string {
+	var out []string
+	for _, s := range list {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// addCause appends text to list, capped, unless list already holds it or
+// is full.
+func addCause(list []string, text string) []string {
+	if r := []rune(text); len(r) > maxLoggedText {
+		text = string(r[:maxLoggedText]) + "…"
+	}
+	if len(list) >= maxLoggedCauses || slices.Contains(list, text) {
+		return list
+	}
+	return append(list, text)
 }
 
 type infoKey struct{}
@@ -259,7 +293,7 @@ func withRequestLog(logger *slog.Logger, next http.Handler) http.Handler {
 		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), infoKey{}, ri)))
 		attrs := []slog.Attr{
 			slog.String("request_id", id),
-			slog.String("method", r.Method),
+			slog.String("method", methodName(r.Method)),
 			slog.String("route", routeName(r.URL.Path)),
 			slog.Int("status", rec.status),
 			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
@@ -282,10 +316,13 @@ func withRequestLog(logger *slog.Logger, next http.Handler) http.Handler {
 			}
 		}
 		if len(ri.errors) > 0 {
-			attrs = append(attrs, slog.Any("errors", ri.errors))
+			attrs = append(attrs, slog.Any("errors", distinct(ri.errors)))
 		}
 		if len(ri.causes) > 0 {
 			attrs = append(attrs, slog.Any("auth_causes", ri.causes))
+		}
+		if len(ri.upstream) > 0 {
+			attrs = append(attrs, slog.Any("upstream_causes", ri.upstream))
 		}
 		logger.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 	})
@@ -317,6 +354,17 @@ var knownRoutes = map[string]bool{
 	"/health": true, "/deliberate/observables": true, "/observe/observables": true,
 	"/refer/observables": true, "/respond/observables": true, "/respond/trigger": true,
 	"/version": true, "/watchdog": true,
+}
+
+// methodName logs the standard methods by name and any other as "other":
+// the method is the caller's text, of any length.
+func methodName(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace:
+		return m
+	}
+	return "other"
 }
 
 func routeName(p string) string {

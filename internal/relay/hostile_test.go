@@ -468,8 +468,8 @@ func TestHostileAPIKeyInToken(t *testing.T) {
 			if status != http.StatusOK {
 				t.Fatalf("status = %d, want 200", status)
 			}
-			checkEnvelope(t, body, `{"data":{},"errors":[{"type":"fatal","code":"unknown","message":`+
-				`"Auth0 Signals is unreachable or answered unreadably: auth0 signals ip report: net/http: invalid header field value for \"X-Auth-Token\""}]}`)
+			checkEnvelope(t, body, `{"data":{},"errors":[{"type":"fatal","code":"authorization error","message":`+
+				`"Authorization failed: The API key contains characters that cannot be sent to Auth0 Signals."}]}`)
 			if n := e.sim.Requests(); n != 0 {
 				t.Errorf("upstream requests = %d, want 0", n)
 			}

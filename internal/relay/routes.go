@@ -183,7 +183,8 @@ func record(r *http.Request, errs ...error) {
 		ri.errors = append(ri.errors, toWire(err).Code)
 		var authErr *auth.Error
 		if errors.As(err, &authErr) && authErr.Err != nil {
-			ri.causes = append(ri.causes, authErr.Err.Error())
+			ri.causes = addCause(ri.causes, authErr.Err.Error())
 		}
+		recordUpstream(ri, err)
 	}
 }

@@ -18,7 +18,8 @@ import (
 )
 
 // echoingUpstream is an Auth0 Signals stand-in that quotes the caller's API
-// key back in its error bodies, as a careless upstream might.
+// key back in its error bodies, as a careless upstream might: as sent, in
+// upper case, percent-encoded and JSON-escaped.
 func echoingUpstream(t *testing.T) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -27,11 +28,14 @@ func echoingUpstream(t *testing.T) *httptest.Server {
 		case strings.HasSuffix(r.URL.Path, "/192.0.2.10"):
 			http.Error(w, "Unauthorized. API Key "+key+" not found.", http.StatusUnauthorized)
 		case strings.HasSuffix(r.URL.Path, "/192.0.2.11"):
-			http.Error(w, "quota of "+key+" exceeded", http.StatusTooManyRequests)
+			http.Error(w, "quota of "+strings.ToUpper(key)+" exceeded", http.StatusTooManyRequests)
 		case strings.HasSuffix(r.URL.Path, "/192.0.2.12"):
-			http.Error(w, "<html>internal error for token="+key+"</html>", http.StatusInternalServerError)
+			http.Error(w, "<html>internal error for token="+percentEncoded(key)+"</html>", http.StatusInternalServerError)
 		case strings.HasSuffix(r.URL.Path, "/192.0.2.13"):
-			http.Error(w, "Bad key "+key+": Token must be a valid RFC4122 UUID", http.StatusBadRequest)
+			http.Error(w, `{"key":"`+jsonEscaped(key)+`","error":"Token must be a valid RFC4122 UUID"}`, http.StatusBadRequest)
+		case strings.HasSuffix(r.URL.Path, "/192.0.2.14"):
+			half := len(key) / 2
+			http.Error(w, "key "+strings.ToLower(percentEncoded(key[:half]))+jsonEscaped(strings.ToUpper(key[half:]))+" refused", http.StatusUnauthorized)
 		default:
 			w.Header().Set("Content-Type", "application/json")
 			fmt.Fprint(w, `{"fullip":{"score":-1,"badip":{"score":-1,"blacklists":["L1"]}}}`)
@@ -39,6 +43,24 @@ func echoingUpstream(t *testing.T) *httptest.Server {
 	}))
 	t.Cleanup(srv.Close)
 	return srv
+}
+
+// percentEncoded encodes every byte of s as %XX.
+func percentEncoded(s string) string {
+	var b strings.Builder
+	for i := range len(s) {
+		fmt.Fprintf(&b, "%%%02X", s[i])
+	}
+	return b.String()
+}
+
+// jsonEscaped writes every character of s as a JSON \uXXXX escape.
+func jsonEscaped(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		fmt.Fprintf(&b, `\u%04x`, r)
+	}
+	return b.String()
 }
 
 // panickyVerifier fails in the worst way, quoting the secret in its panic.
@@ -66,12 +88,16 @@ func TestSecretsNeverLeak(t *testing.T) {
 	jwtToken := token(t, map[string]any{"key": apiKey}, testSecret)
 	forged := token(t, map[string]any{"key": apiKey}, "wrong-secret")
 	secrets := map[string]string{
-		"API key":         apiKey,
-		"JWT":             jwtToken,
-		"JWT payload":     strings.Split(jwtToken, ".")[1],
-		"forged JWT":      forged,
-		"SECRET_KEY":      testSecret,
-		"API key (upper)": strings.ToUpper(apiKey),
+		"API key":                               apiKey,
+		"JWT":                                   jwtToken,
+		"JWT payload":                           strings.Split(jwtToken, ".")[1],
+		"forged JWT":                            forged,
+		"SECRET_KEY":                            testSecret,
+		"API key (upper)":                       strings.ToUpper(apiKey),
+		"API key (percent-encoded)":             percentEncoded(apiKey),
+		"API key (JSON-escaped)":                jsonEscaped(apiKey),
+		"API key (JSON-escaped, upper)":         strings.ToUpper(jsonEscaped(apiKey)),
+		"API key (first half, percent-encoded)": strings.ToLower(percentEncoded(apiKey[:len(apiKey)/2])),
 	}
 	var answers []string
 	send := func(h http.Handler, path, authz, body string) {
@@ -81,7 +107,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 		h.ServeHTTP(w, r)
 		answers = append(answers, fmt.Sprintf("%d %v %s", w.Code, w.Header(), w.Body.String()))
 	}
-	for _, ip := range []string{"192.0.2.10", "192.0.2.11", "192.0.2.12", "192.0.2.13", "198.51.100.1"} {
+	for _, ip := range []string{"192.0.2.10", "192.0.2.11", "192.0.2.12", "192.0.2.13", "192.0.2.14", "198.51.100.1"} {
 		body := obsJSON("ip", ip)
 		send(h, "/observe/observables", "Bearer "+jwtToken, body)
 		send(h, "/deliberate/observables", "Bearer "+jwtToken, body)
@@ -97,8 +123,13 @@ func TestSecretsNeverLeak(t *testing.T) {
 	if !strings.Contains(logs.String(), `"msg":"panic serving request"`) {
 		t.Fatalf("the panic path did not run; logs:\n%s", logs)
 	}
-	if !strings.Contains(strings.Join(answers, "\n"), "[REDACTED]") {
-		t.Fatalf("no answer quoted the upstream's redacted echo; answers:\n%s", strings.Join(answers, "\n"))
+	// Each echo reaches the log, redacted, and no answer: they are not
+	// documented upstream messages.
+	if n := strings.Count(logs.String(), "[REDACTED]"); n < 5 {
+		t.Fatalf("the log quotes %d redacted echoes, want one per echoing answer (5):\n%s", n, logs)
+	}
+	if strings.Contains(strings.Join(answers, "\n"), "[REDACTED]") {
+		t.Errorf("an answer quotes an upstream body:\n%s", strings.Join(answers, "\n"))
 	}
 	for what, secret := range secrets {
 		if strings.Contains(logs.String(), secret) {

@@ -6,10 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // Limits on what the client reads from the API.
@@ -65,15 +68,20 @@ func New(baseURL string, hc *http.Client, userAgent string) (*Client, error) {
 	own := *hc
 	own.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		if len(via) >= maxRedirects {
-			return errors.New("too many redirects")
+			return &redirectError{"too many redirects"}
 		}
 		if req.URL.Host != u.Host || req.URL.Scheme != u.Scheme {
-			return fmt.Errorf("refused redirect to another host (%s)", req.URL.Host)
+			return &redirectError{fmt.Sprintf("refused redirect to another host (%s)", req.URL.Host)}
 		}
 		return nil
 	}
 	return &Client{base: u, hc: &own, userAgent: userAgent}, nil
 }
+
+// redirectError is a redirect the client refused to follow.
+type redirectError struct{ detail string }
+
+func (e *redirectError) Error() string { return e.detail }
 
 // BaseURL returns the API base URL the client calls.
 func (c *Client) BaseURL() string { return c.base.String() }
@@ -97,7 +105,7 @@ func (c *Client) Report(ctx context.Context, apiKey, ip string) (*Report, error)
 	}
 	r, err := decodeReport(body)
 	if err != nil {
-		return nil, &TransportError{Op: op, Err: fmt.Errorf("decode body: %w", err)}
+		return nil, &TransportError{Op: op, Kind: Unreadable, Err: fmt.Errorf("decode body: %w", err), secret: apiKey}
 	}
 	return r, nil
 }
@@ -106,7 +114,7 @@ func (c *Client) Report(ctx context.Context, apiKey, ip string) (*Report, error)
 func (c *Client) ListDetails(ctx context.Context, apiKey string, ref ListRef) (*ListDetails, error) {
 	const op = "list details"
 	if dotSegment(ref.ID) {
-		return nil, &TransportError{Op: op, Err: errors.New("invalid list id")}
+		return nil, &TransportError{Op: op, Kind: Unreadable, Err: errors.New("invalid list id")}
 	}
 	body, err := c.get(ctx, op, apiKey, []string{"metadata", string(ref.Kind), "lists", ref.ID}, MaxDetailsBytes)
 	if err != nil {
@@ -114,7 +122,7 @@ func (c *Client) ListDetails(ctx context.Context, apiKey string, ref ListRef) (*
 	}
 	d, err := decodeListDetails(body)
 	if err != nil {
-		return nil, &TransportError{Op: op, Err: fmt.Errorf("decode body: %w", err)}
+		return nil, &TransportError{Op: op, Kind: Unreadable, Err: fmt.Errorf("decode body: %w", err), secret: apiKey}
 	}
 	return d, nil
 }
@@ -151,9 +159,12 @@ func (c *Client) endpoint(segments []string) *url.URL {
 
 // get performs one GET and returns the body of a 2xx answer.
 func (c *Client) get(ctx context.Context, op, apiKey string, segments []string, limit int64) ([]byte, error) {
+	if !httpguts.ValidHeaderFieldValue(apiKey) {
+		return nil, &TransportError{Op: op, Kind: KeyNotSendable, Err: errors.New("the API key is not a valid header value")}
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.endpoint(segments).String(), nil)
 	if err != nil {
-		return nil, &TransportError{Op: op, Err: err}
+		return nil, &TransportError{Op: op, Err: err, secret: apiKey}
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.userAgent)
@@ -161,7 +172,7 @@ func (c *Client) get(ctx context.Context, op, apiKey string, segments []string, 
 
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return nil, c.transportError(ctx, op, err)
+		return nil, c.transportError(ctx, op, apiKey, Unreachable, err)
 	}
 	defer resp.Body.Close()
 
@@ -176,29 +187,41 @@ func (c *Client) get(ctx context.Context, op, apiKey string, segments []string, 
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
-		return nil, c.transportError(ctx, op, fmt.Errorf("read body: %w", err))
+		return nil, c.transportError(ctx, op, apiKey, Unreadable, fmt.Errorf("read body: %w", err))
 	}
 	if int64(len(b)) > limit {
-		return nil, &TransportError{Op: op, Err: fmt.Errorf("body larger than %d bytes", limit)}
+		return nil, &TransportError{Op: op, Kind: Unreadable, Err: fmt.Errorf("body larger than %d bytes", limit)}
 	}
 	return b, nil
 }
 
-// transportError classifies a failed round trip. The *url.Error wrapper is
-// dropped: its URL adds nothing the op does not say.
-func (c *Client) transportError(ctx context.Context, op string, err error) error {
+// transportError classifies a failed round trip or body read; kind is what
+// it is unless it was a timeout, a refused redirect or a certificate
+// failure. The *url.Error wrapper is dropped: its URL adds nothing the op
+// does not say.
+func (c *Client) transportError(ctx context.Context, op, apiKey string, kind Kind, err error) error {
 	if tlsErr, ok := asTLSError(err); ok {
 		return tlsErr
 	}
 	if ctxErr := ctx.Err(); ctxErr != nil {
-		return &TransportError{Op: op, Err: ctxErr}
+		return &TransportError{Op: op, Kind: TimedOut, Err: ctxErr, secret: apiKey}
 	}
-	var uerr *url.Error
+	var (
+		uerr     *url.Error
+		redirect *redirectError
+		netErr   net.Error
+	)
+	switch {
+	case errors.As(err, &redirect):
+		kind = RedirectRefused
+	case errors.As(err, &netErr) && netErr.Timeout(), errors.Is(err, context.DeadlineExceeded):
+		kind = TimedOut
+	}
 	if errors.As(err, &uerr) {
 		err = uerr.Err
 		if uerr.Timeout() {
 			err = fmt.Errorf("no answer within %s: %w", c.hc.Timeout, context.DeadlineExceeded)
 		}
 	}
-	return &TransportError{Op: op, Err: err}
+	return &TransportError{Op: op, Kind: kind, Err: err, secret: apiKey}
 }

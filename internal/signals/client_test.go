@@ -477,8 +477,8 @@ func TestStatusMapping(t *testing.T) {
 					}
 				case undecodable:
 					var te *TransportError
-					if !errors.As(err, &te) {
-						t.Fatalf("err = %#v, want a *TransportError", err)
+					if !errors.As(err, &te) || te.Kind != Unreadable {
+						t.Fatalf("err = %#v, want a *TransportError of kind Unreadable", err)
 					}
 					if errors.As(err, &apiErr) {
 						t.Errorf("err = %v is also an *APIError", err)
@@ -690,8 +690,8 @@ func TestConnectionRefused(t *testing.T) {
 		"Ping":        c.Ping(t.Context(), testKey),
 	} {
 		var te *TransportError
-		if !errors.As(err, &te) {
-			t.Errorf("%s: err = %#v, want a *TransportError", name, err)
+		if !errors.As(err, &te) || te.Kind != Unreachable {
+			t.Errorf("%s: err = %#v, want a *TransportError of kind Unreachable", name, err)
 			continue
 		}
 		if !errors.Is(err, syscall.ECONNREFUSED) {
@@ -740,8 +740,8 @@ func TestClientTimeout(t *testing.T) {
 			c := newClient(t, srv.URL+basePath, testHTTPClient(t, timeout))
 			r, err := c.Report(t.Context(), testKey, "198.51.100.23")
 			var te *TransportError
-			if !errors.As(err, &te) {
-				t.Fatalf("Report = %v, %#v; want a *TransportError", r, err)
+			if !errors.As(err, &te) || te.Kind != TimedOut {
+				t.Fatalf("Report = %v, %#v; want a *TransportError of kind TimedOut", r, err)
 			}
 			if !errors.Is(err, context.DeadlineExceeded) {
 				t.Errorf("err = %v, want it to wrap context.DeadlineExceeded", err)
@@ -790,8 +790,8 @@ func TestContextDeadline(t *testing.T) {
 	c := newClient(t, srv.URL, testHTTPClient(t, 10*time.Second))
 	err := c.Ping(ctx, testKey)
 	var te *TransportError
-	if !errors.As(err, &te) || !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("Ping = %#v, want a *TransportError wrapping context.DeadlineExceeded", err)
+	if !errors.As(err, &te) || !errors.Is(err, context.DeadlineExceeded) || te.Kind != TimedOut {
+		t.Fatalf("Ping = %#v, want a *TransportError of kind TimedOut wrapping context.DeadlineExceeded", err)
 	}
 }
 
@@ -885,8 +885,8 @@ func TestRedirectToAnotherHostIsRefused(t *testing.T) {
 				})
 				r, err := c.Report(t.Context(), testKey, "198.51.100.7")
 				var te *TransportError
-				if !errors.As(err, &te) {
-					t.Fatalf("Report = %v, %#v; want a *TransportError", r, err)
+				if !errors.As(err, &te) || te.Kind != RedirectRefused {
+					t.Fatalf("Report = %v, %#v; want a *TransportError of kind RedirectRefused", r, err)
 				}
 				if strings.Contains(err.Error(), testKey) {
 					t.Errorf("Error() = %q shows the API key", err)
@@ -937,8 +937,8 @@ func TestRedirectLoopEnds(t *testing.T) {
 	})
 	err := c.Ping(t.Context(), testKey)
 	var te *TransportError
-	if !errors.As(err, &te) {
-		t.Fatalf("Ping = %#v, want a *TransportError", err)
+	if !errors.As(err, &te) || te.Kind != RedirectRefused {
+		t.Fatalf("Ping = %#v, want a *TransportError of kind RedirectRefused", err)
 	}
 	if n := hits.Load(); n < 2 || n > 10 {
 		t.Errorf("the loop was followed %d times, want a small bound", n)

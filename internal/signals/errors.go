@@ -6,8 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
 var errNotObject = errors.New("not a JSON object")
@@ -16,6 +19,18 @@ var errNotObject = errors.New("not a JSON object")
 // that is not a UUID.
 const invalidTokenText = "Token must be a valid RFC4122 UUID"
 
+// documentedMessages are the error bodies the API is documented to send
+// (docs/auth0-signals-api.md §6 and the fixtures): the only upstream text a
+// caller may be shown. Any other body can name internal hosts or echo
+// request data, and goes only to the log.
+var documentedMessages = map[string]bool{
+	"Unauthorized. API Key not found.": true,
+	"Unauthorized":                     true,
+	invalidTokenText:                   true,
+	"Resource not found":               true,
+	"429: Too Many Requests":           true,
+}
+
 // APIError is a non-2xx answer from the API.
 type APIError struct {
 	// Op names the call: "ip report", "list details" or "health check".
@@ -23,7 +38,7 @@ type APIError struct {
 	// StatusCode is the HTTP status of the answer.
 	StatusCode int
 	// Body is the start of the answer's body, whitespace-folded, with the API
-	// key redacted. It is for logs and for the auth-error message.
+	// key redacted. It is for logs only: see Message for the caller.
 	Body string
 
 	// invalidToken records that the body, as received, said the key is not
@@ -37,6 +52,19 @@ func (e *APIError) Error() string {
 		msg += ": " + e.Body
 	}
 	return msg
+}
+
+// Message is the upstream's explanation as the caller may see it: the body
+// when it is one of the API's documented messages, the documented
+// invalid-token message when the body contained it, else "".
+func (e *APIError) Message() string {
+	switch {
+	case documentedMessages[e.Body]:
+		return e.Body
+	case e.invalidToken || strings.Contains(e.Body, invalidTokenText):
+		return invalidTokenText
+	}
+	return ""
 }
 
 // Unauthorized reports whether the API rejected the key: a 401, or a 400/404
@@ -67,15 +95,42 @@ func (e *TLSError) Error() string {
 
 func (e *TLSError) Unwrap() error { return e.Err }
 
+// Kind says what went wrong in a TransportError, for the caller's message.
+type Kind int
+
+// The kinds of transport failure.
+const (
+	// Unreachable: no answer at all (connection refused or reset, DNS,
+	// closed before the headers).
+	Unreachable Kind = iota
+	// TimedOut: no complete answer within the client's timeout or the
+	// request's deadline.
+	TimedOut
+	// Unreadable: an answer that was cut off, too large or not the JSON
+	// expected.
+	Unreadable
+	// RedirectRefused: a redirect to another host, or too many redirects.
+	RedirectRefused
+	// KeyNotSendable: the API key cannot be sent as an HTTP header value
+	// (a line break, a NUL); nothing was sent.
+	KeyNotSendable
+)
+
 // TransportError is any failure that prevented an answer: connection refused
 // or reset, timeout, a body that could not be read or decoded, a redirect
-// that was refused.
+// that was refused. Its Error text is detail for the log (with addresses and
+// Go error text); callers are shown a fixed message per Kind.
 type TransportError struct {
-	Op  string
-	Err error
+	Op   string
+	Kind Kind
+	Err  error
+
+	secret string // the API key, redacted from Error
 }
 
-func (e *TransportError) Error() string { return "auth0 signals " + e.Op + ": " + e.Err.Error() }
+func (e *TransportError) Error() string {
+	return redact("auth0 signals "+e.Op+": "+e.Err.Error(), e.secret)
+}
 
 func (e *TransportError) Unwrap() error { return e.Err }
 
@@ -118,10 +173,7 @@ func capitalize(s string) string {
 // cleanBody folds whitespace in an error body, drops control characters,
 // redacts secret, and caps the length.
 func cleanBody(b []byte, secret string, max int) string {
-	s := strings.ToValidUTF8(string(b), "\uFFFD")
-	if secret != "" {
-		s = strings.ReplaceAll(s, secret, "[REDACTED]")
-	}
+	s := redact(strings.ToValidUTF8(string(b), "\uFFFD"), secret)
 	s = strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) || unicode.IsSpace(r) {
 			return ' '
@@ -129,11 +181,66 @@ func cleanBody(b []byte, secret string, max int) string {
 		return r
 	}, s)
 	s = strings.Join(strings.Fields(s), " ")
-	if secret != "" { // the fold may have joined a key split by whitespace; redact again
-		s = strings.ReplaceAll(s, secret, "[REDACTED]")
-	}
+	s = redact(s, secret) // the fold may have joined a key split by whitespace
 	if r := []rune(s); len(r) > max {
 		s = string(r[:max]) + "…"
 	}
 	return s
+}
+
+// redact replaces every occurrence of secret in s with [REDACTED]: as is, in
+// any letter case, and with any of its characters percent-encoded (either
+// hex case, '+' for a space) or JSON-escaped (\uXXXX in either hex case, or
+// the short escapes), as an upstream may echo the key back from a URL or
+// inside JSON.
+func redact(s, secret string) string {
+	if secret == "" || s == "" {
+		return s
+	}
+	return secretPattern(secret).ReplaceAllLiteralString(s, "[REDACTED]")
+}
+
+// jsonShortEscapes are the two-character JSON escapes.
+var jsonShortEscapes = map[rune]string{'"': `\"`, '\\': `\\`, '/': `\/`, '\b': `\b`, '\f': `\f`, '\n': `\n`, '\r': `\r`, '\t': `\t`}
+
+// secretPattern matches secret in every form redact covers.
+func secretPattern(secret string) *regexp.Regexp {
+	var b strings.Builder
+	b.WriteString("(?i)")
+	for _, r := range secret {
+		alts := []string{regexp.QuoteMeta(string(r))}
+		// Every letter case of r, each percent-encoded and JSON-escaped.
+		for f := r; ; {
+			alts = append(alts, encodedForms(f)...)
+			if f = unicode.SimpleFold(f); f == r {
+				break
+			}
+		}
+		if r == ' ' {
+			alts = append(alts, `\+`)
+		}
+		if esc, ok := jsonShortEscapes[r]; ok {
+			alts = append(alts, regexp.QuoteMeta(esc))
+		}
+		b.WriteString("(?:" + strings.Join(alts, "|") + ")")
+	}
+	return regexp.MustCompile(b.String())
+}
+
+// encodedForms returns the percent-encoded and the \uXXXX-escaped form of r
+// as regexp literals (the pattern is case-insensitive, so either hex case
+// matches).
+func encodedForms(r rune) []string {
+	var enc [utf8.UTFMax]byte
+	n := utf8.EncodeRune(enc[:], r)
+	var pct strings.Builder
+	for _, c := range enc[:n] {
+		fmt.Fprintf(&pct, "%%%02X", c)
+	}
+	esc := fmt.Sprintf(`\u%04X`, r)
+	if r > 0xFFFF {
+		hi, lo := utf16.EncodeRune(r)
+		esc = fmt.Sprintf(`\u%04X\u%04X`, hi, lo)
+	}
+	return []string{regexp.QuoteMeta(pct.String()), regexp.QuoteMeta(esc)}
 }

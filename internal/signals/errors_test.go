@@ -107,6 +107,14 @@ func TestCleanBody(t *testing.T) {
 		{"key with a space, split by a tab", "x a\tb y", "a b", "x [REDACTED] y"},
 		{"no secret", "Unauthorized", "", "Unauthorized"},
 		{"unicode kept", "Zugriff verweigert – 401", key, "Zugriff verweigert – 401"},
+		{"key in upper case", "key " + strings.ToUpper(key) + "!", key, "key [REDACTED]!"},
+		{"key percent-encoded", "token=%36%66%31%63%39%61%32%65%2D%33%62%37%64%2d%34%63%35%38%2D%39%65%32%31%2D%30%61%34%62%38%63%37%64%35%65%33%66&x", key, "token=[REDACTED]&x"},
+		{"key JSON-escaped", `{"k":"\u0036\u0066\u0031\u0063\u0039\u0061\u0032\u0065\u002d\u0033\u0062\u0037\u0064\u002D\u0034\u0063\u0035\u0038\u002d\u0039\u0065\u0032\u0031\u002d\u0030\u0061\u0034\u0062\u0038\u0063\u0037\u0064\u0035\u0065\u0033\u0066"}`, key, `{"k":"[REDACTED]"}`},
+		{"key with upper-case letters JSON-escaped", `k=\u0036\u0046` + key[2:], key, "k=[REDACTED]"},
+		{"key mixing forms", `6F%31\u0063` + key[4:], key, "[REDACTED]"},
+		{"special characters escaped", `{"k":"a\"b\\c\/d"} q=a%22b%5Cc%2Fd e+f`, `a"b\c/d`, `{"k":"[REDACTED]"} q=[REDACTED] e+f`},
+		{"space as plus", "q=e+f", "e f", "q=[REDACTED]"},
+		{"case-folded non-ASCII", "KEY-ÄÖ", "key-äö", "[REDACTED]"},
 	}
 	for _, tc := range tests {
 		if got := cleanBody([]byte(tc.body), tc.secret, 300); got != tc.want {
@@ -126,5 +134,35 @@ func TestCleanBodyInvalidUTF8AndLength(t *testing.T) {
 	}
 	if n := utf8.RuneCountInString(got); n > 51 {
 		t.Errorf("cleanBody returned %d characters for a cap of 50", n)
+	}
+}
+
+// TestAPIErrorCallerMessage checks that only the API's documented messages reach
+// a caller; any other body stays in Error (for the log).
+func TestAPIErrorCallerMessage(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		status int
+		body   string
+		want   string
+	}{
+		{401, "Unauthorized. API Key not found.", "Unauthorized. API Key not found."},
+		{401, "Unauthorized", "Unauthorized"},
+		{400, "Token must be a valid RFC4122 UUID", "Token must be a valid RFC4122 UUID"},
+		{404, "Resource not found", "Resource not found"},
+		{429, "429: Too Many Requests", "429: Too Many Requests"},
+		{400, "proxy 10.0.0.7: Token must be a valid RFC4122 UUID", "Token must be a valid RFC4122 UUID"},
+		{401, "Unauthorized by auth-backend.internal:8443", ""},
+		{429, "quota of tenant 42 used up", ""},
+		{500, "<html>stack trace</html>", ""},
+		{401, "", ""},
+	} {
+		e := &APIError{Op: "ip report", StatusCode: tc.status, Body: tc.body}
+		if got := e.Message(); got != tc.want {
+			t.Errorf("Message() of %d %q = %q, want %q", tc.status, tc.body, got, tc.want)
+		}
+		if !strings.Contains(e.Error(), tc.body) {
+			t.Errorf("Error() = %q, want it to keep the body for the log", e.Error())
+		}
 	}
 }
