@@ -98,6 +98,11 @@ func htmlPage(status int) http.HandlerFunc {
 	}
 }
 
+// plainError answers status with a text body, as the API does.
+func plainError(status int, text string) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) { http.Error(w, text, status) }
+}
+
 // body answers 200 with b as a JSON document.
 func body(b string) http.HandlerFunc {
 	return func(w http.ResponseWriter, _ *http.Request) {
@@ -185,6 +190,10 @@ type faultCase struct {
 	noPartial bool
 	// recovers says faultIP's report arrives after all (score -3).
 	recovers bool
+	// stops says the fault stops the request's remaining calls (a rejected
+	// key, a used-up quota), so goodIP's verdict is there only when its call
+	// finished first.
+	stops bool
 }
 
 // faultCases lists every upstream fault the relay is tested against.
@@ -269,34 +278,30 @@ func faultCases(t *testing.T) []faultCase {
 			message: timedOutMsg, detail: "read body: context deadline exceeded (Client.Timeout or context cancellation while reading body)",
 		},
 		{
-			name: "401 with a documented body",
-			fault: func(w http.ResponseWriter, _ *http.Request) {
-				http.Error(w, "Unauthorized. API Key not found.", http.StatusUnauthorized)
-			},
-			code: relay.CodeAuthorization, message: "Authorization failed: Unauthorized. API Key not found.",
+			name:  "401 with a documented body",
+			stops: true,
+			fault: plainError(http.StatusUnauthorized, "Unauthorized. API Key not found."),
+			code:  relay.CodeAuthorization, message: "Authorization failed: Unauthorized. API Key not found.",
 			detail: "status 401 Unauthorized: Unauthorized. API Key not found.",
 		},
 		{
-			name: "401 with an undocumented body naming an internal host",
-			fault: func(w http.ResponseWriter, _ *http.Request) {
-				http.Error(w, "key rejected by auth-backend.internal:8443 (pool 7)", http.StatusUnauthorized)
-			},
-			code: relay.CodeAuthorization, message: "Authorization failed: Unauthorized.",
+			name:  "401 with an undocumented body naming an internal host",
+			stops: true,
+			fault: plainError(http.StatusUnauthorized, "key rejected by auth-backend.internal:8443 (pool 7)"),
+			code:  relay.CodeAuthorization, message: "Authorization failed: Unauthorized.",
 			detail: "status 401 Unauthorized: key rejected by auth-backend.internal:8443 (pool 7)",
 		},
 		{
-			name: "400 with the invalid-token message inside other text",
-			fault: func(w http.ResponseWriter, _ *http.Request) {
-				http.Error(w, "gateway 10.1.2.3 says: Token must be a valid RFC4122 UUID", http.StatusBadRequest)
-			},
-			code: relay.CodeAuthorization, message: "Authorization failed: Token must be a valid RFC4122 UUID",
+			name:  "400 with the invalid-token message inside other text",
+			stops: true,
+			fault: plainError(http.StatusBadRequest, "gateway 10.1.2.3 says: Token must be a valid RFC4122 UUID"),
+			code:  relay.CodeAuthorization, message: "Authorization failed: Token must be a valid RFC4122 UUID",
 			detail: "status 400 Bad Request: gateway 10.1.2.3 says: Token must be a valid RFC4122 UUID",
 		},
 		{
-			name: "429 with an undocumented body",
-			fault: func(w http.ResponseWriter, _ *http.Request) {
-				http.Error(w, "quota of tenant 42 on shard db-3.internal used up", http.StatusTooManyRequests)
-			},
+			name:    "429 with an undocumented body",
+			stops:   true,
+			fault:   plainError(http.StatusTooManyRequests, "quota of tenant 42 on shard db-3.internal used up"),
 			code:    relay.CodeTooManyRequests,
 			message: "Auth0 Signals quota for this API key is used up (HTTP 429); further lookups were stopped. Too Many Requests.",
 			detail:  "status 429 Too Many Requests: quota of tenant 42 on shard db-3.internal used up",
@@ -496,7 +501,9 @@ func TestUpstreamFaults(t *testing.T) {
 					verdictDoc("ip", goodIP, 3, "Suspicious"), verdictDoc("ip", faultIP, 2, "Malicious"),
 				}}}
 			}
-			checkEnvelope(t, mustJSON(t, map[string]any{"data": env.Data}), string(mustJSON(t, map[string]any{"data": wantData})))
+			if !tc.stops || len(env.Data) != 0 {
+				checkEnvelope(t, mustJSON(t, map[string]any{"data": env.Data}), string(mustJSON(t, map[string]any{"data": wantData})))
+			}
 			switch {
 			case tc.code == "" && len(env.Errors) != 0:
 				t.Errorf("errors = %v, want none", env.Errors)
