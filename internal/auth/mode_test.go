@@ -4,6 +4,7 @@ import (
 	"crypto/rsa"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
@@ -197,6 +198,12 @@ func TestHS256Unchanged(t *testing.T) {
 		{name: "wrong secret", v: auth.HS256{Secret: []byte("other")}, token: signHS256(t, secret, "", jwt.MapClaims{"key": "k"}), wantErr: auth.ReasonBadSignature},
 		{name: "no key claim", v: auth.HS256{Secret: secret}, token: signHS256(t, secret, "", jwt.MapClaims{"sub": "x"}), wantErr: auth.ReasonWrongPayload},
 		{name: "malformed", v: auth.HS256{Secret: secret}, token: "a.b", wantErr: auth.ReasonWrongStructure},
+		{name: "expired", v: auth.HS256{Secret: secret},
+			token: signHS256(t, secret, "", jwt.MapClaims{"key": "k", "exp": time.Now().Add(-time.Hour).Unix()}), wantErr: auth.ReasonExpired},
+		{name: "not yet valid", v: auth.HS256{Secret: secret},
+			token: signHS256(t, secret, "", jwt.MapClaims{"key": "k", "nbf": time.Now().Add(time.Hour).Unix()}), wantErr: auth.ReasonExpired},
+		{name: "valid until later", v: auth.HS256{Secret: secret},
+			token: signHS256(t, secret, "", jwt.MapClaims{"key": "k", "exp": time.Now().Add(time.Hour).Unix()}), want: "k"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
