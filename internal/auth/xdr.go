@@ -59,8 +59,8 @@ type XDROptions struct {
 	// Timeout bounds one key-set fetch; zero means DefaultJWKSTimeout.
 	Timeout time.Duration
 	// RefreshInterval is the least time between two fetches of one host's
-	// key set, however many unknown kids arrive; zero means
-	// DefaultJWKSRefreshInterval.
+	// key set, however many unknown kids arrive and whether or not the last
+	// fetch succeeded; zero means DefaultJWKSRefreshInterval.
 	RefreshInterval time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -77,7 +77,8 @@ type XDROptions struct {
 // kid in the host's key set at https://<host>/.well-known/jwks; the
 // signature; exp (required) and nbf when present (with ClockLeeway); aud; and a
 // non-empty "key". Key sets are cached per host and refetched on an unknown
-// kid at most once per RefreshInterval.
+// kid at most once per RefreshInterval; a cached kid never waits for a
+// fetch.
 //
 // An XDR is safe for concurrent use. Create it with NewXDR.
 type XDR struct {

@@ -9,6 +9,7 @@
 package eventtest
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -73,7 +74,7 @@ type Request struct {
 // testdataDir finds events/testdata of the aws-lambda-go module this
 // module requires.
 var testdataDir = sync.OnceValues(func() (string, error) {
-	cmd := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/aws/aws-lambda-go")
+	cmd := exec.CommandContext(context.Background(), "go", "list", "-m", "-f", "{{.Dir}}", "github.com/aws/aws-lambda-go")
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {
