@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -66,7 +67,7 @@ func startServe(t *testing.T, ctx context.Context, getenv func(string) string) (
 func TestServe(t *testing.T) {
 	sim := httptest.NewServer(simulator.New(simulator.Options{}))
 	defer sim.Close()
-	const secret = "serve-test-secret"
+	const secret = "serve-test-secret-0123456789abcdef"
 	getenv := mapEnv(map[string]string{"SECRET_KEY": secret, "SIGNALS_API_URL": sim.URL})
 
 	ctx, cancel := context.WithCancel(t.Context())
@@ -291,21 +292,36 @@ func TestLoadConfig(t *testing.T) {
 }
 
 // TestServeAuthModes checks that serve refuses to start when the chosen
-// authentication mode lacks what it needs, and starts otherwise.
+// authentication mode lacks what it needs or has a SECRET_KEY too short to
+// be safe, and otherwise starts with the mode the settings select, warning
+// when no credentials are set at all.
 func TestServeAuthModes(t *testing.T) {
+	const (
+		secret  = "serve-auth-modes-secret-0123456789abcdef"
+		warning = `"msg":"neither SECRET_KEY nor RELAY_URL is set: authenticated calls fail until one is"`
+	)
 	for _, tc := range []struct {
-		name    string
-		env     map[string]string
-		wantErr string
+		name        string
+		env         map[string]string
+		wantErr     string
+		wantMode    string // "hs256", "xdr", "both", or "none" (every call refused)
+		wantWarning bool
 	}{
 		{name: "hs256 without secret", env: map[string]string{"AUTH_MODE": "hs256"}, wantErr: "SECRET_KEY"},
 		{name: "xdr without relay url", env: map[string]string{"AUTH_MODE": "xdr"}, wantErr: "RELAY_URL"},
 		{name: "both without secret", env: map[string]string{"AUTH_MODE": "both", "RELAY_URL": "https://relay.example"}, wantErr: "SECRET_KEY"},
 		{name: "unknown mode", env: map[string]string{"AUTH_MODE": "basic"}, wantErr: "AUTH_MODE"},
 		{name: "bad from-request flag", env: map[string]string{"RELAY_URL_FROM_REQUEST": "maybe"}, wantErr: "RELAY_URL_FROM_REQUEST"},
-		{name: "xdr", env: map[string]string{"AUTH_MODE": "xdr", "RELAY_URL": "https://relay.example", "JWKS_HOSTS": "127.0.0.1:1, ,"}},
-		{name: "auto xdr", env: map[string]string{"RELAY_URL": "https://relay.example"}},
-		{name: "nothing configured", env: map[string]string{}},
+		{name: "one-byte secret", env: map[string]string{"SECRET_KEY": "a"}, wantErr: "relayctl jwt"},
+		{name: "31-byte secret", env: map[string]string{"SECRET_KEY": secret[:31]}, wantErr: "at least 32 bytes"},
+		{name: "short secret in xdr mode", env: map[string]string{"AUTH_MODE": "xdr", "RELAY_URL": "https://relay.example", "SECRET_KEY": "short"},
+			wantErr: "at least 32 bytes"},
+		{name: "auto hs256", env: map[string]string{"SECRET_KEY": secret}, wantMode: "hs256"},
+		{name: "32-byte secret", env: map[string]string{"SECRET_KEY": secret[:32]}, wantMode: "hs256"},
+		{name: "xdr", env: map[string]string{"AUTH_MODE": "xdr", "RELAY_URL": "https://relay.example", "JWKS_HOSTS": "127.0.0.1:1, ,"}, wantMode: "xdr"},
+		{name: "auto xdr", env: map[string]string{"RELAY_URL": "https://relay.example"}, wantMode: "xdr"},
+		{name: "both", env: map[string]string{"AUTH_MODE": "both", "SECRET_KEY": secret, "RELAY_URL_FROM_REQUEST": "true"}, wantMode: "both"},
+		{name: "nothing configured", env: map[string]string{}, wantMode: "none", wantWarning: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithCancel(t.Context())
@@ -314,6 +330,44 @@ func TestServeAuthModes(t *testing.T) {
 			err := run(ctx, []string{"serve", "--addr", "127.0.0.1:0"}, mapEnv(tc.env), &stdout, &stderr)
 			if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
 				t.Fatalf("err = %v, want %q", err, tc.wantErr)
+			}
+			logs := stderr.String()
+			if strings.Contains(logs, secret[:16]) || (err != nil && strings.Contains(err.Error(), secret[:16])) {
+				t.Errorf("SECRET_KEY in the output or error:\n%s", logs)
+			}
+			if tc.wantErr != "" {
+				return
+			}
+			if !listeningRE.MatchString(logs) {
+				t.Errorf("serve did not start:\n%s", logs)
+			}
+			if got := strings.Contains(logs, warning); got != tc.wantWarning {
+				t.Errorf("warning logged: %t, want %t:\n%s", got, tc.wantWarning, logs)
+			}
+
+			// The verifier the same settings select.
+			cfg, err := loadConfig(mapEnv(tc.env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, err := newVerifier(cfg, slog.New(slog.DiscardHandler))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var mode string
+			switch v := v.(type) {
+			case auth.HS256:
+				mode = "hs256"
+				if len(v.Secret) == 0 {
+					mode = "none"
+				}
+			case *auth.XDR:
+				mode = "xdr"
+			case auth.Both:
+				mode = "both"
+			}
+			if mode != tc.wantMode {
+				t.Errorf("verifier %T (mode %q), want mode %q", v, mode, tc.wantMode)
 			}
 		})
 	}

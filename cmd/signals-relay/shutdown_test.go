@@ -166,7 +166,7 @@ func TestServeShutdownWithLookupInFlight(t *testing.T) {
 	defer upstream.Close()
 	defer close(release)
 
-	const secret = "shutdown-test-secret"
+	const secret = "shutdown-test-secret-0123456789abcdef"
 	getenv := mapEnv(map[string]string{"SECRET_KEY": secret, "SIGNALS_API_URL": upstream.URL})
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()

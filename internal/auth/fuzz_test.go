@@ -19,10 +19,13 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"io"
+	"maps"
 	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -131,8 +134,9 @@ func validRS256(token string, pub *rsa.PublicKey) bool {
 }
 
 // FuzzParseHS256 checks that a token is accepted only with a correct
-// HMAC-SHA256 by the secret and a non-blank "key", and that every refusal
-// is a contract reason that quotes nothing of the token.
+// HMAC-SHA256 by the secret, a non-blank "key", no numeric exp in the past
+// and no numeric nbf in the future, and that every refusal is a contract
+// reason that quotes nothing of the token.
 func FuzzParseHS256(f *testing.F) {
 	sign := func(claims jwt.MapClaims, secret string) string {
 		s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString([]byte(secret))
@@ -147,6 +151,8 @@ func FuzzParseHS256(f *testing.F) {
 	}
 	f.Add(good)
 	f.Add(sign(jwt.MapClaims{"key": "k", "exp": 1}, fuzzSecret))
+	f.Add(sign(jwt.MapClaims{"key": "k", "exp": fuzzNow.Add(-time.Minute).Unix()}, fuzzSecret))
+	f.Add(sign(jwt.MapClaims{"key": "k", "nbf": 4102444800}, fuzzSecret)) // 2100-01-01
 	f.Add(sign(jwt.MapClaims{"key": " "}, fuzzSecret))
 	f.Add(sign(jwt.MapClaims{"key": 7, "CTR_ENTITIES_LIMIT": "5"}, fuzzSecret))
 	f.Fuzz(func(t *testing.T, token string) {
@@ -161,6 +167,14 @@ func FuzzParseHS256(f *testing.F) {
 		}
 		if key, _ := claims["key"].(string); key != creds.APIKey || strings.TrimSpace(key) == "" {
 			t.Errorf("credentials key %q, claims %v", creds.APIKey, claims)
+		}
+		// A second of margin either side: the parser read the clock just before.
+		now := float64(time.Now().Unix())
+		if exp, ok := claims["exp"].(float64); ok && exp < now-1 {
+			t.Errorf("ParseHS256 accepted a token that expired at %v", exp)
+		}
+		if nbf, ok := claims["nbf"].(float64); ok && nbf > now+1 {
+			t.Errorf("ParseHS256 accepted a token not valid before %v", nbf)
 		}
 	})
 }
@@ -287,14 +301,31 @@ func audienceIn(aud any, want string) bool {
 	return false
 }
 
-// FuzzParseJWKS checks that any key-set document parses without a panic and
-// that every key it yields is a usable RS256 key.
+// FuzzParseJWKS checks that any key-set document parses without a panic,
+// that every key it yields is a usable RS256 key, and that it yields
+// exactly the keys an independent reading of the document finds.
 func FuzzParseJWKS(f *testing.F) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		f.Fatal(err)
+	}
+	n := base64.RawURLEncoding.EncodeToString(key.N.Bytes())
+	for _, doc := range []string{
+		`{"keys":[{"kty":"RSA","kid":"a","use":"sig","alg":"RS256","n":"` + n + `","e":"AQAB"}]}`,
+		`{"keys":[{"kty":"RSA","kid":"a","n":"` + n + `","e":"AQAB"},{"kty":"RSA","kid":"b","n":"` + n + `","e":"Aw"},{"kty":"EC","kid":"c"}]}`,
+		`{"keys":[{"kty":"RSA","kid":"a","n":"` + n + `","e":"AQAB"},{"kty":"RSA","kid":"a","n":"` + n + `","e":"AQAB"}]}`,
+	} {
+		f.Add([]byte(doc))
+	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		keys, err := parseJWKS(body)
+		want, exact := readJWKS(body)
 		if err != nil {
 			if keys != nil {
 				t.Errorf("parseJWKS returned keys with error %v", err)
+			}
+			if exact && len(want) > 0 {
+				t.Errorf("parseJWKS: %v; the document has usable keys %v", err, slices.Sorted(maps.Keys(want)))
 			}
 			return
 		}
@@ -306,5 +337,96 @@ func FuzzParseJWKS(f *testing.F) {
 				t.Errorf("key %q: %d bits, exponent %d", kid, k.N.BitLen(), k.E)
 			}
 		}
+		if !exact {
+			return
+		}
+		if len(keys) != len(want) {
+			t.Errorf("parseJWKS kids %v, the document's usable kids %v", slices.Sorted(maps.Keys(keys)), slices.Sorted(maps.Keys(want)))
+		}
+		for kid, w := range want {
+			if k, ok := keys[kid]; !ok || !k.Equal(w) {
+				t.Errorf("kid %q: parseJWKS key %v, want the published one", kid, k)
+			}
+		}
 	})
+}
+
+// readJWKS reads a JWK Set the plain way, decoding it with encoding/json
+// into maps (numbers kept as text), and returns the keys parseJWKS should
+// yield: RSA keys for signing with RS256 (use and alg optional), with a kid,
+// a modulus of at least 2048 bits and an odd exponent from 3 to 2^31-1 in at
+// most 4 bytes, in document order; a kid seen again after its key was
+// taken withdraws it, and the first 100 keys are kept. exact is false when
+// a member name differs from a JWK name only in case: the parser's struct
+// decoding may take it for that name.
+func readJWKS(body []byte) (want map[string]*rsa.PublicKey, exact bool) {
+	var doc map[string]any
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.UseNumber()
+	if dec.Decode(&doc) != nil || dec.Decode(new(any)) != io.EOF {
+		return nil, true
+	}
+	if caseVariant(doc, "keys") {
+		return nil, false
+	}
+	want = map[string]*rsa.PublicKey{}
+	withdrawn := map[string]bool{}
+	list, _ := doc["keys"].([]any)
+	for _, entry := range list {
+		m, _ := entry.(map[string]any)
+		if caseVariant(m, "kty", "kid", "use", "alg", "n", "e") {
+			return nil, false
+		}
+		str := func(name string) (string, bool) {
+			switch v := m[name].(type) {
+			case string:
+				return v, true
+			case nil:
+				return "", true
+			}
+			return "", false
+		}
+		kty, ok1 := str("kty")
+		kid, ok2 := str("kid")
+		use, ok3 := str("use")
+		alg, ok4 := str("alg")
+		nText, ok5 := str("n")
+		eText, ok6 := str("e")
+		if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || kty != "RSA" || (use != "" && use != "sig") ||
+			(alg != "" && alg != "RS256") || kid == "" || withdrawn[kid] {
+			continue
+		}
+		if _, taken := want[kid]; taken {
+			delete(want, kid)
+			withdrawn[kid] = true
+			continue
+		}
+		nb, errN := base64.RawURLEncoding.DecodeString(strings.TrimRight(nText, "="))
+		eb, errE := base64.RawURLEncoding.DecodeString(strings.TrimRight(eText, "="))
+		if errN != nil || errE != nil || len(eb) == 0 || len(eb) > 4 {
+			continue
+		}
+		mod, exp := new(big.Int).SetBytes(nb), new(big.Int).SetBytes(eb)
+		if mod.BitLen() < 2048 || exp.Cmp(big.NewInt(3)) < 0 || exp.Bit(0) == 0 || exp.Cmp(big.NewInt(1<<31-1)) > 0 {
+			continue
+		}
+		want[kid] = &rsa.PublicKey{N: mod, E: int(exp.Int64())}
+		if len(want) == 100 {
+			break
+		}
+	}
+	return want, true
+}
+
+// caseVariant reports whether m has a member whose name matches one of
+// names case-insensitively but not exactly.
+func caseVariant(m map[string]any, names ...string) bool {
+	for member := range m {
+		for _, name := range names {
+			if member != name && strings.EqualFold(member, name) {
+				return true
+			}
+		}
+	}
+	return false
 }

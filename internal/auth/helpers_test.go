@@ -116,15 +116,18 @@ func (l countingListener) Accept() (net.Conn, error) {
 	return c, err
 }
 
-// jwksServer is a fake JWKS host over TLS whose response can be changed.
+// jwksServer is a fake JWKS host over TLS whose response can be changed,
+// and held back (see hold).
 type jwksServer struct {
-	srv     *httptest.Server
-	accepts atomic.Int64 // TCP connections accepted
-	hits    atomic.Int64 // requests for the key set
+	srv      *httptest.Server
+	accepts  atomic.Int64 // TCP connections accepted
+	hits     atomic.Int64 // requests for the key set
+	inFlight atomic.Int64 // requests being answered
 
 	mu     sync.Mutex
 	status int
 	body   []byte
+	gate   <-chan struct{} // when set, requests are answered once it closes
 }
 
 // newJWKSServer starts a fake JWKS host serving keys.
@@ -133,7 +136,19 @@ func newJWKSServer(t *testing.T, keys map[string]*rsa.PublicKey) *jwksServer {
 	s := &jwksServer{status: http.StatusOK, body: jwksBody(t, keys)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/jwks", func(w http.ResponseWriter, r *http.Request) {
+		s.inFlight.Add(1)
+		defer s.inFlight.Add(-1)
 		s.hits.Add(1)
+		s.mu.Lock()
+		gate := s.gate
+		s.mu.Unlock()
+		if gate != nil {
+			select {
+			case <-gate:
+			case <-r.Context().Done(): // the client gave up: no answer
+				return
+			}
+		}
 		s.mu.Lock()
 		status, body := s.status, s.body
 		s.mu.Unlock()
@@ -158,8 +173,41 @@ func (s *jwksServer) serve(status int, body []byte) {
 	s.status, s.body = status, body
 }
 
+// gateOn holds every request from now on until gate closes; nil answers
+// at once again.
+func (s *jwksServer) gateOn(gate <-chan struct{}) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.gate = gate
+}
+
+// hold holds every request from now on until release is called (release
+// may be called more than once; the test's end calls it too).
+func (s *jwksServer) hold(t *testing.T) (release func()) {
+	t.Helper()
+	gate := make(chan struct{})
+	var once sync.Once
+	release = func() { once.Do(func() { close(gate) }) }
+	t.Cleanup(release)
+	s.gateOn(gate)
+	return release
+}
+
+// waitHits waits until the server has received at least n key-set
+// requests: the barrier for fetches that run in the background.
+func (s *jwksServer) waitHits(t *testing.T, n int64) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); s.hits.Load() < n; {
+		if time.Now().After(deadline) {
+			t.Fatalf("key-set requests = %d after 20s, want %d", s.hits.Load(), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // trustingClient returns a client that trusts the given test servers'
-// certificates and counts every dial it makes.
+// certificates and counts every dial it makes. It dials loopback addresses
+// only: a test never reaches the network, even when the relay would.
 func trustingClient(t *testing.T, dials *atomic.Int64, servers ...*httptest.Server) *http.Client {
 	t.Helper()
 	pool := x509.NewCertPool()
@@ -171,6 +219,9 @@ func trustingClient(t *testing.T, dials *atomic.Int64, servers ...*httptest.Serv
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			if dials != nil {
 				dials.Add(1)
+			}
+			if host, _, err := net.SplitHostPort(addr); err != nil || !net.ParseIP(host).IsLoopback() {
+				return nil, errors.New("test client dials loopback addresses only")
 			}
 			var d net.Dialer
 			return d.DialContext(ctx, network, addr)

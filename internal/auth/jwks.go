@@ -11,6 +11,7 @@ import (
 	"math/big"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -21,7 +22,6 @@ const (
 	maxJWKSBytes    = 1 << 20 // cap on a key-set response body
 	minRSAKeyBits   = 2048    // smaller keys are ignored
 	jwksMaxAge      = time.Hour
-	jwksRetryDelay  = 10 * time.Second // after a failed fetch
 	maxJWKSKeyCount = 100
 )
 
@@ -43,96 +43,121 @@ type keyCache struct {
 	hosts    map[string]*hostKeys // allowlisted host → its keys
 }
 
-// hostKeys is the cached key set of one host. sem (capacity 1) serialises
-// fetches, so concurrent requests for an unknown kid cause one request, and
-// waiters give up when their own request ends.
+// hostKeys is the cached key set of one host. Its lock guards the fields
+// only and is never held across a network call: a fetch runs in its own
+// goroutine, and the callers that need its result wait on its done channel.
 type hostKeys struct {
 	url string
-	sem chan struct{}
 
-	// Guarded by sem.
+	mu        sync.Mutex
 	keys      map[string]*rsa.PublicKey // nil until a fetch succeeds
 	fetchedAt time.Time                 // last successful fetch
-	triedAt   time.Time                 // last fetch attempt
-	lastErr   error                     // outcome of the last attempt
+	triedAt   time.Time                 // start of the last fetch, whatever its outcome
+	lastErr   error                     // outcome of the last finished fetch
+	inflight  *keyFetch                 // the fetch under way, if any
+}
+
+// keyFetch is one fetch of a host's key set; err is set before done closes.
+type keyFetch struct {
+	done chan struct{}
+	err  error
 }
 
 func newKeyCache(hosts []string, client *http.Client, timeout, interval time.Duration, now func() time.Time) *keyCache {
 	c := &keyCache{client: client, timeout: timeout, interval: interval, now: now, hosts: make(map[string]*hostKeys, len(hosts))}
 	for _, h := range hosts {
-		c.hosts[h] = &hostKeys{url: "https://" + h + jwksPath, sem: make(chan struct{}, 1)}
+		c.hosts[h] = &hostKeys{url: "https://" + h + jwksPath}
 	}
 	return c
 }
 
 // key returns the key with id kid published by host, which must be one of
-// the allowlisted hosts. The host's key set is fetched on first use, when it
-// is older than jwksMaxAge, and when kid is unknown — but at most once per
-// interval (once per jwksRetryDelay after a failure, if that is shorter).
-// It returns errKidNotFound when the host's current key set lacks kid, and
-// a fetch error when there is no usable key set.
+// the allowlisted hosts.
+//
+// A cached kid is returned at once, whatever the host's state; when the
+// cached set is older than jwksMaxAge a refresh is started in the
+// background, and the old set stays in use until a fetch succeeds. An
+// unknown kid starts a fetch and waits for it (at most the fetch timeout,
+// or until ctx ends), or joins the fetch already under way. Whatever their
+// outcome, fetches of one host start at most once per interval, and never
+// two at a time: an unknown kid that the rate limit refuses is answered at
+// once, with errKidNotFound when the host has a key set and with the last
+// fetch's error when it has none.
 func (c *keyCache) key(ctx context.Context, host, kid string) (*rsa.PublicKey, error) {
 	hk, ok := c.hosts[host]
 	if !ok {
 		return nil, errNoKeySet // unreachable: callers check the allowlist
 	}
+	hk.mu.Lock()
+	now := c.now()
+	if k, found := hk.keys[kid]; found {
+		if now.Sub(hk.fetchedAt) >= jwksMaxAge && hk.inflight == nil && c.mayFetch(hk, now) {
+			c.startFetch(hk, now)
+		}
+		hk.mu.Unlock()
+		return k, nil
+	}
+	call := hk.inflight
+	if call == nil {
+		if !c.mayFetch(hk, now) {
+			hasKeys, err := hk.keys != nil, hk.lastErr
+			hk.mu.Unlock()
+			if hasKeys || err == nil {
+				return nil, errKidNotFound
+			}
+			return nil, err
+		}
+		call = c.startFetch(hk, now)
+	}
+	hk.mu.Unlock()
+
 	select {
-	case hk.sem <- struct{}{}:
+	case <-call.done:
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	defer func() { <-hk.sem }()
-
-	now := c.now()
+	hk.mu.Lock()
 	k, found := hk.keys[kid]
-	fresh := hk.keys != nil && now.Sub(hk.fetchedAt) < jwksMaxAge
-	if found && fresh {
+	hk.mu.Unlock()
+	switch {
+	case found:
 		return k, nil
+	case call.err != nil:
+		return nil, call.err
+	default:
+		return nil, errKidNotFound
 	}
-	if !c.mayFetch(hk, now) {
-		switch {
-		case found:
-			return k, nil
-		case hk.keys != nil:
-			return nil, errKidNotFound
-		default:
-			return nil, hk.lastErr
-		}
-	}
-
-	hk.triedAt = now
-	keys, err := c.fetch(ctx, hk.url)
-	hk.lastErr = err
-	if err != nil {
-		if found { // a stale set still serves the keys it has
-			return k, nil
-		}
-		return nil, err
-	}
-	hk.keys, hk.fetchedAt = keys, now
-	if k, ok := keys[kid]; ok {
-		return k, nil
-	}
-	return nil, errKidNotFound
 }
 
-// mayFetch reports whether the rate limit allows another fetch of hk at now.
+// mayFetch reports whether the rate limit allows another fetch of hk at
+// now. A failed fetch counts like a successful one. hk.mu must be held.
 func (c *keyCache) mayFetch(hk *hostKeys, now time.Time) bool {
-	if hk.triedAt.IsZero() {
-		return true
-	}
-	wait := c.interval
-	if hk.lastErr != nil && jwksRetryDelay < wait {
-		wait = jwksRetryDelay
-	}
-	return now.Sub(hk.triedAt) >= wait
+	return hk.triedAt.IsZero() || now.Sub(hk.triedAt) >= c.interval
 }
 
-// fetch downloads and parses a key set. The request is detached from the
-// caller's cancellation — one impatient caller must not spoil the cache for
-// the others — but bounded by the fetch timeout.
-func (c *keyCache) fetch(ctx context.Context, url string) (map[string]*rsa.PublicKey, error) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.timeout)
+// startFetch starts fetching hk's key set in its own goroutine and returns
+// the fetch to wait on. hk.mu must be held.
+func (c *keyCache) startFetch(hk *hostKeys, now time.Time) *keyFetch {
+	call := &keyFetch{done: make(chan struct{})}
+	hk.triedAt, hk.inflight = now, call
+	go func() {
+		keys, err := c.fetch(hk.url)
+		hk.mu.Lock()
+		if err == nil {
+			hk.keys, hk.fetchedAt = keys, c.now()
+		}
+		hk.lastErr, hk.inflight, call.err = err, nil, err
+		hk.mu.Unlock()
+		close(call.done)
+	}()
+	return call
+}
+
+// fetch downloads and parses a key set. It belongs to no caller — one
+// impatient caller must not spoil the cache for the others — and is bounded
+// by the fetch timeout.
+func (c *keyCache) fetch(url string) (map[string]*rsa.PublicKey, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {

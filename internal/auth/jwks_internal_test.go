@@ -130,3 +130,24 @@ func TestEntitiesLimit(t *testing.T) {
 		}
 	}
 }
+
+func TestASCIILower(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in, want string
+		ok       bool
+	}{
+		{"visibility.amp.cisco.com", "visibility.amp.cisco.com", true},
+		{"VISIBILITY.Eu.AMP.cisco.COM:443", "visibility.eu.amp.cisco.com:443", true},
+		{"", "", true},
+		{"vİsİbİlİty.amp.cİsco.com", "", false}, // U+0130 lower-cases to "i" in Unicode
+		{"\u212Aeys.example.com", "", false},    // Kelvin sign lower-cases to "k"
+		{"visibility.amp.cisco.com\xff", "", false},
+	}
+	for _, tc := range tests {
+		got, ok := asciiLower(tc.in)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("asciiLower(%q) = %q, %t; want %q, %t", tc.in, got, ok, tc.want, tc.ok)
+		}
+	}
+}

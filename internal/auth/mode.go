@@ -19,6 +19,10 @@ const (
 	ModeBoth = "both"
 )
 
+// MinSecretKeyBytes is the shortest SECRET_KEY the relay accepts: an HS256
+// key shorter than the hash's 32-byte output is weaker than the algorithm.
+const MinSecretKeyBytes = 32
+
 // Config selects and configures the verifier. It is built once at startup
 // from the environment: AUTH_MODE, SECRET_KEY, JWKS_HOSTS, RELAY_URL and
 // RELAY_URL_FROM_REQUEST.
@@ -26,7 +30,8 @@ type Config struct {
 	// Mode is ModeHS256, ModeXDR, ModeBoth, or empty for automatic:
 	// ModeHS256 when SecretKey is set, otherwise ModeXDR.
 	Mode string
-	// SecretKey is SECRET_KEY, required by ModeHS256 and ModeBoth.
+	// SecretKey is SECRET_KEY, required by ModeHS256 and ModeBoth. When set
+	// it must be at least MinSecretKeyBytes long, whatever the mode.
 	SecretKey []byte
 	// JWKSHosts is the allowlist of JWKS hosts; empty means
 	// DefaultJWKSHosts.
@@ -44,8 +49,13 @@ type Config struct {
 }
 
 // New returns the Verifier cfg selects, or an error naming what the chosen
-// mode is missing.
+// mode is missing or what is wrong with it. It is the relay's startup check
+// of its authentication settings.
 func New(cfg Config) (Verifier, error) {
+	if n := len(cfg.SecretKey); n > 0 && n < MinSecretKeyBytes {
+		return nil, fmt.Errorf("auth: SECRET_KEY must be at least %d bytes long; "+
+			"generate one with `relayctl jwt` (it prints a 64-character SECRET_KEY and the JWT signed with it)", MinSecretKeyBytes)
+	}
 	mode := strings.ToLower(strings.TrimSpace(cfg.Mode))
 	auto := mode == ""
 	if auto {

@@ -4,6 +4,7 @@ import (
 	"crypto/rsa"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
@@ -39,6 +40,11 @@ func TestNew(t *testing.T) {
 		{name: "both without secret", cfg: auth.Config{Mode: "both", RelayURL: testRelayURL}, wantErr: []string{"AUTH_MODE=both", "SECRET_KEY"}},
 		{name: "both without audience", cfg: auth.Config{Mode: "both", SecretKey: secret}, wantErr: []string{"AUTH_MODE=both", "RELAY_URL"}},
 		{name: "unknown mode", cfg: auth.Config{Mode: "rs256", SecretKey: secret}, wantErr: []string{`"rs256"`, "hs256", "xdr", "both"}},
+		{name: "secret of 32 bytes", cfg: auth.Config{SecretKey: secret[:32]}, wantType: "hs256"},
+		{name: "secret of 31 bytes", cfg: auth.Config{SecretKey: secret[:31]}, wantErr: []string{"SECRET_KEY", "at least 32 bytes", "relayctl jwt"}},
+		{name: "one-byte secret", cfg: auth.Config{SecretKey: []byte("a")}, wantErr: []string{"SECRET_KEY", "at least 32 bytes", "relayctl jwt"}},
+		{name: "short secret in both mode", cfg: auth.Config{Mode: "both", SecretKey: secret[:16], RelayURL: testRelayURL}, wantErr: []string{"SECRET_KEY", "32"}},
+		{name: "short secret in xdr mode", cfg: auth.Config{Mode: "xdr", SecretKey: secret[:16], RelayURL: testRelayURL}, wantErr: []string{"SECRET_KEY", "32"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -53,7 +59,7 @@ func TestNew(t *testing.T) {
 						t.Errorf("error %q does not mention %q", err, s)
 					}
 				}
-				if strings.Contains(err.Error(), testSecret) {
+				if strings.Contains(err.Error(), testSecret[:16]) {
 					t.Errorf("error %q contains the secret", err)
 				}
 				return
@@ -192,6 +198,12 @@ func TestHS256Unchanged(t *testing.T) {
 		{name: "wrong secret", v: auth.HS256{Secret: []byte("other")}, token: signHS256(t, secret, "", jwt.MapClaims{"key": "k"}), wantErr: auth.ReasonBadSignature},
 		{name: "no key claim", v: auth.HS256{Secret: secret}, token: signHS256(t, secret, "", jwt.MapClaims{"sub": "x"}), wantErr: auth.ReasonWrongPayload},
 		{name: "malformed", v: auth.HS256{Secret: secret}, token: "a.b", wantErr: auth.ReasonWrongStructure},
+		{name: "expired", v: auth.HS256{Secret: secret},
+			token: signHS256(t, secret, "", jwt.MapClaims{"key": "k", "exp": time.Now().Add(-time.Hour).Unix()}), wantErr: auth.ReasonExpired},
+		{name: "not yet valid", v: auth.HS256{Secret: secret},
+			token: signHS256(t, secret, "", jwt.MapClaims{"key": "k", "nbf": time.Now().Add(time.Hour).Unix()}), wantErr: auth.ReasonExpired},
+		{name: "valid until later", v: auth.HS256{Secret: secret},
+			token: signHS256(t, secret, "", jwt.MapClaims{"key": "k", "exp": time.Now().Add(time.Hour).Unix()}), want: "k"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -58,8 +59,8 @@ type XDROptions struct {
 	// Timeout bounds one key-set fetch; zero means DefaultJWKSTimeout.
 	Timeout time.Duration
 	// RefreshInterval is the least time between two fetches of one host's
-	// key set, however many unknown kids arrive; zero means
-	// DefaultJWKSRefreshInterval.
+	// key set, however many unknown kids arrive and whether or not the last
+	// fetch succeeded; zero means DefaultJWKSRefreshInterval.
 	RefreshInterval time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -74,9 +75,10 @@ type XDROptions struct {
 // header; a jwks_host claim naming an allowlisted host (checked before any
 // network request, so a forged host is never contacted); the key with that
 // kid in the host's key set at https://<host>/.well-known/jwks; the
-// signature; exp and nbf when present (with ClockLeeway); aud; and a
+// signature; exp (required) and nbf when present (with ClockLeeway); aud; and a
 // non-empty "key". Key sets are cached per host and refetched on an unknown
-// kid at most once per RefreshInterval.
+// kid at most once per RefreshInterval; a cached kid never waits for a
+// fetch.
 //
 // An XDR is safe for concurrent use. Create it with NewXDR.
 type XDR struct {
@@ -184,6 +186,8 @@ func (v *XDR) Verify(r *http.Request) (Credentials, error) {
 		jwt.WithValidMethods([]string{jwt.SigningMethodRS256.Alg()}),
 		jwt.WithLeeway(ClockLeeway),
 		jwt.WithTimeFunc(v.now),
+		jwt.WithExpirationRequired(), // XDR's configuration tokens always carry exp
+
 	).ParseWithClaims(raw, claims, func(*jwt.Token) (any, error) { return key, nil })
 	if err != nil {
 		return Credentials{}, classify(err, ReasonRS256BadSignature)
@@ -209,7 +213,10 @@ func (v *XDR) jwksHost(claims jwt.MapClaims) (string, error) {
 	if !ok {
 		return "", fail(ReasonWrongJWKSHost)
 	}
-	host := strings.ToLower(s)
+	host, ok := asciiLower(s)
+	if !ok {
+		return "", fail(ReasonWrongJWKSHost)
+	}
 	if _, ok := v.keys.hosts[host]; !ok {
 		return "", fail(ReasonWrongJWKSHost)
 	}
@@ -292,14 +299,32 @@ func entitiesLimit(c any) int {
 	}
 }
 
+// asciiLower folds the ASCII letters of a host name to lower case. A name
+// with any other byte is refused (ok is false): Unicode case mapping would
+// let "vİsİbİlİty.amp.cİsco.com" (dotted capital I) or a Kelvin sign stand
+// for an allowlisted name. Internationalised names are written in their
+// ASCII (punycode) form.
+func asciiLower(s string) (lower string, ok bool) {
+	b := []byte(s)
+	for i, c := range b {
+		switch {
+		case c >= utf8.RuneSelf:
+			return "", false
+		case 'A' <= c && c <= 'Z':
+			b[i] = c + ('a' - 'A')
+		}
+	}
+	return string(b), true
+}
+
 // normalizeHost validates an allowlist entry ("host" or "host:port") and
 // returns it in lower case.
-func normalizeHost(h string) (string, error) {
-	h = strings.ToLower(strings.TrimSpace(h))
+func normalizeHost(entry string) (string, error) {
+	h, ascii := asciiLower(strings.TrimSpace(entry))
 	u, err := url.Parse("https://" + h)
-	if h == "" || err != nil || u.Host != h || u.Hostname() == "" || u.User != nil ||
+	if h == "" || !ascii || err != nil || u.Host != h || u.Hostname() == "" || u.User != nil ||
 		u.Path != "" || u.RawQuery != "" || u.Fragment != "" || strings.ContainsAny(h, "/?#@\\") {
-		return "", fmt.Errorf("auth: JWKS host %q is not a host or host:port", h)
+		return "", fmt.Errorf("auth: JWKS host %q is not an ASCII host or host:port", entry)
 	}
 	return h, nil
 }

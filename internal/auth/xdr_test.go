@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -91,8 +92,8 @@ func TestXDRVerify(t *testing.T) {
 		{name: "audience with trailing slash",
 			header: "Bearer " + signRS256(t, k1, "k1", with(func(c jwt.MapClaims) { c["aud"] = testRelayURL + "/" })),
 			want:   auth.Credentials{APIKey: testAPIKey}},
-		{name: "no exp or iat",
-			header: "Bearer " + signRS256(t, k1, "k1", with(func(c jwt.MapClaims) { delete(c, "exp"); delete(c, "iat") })),
+		{name: "no iat",
+			header: "Bearer " + signRS256(t, k1, "k1", with(func(c jwt.MapClaims) { delete(c, "iat") })),
 			want:   auth.Credentials{APIKey: testAPIKey}},
 		{name: "expired within leeway",
 			header: "Bearer " + signRS256(t, k1, "k1", with(func(c jwt.MapClaims) { c["exp"] = now.Add(-10 * time.Second).Unix() })),
@@ -116,6 +117,15 @@ func TestXDRVerify(t *testing.T) {
 		{name: "not yet valid",
 			header:  "Bearer " + signRS256(t, k1, "k1", with(func(c jwt.MapClaims) { c["nbf"] = now.Add(2 * time.Minute).Unix() })),
 			wantErr: auth.ReasonExpired},
+		{name: "no exp",
+			header:  "Bearer " + signRS256(t, k1, "k1", with(func(c jwt.MapClaims) { delete(c, "exp") })),
+			wantErr: auth.ReasonWrongPayload},
+		{name: "no exp or iat",
+			header:  "Bearer " + signRS256(t, k1, "k1", with(func(c jwt.MapClaims) { delete(c, "exp"); delete(c, "iat") })),
+			wantErr: auth.ReasonWrongPayload},
+		{name: "exp null",
+			header:  "Bearer " + signRS256(t, k1, "k1", with(func(c jwt.MapClaims) { c["exp"] = nil })),
+			wantErr: auth.ReasonWrongPayload},
 		{name: "exp not a number",
 			header:  "Bearer " + signRS256(t, k1, "k1", with(func(c jwt.MapClaims) { c["exp"] = "tomorrow" })),
 			wantErr: auth.ReasonWrongPayload},
@@ -205,6 +215,10 @@ func TestXDRHostNotAllowlisted(t *testing.T) {
 		{name: "trailing dot", hosts: auth.DefaultJWKSHosts(), claim: "visibility.amp.cisco.com."},
 		{name: "default port spelled out", hosts: auth.DefaultJWKSHosts(), claim: "visibility.amp.cisco.com:8443"},
 		{name: "scheme included", claim: "https://" + attacker.host()},
+		// Unicode case mapping folds these to allowlisted names; the
+		// comparison folds ASCII letters only.
+		{name: "dotted capital I", hosts: auth.DefaultJWKSHosts(), claim: "vİsİbİlİty.amp.cİsco.com"},
+		{name: "Kelvin sign", hosts: []string{"keys.example.com"}, claim: "\u212Aeys.example.com"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -268,7 +282,6 @@ func TestXDRKeyRotation(t *testing.T) {
 		{name: "after the interval it refetches once", advance: 31 * time.Second, key: k3, kid: "k3", wantFetch: 3},
 		{name: "withdrawn kid is unknown", key: k1, kid: "k1", wantErr: auth.ReasonKidNotFound, wantFetch: 3},
 		{name: "new key set is cached", key: k2, kid: "k2", wantFetch: 3},
-		{name: "stale key set is refetched", advance: 2 * time.Hour, key: k2, kid: "k2", wantFetch: 4},
 	}
 	for _, st := range steps {
 		f.clock.Advance(st.advance)
@@ -287,22 +300,43 @@ func TestXDRKeyRotation(t *testing.T) {
 			t.Errorf("%s: key-set requests = %d, want %d", st.name, got, st.wantFetch)
 		}
 	}
+
+	// A key set older than an hour is refreshed in the background: the
+	// token is verified with the cached key while the fetch is held.
+	release := f.jwks.hold(t)
+	f.clock.Advance(2 * time.Hour)
+	if _, err := f.v.Verify(request(signRS256(t, k2, "k2", xdrClaims(host, f.clock.Now())))); err != nil {
+		t.Errorf("stale key set: Verify: %v", err)
+	}
+	f.jwks.waitHits(t, 4)
+	release()
 }
 
 func TestXDRConcurrentFirstUseFetchesOnce(t *testing.T) {
 	t.Parallel()
-	f := newXDRFixture(t, auth.XDROptions{})
+	f := newXDRFixture(t, auth.XDROptions{Timeout: 20 * time.Second})
 	token := signRS256(t, rsaKey(t, 0), "k1", xdrClaims(f.jwks.host(), f.clock.Now()))
 	unknown := signRS256(t, rsaKey(t, 1), "k9", xdrClaims(f.jwks.host(), f.clock.Now()))
 
+	// The key host answers only once every caller is under way, so callers
+	// that ran one after another would leave the first fetch waiting until
+	// it timed out, and the valid tokens would fail.
+	const callers = 32
+	var started sync.WaitGroup
+	started.Add(callers)
+	allStarted := make(chan struct{})
+	go func() { started.Wait(); close(allStarted) }()
+	f.jwks.gateOn(allStarted)
+
 	var wg sync.WaitGroup
-	errs := make(chan error, 64)
-	for i := range 32 {
+	errs := make(chan error, callers)
+	for i := range callers {
 		wg.Go(func() {
 			tok := token
 			if i%2 == 1 {
 				tok = unknown
 			}
+			started.Done()
 			_, err := f.v.Verify(request(tok))
 			if tok == token && err != nil {
 				errs <- err
@@ -316,6 +350,127 @@ func TestXDRConcurrentFirstUseFetchesOnce(t *testing.T) {
 	}
 	if got := f.jwks.hits.Load(); got != 1 {
 		t.Errorf("key-set requests = %d, want 1", got)
+	}
+}
+
+// TestXDRCachedKeyNeverWaits floods the relay with unknown kids while the
+// key host holds the fetch they caused: a token whose key is cached must
+// still verify at once, the flood must cause one fetch, and once the fetch
+// has ended, further unknown kids are refused without another.
+func TestXDRCachedKeyNeverWaits(t *testing.T) {
+	t.Parallel()
+	// Only the fetch timeout (the test client's 5 s) ends the held fetch
+	// before the test releases it; the flood's calls wait for it.
+	f := newXDRFixture(t, auth.XDROptions{RefreshInterval: time.Minute})
+	host := f.jwks.host()
+	cached := func() string { return signRS256(t, rsaKey(t, 0), "k1", xdrClaims(host, f.clock.Now())) }
+	if _, err := f.v.Verify(request(cached())); err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	f.clock.Advance(2 * time.Minute) // unknown kids may cause a fetch again
+
+	const flood = 32
+	unknown := make([]string, flood)
+	for i := range unknown {
+		unknown[i] = signRS256(t, rsaKey(t, 1), fmt.Sprintf("unknown-%d", i), xdrClaims(host, f.clock.Now()))
+	}
+	release := f.jwks.hold(t)
+	results := make(chan error, flood)
+	for _, tok := range unknown {
+		go func() {
+			_, err := f.v.Verify(request(tok))
+			results <- err
+		}()
+	}
+	f.jwks.waitHits(t, 2) // the flood's fetch is at the key host, held
+
+	for i := range 3 {
+		if _, err := f.v.Verify(request(cached())); err != nil {
+			t.Errorf("cached key %d during the fetch: Verify: %v", i, err)
+		}
+	}
+	if ended, held := len(results), f.jwks.inFlight.Load(); ended != 0 || held != 1 {
+		t.Fatalf("the cached key was verified only after the key-set fetch ended "+
+			"(%d flood calls answered, %d fetches still held)", ended, held)
+	}
+	if got := f.jwks.hits.Load(); got != 2 {
+		t.Errorf("key-set requests during the flood = %d, want 2", got)
+	}
+
+	release()
+	for range flood {
+		wantReason(t, <-results, auth.ReasonKidNotFound)
+	}
+	// The rate limit refuses another fetch: unknown kids are answered
+	// without one, even with the key host holding every request.
+	f.jwks.hold(t)
+	for _, tok := range unknown[:4] {
+		_, err := f.v.Verify(request(tok))
+		wantReason(t, err, auth.ReasonKidNotFound)
+	}
+	if got := f.jwks.hits.Load(); got != 2 {
+		t.Errorf("key-set requests after the flood = %d, want 2", got)
+	}
+}
+
+// TestXDRFailedFetchKeepsTheRateLimit checks that a failed fetch does not
+// make the next one come sooner, and that the key set last fetched stays in
+// use while the key host fails, even past its age limit.
+func TestXDRFailedFetchKeepsTheRateLimit(t *testing.T) {
+	t.Parallel()
+	f := newXDRFixture(t, auth.XDROptions{RefreshInterval: 5 * time.Minute})
+	host := f.jwks.host()
+	cached := func() string { return signRS256(t, rsaKey(t, 0), "k1", xdrClaims(host, f.clock.Now())) }
+	unknown := func() string { return signRS256(t, rsaKey(t, 1), "k2", xdrClaims(host, f.clock.Now())) }
+	if _, err := f.v.Verify(request(cached())); err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	f.jwks.serve(http.StatusServiceUnavailable, nil)
+
+	steps := []struct {
+		name      string
+		advance   time.Duration
+		token     func() string
+		wantErr   string
+		wantFetch int64
+	}{
+		{name: "unknown kid after the interval fetches and fails", advance: 5 * time.Minute, token: unknown,
+			wantErr: auth.ReasonWrongJWKSHost, wantFetch: 2},
+		{name: "cached key still verifies", token: cached, wantFetch: 2},
+		{name: "unknown kid 30s after the failure does not fetch", advance: 30 * time.Second, token: unknown,
+			wantErr: auth.ReasonKidNotFound, wantFetch: 2},
+		{name: "nor 4m later", advance: 4 * time.Minute, token: unknown, wantErr: auth.ReasonKidNotFound, wantFetch: 2},
+		{name: "a full interval after the failure it fetches", advance: 30 * time.Second, token: unknown,
+			wantErr: auth.ReasonWrongJWKSHost, wantFetch: 3},
+	}
+	for _, st := range steps {
+		f.clock.Advance(st.advance)
+		_, err := f.v.Verify(request(st.token()))
+		switch {
+		case st.wantErr == "" && err != nil:
+			t.Errorf("%s: Verify: %v", st.name, err)
+		case st.wantErr != "":
+			wantReason(t, err, st.wantErr)
+		}
+		if got := f.jwks.hits.Load(); got != st.wantFetch {
+			t.Errorf("%s: key-set requests = %d, want %d", st.name, got, st.wantFetch)
+		}
+	}
+
+	// Past the age limit the cached set is refreshed in the background;
+	// the refresh fails and the set stays in use.
+	f.clock.Advance(2 * time.Hour)
+	if _, err := f.v.Verify(request(cached())); err != nil {
+		t.Errorf("stale key set with the host failing: Verify: %v", err)
+	}
+	f.jwks.waitHits(t, 4)
+	for range 3 {
+		if _, err := f.v.Verify(request(cached())); err != nil {
+			t.Errorf("stale key set after a failed refresh: Verify: %v", err)
+		}
+	}
+	if got := f.jwks.hits.Load(); got != 4 {
+		t.Errorf("key-set requests = %d, want 4", got)
 	}
 }
 
@@ -433,7 +588,7 @@ func TestXDRJWKSFailures(t *testing.T) {
 
 func TestXDRRecoversAfterFailedFetch(t *testing.T) {
 	t.Parallel()
-	f := newXDRFixture(t, auth.XDROptions{})
+	f := newXDRFixture(t, auth.XDROptions{RefreshInterval: time.Minute})
 	good := jwksBody(t, map[string]*rsa.PublicKey{"k1": &rsaKey(t, 0).PublicKey})
 	f.jwks.serve(http.StatusServiceUnavailable, nil)
 	token := func() string {
@@ -442,39 +597,22 @@ func TestXDRRecoversAfterFailedFetch(t *testing.T) {
 
 	_, err := f.v.Verify(request(token()))
 	wantReason(t, err, auth.ReasonWrongJWKSHost)
+	wantCause(t, err, f.jwks.host())
 	f.jwks.serve(http.StatusOK, good)
 
-	// Failures are retried sooner than the refresh interval, but not on
-	// every request.
-	f.clock.Advance(time.Second)
+	// A failure is retried no sooner than the refresh interval; until then
+	// every call is refused at once, with the failure's cause for the log.
+	f.clock.Advance(59 * time.Second)
 	_, err = f.v.Verify(request(token()))
 	wantReason(t, err, auth.ReasonWrongJWKSHost)
+	wantCause(t, err, f.jwks.host())
 	if got := f.jwks.hits.Load(); got != 1 {
 		t.Errorf("key-set requests = %d, want 1", got)
 	}
 
-	f.clock.Advance(15 * time.Second)
+	f.clock.Advance(time.Second)
 	if _, err := f.v.Verify(request(token())); err != nil {
 		t.Errorf("Verify after recovery: %v", err)
-	}
-	if got := f.jwks.hits.Load(); got != 2 {
-		t.Errorf("key-set requests = %d, want 2", got)
-	}
-}
-
-func TestXDRStaleKeysSurviveFailedRefresh(t *testing.T) {
-	t.Parallel()
-	f := newXDRFixture(t, auth.XDROptions{})
-	token := func() string {
-		return signRS256(t, rsaKey(t, 0), "k1", xdrClaims(f.jwks.host(), f.clock.Now()))
-	}
-	if _, err := f.v.Verify(request(token())); err != nil {
-		t.Fatalf("Verify: %v", err)
-	}
-	f.jwks.serve(http.StatusBadGateway, nil)
-	f.clock.Advance(2 * time.Hour)
-	if _, err := f.v.Verify(request(token())); err != nil {
-		t.Errorf("Verify with a stale key set and the host failing: %v", err)
 	}
 	if got := f.jwks.hits.Load(); got != 2 {
 		t.Errorf("key-set requests = %d, want 2", got)
@@ -580,6 +718,7 @@ func TestNewXDRRejectsBadOptions(t *testing.T) {
 		{name: "host with path", opts: auth.XDROptions{Audience: testRelayURL, Hosts: []string{"visibility.amp.cisco.com/x"}}},
 		{name: "host with userinfo", opts: auth.XDROptions{Audience: testRelayURL, Hosts: []string{"u@visibility.amp.cisco.com"}}},
 		{name: "host with bad port", opts: auth.XDROptions{Audience: testRelayURL, Hosts: []string{"visibility.amp.cisco.com:https"}}},
+		{name: "host not in ASCII", opts: auth.XDROptions{Audience: testRelayURL, Hosts: []string{"vİsİbİlİty.amp.cisco.com"}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -56,10 +56,13 @@ func echo(t *testing.T) http.Handler {
 	})
 }
 
+// TestHandlerRoundTrip replays AWS's sample events (see eventtest) carrying
+// relay requests, and checks what the handler saw and what the function
+// answered, read with aws-lambda-go's response types.
 func TestHandlerRoundTrip(t *testing.T) {
 	t.Parallel()
 	const observables = `[{"type":"ip","value":"203.0.113.66"}]`
-	req := func(method, path string, status int, base64 bool) eventtest.Request {
+	req := func(method, path, stage string, status int, base64 bool) eventtest.Request {
 		h := http.Header{}
 		h.Set("Authorization", "Bearer a.b.c")
 		h.Set("Content-Type", "application/json")
@@ -68,33 +71,37 @@ func TestHandlerRoundTrip(t *testing.T) {
 		if method == http.MethodPost {
 			body = []byte(observables)
 		}
-		return eventtest.Request{Method: method, Path: path, RawQuery: "limit=5", Header: h, Body: body, Base64: base64}
+		return eventtest.Request{Method: method, Path: path, RawQuery: "limit=5", Header: h, Body: body, Base64: base64, Stage: stage}
 	}
+	// The client addresses are those of AWS's samples.
+	const urlClient, httpAPIClient, restClient = "123.123.123.123", "1.2.3.4", "192.168.196.186"
 	tests := []struct {
-		name  string
-		event func(eventtest.Request) []byte
-		req   eventtest.Request
+		name   string
+		sample eventtest.Sample
+		req    eventtest.Request
+		client string
 	}{
-		{"function URL", eventtest.FunctionURL, req("POST", "/observe/observables", 200, false)},
-		{"function URL base64 body", eventtest.FunctionURL, req("POST", "/observe/observables", 200, true)},
-		{"function URL 404", eventtest.FunctionURL, req("POST", "/nowhere", 404, false)},
-		{"HTTP API named stage", func(r eventtest.Request) []byte { return eventtest.HTTPAPI("dev", r) }, req("POST", "/health", 200, false)},
-		{"HTTP API named stage base64 body 401", func(r eventtest.Request) []byte { return eventtest.HTTPAPI("prod", r) }, req("POST", "/deliberate/observables", 401, true)},
-		{"HTTP API default stage", func(r eventtest.Request) []byte { return eventtest.HTTPAPI("$default", r) }, req("POST", "/refer/observables", 200, false)},
-		{"HTTP API GET 405", func(r eventtest.Request) []byte { return eventtest.HTTPAPI("dev", r) }, req("GET", "/health", 405, false)},
-		{"REST API", func(r eventtest.Request) []byte { return eventtest.REST("dev", r) }, req("POST", "/observe/observables", 200, false)},
-		{"REST API base64 body 500", func(r eventtest.Request) []byte { return eventtest.REST("dev", r) }, req("POST", "/health", 500, true)},
+		{"function URL", eventtest.FunctionURL, req("POST", "/observe/observables", "", 200, false), urlClient},
+		{"function URL base64 body", eventtest.FunctionURL, req("POST", "/observe/observables", "", 200, true), urlClient},
+		{"function URL 404", eventtest.FunctionURL, req("POST", "/nowhere", "", 404, false), urlClient},
+		{"HTTP API named stage", eventtest.HTTPAPI, req("POST", "/health", "dev", 200, false), httpAPIClient},
+		{"HTTP API named stage base64 body 401", eventtest.HTTPAPI, req("POST", "/deliberate/observables", "prod", 401, true), httpAPIClient},
+		{"HTTP API default stage", eventtest.HTTPAPI, req("POST", "/refer/observables", "", 200, false), httpAPIClient},
+		{"HTTP API GET 405", eventtest.HTTPAPI, req("GET", "/health", "dev", 405, false), httpAPIClient},
+		{"REST API", eventtest.REST, req("POST", "/observe/observables", "dev", 200, false), restClient},
+		{"REST API sample stage", eventtest.REST, req("POST", "/observe/observables", "", 200, false), restClient},
+		{"REST API base64 body 500", eventtest.REST, req("POST", "/health", "dev", 500, true), restClient},
 	}
 	h := lambdaedge.Handler(echo(t))
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := lambdacontext.NewContext(t.Context(), &lambdacontext.LambdaContext{AwsRequestID: lambdaRequestID})
-			out, err := h.Invoke(ctx, tc.event(tc.req))
+			out, err := h.Invoke(ctx, eventtest.Event(t, tc.sample, tc.req))
 			if err != nil {
 				t.Fatalf("Invoke: %v", err)
 			}
-			resp, err := eventtest.ParseResponse(out)
+			resp, err := eventtest.ParseResponse(tc.sample, out)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -119,7 +126,7 @@ func TestHandlerRoundTrip(t *testing.T) {
 				Authorization: "Bearer a.b.c",
 				ContentType:   "application/json",
 				Body:          string(tc.req.Body),
-				RemoteAddr:    eventtest.SourceIP,
+				RemoteAddr:    tc.client,
 				RequestID:     lambdaRequestID,
 			}
 			if got != wantSeen {
@@ -135,11 +142,11 @@ func TestHandlerKeepsCallerRequestID(t *testing.T) {
 	hdr := http.Header{}
 	hdr.Set("X-Request-Id", "from-caller")
 	ctx := lambdacontext.NewContext(t.Context(), &lambdacontext.LambdaContext{AwsRequestID: lambdaRequestID})
-	out, err := h.Invoke(ctx, eventtest.FunctionURL(eventtest.Request{Method: "POST", Path: "/health", Header: hdr}))
+	out, err := h.Invoke(ctx, eventtest.Event(t, eventtest.FunctionURL, eventtest.Request{Method: "POST", Path: "/health", Header: hdr}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := eventtest.ParseResponse(out)
+	resp, err := eventtest.ParseResponse(eventtest.FunctionURL, out)
 	if err != nil {
 		t.Fatal(err)
 	}

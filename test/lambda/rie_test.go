@@ -2,8 +2,9 @@
 
 // Package lambda_test runs the real bootstrap under the AWS Lambda Runtime
 // Interface Emulator (aws-lambda-rie) and checks that the relay answers
-// Function URL, API Gateway HTTP API (v2) and REST API (v1) events exactly
-// as the same binary answers plain HTTP with `serve`.
+// Function URL, API Gateway HTTP API (v2) and REST API (v1) events (AWS's
+// own samples, carrying the relay's requests) exactly as the same binary
+// answers plain HTTP with `serve`.
 //
 // The emulator is found on PATH or through $AWS_LAMBDA_RIE. Without it the
 // test is skipped, except when $CI is set, where it fails: CI installs it.
@@ -204,7 +205,7 @@ func TestRelayUnderRuntimeInterfaceEmulator(t *testing.T) {
 	forged, _ := auth.SignHS256(map[string]any{"key": simulator.DemoKey}, []byte(strings.Repeat("x", 64)))
 	client := &http.Client{Timeout: 30 * time.Second}
 
-	invoke := func(t *testing.T, payload []byte) (reply, time.Duration) {
+	invoke := func(t *testing.T, sample eventtest.Sample, payload []byte) (reply, time.Duration) {
 		t.Helper()
 		begin := time.Now()
 		resp, err := client.Post("http://"+rieAddr+"/2015-03-31/functions/function/invocations", "application/json", bytes.NewReader(payload))
@@ -217,7 +218,7 @@ func TestRelayUnderRuntimeInterfaceEmulator(t *testing.T) {
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("emulator answered %d: %s", resp.StatusCode, raw)
 		}
-		fr, err := eventtest.ParseResponse(raw)
+		fr, err := eventtest.ParseResponse(sample, raw)
 		if err != nil {
 			t.Fatalf("%v\nemulator output:\n%s", err, emuOut.String())
 		}
@@ -276,17 +277,21 @@ func TestRelayUnderRuntimeInterfaceEmulator(t *testing.T) {
 			}
 		}},
 	}
+	// AWS's own sample events (aws-lambda-go's events/testdata) carry the
+	// requests.
 	shapes := []struct {
-		name  string
-		event func(eventtest.Request) []byte
+		name   string
+		sample eventtest.Sample
+		stage  string
 	}{
-		{"function URL", eventtest.FunctionURL},
-		{"HTTP API v2 stage dev", func(r eventtest.Request) []byte { return eventtest.HTTPAPI("dev", r) }},
-		{"REST API v1 stage dev", func(r eventtest.Request) []byte { return eventtest.REST("dev", r) }},
+		{"function URL", eventtest.FunctionURL, ""},
+		{"HTTP API v2 stage dev", eventtest.HTTPAPI, "dev"},
+		{"REST API v1 stage dev", eventtest.REST, "dev"},
 	}
 
 	// Cold start: the first invocation after the emulator started.
-	first, firstTook := invoke(t, eventtest.FunctionURL(eventtest.Request{Method: "POST", Path: "/health", Header: requests[0].header()}))
+	first, firstTook := invoke(t, eventtest.FunctionURL,
+		eventtest.Event(t, eventtest.FunctionURL, eventtest.Request{Method: "POST", Path: "/health", Header: requests[0].header()}))
 	t.Logf("cold start (emulator start to first answer): %s; first invoke round trip %s", time.Since(coldStart).Round(time.Millisecond), firstTook.Round(time.Millisecond))
 	if first.status != http.StatusOK {
 		t.Fatalf("first invoke status %d, body %v", first.status, first.body)
@@ -307,7 +312,10 @@ func TestRelayUnderRuntimeInterfaceEmulator(t *testing.T) {
 					if b64 && r.body == "" {
 						continue
 					}
-					got, took := invoke(t, shape.event(eventtest.Request{Method: r.method, Path: r.path, Header: r.header(), Body: []byte(r.body), Base64: b64}))
+					ev := eventtest.Event(t, shape.sample, eventtest.Request{
+						Method: r.method, Path: r.path, Header: r.header(), Body: []byte(r.body), Base64: b64, Stage: shape.stage,
+					})
+					got, took := invoke(t, shape.sample, ev)
 					warm = append(warm, took)
 					label := shape.name
 					if b64 {

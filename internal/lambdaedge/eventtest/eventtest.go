@@ -1,35 +1,62 @@
-// Package eventtest builds the Lambda event payloads that Function URLs and
-// API Gateway deliver to a function, and reads the responses a function
-// returns for them. It is for tests, in the way net/http/httptest is: both
-// the adapter's unit tests and the end-to-end tests against the Lambda
-// Runtime Interface Emulator use it, so they speak exactly the same shapes.
+// Package eventtest replays the sample events that AWS publishes with
+// github.com/aws/aws-lambda-go (its events/testdata directory, Apache
+// License 2.0), read from the module cache at test time, and reads a
+// function's answers with that module's response types. A test picks a
+// sample and the HTTP request to carry in it: the method, path, query,
+// headers and body are written into the fields the sample already has (a
+// sample that lacks one of them fails the test), so the event's shape is
+// always AWS's own, never one this project made up.
 package eventtest
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
+	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
 )
 
-// Fixed identities used in every event. They look like real ones so that an
-// adapter that checks for their presence (REST events need an account id)
-// sees what Lambda sends.
+// Sample is one of AWS's sample request events.
+type Sample struct {
+	name string // for messages
+	file string // in events/testdata
+	kind kind
+}
+
+type kind int
+
 const (
-	AccountID = "123456789012"
-	URLID     = "abcdefghijklmnopqrstuvwxyz012345"
-	APIID     = "a1b2c3d4e5"
-	SourceIP  = "198.51.100.7"
-	RequestID = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
-	timeText  = "26/Nov/2026:03:49:00 +0000"
-	timeEpoch = 1795664940000
+	functionURL kind = iota // payload format 2.0, no stage
+	httpAPI                 // payload format 2.0
+	restAPI                 // payload format 1.0 (proxy integration)
 )
 
-// Request is the HTTP request an event describes.
+// The samples the relay's Lambda adapter understands.
+var (
+	// FunctionURL is a Lambda Function URL request (payload format 2.0);
+	// its client address is 123.123.123.123.
+	FunctionURL = Sample{name: "Function URL", file: "lambda-urls-request.json", kind: functionURL}
+	// HTTPAPI is an API Gateway HTTP API request (payload format 2.0) on
+	// the "$default" stage; its client address is 1.2.3.4.
+	HTTPAPI = Sample{name: "HTTP API", file: "apigw-v2-request-no-authorizer.json", kind: httpAPI}
+	// REST is an API Gateway REST API proxy request (payload format 1.0)
+	// on the stage "testStage"; its client address is 192.168.196.186.
+	REST = Sample{name: "REST API", file: "apigw-request.json", kind: restAPI}
+)
+
+func (s Sample) String() string { return s.name }
+
+// Request is the HTTP request an event carries.
 type Request struct {
 	Method   string
 	Path     string // as the client sent it, without a stage prefix
@@ -39,147 +66,146 @@ type Request struct {
 	// Base64 sends the body base64-encoded with isBase64Encoded set, as
 	// Function URLs and API Gateway do for bodies they treat as binary.
 	Base64 bool
+	// Stage replaces the sample's stage (HTTP API and REST API only). An
+	// HTTP API on a named stage keeps "/<stage>" in the path it sends.
+	Stage string
 }
 
-func (r Request) body() string {
+// testdataDir finds events/testdata of the aws-lambda-go module this
+// module requires.
+var testdataDir = sync.OnceValues(func() (string, error) {
+	cmd := exec.CommandContext(context.Background(), "go", "list", "-m", "-f", "{{.Dir}}", "github.com/aws/aws-lambda-go")
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("eventtest: locate github.com/aws/aws-lambda-go: %w", err)
+	}
+	return filepath.Join(strings.TrimSpace(string(out)), "events", "testdata"), nil
+})
+
+// Event returns the sample event s carrying r.
+func Event(t testing.TB, s Sample, r Request) []byte {
+	t.Helper()
+	dir, err := testdataDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, s.file))
+	if err != nil {
+		t.Fatalf("eventtest: read AWS's sample %s event: %v", s, err)
+	}
+	var ev map[string]any
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		t.Fatalf("eventtest: decode %s: %v", s.file, err)
+	}
+	e := event{t: t, sample: s}
+	body := string(r.Body)
 	if r.Base64 {
-		return base64.StdEncoding.EncodeToString(r.Body)
+		body = base64.StdEncoding.EncodeToString(r.Body)
 	}
-	return string(r.Body)
+	ev["body"], ev["isBase64Encoded"] = body, r.Base64
+	if s.kind == restAPI {
+		e.setREST(ev, r)
+	} else {
+		e.setV2(ev, r)
+	}
+	out, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
-// singleHeaders joins repeated header values with commas and lower-cases the
-// names, as payload format 2.0 does.
-func (r Request) singleHeaders(host string) map[string]string {
-	h := map[string]string{"host": host}
+type event struct {
+	t      testing.TB
+	sample Sample
+}
+
+// object returns the member name of m, which must be an object.
+func (e event) object(m map[string]any, name string) map[string]any {
+	e.t.Helper()
+	v, ok := m[name].(map[string]any)
+	if !ok {
+		e.t.Fatalf("eventtest: AWS's %s sample has no object %q", e.sample, name)
+	}
+	return v
+}
+
+// set replaces the member name of m, which must be in the sample.
+func (e event) set(m map[string]any, name string, v any) {
+	e.t.Helper()
+	if _, ok := m[name]; !ok {
+		e.t.Fatalf("eventtest: AWS's %s sample has no %q", e.sample, name)
+	}
+	m[name] = v
+}
+
+// setV2 writes r into a payload format 2.0 event: lower-case header names
+// with repeated values joined by commas, the stage prefix in rawPath.
+func (e event) setV2(ev map[string]any, r Request) {
+	e.t.Helper()
+	ctx := e.object(ev, "requestContext")
+	path := r.Path
+	if r.Stage != "" {
+		if e.sample.kind != httpAPI {
+			e.t.Fatalf("eventtest: a %s has no stage", e.sample)
+		}
+		e.set(ctx, "stage", r.Stage)
+		if r.Stage != "$default" {
+			path = "/" + r.Stage + r.Path
+		}
+	}
+	e.set(ev, "rawPath", path)
+	e.set(ev, "rawQueryString", r.RawQuery)
+	httpCtx := e.object(ctx, "http")
+	e.set(httpCtx, "method", r.Method)
+	e.set(httpCtx, "path", path)
+	headers := e.object(ev, "headers")
+	if _, ok := headers["content-length"]; ok {
+		headers["content-length"] = strconv.Itoa(len(r.Body))
+	}
 	for k, vs := range r.Header {
-		h[strings.ToLower(k)] = strings.Join(vs, ",")
+		headers[strings.ToLower(k)] = strings.Join(vs, ",")
 	}
-	return h
+	delete(ev, "queryStringParameters")
+	if q, _ := url.ParseQuery(r.RawQuery); len(q) > 0 {
+		single := map[string]string{}
+		for k, vs := range q {
+			single[k] = strings.Join(vs, ",")
+		}
+		ev["queryStringParameters"] = single
+	}
 }
 
-func (r Request) queryMaps() (map[string]string, map[string][]string) {
-	if r.RawQuery == "" {
-		return nil, nil
+// setREST writes r into a payload format 1.0 event: single- and
+// multi-value headers and query, the path without the stage and the
+// request context's path with it.
+func (e event) setREST(ev map[string]any, r Request) {
+	e.t.Helper()
+	ctx := e.object(ev, "requestContext")
+	if r.Stage != "" {
+		e.set(ctx, "stage", r.Stage)
+	}
+	stage, _ := ctx["stage"].(string)
+	e.set(ev, "path", r.Path)
+	e.set(ev, "httpMethod", r.Method)
+	e.set(ctx, "httpMethod", r.Method)
+	e.set(ctx, "path", "/"+stage+r.Path)
+	e.set(e.object(ev, "pathParameters"), "proxy", strings.TrimPrefix(r.Path, "/"))
+	headers, multi := e.object(ev, "headers"), e.object(ev, "multiValueHeaders")
+	for k, vs := range r.Header {
+		headers[k], multi[k] = vs[len(vs)-1], vs
 	}
 	q, _ := url.ParseQuery(r.RawQuery)
-	single := make(map[string]string, len(q))
+	single := map[string]string{}
 	for k, vs := range q {
-		single[k] = strings.Join(vs, ",")
+		single[k] = vs[len(vs)-1]
 	}
-	return single, q
-}
-
-func mustJSON(v any) []byte {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(fmt.Sprintf("eventtest: %v", err))
+	e.set(ev, "queryStringParameters", single)
+	e.set(ev, "multiValueQueryStringParameters", q)
+	if len(q) == 0 {
+		ev["queryStringParameters"], ev["multiValueQueryStringParameters"] = nil, nil
 	}
-	return b
-}
-
-// FunctionURL returns the event a Lambda Function URL delivers for r
-// (payload format 2.0, route and stage "$default", no stage prefix in the
-// path).
-func FunctionURL(r Request) []byte {
-	host := URLID + ".lambda-url.us-east-1.on.aws"
-	return v2Event(r, host, URLID, "anonymous", "$default", "$default", r.Path, nil)
-}
-
-// HTTPAPI returns the event an API Gateway HTTP API delivers for r through a
-// "ANY /{proxy+}" route (payload format 2.0). On a named stage the rawPath
-// carries the "/<stage>" prefix, as API Gateway sends it; stage "" means
-// "$default".
-func HTTPAPI(stage string, r Request) []byte {
-	host := APIID + ".execute-api.us-east-1.amazonaws.com"
-	raw := r.Path
-	if stage == "" {
-		stage = "$default"
-	} else if stage != "$default" {
-		raw = "/" + stage + r.Path
-	}
-	proxy := map[string]string{"proxy": strings.TrimPrefix(r.Path, "/")}
-	return v2Event(r, host, APIID, AccountID, "ANY /{proxy+}", stage, raw, proxy)
-}
-
-// v2Event builds a payload format 2.0 event.
-func v2Event(r Request, host, apiID, account, routeKey, stage, rawPath string, pathParams map[string]string) []byte {
-	single, _ := r.queryMaps()
-	m := map[string]any{
-		"version":               "2.0",
-		"routeKey":              routeKey,
-		"rawPath":               rawPath,
-		"rawQueryString":        r.RawQuery,
-		"headers":               r.singleHeaders(host),
-		"queryStringParameters": single,
-		"pathParameters":        pathParams,
-		"requestContext": map[string]any{
-			"accountId":    account,
-			"apiId":        apiID,
-			"domainName":   host,
-			"domainPrefix": apiID,
-			"http": map[string]any{
-				"method":    r.Method,
-				"path":      rawPath,
-				"protocol":  "HTTP/1.1",
-				"sourceIp":  SourceIP,
-				"userAgent": r.Header.Get("User-Agent"),
-			},
-			"requestId": RequestID,
-			"routeKey":  routeKey,
-			"stage":     stage,
-			"time":      timeText,
-			"timeEpoch": timeEpoch,
-		},
-		"body":            r.body(),
-		"isBase64Encoded": r.Base64,
-	}
-	return mustJSON(m)
-}
-
-// REST returns the event an API Gateway REST API delivers for r through a
-// "/{proxy+}" resource with Lambda proxy integration (payload format 1.0).
-// The event's path has no stage; requestContext.path has it.
-func REST(stage string, r Request) []byte {
-	host := APIID + ".execute-api.us-east-1.amazonaws.com"
-	if stage == "" {
-		stage = "dev"
-	}
-	single, multi := r.queryMaps()
-	headers := map[string]string{"Host": host}
-	multiHeaders := map[string][]string{"Host": {host}}
-	for k, vs := range r.Header {
-		headers[k] = vs[len(vs)-1]
-		multiHeaders[k] = vs
-	}
-	return mustJSON(events.APIGatewayProxyRequest{
-		Resource:                        "/{proxy+}",
-		Path:                            r.Path,
-		HTTPMethod:                      r.Method,
-		Headers:                         headers,
-		MultiValueHeaders:               multiHeaders,
-		QueryStringParameters:           single,
-		MultiValueQueryStringParameters: multi,
-		PathParameters:                  map[string]string{"proxy": strings.TrimPrefix(r.Path, "/")},
-		RequestContext: events.APIGatewayProxyRequestContext{
-			AccountID:        AccountID,
-			ResourceID:       "abc123",
-			Stage:            stage,
-			RequestID:        RequestID,
-			ResourcePath:     "/{proxy+}",
-			HTTPMethod:       r.Method,
-			APIID:            APIID,
-			Path:             "/" + stage + r.Path,
-			Protocol:         "HTTP/1.1",
-			RequestTime:      timeText,
-			RequestTimeEpoch: timeEpoch,
-			DomainName:       host,
-			DomainPrefix:     APIID,
-			Identity:         events.APIGatewayRequestIdentity{SourceIP: SourceIP, UserAgent: r.Header.Get("User-Agent")},
-		},
-		Body:            r.body(),
-		IsBase64Encoded: r.Base64,
-	})
 }
 
 // Response is what a function answered, in HTTP terms.
@@ -189,38 +215,52 @@ type Response struct {
 	Body       []byte
 }
 
-// ParseResponse reads a function's answer to any of the events above: the
-// single-value headers of payload format 2.0 and the multi-value headers of
-// format 1.0 are both collected, and a base64 body is decoded.
-func ParseResponse(payload []byte) (Response, error) {
-	var raw struct {
-		StatusCode        int                 `json:"statusCode"`
-		Headers           map[string]string   `json:"headers"`
-		MultiValueHeaders map[string][]string `json:"multiValueHeaders"`
-		Cookies           []string            `json:"cookies"`
-		Body              string              `json:"body"`
-		IsBase64Encoded   bool                `json:"isBase64Encoded"`
+// ParseResponse reads a function's answer to an event of sample s with the
+// response type aws-lambda-go defines for it.
+func ParseResponse(s Sample, payload []byte) (Response, error) {
+	var (
+		status  int
+		headers map[string]string
+		multi   map[string][]string
+		cookies []string
+		body    string
+		base64d bool
+		err     error
+	)
+	switch s.kind {
+	case functionURL:
+		var r events.LambdaFunctionURLResponse
+		err = json.Unmarshal(payload, &r)
+		status, headers, cookies, body, base64d = r.StatusCode, r.Headers, r.Cookies, r.Body, r.IsBase64Encoded
+	case httpAPI:
+		var r events.APIGatewayV2HTTPResponse
+		err = json.Unmarshal(payload, &r)
+		status, headers, multi, cookies, body, base64d = r.StatusCode, r.Headers, r.MultiValueHeaders, r.Cookies, r.Body, r.IsBase64Encoded
+	default:
+		var r events.APIGatewayProxyResponse
+		err = json.Unmarshal(payload, &r)
+		status, headers, multi, body, base64d = r.StatusCode, r.Headers, r.MultiValueHeaders, r.Body, r.IsBase64Encoded
 	}
-	if err := json.Unmarshal(payload, &raw); err != nil {
-		return Response{}, fmt.Errorf("decode function response: %w", err)
+	if err != nil {
+		return Response{}, fmt.Errorf("decode %s response: %w", s, err)
 	}
-	if raw.StatusCode == 0 {
-		return Response{}, fmt.Errorf("function response has no statusCode: %.200s", payload)
+	if status == 0 {
+		return Response{}, fmt.Errorf("%s response has no statusCode: %.200s", s, payload)
 	}
-	resp := Response{StatusCode: raw.StatusCode, Header: http.Header{}, Body: []byte(raw.Body)}
-	for k, v := range raw.Headers {
+	resp := Response{StatusCode: status, Header: http.Header{}, Body: []byte(body)}
+	for k, v := range headers {
 		resp.Header.Add(k, v)
 	}
-	for k, vs := range raw.MultiValueHeaders {
+	for k, vs := range multi {
 		for _, v := range vs {
 			resp.Header.Add(k, v)
 		}
 	}
-	for _, c := range raw.Cookies {
+	for _, c := range cookies {
 		resp.Header.Add("Set-Cookie", c)
 	}
-	if raw.IsBase64Encoded {
-		b, err := base64.StdEncoding.DecodeString(raw.Body)
+	if base64d {
+		b, err := base64.StdEncoding.DecodeString(body)
 		if err != nil {
 			return Response{}, fmt.Errorf("decode base64 body: %w", err)
 		}
