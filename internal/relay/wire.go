@@ -62,7 +62,9 @@ func writeErrors(w http.ResponseWriter, logger *slog.Logger, data any, errs ...e
 const (
 	// DefaultMaxBodyBytes caps a request body.
 	DefaultMaxBodyBytes = 1 << 20
-	// DefaultMaxObservables caps the observables of one request.
+	// DefaultMaxObservables caps the distinct addresses of one observe or
+	// deliberate request that are looked up; the rest are answered with a
+	// warning. It does not limit what a request may carry.
 	DefaultMaxObservables = 1000
 	// maxValueLen caps an observable's value; longer values cannot be an
 	// address and are rejected rather than echoed back.
@@ -86,30 +88,85 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 
 // decodeObservables parses a body that must be a JSON array of
 // {"type": string, "value": string} objects with non-blank strings, whatever
-// the request's Content-Type. Errors say what is wrong and where.
-func decodeObservables(body []byte, maxCount int) ([]ctim.Observable, error) {
-	if err := checkJSON(body); err != nil {
-		return nil, err
+// the request's Content-Type. Errors say what is wrong and where. The body is
+// checked while it is read, element by element, and reading stops at the
+// first problem: a wrong first element of a large array costs no more than
+// that element.
+func decodeObservables(body []byte) ([]ctim.Observable, error) {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
+		return nil, invalidArgf("The request body is empty; expected a JSON array of observables.")
 	}
-	var raw []json.RawMessage
-	if jsonKind(body) != "an array" {
-		return nil, invalidArgf("Expected a JSON array of observables, got %s.", jsonKind(body))
+	if !utf8.Valid(trimmed) {
+		return nil, invalidArgf("The request body is not valid UTF-8.")
 	}
-	if err := json.Unmarshal(body, &raw); err != nil {
-		return nil, invalidArgf("Expected a JSON array of observables.")
+	dec := json.NewDecoder(bytes.NewReader(trimmed))
+	dec.UseNumber() // numbers are only scanned: 1e999 is valid JSON, if no observable
+	notJSON := func() error {
+		return invalidArgf("The request body is not valid JSON (near byte %d).", dec.InputOffset())
 	}
-	if len(raw) > maxCount {
-		return nil, invalidArgf("Too many observables: %d; at most %d are accepted per request.", len(raw), maxCount)
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, notJSON()
 	}
-	out := make([]ctim.Observable, 0, len(raw))
-	for i, item := range raw {
+	if tok != json.Delim('[') {
+		return nil, invalidArgf("Expected a JSON array of observables, got %s.", jsonKind(trimmed))
+	}
+	var out []ctim.Observable
+	for i := 0; ; i++ {
+		start := dec.InputOffset()
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, notJSON()
+		}
+		if tok == json.Delim(']') {
+			break
+		}
+		if err := skipValue(dec, tok, 1); err != nil {
+			if errors.Is(err, errTooDeep) {
+				return nil, invalidArgf("The request body nests deeper than %d levels.", maxDepth)
+			}
+			return nil, notJSON()
+		}
+		item := bytes.TrimLeft(trimmed[start:dec.InputOffset()], ", \t\r\n")
 		o, err := decodeObservable(item)
 		if err != nil {
 			return nil, invalidArgf("Observable %d: %s", i, err)
 		}
 		out = append(out, o)
 	}
+	if dec.More() {
+		return nil, invalidArgf("The request body holds more than one JSON value.")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, notJSON()
+	}
 	return out, nil
+}
+
+// errTooDeep is skipValue's error for a value nested deeper than maxDepth.
+var errTooDeep = errors.New("too deep")
+
+// skipValue reads the rest of the value that starts with first, a token read
+// at nesting depth, and fails on the first syntax error or past maxDepth.
+func skipValue(dec *json.Decoder, first json.Token, depth int) error {
+	for tok := first; ; {
+		switch tok {
+		case json.Delim('['), json.Delim('{'):
+			if depth++; depth > maxDepth {
+				return errTooDeep
+			}
+		case json.Delim(']'), json.Delim('}'):
+			depth--
+		}
+		if depth <= 1 && tok != json.Delim('[') && tok != json.Delim('{') {
+			return nil
+		}
+		var err error
+		if tok, err = dec.Token(); err != nil {
+			return err
+		}
+	}
 }
 
 // decodeObservable reads one {"type": string, "value": string} object. A
@@ -180,42 +237,6 @@ func objectFields(item json.RawMessage) (map[string]json.RawMessage, error) {
 		fields[name] = v
 	}
 	return fields, nil
-}
-
-// checkJSON rejects bodies that are not one well-formed JSON value of valid
-// UTF-8 within the nesting limit, before any decoding work.
-func checkJSON(body []byte) error {
-	trimmed := bytes.TrimSpace(body)
-	if len(trimmed) == 0 {
-		return invalidArgf("The request body is empty; expected a JSON array of observables.")
-	}
-	if !utf8.Valid(trimmed) {
-		return invalidArgf("The request body is not valid UTF-8.")
-	}
-	dec := json.NewDecoder(bytes.NewReader(trimmed))
-	dec.UseNumber() // numbers are only scanned: 1e999 is valid JSON, if no observable
-	depth := 0
-	for {
-		tok, err := dec.Token()
-		if err == io.EOF && depth == 0 {
-			break
-		}
-		if err != nil {
-			return invalidArgf("The request body is not valid JSON (near byte %d).", dec.InputOffset())
-		}
-		switch tok {
-		case json.Delim('['), json.Delim('{'):
-			if depth++; depth > maxDepth {
-				return invalidArgf("The request body nests deeper than %d levels.", maxDepth)
-			}
-		case json.Delim(']'), json.Delim('}'):
-			depth--
-		}
-		if depth == 0 && dec.More() {
-			return invalidArgf("The request body holds more than one JSON value.")
-		}
-	}
-	return nil
 }
 
 // jsonKind names the JSON type of a value for error messages.
