@@ -37,6 +37,9 @@ type config struct {
 	ReportCacheTTL    time.Duration // REPORT_CACHE_TTL; 0 turns the cache off
 	ReportCacheSize   int           // REPORT_CACHE_SIZE
 	RequestTimeout    time.Duration // REQUEST_TIMEOUT
+
+	MaxObservables     int           // MAX_OBSERVABLES
+	MetadataMissingTTL time.Duration // METADATA_MISSING_TTL; 0 keeps no missing list
 }
 
 // String redacts SECRET_KEY.
@@ -44,11 +47,13 @@ func (c config) String() string {
 	return fmt.Sprintf("config{SecretKey:%s SignalsURL:%s SignalsTimeout:%s EntitiesLimit:%d ListenAddr:%s LogLevel:%s "+
 		"AuthMode:%q JWKSHosts:%v RelayURL:%s RelayURLFromRequest:%t "+
 		"ReportConcurrency:%d ListConcurrency:%d MetadataCacheTTL:%s MetadataCacheSize:%d "+
-		"ReportCacheTTL:%s ReportCacheSize:%d RequestTimeout:%s}",
+		"ReportCacheTTL:%s ReportCacheSize:%d RequestTimeout:%s "+
+		"MaxObservables:%d MetadataMissingTTL:%s}",
 		redacted(c.SecretKey), c.SignalsURL, c.SignalsTimeout, c.EntitiesLimit, c.ListenAddr, c.LogLevel,
 		c.AuthMode, c.JWKSHosts, c.RelayURL, c.RelayURLFromRequest,
 		c.ReportConcurrency, c.ListConcurrency, c.MetadataCacheTTL, c.MetadataCacheSize,
-		c.ReportCacheTTL, c.ReportCacheSize, c.RequestTimeout)
+		c.ReportCacheTTL, c.ReportCacheSize, c.RequestTimeout,
+		c.MaxObservables, c.MetadataMissingTTL)
 }
 
 func redacted(b []byte) string {
@@ -75,6 +80,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		ReportCacheTTL:    enrich.DefaultReportCacheTTL,
 		ReportCacheSize:   enrich.DefaultReportCacheSize,
 		RequestTimeout:    relay.DefaultRequestTimeout,
+
+		MaxObservables:     relay.DefaultMaxObservables,
+		MetadataMissingTTL: enrich.DefaultListMissingTTL,
 	}
 	var errs []string
 	intVar := func(name string, p *int, min, max int) {
@@ -106,6 +114,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 	durationVar("REPORT_CACHE_TTL", &c.ReportCacheTTL, 0, 24*time.Hour, "5m (0 turns the cache off)")
 	intVar("REPORT_CACHE_SIZE", &c.ReportCacheSize, 1, 1_000_000)
 	durationVar("REQUEST_TIMEOUT", &c.RequestTimeout, time.Second, maxRequestTimeout, "15s")
+	intVar("MAX_OBSERVABLES", &c.MaxObservables, 1, 100_000)
+	durationVar("METADATA_MISSING_TTL", &c.MetadataMissingTTL, 0, 24*time.Hour, "1h (0 keeps no missing list)")
 	if v := strings.TrimSpace(getenv("SIGNALS_API_URL")); v != "" {
 		c.SignalsURL = v
 	}
