@@ -57,7 +57,7 @@ type envOptions struct {
 	wrap func(http.Handler) http.Handler
 }
 
-func newEnv(t *testing.T, o envOptions) *env {
+func newEnv(t testing.TB, o envOptions) *env {
 	t.Helper()
 	sim := simulator.New(simulator.Options{Quota: o.quota})
 	var upstreamHandler http.Handler = sim

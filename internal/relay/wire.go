@@ -114,7 +114,6 @@ func decodeObservables(body []byte) ([]ctim.Observable, error) {
 	}
 	var out []ctim.Observable
 	for i := 0; ; i++ {
-		start := dec.InputOffset()
 		tok, err := dec.Token()
 		if err != nil {
 			return nil, notJSON()
@@ -122,15 +121,13 @@ func decodeObservables(body []byte) ([]ctim.Observable, error) {
 		if tok == json.Delim(']') {
 			break
 		}
-		if err := skipValue(dec, tok, 1); err != nil {
-			if errors.Is(err, errTooDeep) {
-				return nil, invalidArgf("The request body nests deeper than %d levels.", maxDepth)
-			}
+		o, err := readObservable(dec, tok)
+		switch {
+		case errors.Is(err, errTooDeep):
+			return nil, invalidArgf("The request body nests deeper than %d levels.", maxDepth)
+		case errors.Is(err, errSyntax):
 			return nil, notJSON()
-		}
-		item := bytes.TrimLeft(trimmed[start:dec.InputOffset()], ", \t\r\n")
-		o, err := decodeObservable(item)
-		if err != nil {
+		case err != nil:
 			return nil, invalidArgf("Observable %d: %s", i, err)
 		}
 		out = append(out, o)
@@ -144,40 +141,65 @@ func decodeObservables(body []byte) ([]ctim.Observable, error) {
 	return out, nil
 }
 
-// errTooDeep is skipValue's error for a value nested deeper than maxDepth.
-var errTooDeep = errors.New("too deep")
+// Errors of reading one element: the body is not JSON, or nests too deep.
+var (
+	errSyntax  = errors.New("syntax error")
+	errTooDeep = errors.New("too deep")
+)
 
-// skipValue reads the rest of the value that starts with first, a token read
-// at nesting depth, and fails on the first syntax error or past maxDepth.
-func skipValue(dec *json.Decoder, first json.Token, depth int) error {
-	for tok := first; ; {
-		switch tok {
-		case json.Delim('['), json.Delim('{'):
-			if depth++; depth > maxDepth {
-				return errTooDeep
-			}
-		case json.Delim(']'), json.Delim('}'):
-			depth--
-		}
-		if depth <= 1 && tok != json.Delim('[') && tok != json.Delim('{') {
-			return nil
-		}
-		var err error
-		if tok, err = dec.Token(); err != nil {
-			return err
-		}
-	}
+// field is one member of an observable object: its JSON kind, and its text
+// when it is a string.
+type field struct {
+	kind string
+	text string
 }
 
-// decodeObservable reads one {"type": string, "value": string} object. A
-// field named twice is an error rather than last-wins: whatever inspects the
-// body in front of the relay must never read a different observable from it
-// than the relay does.
-func decodeObservable(item json.RawMessage) (ctim.Observable, error) {
-	fields, err := objectFields(item)
-	if err != nil {
-		return ctim.Observable{}, err
+// readObservable reads the element of the top-level array that starts with
+// first, whole, then checks that it is a {"type": string, "value": string}
+// object. A field named twice is an error rather than last-wins: whatever
+// inspects the body in front of the relay must never read a different
+// observable from it than the relay does. Names are compared after
+// unescaping, so "v\u0061lue" is "value".
+func readObservable(dec *json.Decoder, first json.Token) (ctim.Observable, error) {
+	if first != json.Delim('{') {
+		if err := skipValue(dec, first, 1); err != nil {
+			return ctim.Observable{}, err
+		}
+		return ctim.Observable{}, fmt.Errorf("expected an object with \"type\" and \"value\", got %s.", tokenKind(first))
 	}
+	fields := make(map[string]field, 2)
+	dup := ""
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return ctim.Observable{}, errSyntax
+		}
+		if tok == json.Delim('}') {
+			break
+		}
+		name, _ := tok.(string) // the decoder returns only strings as names
+		if tok, err = dec.Token(); err != nil {
+			return ctim.Observable{}, errSyntax
+		}
+		f := field{kind: tokenKind(tok)}
+		if s, ok := tok.(string); ok {
+			f.text = s
+		} else if err := skipValue(dec, tok, 2); err != nil {
+			return ctim.Observable{}, err
+		}
+		if _, seen := fields[name]; seen && dup == "" {
+			dup = name
+		}
+		fields[name] = f
+	}
+	if dup != "" {
+		return ctim.Observable{}, fmt.Errorf("field %q appears more than once.", truncateName(dup))
+	}
+	return checkObservable(fields)
+}
+
+// checkObservable checks the fields of an observable object.
+func checkObservable(fields map[string]field) (ctim.Observable, error) {
 	var o ctim.Observable
 	for _, f := range []struct {
 		name string
@@ -187,9 +209,10 @@ func decodeObservable(item json.RawMessage) (ctim.Observable, error) {
 		if !ok {
 			return o, fmt.Errorf("field %q is missing.", f.name)
 		}
-		if jsonKind(v) != "a string" || json.Unmarshal(v, f.dst) != nil {
-			return o, fmt.Errorf("field %q must be a string, got %s.", f.name, jsonKind(v))
+		if v.kind != "a string" {
+			return o, fmt.Errorf("field %q must be a string, got %s.", f.name, v.kind)
 		}
+		*f.dst = v.text
 		if strings.TrimSpace(*f.dst) == "" {
 			return o, fmt.Errorf("field %q must not be blank.", f.name)
 		}
@@ -208,35 +231,48 @@ func decodeObservable(item json.RawMessage) (ctim.Observable, error) {
 	return o, nil
 }
 
-// objectFields returns the members of a JSON object by name, and an error
-// when item is not an object or names a member twice (after unescaping, so
-// "v\u0061lue" is "value").
-func objectFields(item json.RawMessage) (map[string]json.RawMessage, error) {
-	notObject := fmt.Errorf("expected an object with \"type\" and \"value\", got %s.", jsonKind(item))
-	if jsonKind(item) != "an object" {
-		return nil, notObject
-	}
-	dec := json.NewDecoder(bytes.NewReader(item))
-	if _, err := dec.Token(); err != nil { // the opening brace
-		return nil, notObject
-	}
-	fields := make(map[string]json.RawMessage, 2)
-	for dec.More() {
-		tok, err := dec.Token()
-		name, ok := tok.(string)
-		if err != nil || !ok {
-			return nil, notObject
+// skipValue reads the rest of the value that starts with first, a token read
+// at nesting depth, and fails with errSyntax on the first syntax error or
+// with errTooDeep past maxDepth.
+func skipValue(dec *json.Decoder, first json.Token, depth int) error {
+	base := depth
+	for tok := first; ; {
+		switch tok {
+		case json.Delim('['), json.Delim('{'):
+			if depth++; depth > maxDepth {
+				return errTooDeep
+			}
+		case json.Delim(']'), json.Delim('}'):
+			depth--
 		}
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return nil, notObject
+		if depth == base {
+			return nil
 		}
-		if _, dup := fields[name]; dup {
-			return nil, fmt.Errorf("field %q appears more than once.", truncateName(name))
+		var err error
+		if tok, err = dec.Token(); err != nil {
+			return errSyntax
 		}
-		fields[name] = v
 	}
-	return fields, nil
+}
+
+// tokenKind names the JSON type of the value a token starts.
+func tokenKind(tok json.Token) string {
+	switch tok {
+	case json.Delim('{'):
+		return "an object"
+	case json.Delim('['):
+		return "an array"
+	case nil:
+		return "null"
+	}
+	switch tok.(type) {
+	case string:
+		return "a string"
+	case bool:
+		return "a boolean"
+	default:
+		return "a number"
+	}
 }
 
 // jsonKind names the JSON type of a value for error messages.
