@@ -236,6 +236,9 @@ func TestGolden(t *testing.T) {
 		{name: "deliberate-unsupported-only", path: "/deliberate/observables", authz: good,
 			body: obsJSON("domain", "example.net", "sha256", "abc", "ip", "not-an-ip", "ip", "2001:db8::1", "ipv6", "192.0.2.1")},
 		{name: "deliberate-no-auth", path: "/deliberate/observables", body: allFixtures},
+		{name: "deliberate-over-lookup-cap", env: envOptions{maxObservables: 2}, path: "/deliberate/observables", authz: good,
+			body: obsJSON("ip", "198.51.100.7", "domain", "example.net", "ip", "198.51.100.7", "ip", "203.0.113.66",
+				"ip", "192.0.2.44", "ipv6", "2001:db8::5")},
 
 		// observe
 		{name: "observe-fixtures", path: "/observe/observables", authz: good, body: allFixtures},
@@ -274,6 +277,9 @@ func TestGolden(t *testing.T) {
 		{name: "refer", path: "/refer/observables", authz: good,
 			body: obsJSON("ip", "198.51.100.7", "ipv6", "2001:db8::5", "domain", "example.net", "ip", "198.51.100.7")},
 		{name: "refer-empty", path: "/refer/observables", authz: good, body: `[]`},
+		{name: "refer-over-lookup-cap", env: envOptions{maxObservables: 2}, path: "/refer/observables", authz: good,
+			body: obsJSON("ip", "198.51.100.7", "domain", "example.net", "ip", "198.51.100.7", "ip", "203.0.113.66",
+				"ip", "192.0.2.44", "ipv6", "2001:db8::5")},
 		{name: "refer-no-auth", path: "/refer/observables", body: obsJSON("ip", "198.51.100.7")},
 		{name: "respond-observables", path: "/respond/observables", authz: good, body: obsJSON("ip", "198.51.100.7")},
 		{name: "respond-observables-no-auth", path: "/respond/observables", body: obsJSON("ip", "198.51.100.7")},
