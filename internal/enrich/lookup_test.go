@@ -880,3 +880,53 @@ func TestDeadlineErrorMessage(t *testing.T) {
 		}
 	}
 }
+
+// TestRunMaxLookups checks that only the first MaxLookups distinct addresses
+// are looked up, spellings of one IPv6 address counting once, and that a
+// LimitError counts the observables left out.
+func TestRunMaxLookups(t *testing.T) {
+	obs := []ctim.Observable{
+		{Type: TypeIP, Value: "10.0.0.1"},
+		{Type: TypeIPv6, Value: "2001:DB8::0:5"},
+		{Type: TypeIPv6, Value: "2001:db8::5"},
+		{Type: TypeIP, Value: "10.0.0.2"},
+		{Type: TypeIP, Value: "10.0.0.3"},
+	}
+	for _, tc := range []struct {
+		max       int
+		wantObs   int
+		wantCalls int64
+		wantLimit *LimitError
+	}{
+		{max: 0, wantObs: 5, wantCalls: 4},
+		{max: 4, wantObs: 5, wantCalls: 4},
+		{max: 3, wantObs: 4, wantCalls: 3, wantLimit: &LimitError{Max: 3, Observables: 1, Total: 5}},
+		{max: 2, wantObs: 3, wantCalls: 2, wantLimit: &LimitError{Max: 2, Observables: 2, Total: 5}},
+		{max: 1, wantObs: 1, wantCalls: 1, wantLimit: &LimitError{Max: 1, Observables: 4, Total: 5}},
+	} {
+		t.Run(fmt.Sprintf("max=%d", tc.max), func(t *testing.T) {
+			e := newUpstream(t, simulator.Options{}, nil)
+			req := deliberate(simulator.DemoKey, obs)
+			req.MaxLookups = tc.max
+			res := e.lookup.Run(t.Context(), req)
+			if len(res.Observations) != tc.wantObs {
+				t.Errorf("%d observations, want %d", len(res.Observations), tc.wantObs)
+			}
+			for i, o := range res.Observations {
+				if o.Observable != obs[i] {
+					t.Errorf("observation %d names %v, want %v as sent", i, o.Observable, obs[i])
+				}
+			}
+			var limit *LimitError
+			if len(res.Errors) == 1 {
+				limit, _ = res.Errors[0].(*LimitError)
+			}
+			if tc.wantLimit == nil && len(res.Errors) != 0 || tc.wantLimit != nil && (limit == nil || *limit != *tc.wantLimit) {
+				t.Errorf("errors = %v, want %v", res.Errors, tc.wantLimit)
+			}
+			if res.Stats.UpstreamCalls != tc.wantCalls {
+				t.Errorf("upstream calls = %d, want %d", res.Stats.UpstreamCalls, tc.wantCalls)
+			}
+		})
+	}
+}
