@@ -445,12 +445,12 @@ func (r *run) detailsOf(ctx context.Context, i int, ref signals.ListRef) (*signa
 // another request with the same key has in flight, or from a call of its
 // own.
 func (r *run) listDetails(ctx context.Context, i int, ref signals.ListRef) (*signals.ListDetails, error) {
-	if d, err, ok := r.cachedList(ref); ok {
+	if d, ok, err := r.cachedList(ref); ok {
 		return d, err
 	}
 	key := listCallKey{key: r.keyHash, ref: ref}
 	d, shared, err := r.lookup.listCalls.Do(ctx, key, func(ctx context.Context) (*signals.ListDetails, error) {
-		if d, err, ok := r.cachedList(ref); ok {
+		if d, ok, err := r.cachedList(ref); ok {
 			return d, err
 		}
 		d, err := upstream(ctx, r, i, r.lists, func(ctx context.Context) (*signals.ListDetails, error) {
@@ -475,16 +475,16 @@ var errListMissing = errors.New("list details not found (cached)")
 
 // cachedList answers ref from the cache: its details, or errListMissing when
 // it recently answered 404. ok is false when the cache does not know ref.
-func (r *run) cachedList(ref signals.ListRef) (d *signals.ListDetails, err error, ok bool) {
+func (r *run) cachedList(ref signals.ListRef) (d *signals.ListDetails, ok bool, err error) {
 	if d, ok := r.lookup.Lists.get(ref); ok {
 		r.listHits.Add(1)
-		return d, nil, true
+		return d, true, nil
 	}
 	if r.lookup.Lists.isMissing(ref) {
 		r.listHits.Add(1)
-		return nil, errListMissing, true
+		return nil, true, errListMissing
 	}
-	return nil, nil, false
+	return nil, false, nil
 }
 
 // notFound reports whether err is a 404 that is not a key problem.
