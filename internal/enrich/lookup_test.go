@@ -919,7 +919,7 @@ func TestRunMaxLookups(t *testing.T) {
 			}
 			var limit *LimitError
 			if len(res.Errors) == 1 {
-				limit, _ = res.Errors[0].(*LimitError)
+				_ = errors.As(res.Errors[0], &limit)
 			}
 			if tc.wantLimit == nil && len(res.Errors) != 0 || tc.wantLimit != nil && (limit == nil || *limit != *tc.wantLimit) {
 				t.Errorf("errors = %v, want %v", res.Errors, tc.wantLimit)
