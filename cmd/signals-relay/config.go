@@ -57,6 +57,8 @@ type config struct {
 	MaxConns      int           // MAX_CONNECTIONS
 	IdleTimeout   time.Duration // IDLE_TIMEOUT
 	MaxConcurrent int           // MAX_CONCURRENT_LOOKUPS
+	MaxObservables     int           // MAX_OBSERVABLES
+	MetadataMissingTTL time.Duration // METADATA_MISSING_TTL; 0 keeps no missing list
 }
 
 // String redacts SECRET_KEY.
@@ -65,12 +67,12 @@ func (c config) String() string {
 		"AuthMode:%q JWKSHosts:%v RelayURL:%s RelayURLFromRequest:%t "+
 		"ReportConcurrency:%d ListConcurrency:%d MetadataCacheTTL:%s MetadataCacheSize:%d "+
 		"ReportCacheTTL:%s ReportCacheSize:%d RequestTimeout:%s "+
-		"UpstreamConns:%d MaxConns:%d IdleTimeout:%s MaxConcurrent:%d}",
+		"UpstreamConns:%d MaxConns:%d IdleTimeout:%s MaxConcurrent:%d MaxObservables:%d MetadataMissingTTL:%s}",
 		redacted(c.SecretKey), c.SignalsURL, c.SignalsTimeout, c.EntitiesLimit, c.EntitiesMax, c.ListenAddr, c.LogLevel,
 		c.AuthMode, c.JWKSHosts, c.RelayURL, c.RelayURLFromRequest,
 		c.ReportConcurrency, c.ListConcurrency, c.MetadataCacheTTL, c.MetadataCacheSize,
 		c.ReportCacheTTL, c.ReportCacheSize, c.RequestTimeout,
-		c.UpstreamConns, c.MaxConns, c.IdleTimeout, c.MaxConcurrent)
+		c.UpstreamConns, c.MaxConns, c.IdleTimeout, c.MaxConcurrent, c.MaxObservables, c.MetadataMissingTTL)
 }
 
 func redacted(b []byte) string {
@@ -103,6 +105,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 		MaxConns:      defaultMaxConns,
 		IdleTimeout:   defaultIdleTimeout,
 		MaxConcurrent: relay.DefaultMaxConcurrent,
+		MaxObservables:     relay.DefaultMaxObservables,
+		MetadataMissingTTL: enrich.DefaultListMissingTTL,
 	}
 	var errs []string
 	intVar := func(name string, p *int, min, max int) {
@@ -139,6 +143,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 	durationVar("IDLE_TIMEOUT", &c.IdleTimeout, time.Second, 10*time.Minute, "30s")
 	intVar("MAX_CONCURRENT_LOOKUPS", &c.MaxConcurrent, 1, 10_000)
 	intVar("CTR_ENTITIES_LIMIT_MAX", &c.EntitiesMax, 1, 1_000_000)
+	intVar("MAX_OBSERVABLES", &c.MaxObservables, 1, 100_000)
+	durationVar("METADATA_MISSING_TTL", &c.MetadataMissingTTL, 0, 24*time.Hour, "1h (0 keeps no missing list)")
 	if v := strings.TrimSpace(getenv("SIGNALS_API_URL")); v != "" {
 		c.SignalsURL = v
 	}

@@ -100,6 +100,7 @@ func newRelay(cfg config, logger *slog.Logger, upstream *http.Client) (http.Hand
 	if err != nil {
 		return nil, err
 	}
+	lists := enrich.NewListCache(cfg.MetadataCacheSize, cfg.MetadataCacheTTL, nil).WithMissingTTL(cfg.MetadataMissingTTL)
 	return relay.New(relay.Options{
 		Logger:         logger,
 		Verifier:       verifier,
@@ -109,9 +110,10 @@ func newRelay(cfg config, logger *slog.Logger, upstream *http.Client) (http.Hand
 		MaxConcurrent:  cfg.MaxConcurrent,
 		ReportWorkers:  cfg.ReportConcurrency,
 		ListWorkers:    cfg.ListConcurrency,
-		ListCache:      enrich.NewListCache(cfg.MetadataCacheSize, cfg.MetadataCacheTTL, nil),
+		ListCache:      lists,
 		ReportCache:    enrich.NewReportCache(cfg.ReportCacheSize, cfg.ReportCacheTTL, nil),
 		RequestTimeout: cfg.RequestTimeout,
+		MaxObservables: cfg.MaxObservables,
 	}), nil
 }
 

@@ -62,7 +62,7 @@ func fixed(s string) func(*rand.Rand) string { return func(*rand.Rand) string { 
 
 // Request bodies the mix reuses.
 var (
-	tooManyObservables = "[" + strings.TrimSuffix(strings.Repeat(`{"type":"ip","value":"192.0.2.44"},`, 1001), ",") + "]"
+	thousandDuplicates = "[" + strings.TrimSuffix(strings.Repeat(`{"type":"ip","value":"192.0.2.44"},`, 1001), ",") + "]"
 	overTheCap         = `[{"type":"domain","value":"` + strings.Repeat("x", 1<<20) + `"}]`
 	deepNesting        = strings.Repeat("[", 5000) + strings.Repeat("]", 5000)
 )
@@ -105,8 +105,8 @@ var mix = []kind{
 	{name: "hostile values", want: `{"data":{}}`, method: http.MethodPost, path: "/observe/observables", authz: "good", status: 200, weight: 1,
 		body: fixed(observables("ip", "192.0.2.44\r\nX-Injected: 1", "ip", "../../metadata/badip/lists/X", "ipv6", "fe80::1%eth0",
 			"ip", "192.0.2.044", "ip", "192.0.2.44:80"))},
-	{name: "too many observables", want: `Too many observables: 1001`, method: http.MethodPost, path: "/deliberate/observables", authz: "good", status: 200, weight: 1,
-		body: fixed(tooManyObservables)},
+	{name: "1,001 duplicates", want: `{"data":{"verdicts":{"count":1,`, method: http.MethodPost, path: "/deliberate/observables", authz: "good", status: 200, weight: 1,
+		body: fixed(thousandDuplicates)},
 	{name: "deep nesting", want: `nests deeper than 32 levels`, method: http.MethodPost, path: "/observe/observables", authz: "good", status: 200, weight: 1,
 		body: fixed(deepNesting)},
 	{name: "body over the cap", want: `larger than 1048576 bytes`, method: http.MethodPost, path: "/refer/observables", authz: "good", status: 200, weight: 1,

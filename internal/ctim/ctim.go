@@ -2,6 +2,7 @@ package ctim
 
 import (
 	"time"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -106,27 +107,38 @@ const (
 	TLPAmber = "amber"
 )
 
-// Truncate shortens s to at most max characters (runes), never splitting a
-// UTF-8 sequence, and marks a cut with a trailing ellipsis. Invalid UTF-8 is
-// replaced so the result always encodes as valid JSON text.
+// Truncate shortens s to at most max characters as CTIM counts them (UTF-16
+// code units, so a character outside the Basic Multilingual Plane, such as
+// an emoji, counts twice), never splitting a character, and marks a cut with
+// a trailing ellipsis. Invalid UTF-8 is replaced so the result always
+// encodes as valid JSON text.
 func Truncate(s string, max int) string {
 	if !utf8.ValidString(s) {
 		s = toValidUTF8(s)
 	}
-	if utf8.RuneCountInString(s) <= max {
+	if utf16Len(s) <= max {
 		return s
 	}
 	if max <= 0 {
 		return ""
 	}
 	n := 0
-	for i := range s {
-		if n == max-1 {
+	for i, r := range s {
+		if n+utf16.RuneLen(r) > max-1 { // keep one unit for the ellipsis
 			return s[:i] + "…"
 		}
-		n++
+		n += utf16.RuneLen(r)
 	}
 	return s
+}
+
+// utf16Len is the length of s in UTF-16 code units.
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
 }
 
 func toValidUTF8(s string) string {

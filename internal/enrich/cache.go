@@ -18,6 +18,11 @@ const (
 	// DefaultListCacheSize bounds the blocklists held. Auth0 Signals had
 	// about a hundred IP lists and a few dozen domain lists.
 	DefaultListCacheSize = 1024
+	// DefaultListMissingTTL is how long a list whose details answered 404
+	// (a retired list that reports still name) is remembered as missing, so
+	// that requests do not spend a call on it each time. It is short: a list
+	// may come back.
+	DefaultListMissingTTL = time.Hour
 	// DefaultReportCacheTTL is how long a report is reused for the same key
 	// and address: long enough for one investigation (Threat Response asks
 	// for verdicts and for sightings of the same observables), short enough
@@ -32,22 +37,37 @@ const (
 // API key: the details endpoint (GET /metadata/{type}/lists/{id}) is
 // documented as not needing an API key, so its answer cannot depend on the
 // key that asked, and a list's name, source and description are the same
-// for everyone. Only successful answers are kept.
+// for everyone. Successful answers are kept, and for a shorter time the
+// lists whose details answered 404; other failures are not.
 //
 // A nil *ListCache holds nothing.
 type ListCache struct {
-	lru *cache.LRU[signals.ListRef, *signals.ListDetails]
+	lru     *cache.LRU[signals.ListRef, *signals.ListDetails]
+	missing *cache.LRU[signals.ListRef, struct{}] // nil: 404s are not kept
+	size    int
+	now     func() time.Time
 }
 
-// NewListCache returns a cache of at most size lists, each kept for ttl; now
-// is its clock (nil means time.Now). It returns nil, no cache, when size or
-// ttl is zero or less.
+// NewListCache returns a cache of at most size lists, each kept for ttl, and
+// of at most size missing lists, each kept for DefaultListMissingTTL; now is
+// its clock (nil means time.Now). It returns nil, no cache, when size or ttl
+// is zero or less.
 func NewListCache(size int, ttl time.Duration, now func() time.Time) *ListCache {
 	lru := cache.NewLRU[signals.ListRef, *signals.ListDetails](size, ttl, now)
 	if lru == nil {
 		return nil
 	}
-	return &ListCache{lru: lru}
+	c := &ListCache{lru: lru, size: size, now: now}
+	return c.WithMissingTTL(DefaultListMissingTTL)
+}
+
+// WithMissingTTL sets how long a list whose details answered 404 is
+// remembered as missing; zero or less keeps no such list. It returns c.
+func (c *ListCache) WithMissingTTL(ttl time.Duration) *ListCache {
+	if c != nil {
+		c.missing = cache.NewLRU[signals.ListRef, struct{}](c.size, ttl, c.now)
+	}
+	return c
 }
 
 // Len reports the number of lists held.
@@ -58,10 +78,11 @@ func (c *ListCache) Len() int {
 	return c.lru.Len()
 }
 
-// Purge drops every list.
+// Purge drops every list, found or missing.
 func (c *ListCache) Purge() {
 	if c != nil {
 		c.lru.Purge()
+		c.missing.Purge()
 	}
 }
 
@@ -75,6 +96,21 @@ func (c *ListCache) get(ref signals.ListRef) (*signals.ListDetails, bool) {
 func (c *ListCache) add(ref signals.ListRef, d *signals.ListDetails) {
 	if c != nil {
 		c.lru.Add(ref, d)
+	}
+}
+
+// isMissing reports whether ref answered 404 within the missing TTL.
+func (c *ListCache) isMissing(ref signals.ListRef) bool {
+	if c == nil {
+		return false
+	}
+	_, ok := c.missing.Get(ref)
+	return ok
+}
+
+func (c *ListCache) addMissing(ref signals.ListRef) {
+	if c != nil {
+		c.missing.Add(ref, struct{}{})
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -73,17 +74,23 @@ type Request struct {
 	// passes, Run returns what is complete and a *DeadlineError naming what
 	// was skipped. A deadline of ctx is treated the same way.
 	Timeout time.Duration
+	// MaxLookups, when positive, caps the distinct addresses looked up: the
+	// first ones in request order are, the others are not, and the result's
+	// errors hold a *LimitError saying how many were left out.
+	MaxLookups int
 }
 
 // Result is what a request gathered.
 type Result struct {
 	// Observations are the observables whose report lookup finished, in
-	// request order.
+	// request order. Observables that spell one address differently (IPv6)
+	// share one lookup and each have their own observation.
 	Observations []Observation
 	// Errors are the failures, in observable order. A key problem (rejected
 	// key, quota used up) or a certificate failure stops all further calls
-	// and appears once. When the time ran out, the last error is a
-	// *DeadlineError.
+	// and appears once; calls already made still complete, and what they
+	// answered is kept. Then come a *LimitError when addresses were left out
+	// by Request.MaxLookups, and a *DeadlineError when the time ran out.
 	Errors []error
 	// Stats describes the upstream work done.
 	Stats Stats
@@ -133,6 +140,42 @@ func (e *DeadlineError) Error() string {
 		"%d of %d observables and %d blocklists were not looked up.", within, e.Observables, e.Total, e.Lists)
 }
 
+// LimitError reports that a request held more distinct addresses than
+// Request.MaxLookups: only the first ones were looked up.
+type LimitError struct {
+	// Max is Request.MaxLookups; Observables counts the observables that
+	// were not looked up, out of Total.
+	Max, Observables, Total int
+}
+
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("Only the first %d addresses of a request are looked up in Auth0 Signals; the answer is partial: "+
+		"%d of %d observables were not looked up.", e.Max, e.Observables, e.Total)
+}
+
+// target is one address to look up and the observables that spell it.
+type target struct {
+	ip      string // canonical text
+	indices []int  // request indices, in order
+}
+
+// targets groups observables by address, in request order.
+func targets(obs []ctim.Observable) []*target {
+	var out []*target
+	byIP := make(map[string]*target, len(obs))
+	for i, o := range obs {
+		ip := canonicalIP(o.Value)
+		if t, ok := byIP[ip]; ok {
+			t.indices = append(t.indices, i)
+			continue
+		}
+		t := &target{ip: ip, indices: []int{i}}
+		byIP[ip] = t
+		out = append(out, t)
+	}
+	return out
+}
+
 // Run gathers reports (and, when asked, list details) for req. List lookups
 // of an observable start as soon as its report arrives. Run never panics on
 // upstream data, never waits past req.Timeout or ctx's deadline for more
@@ -152,37 +195,45 @@ func (l *Lookup) Run(ctx context.Context, req Request) Result {
 		ctx, cancel = context.WithTimeout(ctx, req.Timeout)
 		defer cancel()
 	}
-	bounded := ctx // its cause tells a deadline from a stop
-	ctx, cancel := context.WithCancel(ctx)
+	// Calls run under ctx, bounded by the deadline only: a stop (a key
+	// problem) ends dispatching, never a call already made, so everything
+	// the upstream answers is kept.
+	dispatch, cancel := context.WithCancel(ctx)
 	defer cancel()
 
 	r := &run{
-		lookup:  l,
-		req:     req,
-		keyHash: keyHash(req.APIKey),
-		now:     now,
-		cancel:  cancel,
-		reports: make(chan struct{}, workers(req.ReportWorkers, l.ReportWorkers, DefaultReportWorkers)),
-		lists:   make(chan struct{}, workers(req.ListWorkers, l.ListWorkers, DefaultListWorkers)),
-		details: make(map[signals.ListRef]*detailsCall),
-		obs:     make([]*Observation, len(req.Observables)),
+		lookup:   l,
+		req:      req,
+		keyHash:  keyHash(req.APIKey),
+		now:      now,
+		dispatch: dispatch,
+		cancel:   cancel,
+		reports:  make(chan struct{}, workers(req.ReportWorkers, l.ReportWorkers, DefaultReportWorkers)),
+		lists:    make(chan struct{}, workers(req.ListWorkers, l.ListWorkers, DefaultListWorkers)),
+		details:  make(map[signals.ListRef]*detailsCall),
+		obs:      make([]*Observation, len(req.Observables)),
 	}
 	// Reports are dispatched in request order: each lookup takes its slot
 	// before it starts, so with one worker the calls are made one after the
 	// other in request order, and a stop or the deadline ends dispatching.
 	// A cached report needs no slot.
+	all := targets(req.Observables)
+	looked, over := all, []*target(nil)
+	if req.MaxLookups > 0 && len(all) > req.MaxLookups {
+		looked, over = all[:req.MaxLookups], all[req.MaxLookups:]
+	}
 	var wg sync.WaitGroup
-	for i, o := range req.Observables {
-		key := reportKey{key: r.keyHash, ip: canonicalIP(o.Value)}
+	for _, t := range looked {
+		key := reportKey{key: r.keyHash, ip: t.ip}
 		if f, ok := l.Reports.get(key); ok {
 			r.reportHits.Add(1)
-			wg.Go(func() { r.gathered(ctx, i, o, f) })
+			wg.Go(func() { r.gathered(ctx, t, f) })
 			continue
 		}
-		if !acquire(ctx, r.reports) {
+		if !acquire(dispatch, r.reports) {
 			continue // skipped; later cached reports are still served
 		}
-		wg.Go(func() { r.observe(ctx, i, o, key) })
+		wg.Go(func() { r.observe(ctx, t, key) })
 	}
 	wg.Wait()
 
@@ -198,21 +249,30 @@ func (l *Lookup) Run(ctx context.Context, req Request) Result {
 	for _, e := range r.errs {
 		failed[e.index] = true
 	}
-	for i, o := range r.obs {
-		switch {
-		case o != nil:
+	for _, t := range looked {
+		if first := t.indices[0]; r.obs[first] == nil && !failed[first] {
+			res.Stats.ObservablesSkipped += int64(len(t.indices))
+		}
+	}
+	for _, o := range r.obs {
+		if o != nil {
 			res.Observations = append(res.Observations, *o)
-		case !failed[i]:
-			res.Stats.ObservablesSkipped++
 		}
 	}
 	slices.SortStableFunc(r.errs, func(a, b indexedErr) int { return cmp.Compare(a.index, b.index) })
 	for _, e := range r.errs {
 		res.Errors = append(res.Errors, e.err)
 	}
+	if len(over) > 0 {
+		n := 0
+		for _, t := range over {
+			n += len(t.indices)
+		}
+		res.Errors = append(res.Errors, &LimitError{Max: req.MaxLookups, Observables: n, Total: len(req.Observables)})
+	}
 	cut := r.listsCut.Load()
 	if !r.stopped && (res.Stats.ObservablesSkipped > 0 || cut > 0) &&
-		errors.Is(context.Cause(bounded), context.DeadlineExceeded) {
+		errors.Is(context.Cause(ctx), context.DeadlineExceeded) {
 		res.Errors = append(res.Errors, &DeadlineError{
 			Timeout:     budget,
 			Observables: int(res.Stats.ObservablesSkipped),
@@ -239,7 +299,10 @@ type run struct {
 	req     Request
 	keyHash [sha256.Size]byte
 	now     func() time.Time
-	cancel  context.CancelFunc
+	// dispatch ends when the request is stopped or its time is up: no call
+	// starts after that. cancel stops the request.
+	dispatch context.Context
+	cancel   context.CancelFunc
 
 	reports, lists chan struct{} // semaphores
 
@@ -268,25 +331,29 @@ type detailsCall struct {
 	err     error
 }
 
-// observe looks up the report of observable i, holding a slot of the
-// report semaphore, then its lists.
-func (r *run) observe(ctx context.Context, i int, o ctim.Observable, key reportKey) {
-	f, err := r.report(ctx, i, o.Value, key)
+// observe looks up the report of address t, holding a slot of the report
+// semaphore, then its lists.
+func (r *run) observe(ctx context.Context, t *target, key reportKey) {
+	i := t.indices[0]
+	f, err := r.report(ctx, i, t.ip, key)
 	<-r.reports // after a stop (see upstream), so no further report call starts
 	if err != nil {
-		r.fail(ctx, i, err)
+		r.fail(i, err)
 		return
 	}
-	r.gathered(ctx, i, o, f)
+	r.gathered(ctx, t, f)
 }
 
-// gathered records the report of observable i and looks up its lists.
-func (r *run) gathered(ctx context.Context, i int, o ctim.Observable, f fetchedReport) {
-	obs := &Observation{Observable: o, Report: f.report, QueriedAt: f.at}
+// gathered records the report of address t for each observable spelling
+// it, and looks up its lists once.
+func (r *run) gathered(ctx context.Context, t *target, f fetchedReport) {
+	var lists []List
 	if f.report != nil && r.req.Lists && r.req.ListLimit > 0 {
-		obs.Lists = r.fetchLists(ctx, i, f.report)
+		lists = r.fetchLists(ctx, t.indices[0], f.report)
 	}
-	r.obs[i] = obs
+	for _, i := range t.indices {
+		r.obs[i] = &Observation{Observable: r.req.Observables[i], Report: f.report, QueriedAt: f.at, Lists: lists}
+	}
 }
 
 // report returns the report of ip (key) from a call another request with the
@@ -333,7 +400,7 @@ func (r *run) fetchLists(ctx context.Context, i int, report *signals.Report) []L
 				switch {
 				case stopsRequest(err):
 					r.stop(i, err)
-				case ctx.Err() != nil && isContextErr(err):
+				case r.dispatch.Err() != nil && isContextErr(err):
 					r.listsCut.Add(1)
 				}
 				return
@@ -378,21 +445,22 @@ func (r *run) detailsOf(ctx context.Context, i int, ref signals.ListRef) (*signa
 // another request with the same key has in flight, or from a call of its
 // own.
 func (r *run) listDetails(ctx context.Context, i int, ref signals.ListRef) (*signals.ListDetails, error) {
-	if d, ok := r.lookup.Lists.get(ref); ok {
-		r.listHits.Add(1)
-		return d, nil
+	if d, ok, err := r.cachedList(ref); ok {
+		return d, err
 	}
 	key := listCallKey{key: r.keyHash, ref: ref}
 	d, shared, err := r.lookup.listCalls.Do(ctx, key, func(ctx context.Context) (*signals.ListDetails, error) {
-		if d, ok := r.lookup.Lists.get(ref); ok {
-			r.listHits.Add(1)
-			return d, nil
+		if d, ok, err := r.cachedList(ref); ok {
+			return d, err
 		}
 		d, err := upstream(ctx, r, i, r.lists, func(ctx context.Context) (*signals.ListDetails, error) {
 			return r.lookup.Client.ListDetails(ctx, r.req.APIKey, ref)
 		})
-		if err == nil {
+		switch {
+		case err == nil:
 			r.lookup.Lists.add(ref, d)
+		case notFound(err):
+			r.lookup.Lists.addMissing(ref)
 		}
 		return d, err
 	})
@@ -402,17 +470,43 @@ func (r *run) listDetails(ctx context.Context, i int, ref signals.ListRef) (*sig
 	return d, err
 }
 
+// errListMissing is the failure of a list remembered as missing.
+var errListMissing = errors.New("list details not found (cached)")
+
+// cachedList answers ref from the cache: its details, or errListMissing when
+// it recently answered 404. ok is false when the cache does not know ref.
+func (r *run) cachedList(ref signals.ListRef) (d *signals.ListDetails, ok bool, err error) {
+	if d, ok := r.lookup.Lists.get(ref); ok {
+		r.listHits.Add(1)
+		return d, true, nil
+	}
+	if r.lookup.Lists.isMissing(ref) {
+		r.listHits.Add(1)
+		return nil, true, errListMissing
+	}
+	return nil, false, nil
+}
+
+// notFound reports whether err is a 404 that is not a key problem.
+func notFound(err error) bool {
+	var apiErr *signals.APIError
+	return errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound && !apiErr.Unauthorized()
+}
+
 // upstream makes one upstream call for observable i while holding a slot of
-// sem (nil: the caller holds one). A call that fails with a key problem
-// stops the request before its slot is released, so no further call of the
-// request starts after it.
+// sem (nil: the caller holds one). No call starts once the request is
+// stopped; a call that fails with a key problem stops the request before
+// its slot is released, so no further call of the request starts after it.
+// A call already made runs under ctx, which only the deadline ends.
 func upstream[T any](ctx context.Context, r *run, i int, sem chan struct{}, call func(context.Context) (T, error)) (T, error) {
+	var zero T
 	if sem != nil {
-		if !acquire(ctx, sem) {
-			var zero T
-			return zero, ctx.Err()
+		if !acquire(r.dispatch, sem) {
+			return zero, r.dispatch.Err()
 		}
 		defer func() { <-sem }()
+	} else if err := r.dispatch.Err(); err != nil {
+		return zero, err
 	}
 	start := time.Now()
 	v, err := call(ctx)
@@ -427,12 +521,12 @@ func upstream[T any](ctx context.Context, r *run, i int, sem chan struct{}, call
 // fail records err for observable i. A key problem stops the request.
 // Failures caused by the request ending (a stop, the deadline, the caller
 // leaving) are not errors: the observable counts as skipped.
-func (r *run) fail(ctx context.Context, i int, err error) {
+func (r *run) fail(i int, err error) {
 	if stopsRequest(err) {
 		r.stop(i, err)
 		return
 	}
-	if ctx.Err() != nil && isContextErr(err) {
+	if r.dispatch.Err() != nil && isContextErr(err) {
 		return
 	}
 	r.mu.Lock()

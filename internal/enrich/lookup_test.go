@@ -577,24 +577,77 @@ func TestRunCachedReportKeepsItsTime(t *testing.T) {
 	}
 }
 
-// TestRunFailuresAreNotCached checks that a list whose details fail is asked
-// again by the next request.
-func TestRunFailuresAreNotCached(t *testing.T) {
-	e := newUpstream(t, simulator.Options{}, nil)
-	e.lookup.Lists = NewListCache(100, time.Hour, nil)
-	e.lookup.Reports = NewReportCache(100, time.Hour, nil)
-	retired := "/metadata/badip/lists/EXAMPLE-RETIRED-LIST"
-	for i := 1; i <= 3; i++ {
+// pathCounter counts the requests that reach next, by URL path, and answers
+// 500 instead for the paths in fail.
+type pathCounter struct {
+	next http.Handler
+	fail map[string]bool
+
+	mu    sync.Mutex
+	count map[string]int
+}
+
+func (c *pathCounter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	if c.count == nil {
+		c.count = make(map[string]int)
+	}
+	c.count[r.URL.Path]++
+	c.mu.Unlock()
+	if c.fail[r.URL.Path] {
+		http.Error(w, "upstream broke", http.StatusInternalServerError)
+		return
+	}
+	c.next.ServeHTTP(w, r)
+}
+
+func (c *pathCounter) of(path string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.count[path]
+}
+
+// TestRunMissingListsAreCachedBriefly checks that a list whose details
+// answered 404 (a retired list) is not asked again until the missing TTL has
+// passed, and that other failures are not cached at all.
+func TestRunMissingListsAreCachedBriefly(t *testing.T) {
+	retired := "/metadata/badip/lists/" + simulator.RetiredListID
+	broken := "/metadata/badip/lists/EXAMPLE-EDGE-LIST"
+	clk := &manualClock{t: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}
+	var counter *pathCounter
+	e := newUpstream(t, simulator.Options{}, func(next http.Handler) http.Handler {
+		counter = &pathCounter{next: next, fail: map[string]bool{broken: true}}
+		return counter
+	})
+	e.lookup.Lists = NewListCache(100, 6*time.Hour, clk.Now).WithMissingTTL(10 * time.Minute)
+	e.lookup.Reports = NewReportCache(100, time.Hour, clk.Now)
+	for i, step := range []struct {
+		advance       time.Duration
+		wantRetired   int // requests for the retired list so far
+		wantBroken    int // requests for the list that answers 500 so far
+		wantCacheHits int64
+	}{
+		{0, 1, 1, 0},
+		{10*time.Minute - time.Nanosecond, 1, 2, 1},
+		{time.Nanosecond, 2, 3, 0},
+	} {
+		clk.Advance(step.advance)
 		res := e.lookup.Run(t.Context(), observe(simulator.DemoKey, observables(simulator.IPEdgeLists)))
-		if res.Stats.ListsSkipped != 1 {
-			t.Errorf("run %d: lists skipped = %d, want 1 (the retired list)", i, res.Stats.ListsSkipped)
+		if len(res.Errors) != 0 || res.Stats.ListsSkipped != 2 {
+			t.Errorf("run %d: errors %v, lists skipped = %d, want none and 2", i, res.Errors, res.Stats.ListsSkipped)
 		}
-		if got := e.sim.RequestsFor(retired); got != int64(i) {
-			t.Errorf("run %d: retired list asked %d times, want %d", i, got, i)
+		if got := counter.of(retired); got != step.wantRetired {
+			t.Errorf("run %d: retired list asked %d times, want %d", i, got, step.wantRetired)
+		}
+		if got := counter.of(broken); got != step.wantBroken {
+			t.Errorf("run %d: failing list asked %d times, want %d", i, got, step.wantBroken)
+		}
+		if res.Stats.ListCacheHits != step.wantCacheHits {
+			t.Errorf("run %d: list cache hits = %d, want %d", i, res.Stats.ListCacheHits, step.wantCacheHits)
 		}
 	}
-	if e.lookup.Lists.Len() != 1 {
-		t.Errorf("list cache holds %d lists, want 1 (only the one that answered)", e.lookup.Lists.Len())
+	if e.lookup.Lists.Len() != 0 {
+		t.Errorf("list cache holds %d found lists, want 0", e.lookup.Lists.Len())
 	}
 }
 
@@ -825,5 +878,55 @@ func TestDeadlineErrorMessage(t *testing.T) {
 		if got := tc.err.Error(); got != tc.want {
 			t.Errorf("Error() = %q, want %q", got, tc.want)
 		}
+	}
+}
+
+// TestRunMaxLookups checks that only the first MaxLookups distinct addresses
+// are looked up, spellings of one IPv6 address counting once, and that a
+// LimitError counts the observables left out.
+func TestRunMaxLookups(t *testing.T) {
+	obs := []ctim.Observable{
+		{Type: TypeIP, Value: "10.0.0.1"},
+		{Type: TypeIPv6, Value: "2001:DB8::0:5"},
+		{Type: TypeIPv6, Value: "2001:db8::5"},
+		{Type: TypeIP, Value: "10.0.0.2"},
+		{Type: TypeIP, Value: "10.0.0.3"},
+	}
+	for _, tc := range []struct {
+		max       int
+		wantObs   int
+		wantCalls int64
+		wantLimit *LimitError
+	}{
+		{max: 0, wantObs: 5, wantCalls: 4},
+		{max: 4, wantObs: 5, wantCalls: 4},
+		{max: 3, wantObs: 4, wantCalls: 3, wantLimit: &LimitError{Max: 3, Observables: 1, Total: 5}},
+		{max: 2, wantObs: 3, wantCalls: 2, wantLimit: &LimitError{Max: 2, Observables: 2, Total: 5}},
+		{max: 1, wantObs: 1, wantCalls: 1, wantLimit: &LimitError{Max: 1, Observables: 4, Total: 5}},
+	} {
+		t.Run(fmt.Sprintf("max=%d", tc.max), func(t *testing.T) {
+			e := newUpstream(t, simulator.Options{}, nil)
+			req := deliberate(simulator.DemoKey, obs)
+			req.MaxLookups = tc.max
+			res := e.lookup.Run(t.Context(), req)
+			if len(res.Observations) != tc.wantObs {
+				t.Errorf("%d observations, want %d", len(res.Observations), tc.wantObs)
+			}
+			for i, o := range res.Observations {
+				if o.Observable != obs[i] {
+					t.Errorf("observation %d names %v, want %v as sent", i, o.Observable, obs[i])
+				}
+			}
+			var limit *LimitError
+			if len(res.Errors) == 1 {
+				_ = errors.As(res.Errors[0], &limit)
+			}
+			if tc.wantLimit == nil && len(res.Errors) != 0 || tc.wantLimit != nil && (limit == nil || *limit != *tc.wantLimit) {
+				t.Errorf("errors = %v, want %v", res.Errors, tc.wantLimit)
+			}
+			if res.Stats.UpstreamCalls != tc.wantCalls {
+				t.Errorf("upstream calls = %d, want %d", res.Stats.UpstreamCalls, tc.wantCalls)
+			}
+		})
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
@@ -650,23 +651,25 @@ func TestSightingSeverityAndTLP(t *testing.T) {
 	}
 }
 
-// checkTruncated checks that got is original cut to at most max characters
-// at a character boundary, keeping as much as the limit allows.
+// checkCut checks that got is original cut to at most max characters as
+// CTIM counts them (UTF-16 code units) at a character boundary, keeping as
+// much as the limit allows.
 func checkCut(t *testing.T, field, original, got string, max int) {
 	t.Helper()
 	if !utf8.ValidString(got) {
 		t.Errorf("%s is not valid UTF-8", field)
 		return
 	}
-	n := utf8.RuneCountInString(got)
-	if utf8.RuneCountInString(original) <= max {
+	n := len(utf16.Encode([]rune(got)))
+	if len(utf16.Encode([]rune(original))) <= max {
 		if got != original {
 			t.Errorf("%s of %d characters was changed", field, utf8.RuneCountInString(original))
 		}
 		return
 	}
-	if n > max || n < max-1 {
-		t.Errorf("%s has %d characters, want at most %d and no fewer than %d", field, n, max, max-1)
+	// A character of two units that does not fit leaves one unit unused.
+	if n > max || n < max-2 {
+		t.Errorf("%s has %d UTF-16 units, want at most %d and no fewer than %d", field, n, max, max-2)
 	}
 	// Everything but a possible cut marker is the start of the original.
 	_, last := utf8.DecodeLastRuneInString(got)

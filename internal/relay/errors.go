@@ -24,6 +24,10 @@ const (
 	CodeServiceUnavailable = "service unavailable"
 )
 
+// CodeTooManyObservables is the warning code of a request that held more
+// addresses than are looked up per request.
+const CodeTooManyObservables = "too many observables"
+
 // wireError is one entry of the envelope's "errors".
 type wireError struct {
 	Type    string `json:"type"`
@@ -62,10 +66,13 @@ func toWire(err error) wireError {
 		tlsErr    *signals.TLSError
 		transport *signals.TransportError
 		deadline  *enrich.DeadlineError
+		limit     *enrich.LimitError
 	)
 	switch {
 	case errors.As(err, &deadline):
 		return warning(CodeRequestTimeout, deadline.Error())
+	case errors.As(err, &limit):
+		return warning(CodeTooManyObservables, limit.Error())
 	case errors.As(err, &authErr):
 		return fatal(CodeAuthorization, authErr.Error())
 	case errors.As(err, &invalid):

@@ -21,6 +21,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/signals-relay/signals-relay/internal/auth"
+	"github.com/signals-relay/signals-relay/internal/enrich"
 	"github.com/signals-relay/signals-relay/internal/relay"
 	"github.com/signals-relay/signals-relay/internal/signals"
 	"github.com/signals-relay/signals-relay/internal/simulator"
@@ -48,12 +49,22 @@ type envOptions struct {
 	quota   int
 	workers int // report and list workers; 1 makes lookups sequential
 	limit   int
+	// maxObservables is the relay's cap on looked-up addresses (0: default).
+	maxObservables int
+	// listCache gives the relay a list cache with the default TTLs.
+	listCache bool
+	// wrap, when set, stands between the relay and its simulator.
+	wrap func(http.Handler) http.Handler
 }
 
-func newEnv(t *testing.T, o envOptions) *env {
+func newEnv(t testing.TB, o envOptions) *env {
 	t.Helper()
 	sim := simulator.New(simulator.Options{Quota: o.quota})
-	upstream := httptest.NewServer(sim)
+	var upstreamHandler http.Handler = sim
+	if o.wrap != nil {
+		upstreamHandler = o.wrap(sim)
+	}
+	upstream := httptest.NewServer(upstreamHandler)
 	t.Cleanup(upstream.Close)
 	client, err := signals.New(upstream.URL, &http.Client{Timeout: 5 * time.Second}, "signals-relay/test")
 	if err != nil {
@@ -61,6 +72,10 @@ func newEnv(t *testing.T, o envOptions) *env {
 	}
 	logs := &syncBuffer{}
 	var n atomic.Int64
+	var listCache *enrich.ListCache
+	if o.listCache {
+		listCache = enrich.NewListCache(enrich.DefaultListCacheSize, enrich.DefaultListCacheTTL, nil)
+	}
 	h := relay.New(relay.Options{
 		Logger:        slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Verifier:      auth.HS256{Secret: []byte(o.secret)},
@@ -71,6 +86,9 @@ func newEnv(t *testing.T, o envOptions) *env {
 		Now:           func() time.Time { return fixedNow },
 		NewID:         func() string { return fmt.Sprintf("00000000-0000-4000-8000-%012d", n.Add(1)) },
 		Version:       "1.2.3",
+
+		MaxObservables: o.maxObservables,
+		ListCache:      listCache,
 	})
 	return &env{sim: sim, handler: h, logs: logs}
 }
@@ -218,6 +236,9 @@ func TestGolden(t *testing.T) {
 		{name: "deliberate-unsupported-only", path: "/deliberate/observables", authz: good,
 			body: obsJSON("domain", "example.net", "sha256", "abc", "ip", "not-an-ip", "ip", "2001:db8::1", "ipv6", "192.0.2.1")},
 		{name: "deliberate-no-auth", path: "/deliberate/observables", body: allFixtures},
+		{name: "deliberate-over-lookup-cap", env: envOptions{maxObservables: 2}, path: "/deliberate/observables", authz: good,
+			body: obsJSON("ip", "198.51.100.7", "domain", "example.net", "ip", "198.51.100.7", "ip", "203.0.113.66",
+				"ip", "192.0.2.44", "ipv6", "2001:db8::5")},
 
 		// observe
 		{name: "observe-fixtures", path: "/observe/observables", authz: good, body: allFixtures},
@@ -256,6 +277,9 @@ func TestGolden(t *testing.T) {
 		{name: "refer", path: "/refer/observables", authz: good,
 			body: obsJSON("ip", "198.51.100.7", "ipv6", "2001:db8::5", "domain", "example.net", "ip", "198.51.100.7")},
 		{name: "refer-empty", path: "/refer/observables", authz: good, body: `[]`},
+		{name: "refer-over-lookup-cap", env: envOptions{maxObservables: 2}, path: "/refer/observables", authz: good,
+			body: obsJSON("ip", "198.51.100.7", "domain", "example.net", "ip", "198.51.100.7", "ip", "203.0.113.66",
+				"ip", "192.0.2.44", "ipv6", "2001:db8::5")},
 		{name: "refer-no-auth", path: "/refer/observables", body: obsJSON("ip", "198.51.100.7")},
 		{name: "respond-observables", path: "/respond/observables", authz: good, body: obsJSON("ip", "198.51.100.7")},
 		{name: "respond-observables-no-auth", path: "/respond/observables", body: obsJSON("ip", "198.51.100.7")},

@@ -53,6 +53,7 @@ func handleEnrich(o Options, lookup *enrich.Lookup, mapper enrich.Mapper, full b
 			Lists:       full,
 			ListLimit:   entitiesLimit(o, creds.EntitiesLimit),
 			Timeout:     o.RequestTimeout,
+			MaxLookups:  o.MaxObservables,
 		})
 		infoFrom(r.Context()).stats = res.Stats
 
@@ -71,13 +72,14 @@ func handleEnrich(o Options, lookup *enrich.Lookup, mapper enrich.Mapper, full b
 	})
 }
 
-// readObservables reads the body and returns the supported observables.
+// readObservables reads the body and returns the supported observables,
+// however many: only the body's size is limited here.
 func readObservables(r *http.Request, o Options) ([]ctim.Observable, error) {
 	body, err := readBody(r, o.MaxBodyBytes)
 	if err != nil {
 		return nil, err
 	}
-	all, err := decodeObservables(body, o.MaxObservables)
+	all, err := decodeObservables(body)
 	if err != nil {
 		return nil, err
 	}

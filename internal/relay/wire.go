@@ -62,7 +62,9 @@ func writeErrors(w http.ResponseWriter, logger *slog.Logger, data any, errs ...e
 const (
 	// DefaultMaxBodyBytes caps a request body.
 	DefaultMaxBodyBytes = 1 << 20
-	// DefaultMaxObservables caps the observables of one request.
+	// DefaultMaxObservables caps the distinct addresses of one observe or
+	// deliberate request that are looked up; the rest are answered with a
+	// warning. It does not limit what a request may carry.
 	DefaultMaxObservables = 1000
 	// maxValueLen caps an observable's value; longer values cannot be an
 	// address and are rejected rather than echoed back.
@@ -86,41 +88,118 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 
 // decodeObservables parses a body that must be a JSON array of
 // {"type": string, "value": string} objects with non-blank strings, whatever
-// the request's Content-Type. Errors say what is wrong and where.
-func decodeObservables(body []byte, maxCount int) ([]ctim.Observable, error) {
-	if err := checkJSON(body); err != nil {
-		return nil, err
+// the request's Content-Type. Errors say what is wrong and where. The body is
+// checked while it is read, element by element, and reading stops at the
+// first problem: a wrong first element of a large array costs no more than
+// that element.
+func decodeObservables(body []byte) ([]ctim.Observable, error) {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
+		return nil, invalidArgf("The request body is empty; expected a JSON array of observables.")
 	}
-	var raw []json.RawMessage
-	if jsonKind(body) != "an array" {
-		return nil, invalidArgf("Expected a JSON array of observables, got %s.", jsonKind(body))
+	if !utf8.Valid(trimmed) {
+		return nil, invalidArgf("The request body is not valid UTF-8.")
 	}
-	if err := json.Unmarshal(body, &raw); err != nil {
-		return nil, invalidArgf("Expected a JSON array of observables.")
+	dec := json.NewDecoder(bytes.NewReader(trimmed))
+	dec.UseNumber() // numbers are only scanned: 1e999 is valid JSON, if no observable
+	notJSON := func() error {
+		return invalidArgf("The request body is not valid JSON (near byte %d).", dec.InputOffset())
 	}
-	if len(raw) > maxCount {
-		return nil, invalidArgf("Too many observables: %d; at most %d are accepted per request.", len(raw), maxCount)
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, notJSON()
 	}
-	out := make([]ctim.Observable, 0, len(raw))
-	for i, item := range raw {
-		o, err := decodeObservable(item)
+	if tok != json.Delim('[') {
+		return nil, invalidArgf("Expected a JSON array of observables, got %s.", jsonKind(trimmed))
+	}
+	var out []ctim.Observable
+	for i := 0; ; i++ {
+		tok, err := dec.Token()
 		if err != nil {
+			return nil, notJSON()
+		}
+		if tok == json.Delim(']') {
+			break
+		}
+		o, err := readObservable(dec, tok)
+		switch {
+		case errors.Is(err, errTooDeep):
+			return nil, invalidArgf("The request body nests deeper than %d levels.", maxDepth)
+		case errors.Is(err, errSyntax):
+			return nil, notJSON()
+		case err != nil:
 			return nil, invalidArgf("Observable %d: %s", i, err)
 		}
 		out = append(out, o)
 	}
+	if dec.More() {
+		return nil, invalidArgf("The request body holds more than one JSON value.")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, notJSON()
+	}
 	return out, nil
 }
 
-// decodeObservable reads one {"type": string, "value": string} object. A
-// field named twice is an error rather than last-wins: whatever inspects the
-// body in front of the relay must never read a different observable from it
-// than the relay does.
-func decodeObservable(item json.RawMessage) (ctim.Observable, error) {
-	fields, err := objectFields(item)
-	if err != nil {
-		return ctim.Observable{}, err
+// Errors of reading one element: the body is not JSON, or nests too deep.
+var (
+	errSyntax  = errors.New("syntax error")
+	errTooDeep = errors.New("too deep")
+)
+
+// field is one member of an observable object: its JSON kind, and its text
+// when it is a string.
+type field struct {
+	kind string
+	text string
+}
+
+// readObservable reads the element of the top-level array that starts with
+// first, whole, then checks that it is a {"type": string, "value": string}
+// object. A field named twice is an error rather than last-wins: whatever
+// inspects the body in front of the relay must never read a different
+// observable from it than the relay does. Names are compared after
+// unescaping, so "v\u0061lue" is "value".
+func readObservable(dec *json.Decoder, first json.Token) (ctim.Observable, error) {
+	if first != json.Delim('{') {
+		if err := skipValue(dec, first, 1); err != nil {
+			return ctim.Observable{}, err
+		}
+		return ctim.Observable{}, fmt.Errorf("expected an object with \"type\" and \"value\", got %s.", tokenKind(first))
 	}
+	fields := make(map[string]field, 2)
+	dup := ""
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return ctim.Observable{}, errSyntax
+		}
+		if tok == json.Delim('}') {
+			break
+		}
+		name, _ := tok.(string) // the decoder returns only strings as names
+		if tok, err = dec.Token(); err != nil {
+			return ctim.Observable{}, errSyntax
+		}
+		f := field{kind: tokenKind(tok)}
+		if s, ok := tok.(string); ok {
+			f.text = s
+		} else if err := skipValue(dec, tok, 2); err != nil {
+			return ctim.Observable{}, err
+		}
+		if _, seen := fields[name]; seen && dup == "" {
+			dup = name
+		}
+		fields[name] = f
+	}
+	if dup != "" {
+		return ctim.Observable{}, fmt.Errorf("field %q appears more than once.", truncateName(dup))
+	}
+	return checkObservable(fields)
+}
+
+// checkObservable checks the fields of an observable object.
+func checkObservable(fields map[string]field) (ctim.Observable, error) {
 	var o ctim.Observable
 	for _, f := range []struct {
 		name string
@@ -130,9 +209,10 @@ func decodeObservable(item json.RawMessage) (ctim.Observable, error) {
 		if !ok {
 			return o, fmt.Errorf("field %q is missing.", f.name)
 		}
-		if jsonKind(v) != "a string" || json.Unmarshal(v, f.dst) != nil {
-			return o, fmt.Errorf("field %q must be a string, got %s.", f.name, jsonKind(v))
+		if v.kind != "a string" {
+			return o, fmt.Errorf("field %q must be a string, got %s.", f.name, v.kind)
 		}
+		*f.dst = v.text
 		if strings.TrimSpace(*f.dst) == "" {
 			return o, fmt.Errorf("field %q must not be blank.", f.name)
 		}
@@ -151,71 +231,48 @@ func decodeObservable(item json.RawMessage) (ctim.Observable, error) {
 	return o, nil
 }
 
-// objectFields returns the members of a JSON object by name, and an error
-// when item is not an object or names a member twice (after unescaping, so
-// "v\u0061lue" is "value").
-func objectFields(item json.RawMessage) (map[string]json.RawMessage, error) {
-	notObject := fmt.Errorf("expected an object with \"type\" and \"value\", got %s.", jsonKind(item))
-	if jsonKind(item) != "an object" {
-		return nil, notObject
-	}
-	dec := json.NewDecoder(bytes.NewReader(item))
-	if _, err := dec.Token(); err != nil { // the opening brace
-		return nil, notObject
-	}
-	fields := make(map[string]json.RawMessage, 2)
-	for dec.More() {
-		tok, err := dec.Token()
-		name, ok := tok.(string)
-		if err != nil || !ok {
-			return nil, notObject
-		}
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return nil, notObject
-		}
-		if _, dup := fields[name]; dup {
-			return nil, fmt.Errorf("field %q appears more than once.", truncateName(name))
-		}
-		fields[name] = v
-	}
-	return fields, nil
-}
-
-// checkJSON rejects bodies that are not one well-formed JSON value of valid
-// UTF-8 within the nesting limit, before any decoding work.
-func checkJSON(body []byte) error {
-	trimmed := bytes.TrimSpace(body)
-	if len(trimmed) == 0 {
-		return invalidArgf("The request body is empty; expected a JSON array of observables.")
-	}
-	if !utf8.Valid(trimmed) {
-		return invalidArgf("The request body is not valid UTF-8.")
-	}
-	dec := json.NewDecoder(bytes.NewReader(trimmed))
-	dec.UseNumber() // numbers are only scanned: 1e999 is valid JSON, if no observable
-	depth := 0
-	for {
-		tok, err := dec.Token()
-		if err == io.EOF && depth == 0 {
-			break
-		}
-		if err != nil {
-			return invalidArgf("The request body is not valid JSON (near byte %d).", dec.InputOffset())
-		}
+// skipValue reads the rest of the value that starts with first, a token read
+// at nesting depth, and fails with errSyntax on the first syntax error or
+// with errTooDeep past maxDepth.
+func skipValue(dec *json.Decoder, first json.Token, depth int) error {
+	base := depth
+	for tok := first; ; {
 		switch tok {
 		case json.Delim('['), json.Delim('{'):
 			if depth++; depth > maxDepth {
-				return invalidArgf("The request body nests deeper than %d levels.", maxDepth)
+				return errTooDeep
 			}
 		case json.Delim(']'), json.Delim('}'):
 			depth--
 		}
-		if depth == 0 && dec.More() {
-			return invalidArgf("The request body holds more than one JSON value.")
+		if depth == base {
+			return nil
+		}
+		var err error
+		if tok, err = dec.Token(); err != nil {
+			return errSyntax
 		}
 	}
-	return nil
+}
+
+// tokenKind names the JSON type of the value a token starts.
+func tokenKind(tok json.Token) string {
+	switch tok {
+	case json.Delim('{'):
+		return "an object"
+	case json.Delim('['):
+		return "an array"
+	case nil:
+		return "null"
+	}
+	switch tok.(type) {
+	case string:
+		return "a string"
+	case bool:
+		return "a boolean"
+	default:
+		return "a number"
+	}
 }
 
 // jsonKind names the JSON type of a value for error messages.
