@@ -53,10 +53,10 @@ type config struct {
 	ReportCacheSize   int           // REPORT_CACHE_SIZE
 	RequestTimeout    time.Duration // REQUEST_TIMEOUT
 
-	UpstreamConns int           // UPSTREAM_MAX_CONNS
-	MaxConns      int           // MAX_CONNECTIONS
-	IdleTimeout   time.Duration // IDLE_TIMEOUT
-	MaxConcurrent int           // MAX_CONCURRENT_LOOKUPS
+	UpstreamConns      int           // UPSTREAM_MAX_CONNS
+	MaxConns           int           // MAX_CONNECTIONS
+	IdleTimeout        time.Duration // IDLE_TIMEOUT
+	MaxConcurrent      int           // MAX_CONCURRENT_LOOKUPS
 	MaxObservables     int           // MAX_OBSERVABLES
 	MetadataMissingTTL time.Duration // METADATA_MISSING_TTL; 0 keeps no missing list
 }
@@ -101,10 +101,10 @@ func loadConfig(getenv func(string) string) (config, error) {
 		ReportCacheSize:   enrich.DefaultReportCacheSize,
 		RequestTimeout:    relay.DefaultRequestTimeout,
 
-		UpstreamConns: defaultUpstreamConns,
-		MaxConns:      defaultMaxConns,
-		IdleTimeout:   defaultIdleTimeout,
-		MaxConcurrent: relay.DefaultMaxConcurrent,
+		UpstreamConns:      defaultUpstreamConns,
+		MaxConns:           defaultMaxConns,
+		IdleTimeout:        defaultIdleTimeout,
+		MaxConcurrent:      relay.DefaultMaxConcurrent,
 		MaxObservables:     relay.DefaultMaxObservables,
 		MetadataMissingTTL: enrich.DefaultListMissingTTL,
 	}
