@@ -53,7 +53,7 @@ func TestLoadConfigLookupLimits(t *testing.T) {
 // TestLookupLimitsReachTheRelay checks that MAX_OBSERVABLES and
 // METADATA_MISSING_TTL configure the relay that serve builds.
 func TestLookupLimitsReachTheRelay(t *testing.T) {
-	const secret = "limits-test-secret"
+	const secret = "limits-test-secret-of-at-least-32-bytes"
 	retired := "/metadata/badip/lists/" + simulator.RetiredListID
 	for _, tc := range []struct {
 		name        string
