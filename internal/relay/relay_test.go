@@ -24,6 +24,7 @@ import (
 	"github.com/signals-relay/signals-relay/internal/relay"
 	"github.com/signals-relay/signals-relay/internal/signals"
 	"github.com/signals-relay/signals-relay/internal/simulator"
+	"github.com/signals-relay/signals-relay/internal/simulator/simtest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -38,7 +39,7 @@ var fixedNow = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 
 // env is one relay under test, wired to its own simulator.
 type env struct {
-	sim     *simulator.Simulator
+	sim     *simtest.Upstream
 	handler http.Handler
 	logs    *syncBuffer
 }
@@ -52,7 +53,7 @@ type envOptions struct {
 
 func newEnv(t *testing.T, o envOptions) *env {
 	t.Helper()
-	sim := simulator.New(simulator.Options{Quota: o.quota})
+	sim := simtest.New(simulator.Options{Quota: o.quota})
 	upstream := httptest.NewServer(sim)
 	t.Cleanup(upstream.Close)
 	client, err := signals.New(upstream.URL, &http.Client{Timeout: 5 * time.Second}, "signals-relay/test")

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"testing/fstest"
 )
 
 func TestEmbeddedFilesParse(t *testing.T) {
@@ -60,6 +61,10 @@ func TestEmbeddedFilesParse(t *testing.T) {
 }
 
 func TestReportFilesMatchTheirAddress(t *testing.T) {
+	d, err := fixtures()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for ip, name := range reportFiles {
 		if a, err := netip.ParseAddr(ip); err != nil || a.String() != ip {
 			t.Errorf("%s: key is not a canonical address", ip)
@@ -71,12 +76,31 @@ func TestReportFilesMatchTheirAddress(t *testing.T) {
 				} `json:"geo"`
 			} `json:"fullip"`
 		}
-		if err := json.Unmarshal(fixtures.reports[ip], &r); err != nil {
+		if err := json.Unmarshal(d.reports[ip], &r); err != nil {
 			t.Errorf("%s: %v", name, err)
 			continue
 		}
 		if a := r.FullIP.Geo.Address; a != nil && *a != ip {
 			t.Errorf("%s: geo.address %q, want %q", name, *a, ip)
+		}
+	}
+}
+
+// TestLoadReportsBrokenData checks that broken embedded data is an error for
+// the caller, not a panic.
+func TestLoadReportsBrokenData(t *testing.T) {
+	good, err := fs.ReadFile(files, "data/health.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := map[string]fstest.MapFS{
+		"no files":        {},
+		"broken health":   {"data/health.json": {Data: []byte(`{"fullip":`)}},
+		"missing reports": {"data/health.json": {Data: good}},
+	}
+	for name, fsys := range tests {
+		if d, err := load(fsys); err == nil || d != nil {
+			t.Errorf("%s: load = %v, %v; want an error", name, d, err)
 		}
 	}
 }

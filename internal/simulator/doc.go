@@ -32,7 +32,8 @@
 //
 // Every request that carries an accepted key, whatever its path or method, is
 // charged to that key. Once a key has used Options.Quota requests, each further request
-// with it answers 429 "429: Too Many Requests", on every path, until Reset.
+// with it answers 429 "429: Too Many Requests", on every path, for the life of
+// the Simulator.
 // Requests without an accepted key are never charged and never get a 429.
 //
 // All error bodies are text/plain; charset=utf-8, as the real service sent
@@ -98,9 +99,10 @@
 // IPv4 or IPv6 address (IPv6 zones included, an empty segment too) answers
 // 400 "Bad IP format:<input>", with the input as sent.
 //
-// # Observability
+// # Start-up cost
 //
-// Requests, RequestsFor, InFlight and MaxInFlight report the traffic a
-// Simulator has seen; Reset zeroes the counters and the quota usage. All
-// methods are safe for concurrent use, and each Simulator has its own state.
+// The embedded files are parsed on the first request that needs them, not
+// when the package is loaded; if they cannot be parsed, such requests answer
+// 500 with the reason. Tests that count requests wrap a Simulator in
+// internal/simulator/simtest.
 package simulator
