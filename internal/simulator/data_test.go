@@ -2,7 +2,10 @@ package simulator
 
 import (
 	"encoding/json"
+	"errors"
 	"io/fs"
+	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"strings"
 	"testing"
@@ -101,6 +104,24 @@ func TestLoadReportsBrokenData(t *testing.T) {
 	for name, fsys := range tests {
 		if d, err := load(fsys); err == nil || d != nil {
 			t.Errorf("%s: load = %v, %v; want an error", name, d, err)
+		}
+	}
+}
+
+// TestBrokenDataAnswers500 checks that a request needing data that cannot be
+// parsed gets a 500 naming the reason. It replaces the package's loader, so
+// it must not run in parallel.
+func TestBrokenDataAnswers500(t *testing.T) {
+	saved := fixtures
+	fixtures = func() (*dataset, error) { return nil, errors.New("data/health.json: unexpected end of JSON input") }
+	defer func() { fixtures = saved }()
+	for _, path := range []string{"/v2.0/ip/198.51.100.7", "/metadata/badip/lists/FAIL2BAN-SSH"} {
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.Header.Set("X-Auth-Token", DemoKey)
+		rec := httptest.NewRecorder()
+		New(Options{}).ServeHTTP(rec, req)
+		if rec.Code != http.StatusInternalServerError || !strings.Contains(rec.Body.String(), "data/health.json") {
+			t.Errorf("%s: %d %q, want 500 naming the broken file", path, rec.Code, rec.Body.String())
 		}
 	}
 }
