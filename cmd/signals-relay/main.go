@@ -8,6 +8,10 @@
 //	signals-relay simulate [--addr …]    serve only the built-in Auth0 Signals simulator
 //	signals-relay version                print the version
 //
+// Release builds (go build -tags release, as relayctl package and the image
+// build them) leave out demo and simulate with the simulator and the JWT
+// generator behind them.
+//
 // Started by AWS Lambda (AWS_LAMBDA_RUNTIME_API set) with no arguments, it
 // serves the same relay as a Lambda function. Configuration comes from the
 // environment; see the README's table.

@@ -18,6 +18,8 @@ commands:
   simulate   serve only the built-in Auth0 Signals simulator
   version    print the version
 
+demo and simulate are left out of release builds (-tags release).
+
 Run 'signals-relay <command> -h' for a command's flags.
 Configuration comes from the environment (SECRET_KEY, SIGNALS_API_URL, ...); see README.md.
 `

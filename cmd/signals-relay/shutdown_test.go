@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -62,19 +63,25 @@ func TestServerTimeouts(t *testing.T) {
 
 // TestWriteTimeoutCoversRequestTimeout checks that every REQUEST_TIMEOUT the
 // configuration accepts ends before the server's WriteTimeout: a request
-// that may run longer than WriteTimeout loses its answer.
+// that may run longer than WriteTimeout loses its answer. The default, 15s,
+// must be among the accepted values, so that the check cannot pass on none.
 func TestWriteTimeoutCoversRequestTimeout(t *testing.T) {
 	t.Parallel()
 	write := newServer(http.NotFoundHandler(), slog.New(slog.DiscardHandler)).WriteTimeout
-	for _, v := range []string{"15s", "59s", "1m", "2m", "5m"} {
+	var accepted []string
+	for _, v := range []string{"15s", "50s", "59s", "1m", "2m", "5m"} {
 		cfg, err := loadConfig(mapEnv(map[string]string{"REQUEST_TIMEOUT": v}))
 		if err != nil {
 			continue // refused: cannot outlast WriteTimeout
 		}
+		accepted = append(accepted, v)
 		if cfg.RequestTimeout >= write {
 			t.Errorf("REQUEST_TIMEOUT=%s is accepted but the server's WriteTimeout is %s, "+
 				"so an answer that takes longer is lost", v, write)
 		}
+	}
+	if !slices.Contains(accepted, "15s") {
+		t.Errorf("accepted REQUEST_TIMEOUT values %q, want the default 15s among them", accepted)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/signals-relay/signals-relay/internal/ctim"
 	"github.com/signals-relay/signals-relay/internal/signals"
 	"github.com/signals-relay/signals-relay/internal/simulator"
+	"github.com/signals-relay/signals-relay/internal/simulator/simtest"
 )
 
 // hangGuard bounds every wait in these tests. Reaching it means something
@@ -28,7 +29,7 @@ const otherKey = "0b7e3c1a-9d2f-4a6b-8c5d-1e2f3a4b5c6d"
 
 // upstreamEnv is a Lookup wired to its own simulator.
 type upstreamEnv struct {
-	sim    *simulator.Simulator
+	sim    *simtest.Upstream
 	lookup *Lookup
 }
 
@@ -39,7 +40,7 @@ func newUpstream(t *testing.T, opts simulator.Options, wrap func(http.Handler) h
 	if opts.Keys == nil {
 		opts.Keys = []string{simulator.DemoKey, otherKey}
 	}
-	sim := simulator.New(opts)
+	sim := simtest.New(opts)
 	var h http.Handler = sim
 	if wrap != nil {
 		h = wrap(h)
@@ -79,7 +80,7 @@ func deliberate(key string, obs []ctim.Observable) Request {
 }
 
 // metadataRequests counts the simulator's list-details requests for refs.
-func metadataRequests(sim *simulator.Simulator, refs []signals.ListRef) map[signals.ListRef]int64 {
+func metadataRequests(sim *simtest.Upstream, refs []signals.ListRef) map[signals.ListRef]int64 {
 	out := make(map[signals.ListRef]int64, len(refs))
 	for _, ref := range refs {
 		out[ref] = sim.RequestsFor("/metadata/" + string(ref.Kind) + "/lists/" + ref.ID)

@@ -125,9 +125,13 @@ func docsIn[T any](d *ctim.Docs[T]) []T {
 	return d.Docs
 }
 
-// fixturePath is the shared Auth0 Signals fixtures of the client's tests.
+// signalsFixturePath is where an Auth0 Signals fixture lives: reports and
+// metadata are the simulator's data.
 func signalsFixturePath(name string) string {
-	return filepath.Join("..", "signals", "testdata", filepath.FromSlash(name))
+	if strings.HasPrefix(name, "ip-report_") {
+		name = "reports/" + name
+	}
+	return filepath.Join("..", "simulator", "data", filepath.FromSlash(name))
 }
 
 func reportFixture(t *testing.T, file string) *signals.Report {

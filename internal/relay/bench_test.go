@@ -17,6 +17,7 @@ import (
 	"github.com/signals-relay/signals-relay/internal/relay"
 	"github.com/signals-relay/signals-relay/internal/signals"
 	"github.com/signals-relay/signals-relay/internal/simulator"
+	"github.com/signals-relay/signals-relay/internal/simulator/simtest"
 )
 
 // perfOptions configures a relay for the performance tests and benchmarks.
@@ -33,7 +34,7 @@ type perfOptions struct {
 // perfRelay is a real relay.New handler in front of a simulator reached
 // over loopback HTTP, with a counter of the upstream traffic.
 type perfRelay struct {
-	sim          *simulator.Simulator
+	sim          *simtest.Upstream
 	upstream     *upstreamCounter
 	upstreamTime *upstreamTimer // nil when the logs go to perfOptions.logs
 	handler      http.Handler
@@ -44,7 +45,7 @@ type perfRelay struct {
 
 func newPerfRelay(tb testing.TB, o perfOptions) *perfRelay {
 	tb.Helper()
-	sim := simulator.New(simulator.Options{Latency: o.latency})
+	sim := simtest.New(simulator.Options{Latency: o.latency})
 	counter := &upstreamCounter{next: sim, lists: make(map[string]bool)}
 	srv := httptest.NewServer(counter)
 	tb.Cleanup(srv.Close)

@@ -17,6 +17,7 @@ import (
 	"github.com/signals-relay/signals-relay/internal/relay"
 	"github.com/signals-relay/signals-relay/internal/signals"
 	"github.com/signals-relay/signals-relay/internal/simulator"
+	"github.com/signals-relay/signals-relay/internal/simulator/simtest"
 )
 
 // waitFor polls cond until it holds; the bound only detects a hang.
@@ -37,7 +38,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func TestCancelledRequestsLeakNothing(t *testing.T) {
 	leaks := goleak.IgnoreCurrent()
 
-	sim := simulator.New(simulator.Options{Latency: time.Hour}) // answers only when its caller leaves
+	sim := simtest.New(simulator.Options{Latency: time.Hour}) // answers only when its caller leaves
 	upstream := httptest.NewServer(sim)
 	upstreamTransport := &http.Transport{}
 	client, err := signals.New(upstream.URL, &http.Client{Transport: upstreamTransport, Timeout: time.Hour}, "signals-relay/test")

@@ -25,6 +25,7 @@ import (
 	"github.com/signals-relay/signals-relay/internal/relay"
 	"github.com/signals-relay/signals-relay/internal/signals"
 	"github.com/signals-relay/signals-relay/internal/simulator"
+	"github.com/signals-relay/signals-relay/internal/simulator/simtest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -39,7 +40,7 @@ var fixedNow = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 
 // env is one relay under test, wired to its own simulator.
 type env struct {
-	sim     *simulator.Simulator
+	sim     *simtest.Upstream
 	handler http.Handler
 	logs    *syncBuffer
 }
@@ -59,7 +60,7 @@ type envOptions struct {
 
 func newEnv(t testing.TB, o envOptions) *env {
 	t.Helper()
-	sim := simulator.New(simulator.Options{Quota: o.quota})
+	sim := simtest.New(simulator.Options{Quota: o.quota})
 	var upstreamHandler http.Handler = sim
 	if o.wrap != nil {
 		upstreamHandler = o.wrap(sim)

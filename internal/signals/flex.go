@@ -3,9 +3,11 @@ package signals
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Int is an integer that decodes leniently: a JSON number (fractions are
@@ -18,28 +20,32 @@ type Int struct {
 
 // UnmarshalJSON implements json.Unmarshaler; it never fails.
 func (n *Int) UnmarshalJSON(b []byte) error {
-	*n = Int{}
-	b = bytes.TrimSpace(b)
+	*n = parseInt(bytes.TrimSpace(b))
+	return nil
+}
+
+// parseInt reads an Int from one JSON value.
+func parseInt(b []byte) Int {
 	if len(b) == 0 {
-		return nil
+		return Int{}
 	}
-	s := string(b)
-	if b[0] == '"' {
-		var str string
-		if json.Unmarshal(b, &str) != nil {
-			return nil
-		}
-		s = strings.TrimSpace(str)
+	var s string
+	switch c := b[0]; {
+	case c == '"':
+		s = strings.TrimSpace(unquote(b))
+	case c == '-' || '0' <= c && c <= '9':
+		s = string(b)
+	default: // objects, arrays, true, false, null
+		return Int{}
 	}
 	if v, err := strconv.Atoi(s); err == nil {
-		*n = Int{Value: v, Valid: true}
-		return nil
+		return Int{Value: v, Valid: true}
 	}
 	if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) &&
 		f > math.MinInt32 && f < math.MaxInt32 {
-		*n = Int{Value: int(f), Valid: true}
+		return Int{Value: int(f), Valid: true}
 	}
-	return nil
+	return Int{}
 }
 
 // String is a string that decodes leniently: a JSON string, or a number or
@@ -48,22 +54,22 @@ type String string
 
 // UnmarshalJSON implements json.Unmarshaler; it never fails.
 func (s *String) UnmarshalJSON(b []byte) error {
-	*s = ""
-	b = bytes.TrimSpace(b)
+	*s = parseString(bytes.TrimSpace(b))
+	return nil
+}
+
+// parseString reads a String from one JSON value.
+func parseString(b []byte) String {
 	if len(b) == 0 {
-		return nil
+		return ""
 	}
 	switch b[0] {
 	case '"':
-		var str string
-		if json.Unmarshal(b, &str) == nil {
-			*s = String(str)
-		}
+		return String(unquote(b))
 	case '{', '[', 'n':
-	default:
-		*s = String(b)
+		return ""
 	}
-	return nil
+	return String(b)
 }
 
 // Strings is a list of strings that decodes leniently from the forms the API
@@ -74,31 +80,10 @@ type Strings []string
 
 // UnmarshalJSON implements json.Unmarshaler; it never fails.
 func (l *Strings) UnmarshalJSON(b []byte) error {
-	*l = nil
-	b = bytes.TrimSpace(b)
-	if len(b) == 0 {
-		return nil
-	}
-	switch b[0] {
-	case '[':
-		var raw []json.RawMessage
-		if json.Unmarshal(b, &raw) != nil {
-			return nil
-		}
-		for _, r := range raw {
-			var s string
-			if json.Unmarshal(r, &s) != nil { // not a string: skipped
-				continue
-			}
-			if v := strings.TrimSpace(s); v != "" {
-				*l = append(*l, v)
-			}
-		}
-	case '"':
-		var s string
-		if json.Unmarshal(b, &s) == nil {
-			*l = splitList(s)
-		}
+	s := scanner{b: bytes.TrimSpace(b)}
+	*l = s.readStrings()
+	if s.end() != nil {
+		*l = nil
 	}
 	return nil
 }
@@ -118,13 +103,304 @@ func splitList(s string) Strings {
 	return out
 }
 
-// lenientObject decodes b into v when b is a JSON object and leaves v zero
-// otherwise; it fails only on malformed JSON inside an object, which the
-// outer decoder has already rejected.
-func lenientObject(b []byte, v any) error {
-	b = bytes.TrimSpace(b)
-	if len(b) == 0 || b[0] != '{' {
+// maxDepth is how deeply encoding/json lets objects and arrays nest.
+const maxDepth = 10000
+
+// errScanner stands for a syntax error that encoding/json does not see; the
+// fuzz tests check that it never happens.
+var errScanner = errors.New("malformed JSON")
+
+// scanner reads one JSON text in a single pass, checking its syntax by the
+// rules of encoding/json as it goes. After the first error every method
+// returns at once; end reports the error.
+type scanner struct {
+	b     []byte
+	i     int
+	depth int
+	bad   bool
+}
+
+func (s *scanner) fail() { s.bad, s.i = true, len(s.b) }
+
+func (s *scanner) peek() byte {
+	if s.i < len(s.b) {
+		return s.b[s.i]
+	}
+	return 0
+}
+
+// ws skips JSON white space.
+func (s *scanner) ws() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+// end checks that only white space follows, and returns encoding/json's
+// error for a text it rejects, so that messages stay as they were.
+func (s *scanner) end() error {
+	s.ws()
+	if !s.bad && s.i == len(s.b) {
 		return nil
 	}
-	return json.Unmarshal(b, v)
+	var v any
+	if err := json.Unmarshal(s.b, &v); err != nil {
+		return err
+	}
+	return errScanner
+}
+
+// value reads any value and returns its text.
+func (s *scanner) value() []byte {
+	s.ws()
+	start := s.i
+	switch c := s.peek(); {
+	case c == '{':
+		s.object(func([]byte) { s.value() })
+	case c == '[':
+		s.array(func() { s.value() })
+	case c == '"':
+		s.str()
+	case c == '-' || '0' <= c && c <= '9':
+		s.number()
+	case c == 't':
+		s.literal("true")
+	case c == 'f':
+		s.literal("false")
+	case c == 'n':
+		s.literal("null")
+	default:
+		s.fail()
+	}
+	if s.bad {
+		return nil
+	}
+	return s.b[start:s.i]
+}
+
+// skip reads a value the caller does not need.
+func (s *scanner) skip() { s.value() }
+
+// object reads an object, handing each key (quotes included) to member,
+// which must read the value. A value that is not an object is skipped.
+func (s *scanner) object(member func(key []byte)) {
+	s.ws()
+	if s.peek() != '{' {
+		s.skip()
+		return
+	}
+	s.open()
+	if s.ws(); s.peek() == '}' {
+		s.close()
+		return
+	}
+	for !s.bad {
+		if s.ws(); s.peek() != '"' {
+			s.fail()
+			return
+		}
+		key := s.str()
+		if s.ws(); s.peek() != ':' {
+			s.fail()
+			return
+		}
+		s.i++
+		member(key)
+		s.ws()
+		switch s.peek() {
+		case ',':
+			s.i++
+		case '}':
+			s.close()
+			return
+		default:
+			s.fail()
+		}
+	}
+}
+
+// array reads an array, calling elem to read each element. A value that is
+// not an array is skipped.
+func (s *scanner) array(elem func()) {
+	s.ws()
+	if s.peek() != '[' {
+		s.skip()
+		return
+	}
+	s.open()
+	if s.ws(); s.peek() == ']' {
+		s.close()
+		return
+	}
+	for !s.bad {
+		elem()
+		s.ws()
+		switch s.peek() {
+		case ',':
+			s.i++
+		case ']':
+			s.close()
+			return
+		default:
+			s.fail()
+		}
+	}
+}
+
+func (s *scanner) open() {
+	s.i++
+	if s.depth++; s.depth > maxDepth {
+		s.fail()
+	}
+}
+
+func (s *scanner) close() {
+	s.i++
+	s.depth--
+}
+
+// str reads a string and returns it with its quotes.
+func (s *scanner) str() []byte {
+	start := s.i
+	s.i++
+	for s.i < len(s.b) {
+		switch c := s.b[s.i]; {
+		case c == '"':
+			s.i++
+			return s.b[start:s.i]
+		case c == '\\':
+			s.i++
+			switch s.peek() {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				s.i++
+			case 'u':
+				if s.i+5 > len(s.b) {
+					s.fail()
+					return nil
+				}
+				for _, h := range s.b[s.i+1 : s.i+5] {
+					if !('0' <= h && h <= '9' || 'a' <= h && h <= 'f' || 'A' <= h && h <= 'F') {
+						s.fail()
+						return nil
+					}
+				}
+				s.i += 5
+			default:
+				s.fail()
+				return nil
+			}
+		case c < 0x20:
+			s.fail()
+			return nil
+		default:
+			s.i++
+		}
+	}
+	s.fail()
+	return nil
+}
+
+// number reads -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?.
+func (s *scanner) number() {
+	if s.peek() == '-' {
+		s.i++
+	}
+	switch c := s.peek(); {
+	case c == '0':
+		s.i++
+	case '1' <= c && c <= '9':
+		s.digits()
+	default:
+		s.fail()
+		return
+	}
+	if s.peek() == '.' {
+		s.i++
+		if !s.digits() {
+			s.fail()
+			return
+		}
+	}
+	if c := s.peek(); c == 'e' || c == 'E' {
+		s.i++
+		if c := s.peek(); c == '+' || c == '-' {
+			s.i++
+		}
+		if !s.digits() {
+			s.fail()
+		}
+	}
+}
+
+func (s *scanner) digits() bool {
+	start := s.i
+	for s.i < len(s.b) && '0' <= s.b[s.i] && s.b[s.i] <= '9' {
+		s.i++
+	}
+	return s.i > start
+}
+
+func (s *scanner) literal(word string) {
+	if !bytes.HasPrefix(s.b[s.i:], []byte(word)) {
+		s.fail()
+		return
+	}
+	s.i += len(word)
+}
+
+func (s *scanner) readInt() Int       { return parseInt(s.value()) }
+func (s *scanner) readString() String { return parseString(s.value()) }
+
+// readStrings reads a Strings value.
+func (s *scanner) readStrings() (l Strings) {
+	s.ws()
+	switch s.peek() {
+	case '[':
+		s.array(func() {
+			if s.ws(); s.peek() != '"' { // not a string: skipped
+				s.skip()
+				return
+			}
+			if v := strings.TrimSpace(unquote(s.str())); v != "" {
+				l = append(l, v)
+			}
+		})
+	case '"':
+		l = splitList(unquote(s.str()))
+	default:
+		s.skip()
+	}
+	return l
+}
+
+// unquote returns the text of a JSON string given with its quotes.
+func unquote(b []byte) string {
+	if len(b) < 2 {
+		return ""
+	}
+	if in := b[1 : len(b)-1]; bytes.IndexByte(in, '\\') < 0 && utf8.Valid(in) {
+		return string(in)
+	}
+	var str string
+	if json.Unmarshal(b, &str) != nil {
+		return ""
+	}
+	return str
+}
+
+// keyIs reports whether an object key (quotes included) names the field
+// name, matching without regard to case as encoding/json does.
+func keyIs(key []byte, name string) bool {
+	if len(key) < 2 {
+		return false
+	}
+	if in := key[1 : len(key)-1]; bytes.IndexByte(in, '\\') < 0 {
+		return string(in) == name || bytes.EqualFold(in, []byte(name))
+	}
+	return strings.EqualFold(unquote(key), name)
 }

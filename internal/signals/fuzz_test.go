@@ -9,14 +9,19 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // fuzzAPIKey is the key the fuzzed client sends.
@@ -60,7 +65,8 @@ func checkLists(t *testing.T, refs []ListRef) {
 
 // FuzzDecodeReport checks that any body decodes without a panic, that it
 // fails exactly when it is not JSON or not an object (or null), and that a
-// decoded report is usable.
+// decoded report holds what encoding/json reads from the same body: every
+// score, the hostname and every list, found by the same key rules.
 func FuzzDecodeReport(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		r, err := decodeReport(body)
@@ -76,9 +82,138 @@ func FuzzDecodeReport(f *testing.F) {
 		if r == nil {
 			t.Fatal("decodeReport returned neither a report nor an error")
 		}
-		_ = r.TotalScore()
+		want := modelReport(t, body)
+		if diff := cmp.Diff(summarize(&want), summarize(r)); diff != "" {
+			t.Errorf("decodeReport(%q) differs from encoding/json's reading (-want +got):\n%s", body, diff)
+		}
 		checkLists(t, r.Lists())
 	})
+}
+
+// member is one key and value of an object, in document order.
+type member struct {
+	key string
+	val any
+}
+
+// tree decodes one value with encoding/json's tokenizer: objects become
+// []member (order and repeated keys kept), arrays []any, numbers
+// json.Number, strings string, booleans bool, null nil.
+func tree(t *testing.T, dec *json.Decoder) any {
+	t.Helper()
+	tok, err := dec.Token()
+	if err != nil {
+		t.Fatalf("token: %v", err)
+	}
+	switch tok {
+	case json.Delim('{'):
+		var obj []member
+		for dec.More() {
+			k, err := dec.Token()
+			if err != nil {
+				t.Fatalf("key: %v", err)
+			}
+			obj = append(obj, member{k.(string), tree(t, dec)})
+		}
+		_, _ = dec.Token()
+		return obj
+	case json.Delim('['):
+		arr := []any{}
+		for dec.More() {
+			arr = append(arr, tree(t, dec))
+		}
+		_, _ = dec.Token()
+		return arr
+	}
+	return tok
+}
+
+// field returns the value of the last key of v that matches name without
+// regard to case (encoding/json's rule), or nil.
+func field(v any, name string) any {
+	obj, _ := v.([]member)
+	var out any
+	for _, m := range obj {
+		if strings.EqualFold(m.key, name) {
+			out = m.val
+		}
+	}
+	return out
+}
+
+// modelInt reads an Int: a number, or a string holding one after trimming,
+// as an integer or else a float in the int32 range truncated toward zero.
+func modelInt(v any) Int {
+	var text string
+	switch v := v.(type) {
+	case json.Number:
+		text = string(v)
+	case string:
+		text = strings.TrimSpace(v)
+	default:
+		return Int{}
+	}
+	if n, err := strconv.Atoi(text); err == nil {
+		return Int{n, true}
+	}
+	f, err := strconv.ParseFloat(text, 64)
+	if err != nil || math.IsNaN(f) || f <= math.MinInt32 || f >= math.MaxInt32 {
+		return Int{}
+	}
+	return Int{int(f), true}
+}
+
+// modelString reads a String: a string, or a number or boolean as written.
+func modelString(v any) String {
+	switch v := v.(type) {
+	case string:
+		return String(v)
+	case json.Number:
+		return String(v)
+	case bool:
+		return String(strconv.FormatBool(v))
+	}
+	return ""
+}
+
+// modelStrings reads a Strings: the trimmed, non-empty strings of an array,
+// or a string split by splitList.
+func modelStrings(v any) Strings {
+	switch v := v.(type) {
+	case []any:
+		var out Strings
+		for _, e := range v {
+			if s, ok := e.(string); ok && strings.TrimSpace(s) != "" {
+				out = append(out, strings.TrimSpace(s))
+			}
+		}
+		return out
+	case string:
+		return splitList(v)
+	}
+	return nil
+}
+
+// modelReport reads a valid report body through tree.
+func modelReport(t *testing.T, body []byte) Report {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	full := field(tree(t, dec), "fullip")
+	var r Report
+	r.Score = modelInt(field(full, "score"))
+	r.Hostname = modelString(field(full, "hostname"))
+	badIP := field(full, "badip")
+	r.BadIP.Score = modelInt(field(badIP, "score"))
+	r.BadIP.Blacklists = modelStrings(field(badIP, "blacklists"))
+	badDomain := field(full, "baddomain")
+	r.BadDomain.Score = modelInt(field(badDomain, "score"))
+	domain := field(badDomain, "domain")
+	r.BadDomain.Domain.Score = modelInt(field(domain, "score"))
+	r.BadDomain.Domain.Blacklist = modelStrings(field(domain, "blacklist"))
+	r.BadDomain.Domain.BlacklistMX = modelStrings(field(domain, "blacklist_mx"))
+	r.BadDomain.Domain.BlacklistNS = modelStrings(field(domain, "blacklist_ns"))
+	r.History.Score = modelInt(field(field(full, "history"), "score"))
+	return r
 }
 
 // FuzzDecodeListDetails checks that any body decodes without a panic and
@@ -117,7 +252,8 @@ func FuzzDecodeListDetails(f *testing.F) {
 }
 
 // FuzzLenientTypes checks that the lenient field types accept any JSON
-// value without an error, inside an object as the API sends them.
+// value without an error, inside an object as the API sends them, and read
+// from it what the value means by their documented rules.
 func FuzzLenientTypes(f *testing.F) {
 	f.Fuzz(func(t *testing.T, value []byte) {
 		doc := append(append([]byte(`{"v":`), value...), '}')
@@ -132,8 +268,17 @@ func FuzzLenientTypes(f *testing.F) {
 				t.Fatalf("unmarshal %s into %T: %v", doc, v, err)
 			}
 		}
-		if !i.V.Valid && i.V.Value != 0 {
-			t.Errorf("invalid Int %s has value %d", value, i.V.Value)
+		dec := json.NewDecoder(bytes.NewReader(doc))
+		dec.UseNumber()
+		v := field(tree(t, dec), "v") // the value may hold more members, even another "v"
+		if want := modelInt(v); i.V != want {
+			t.Errorf("Int from %s = %+v, want %+v", value, i.V, want)
+		}
+		if want := modelString(v); s.V != want {
+			t.Errorf("String from %s = %q, want %q", value, s.V, want)
+		}
+		if want := modelStrings(v); !slices.Equal(l.V, want) {
+			t.Errorf("Strings from %s = %q, want %q", value, l.V, want)
 		}
 		for _, e := range l.V {
 			if e == "" || e != strings.TrimSpace(e) {

@@ -3,7 +3,6 @@ package signals
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 )
 
 // ListKind is the type of a blocklist, which selects its metadata endpoint.
@@ -57,33 +56,74 @@ type HistoryPart struct {
 
 // UnmarshalJSON decodes a report, tolerating a wrong JSON type for any part.
 func (r *Report) UnmarshalJSON(b []byte) error {
-	var raw struct {
-		Score     Int             `json:"score"`
-		Hostname  String          `json:"hostname"`
-		BadIP     json.RawMessage `json:"badip"`
-		BadDomain json.RawMessage `json:"baddomain"`
-		History   json.RawMessage `json:"history"`
-	}
-	*r = Report{}
-	if err := lenientObject(b, &raw); err != nil {
-		return err
-	}
-	r.Score, r.Hostname = raw.Score, raw.Hostname
-	if err := lenientObject(raw.BadIP, &r.BadIP); err != nil {
-		return err
-	}
-	var dom struct {
-		Score  Int             `json:"score"`
-		Domain json.RawMessage `json:"domain"`
-	}
-	if err := lenientObject(raw.BadDomain, &dom); err != nil {
-		return err
-	}
-	r.BadDomain.Score = dom.Score
-	if err := lenientObject(dom.Domain, &r.BadDomain.Domain); err != nil {
-		return err
-	}
-	return lenientObject(raw.History, &r.History)
+	s := scanner{b: b}
+	*r = s.report()
+	return s.end()
+}
+
+// report reads the "fullip" object in one pass. As with encoding/json, keys
+// match without regard to case, and of a key given twice the last value
+// counts; a part that is not an object leaves its fields zero.
+func (s *scanner) report() (r Report) {
+	s.object(func(key []byte) {
+		switch {
+		case keyIs(key, "score"):
+			r.Score = s.readInt()
+		case keyIs(key, "hostname"):
+			r.Hostname = s.readString()
+		case keyIs(key, "badip"):
+			r.BadIP = BadIPPart{}
+			s.object(func(key []byte) {
+				switch {
+				case keyIs(key, "score"):
+					r.BadIP.Score = s.readInt()
+				case keyIs(key, "blacklists"):
+					r.BadIP.Blacklists = s.readStrings()
+				default:
+					s.skip()
+				}
+			})
+		case keyIs(key, "baddomain"):
+			r.BadDomain = DomainPart{}
+			s.object(func(key []byte) {
+				switch {
+				case keyIs(key, "score"):
+					r.BadDomain.Score = s.readInt()
+				case keyIs(key, "domain"):
+					d := &r.BadDomain.Domain
+					*d = DomainPart{}.Domain
+					s.object(func(key []byte) {
+						switch {
+						case keyIs(key, "score"):
+							d.Score = s.readInt()
+						case keyIs(key, "blacklist"):
+							d.Blacklist = s.readStrings()
+						case keyIs(key, "blacklist_mx"):
+							d.BlacklistMX = s.readStrings()
+						case keyIs(key, "blacklist_ns"):
+							d.BlacklistNS = s.readStrings()
+						default:
+							s.skip()
+						}
+					})
+				default:
+					s.skip()
+				}
+			})
+		case keyIs(key, "history"):
+			r.History = HistoryPart{}
+			s.object(func(key []byte) {
+				if keyIs(key, "score") {
+					r.History.Score = s.readInt()
+				} else {
+					s.skip()
+				}
+			})
+		default:
+			s.skip()
+		}
+	})
+	return r
 }
 
 // TotalScore is fullip.score; when the API left it out or sent a value that
@@ -119,26 +159,31 @@ func (r *Report) Lists() []ListRef {
 	return refs
 }
 
-// reportEnvelope is the body of GET /v2.0/ip/{ip}.
-type reportEnvelope struct {
-	FullIP json.RawMessage `json:"fullip"`
-}
-
-// decodeReport decodes a report body. A body without "fullip" is a report
-// with nothing in it; a body that is not a JSON object is an error, whose
-// text names no Go type (it reaches the relay's error message).
+// decodeReport decodes a report body in one pass. A body without "fullip"
+// (or null) is a report with nothing in it; a body that is not a JSON
+// object is an error, whose text names no Go type (it reaches the relay's
+// error message).
 func decodeReport(body []byte) (*Report, error) {
-	var env reportEnvelope
-	if err := json.Unmarshal(body, &env); err != nil {
-		var typeErr *json.UnmarshalTypeError
-		if errors.As(err, &typeErr) {
-			return nil, errNotObject
-		}
+	s := scanner{b: body}
+	var r Report
+	s.ws()
+	first := s.peek()
+	if first == '{' {
+		s.object(func(key []byte) {
+			if keyIs(key, "fullip") {
+				r = s.report()
+			} else {
+				s.skip()
+			}
+		})
+	} else {
+		s.skip()
+	}
+	if err := s.end(); err != nil {
 		return nil, err
 	}
-	var r Report
-	if err := r.UnmarshalJSON(env.FullIP); err != nil {
-		return nil, err
+	if first != '{' && first != 'n' {
+		return nil, errNotObject
 	}
 	return &r, nil
 }

@@ -3,6 +3,7 @@ package signals
 import (
 	"encoding/json"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -11,10 +12,27 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// readTestdata returns the contents of a file under testdata.
+// simulatorData holds the report and metadata bodies: the simulator serves
+// them, and the tests here read the same files.
+var simulatorData = filepath.Join("..", "simulator", "data")
+
+// fixturePath returns where a fixture named as in testdata/README.md lives.
+func fixturePath(name string) string {
+	switch {
+	case name == "ip-report_bare-v2.0-ip_health-check.json":
+		return filepath.Join(simulatorData, "health.json")
+	case strings.HasPrefix(name, "ip-report_"):
+		return filepath.Join(simulatorData, "reports", name)
+	case strings.HasPrefix(name, "metadata/") && path.Base(name) != "_lists.json":
+		return filepath.Join(simulatorData, filepath.FromSlash(name))
+	}
+	return filepath.Join("testdata", filepath.FromSlash(name))
+}
+
+// readTestdata returns the contents of a fixture.
 func readTestdata(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", filepath.FromSlash(name)))
+	b, err := os.ReadFile(fixturePath(name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -414,12 +432,12 @@ func metadataOracle(t *testing.T, body []byte) *ListDetails {
 
 func TestDecodeListDetailsFixtures(t *testing.T) {
 	t.Parallel()
-	files, err := filepath.Glob(filepath.Join("testdata", "metadata", "*", "[A-Z]*.json"))
+	files, err := filepath.Glob(filepath.Join(simulatorData, "metadata", "*", "[A-Z]*.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files) != 9 {
-		t.Fatalf("found %d metadata fixtures, want 9", len(files))
+	if len(files) != 11 {
+		t.Fatalf("found %d metadata fixtures, want 11", len(files))
 	}
 	for _, file := range files {
 		t.Run(filepath.Base(file), func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // files holds the fixture responses served by the simulator.
@@ -74,17 +75,9 @@ type dataset struct {
 	index   map[string][]byte            // type → object keyed by id
 }
 
-// fixtures is loaded once at package initialisation; the embedded files are
-// fixed at build time and covered by tests, so a failure is a build defect.
-var fixtures = mustLoad(files)
-
-func mustLoad(fsys fs.FS) *dataset {
-	d, err := load(fsys)
-	if err != nil {
-		panic("simulator: embedded data: " + err.Error())
-	}
-	return d
-}
+// fixtures parses the embedded files on first use, once per process, so that
+// importing the package costs nothing until a request needs them.
+var fixtures = sync.OnceValues(func() (*dataset, error) { return load(files) })
 
 func load(fsys fs.FS) (*dataset, error) {
 	d := &dataset{

@@ -2,10 +2,14 @@ package simulator
 
 import (
 	"encoding/json"
+	"errors"
 	"io/fs"
+	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"strings"
 	"testing"
+	"testing/fstest"
 )
 
 func TestEmbeddedFilesParse(t *testing.T) {
@@ -60,6 +64,10 @@ func TestEmbeddedFilesParse(t *testing.T) {
 }
 
 func TestReportFilesMatchTheirAddress(t *testing.T) {
+	d, err := fixtures()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for ip, name := range reportFiles {
 		if a, err := netip.ParseAddr(ip); err != nil || a.String() != ip {
 			t.Errorf("%s: key is not a canonical address", ip)
@@ -71,12 +79,49 @@ func TestReportFilesMatchTheirAddress(t *testing.T) {
 				} `json:"geo"`
 			} `json:"fullip"`
 		}
-		if err := json.Unmarshal(fixtures.reports[ip], &r); err != nil {
+		if err := json.Unmarshal(d.reports[ip], &r); err != nil {
 			t.Errorf("%s: %v", name, err)
 			continue
 		}
 		if a := r.FullIP.Geo.Address; a != nil && *a != ip {
 			t.Errorf("%s: geo.address %q, want %q", name, *a, ip)
+		}
+	}
+}
+
+// TestLoadReportsBrokenData checks that broken embedded data is an error for
+// the caller, not a panic.
+func TestLoadReportsBrokenData(t *testing.T) {
+	good, err := fs.ReadFile(files, "data/health.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := map[string]fstest.MapFS{
+		"no files":        {},
+		"broken health":   {"data/health.json": {Data: []byte(`{"fullip":`)}},
+		"missing reports": {"data/health.json": {Data: good}},
+	}
+	for name, fsys := range tests {
+		if d, err := load(fsys); err == nil || d != nil {
+			t.Errorf("%s: load = %v, %v; want an error", name, d, err)
+		}
+	}
+}
+
+// TestBrokenDataAnswers500 checks that a request needing data that cannot be
+// parsed gets a 500 naming the reason. It replaces the package's loader, so
+// it must not run in parallel.
+func TestBrokenDataAnswers500(t *testing.T) {
+	saved := fixtures
+	fixtures = func() (*dataset, error) { return nil, errors.New("data/health.json: unexpected end of JSON input") }
+	defer func() { fixtures = saved }()
+	for _, path := range []string{"/v2.0/ip/198.51.100.7", "/metadata/badip/lists/FAIL2BAN-SSH"} {
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.Header.Set("X-Auth-Token", DemoKey)
+		rec := httptest.NewRecorder()
+		New(Options{}).ServeHTTP(rec, req)
+		if rec.Code != http.StatusInternalServerError || !strings.Contains(rec.Body.String(), "data/health.json") {
+			t.Errorf("%s: %d %q, want 500 naming the broken file", path, rec.Code, rec.Body.String())
 		}
 	}
 }

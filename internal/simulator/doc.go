@@ -32,7 +32,8 @@
 //
 // Every request that carries an accepted key, whatever its path or method, is
 // charged to that key. Once a key has used Options.Quota requests, each further request
-// with it answers 429 "429: Too Many Requests", on every path, until Reset.
+// with it answers 429 "429: Too Many Requests", on every path, for the life of
+// the Simulator.
 // Requests without an accepted key are never charged and never get a 429.
 //
 // All error bodies are text/plain; charset=utf-8, as the real service sent
@@ -73,34 +74,29 @@
 //
 // Every other valid address (IPv4 or IPv6 without zone) gets a deterministic
 // synthetic report derived from the FNV-1a hash of its canonical text form, so
-// the same address always yields the same bytes. Synthetic reports are
-// internally consistent:
+// the same address always yields the same bytes. A synthetic report holds
+// only what the relay reads (scores, hostname and lists; no geo, whois or
+// history activity) and is internally consistent:
 //
 //   - badip lists 0–3 distinct ids from the fixture IP lists (FAIL2BAN-SSH,
 //     STOPFORUMSPAM-30, NIXSPAM-IP, UCEPROTECT-LEVEL1, QUARANTINE-IP);
 //   - three in four IPv4 and two in five IPv6 addresses have a hostname under
-//     example.net (the same in geo.hostname); only those can carry
-//     0–2 domain lists (SBLACK-HOSTS-DOMAINS, MALWAREDOMAINS-COM,
-//     ISC-DOMAINS-HIGH), each placed in blacklist, blacklist_mx or blacklist_ns;
-//   - history.activity holds an "add" for every current badip list, sometimes
-//     an older add/rem pair, newest first, with millisecond timestamps, and
-//     "blacklists" is the comma-joined set after each change;
-//   - each sub-score is -1 exactly when its part has lists (for history: when
-//     activity is non-empty), else 0, and fullip.score is their sum;
-//   - every list id used has metadata;
-//   - IPv4-mapped IPv6 addresses use the /24 of their IPv4 address, other
-//     IPv6 addresses their /48, in geo.as networks and whois;
-//   - the documented quirks are kept: baddomain.ip.blacklist is "", networks
-//     are mostly Python-repr strings (sometimes JSON arrays), whois is a full
-//     object, {} or [].
+//     example.net; only those can carry 0–2 domain lists
+//     (SBLACK-HOSTS-DOMAINS, MALWAREDOMAINS-COM, ISC-DOMAINS-HIGH), each
+//     placed in blacklist, blacklist_mx or blacklist_ns;
+//   - the badip and domain sub-scores are -1 exactly when their part has
+//     lists, else 0; the history sub-score is -1 for every address with badip
+//     lists and for one in four without; fullip.score is their sum;
+//   - every list id used has metadata.
 //
 // Once the key has been checked, anything in the {ip} segment that is not an
 // IPv4 or IPv6 address (IPv6 zones included, an empty segment too) answers
 // 400 "Bad IP format:<input>", with the input as sent.
 //
-// # Observability
+// # Start-up cost
 //
-// Requests, RequestsFor, InFlight and MaxInFlight report the traffic a
-// Simulator has seen; Reset zeroes the counters and the quota usage. All
-// methods are safe for concurrent use, and each Simulator has its own state.
+// The embedded files are parsed on the first request that needs them, not
+// when the package is loaded; if they cannot be parsed, such requests answer
+// 500 with the reason. Tests that count requests wrap a Simulator in
+// internal/simulator/simtest.
 package simulator

@@ -6,7 +6,6 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -38,8 +37,8 @@ type Options struct {
 	// while it waits stops waiting at once. Negative values count as zero.
 	Latency time.Duration
 	// Quota is the number of requests each API key may make during the life
-	// of the Simulator (or since the last Reset). Further requests with that
-	// key answer 429 "429: Too Many Requests". Zero or less means unlimited.
+	// of the Simulator. Further requests with that key answer 429
+	// "429: Too Many Requests". Zero or less means unlimited.
 	Quota int
 	// Keys lists the accepted API keys. Keys are compared without regard to
 	// case; entries that are not RFC 4122 UUIDs can never match, because such
@@ -51,18 +50,13 @@ type Options struct {
 // deterministic synthetic reports. Create it with New; it is safe for
 // concurrent use.
 type Simulator struct {
-	mux   *http.ServeMux
-	keys  map[string]bool // lower-cased accepted keys
-	quota int64
+	mux     *http.ServeMux
+	keys    map[string]bool // lower-cased accepted keys
+	quota   int64
+	latency time.Duration
 
-	latency     atomic.Int64 // time.Duration
-	total       atomic.Int64
-	inFlight    atomic.Int64
-	maxInFlight atomic.Int64
-
-	mu     sync.Mutex
-	byPath map[string]int64 // URL path → requests
-	used   map[string]int64 // lower-cased key → charged requests
+	mu   sync.Mutex
+	used map[string]int64 // lower-cased key → charged requests
 }
 
 // New returns a Simulator configured by opts.
@@ -72,34 +66,30 @@ func New(opts Options) *Simulator {
 		keys = []string{DemoKey}
 	}
 	s := &Simulator{
-		keys:   make(map[string]bool, len(keys)),
-		quota:  int64(max(opts.Quota, 0)),
-		byPath: make(map[string]int64),
-		used:   make(map[string]int64),
+		keys:    make(map[string]bool, len(keys)),
+		quota:   int64(max(opts.Quota, 0)),
+		latency: max(opts.Latency, 0),
+		used:    make(map[string]int64),
 	}
 	for _, k := range keys {
 		s.keys[strings.ToLower(k)] = true
 	}
-	s.SetLatency(opts.Latency)
 
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /v2.0/ip", s.serveHealth)
+	mux.HandleFunc("GET /v2.0/ip", withData(s.serveHealth))
 	mux.HandleFunc("GET /v2.0/ip/{$}", s.serveEmptyIP)
-	mux.HandleFunc("GET /v2.0/ip/{ip}", s.serveReport)
-	mux.HandleFunc("GET /metadata/{type}/lists", s.serveListIndex)
-	mux.HandleFunc("GET /metadata/{type}/lists/{id}", s.serveList)
+	mux.HandleFunc("GET /v2.0/ip/{ip}", withData(s.serveReport))
+	mux.HandleFunc("GET /metadata/{type}/lists", withData(serveListIndex))
+	mux.HandleFunc("GET /metadata/{type}/lists/{id}", withData(serveList))
 	mux.HandleFunc("/", serveNotFound)
 	s.mux = mux
 	return s
 }
 
-// ServeHTTP answers one API request: it counts it, waits for the configured
-// latency, charges the quota of an accepted key and then dispatches it.
+// ServeHTTP answers one API request: it waits for the configured latency,
+// charges the quota of an accepted key and then dispatches it.
 func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.begin(r.URL.Path)
-	defer s.inFlight.Add(-1)
-
-	if !sleep(r.Context(), time.Duration(s.latency.Load())) {
+	if !sleep(r.Context(), s.latency) {
 		writeText(w, http.StatusServiceUnavailable, bodyCancelled)
 		return
 	}
@@ -115,57 +105,16 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
-// Requests reports how many requests the Simulator has received since New or
-// the last Reset, whatever their outcome.
-func (s *Simulator) Requests() int64 { return s.total.Load() }
-
-// RequestsFor reports how many requests since New or the last Reset had
-// exactly the given URL path, such as "/metadata/badip/lists/FAIL2BAN-SSH".
-// The query string is not part of the path.
-func (s *Simulator) RequestsFor(path string) int64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.byPath[path]
-}
-
-// InFlight reports how many requests are being served now, including those
-// waiting out the latency.
-func (s *Simulator) InFlight() int64 { return s.inFlight.Load() }
-
-// MaxInFlight reports the highest number of requests served at the same time
-// since New or the last Reset.
-func (s *Simulator) MaxInFlight() int64 { return s.maxInFlight.Load() }
-
-// Reset zeroes the request counters and the quota usage of every key. The
-// high-water mark restarts from the number of requests in flight.
-func (s *Simulator) Reset() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.total.Store(0)
-	s.maxInFlight.Store(s.inFlight.Load())
-	clear(s.byPath)
-	clear(s.used)
-}
-
-// SetLatency changes the delay added before every answer. Requests already
-// waiting keep their delay. Negative values count as zero.
-func (s *Simulator) SetLatency(d time.Duration) {
-	s.latency.Store(int64(max(d, 0)))
-}
-
-// begin records the arrival of a request.
-func (s *Simulator) begin(path string) {
-	s.mu.Lock()
-	s.byPath[path]++
-	s.total.Add(1)
-	s.mu.Unlock()
-
-	n := s.inFlight.Add(1)
-	for {
-		m := s.maxInFlight.Load()
-		if n <= m || s.maxInFlight.CompareAndSwap(m, n) {
+// withData hands f the embedded data, parsing it on first use; if it cannot
+// be parsed, the request answers 500 naming the file at fault.
+func withData(f func(http.ResponseWriter, *http.Request, *dataset)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		d, err := fixtures()
+		if err != nil {
+			writeText(w, http.StatusInternalServerError, "simulator: embedded data: "+err.Error())
 			return
 		}
+		f(w, r, d)
 	}
 }
 
@@ -215,11 +164,11 @@ func (s *Simulator) authorize(w http.ResponseWriter, r *http.Request) bool {
 }
 
 // serveHealth answers GET /v2.0/ip, the call the relay uses as health check.
-func (s *Simulator) serveHealth(w http.ResponseWriter, r *http.Request) {
+func (s *Simulator) serveHealth(w http.ResponseWriter, r *http.Request, d *dataset) {
 	if !s.authorize(w, r) {
 		return
 	}
-	writeJSON(w, fixtures.health)
+	writeJSON(w, d.health)
 }
 
 // serveEmptyIP answers GET /v2.0/ip/ (an empty address).
@@ -231,7 +180,7 @@ func (s *Simulator) serveEmptyIP(w http.ResponseWriter, r *http.Request) {
 }
 
 // serveReport answers GET /v2.0/ip/{ip}.
-func (s *Simulator) serveReport(w http.ResponseWriter, r *http.Request) {
+func (s *Simulator) serveReport(w http.ResponseWriter, r *http.Request, d *dataset) {
 	if !s.authorize(w, r) {
 		return
 	}
@@ -252,7 +201,7 @@ func (s *Simulator) serveReport(w http.ResponseWriter, r *http.Request) {
 		writeText(w, http.StatusNotFound, bodyNotFound)
 		return
 	}
-	if b, ok := fixtures.reports[ip]; ok {
+	if b, ok := d.reports[ip]; ok {
 		writeJSON(w, b)
 		return
 	}
@@ -260,8 +209,8 @@ func (s *Simulator) serveReport(w http.ResponseWriter, r *http.Request) {
 }
 
 // serveList answers GET /metadata/{type}/lists/{id}; it needs no key.
-func (s *Simulator) serveList(w http.ResponseWriter, r *http.Request) {
-	b, ok := fixtures.lists[r.PathValue("type")][r.PathValue("id")]
+func serveList(w http.ResponseWriter, r *http.Request, d *dataset) {
+	b, ok := d.lists[r.PathValue("type")][r.PathValue("id")]
 	if !ok {
 		writeText(w, http.StatusNotFound, bodyNotFound)
 		return
@@ -270,8 +219,8 @@ func (s *Simulator) serveList(w http.ResponseWriter, r *http.Request) {
 }
 
 // serveListIndex answers GET /metadata/{type}/lists; it needs no key.
-func (s *Simulator) serveListIndex(w http.ResponseWriter, r *http.Request) {
-	b, ok := fixtures.index[r.PathValue("type")]
+func serveListIndex(w http.ResponseWriter, r *http.Request, d *dataset) {
+	b, ok := d.index[r.PathValue("type")]
 	if !ok {
 		writeText(w, http.StatusNotFound, bodyNotFound)
 		return

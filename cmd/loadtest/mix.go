@@ -7,8 +7,7 @@ import (
 	"strings"
 )
 
-// kind is one sort of request in the soak mix, with the status the relay
-// must answer it with.
+// kind is one sort of request, with the answer the relay must give.
 type kind struct {
 	name   string
 	method string
@@ -17,10 +16,11 @@ type kind struct {
 	authz string
 	// body makes the request body; rng is the worker's own.
 	body func(rng *rand.Rand) string
-	// status is the HTTP status the relay must answer, and want a text its
-	// answer must contain (if any).
+	// status is the HTTP status the relay must answer, want a text its
+	// answer must contain and forbid one it must not (if any).
 	status int
 	want   string
+	forbid string
 	// weight is how many times the kind appears in one rotation.
 	weight int
 }

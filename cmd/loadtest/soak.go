@@ -11,18 +11,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	mrand "math/rand/v2"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -50,8 +45,8 @@ type config struct {
 	maxRSSGrowth float64 // MiB between the first and last RSS windows
 }
 
-// parseConfig reads the flags; it returns nil, nil after -h.
-func parseConfig(args []string, stderr io.Writer) (*config, error) {
+// parseSoak reads the flags of soak; it returns nil, nil after -h.
+func parseSoak(args []string, stderr io.Writer) (*config, error) {
 	fs := flag.NewFlagSet("soak", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	c := &config{}
@@ -61,15 +56,10 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	fs.DurationVar(&c.latency, "latency", 20*time.Millisecond, "latency of the simulated Auth0 Signals API")
 	fs.Int64Var(&c.maxRequests, "max-requests", 5_000_000, "stop after this many requests")
 	fs.Float64Var(&c.maxRSSGrowth, "max-rss-growth", 32, "allowed RSS growth in MiB between the first and the last 10 s of the run")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, nil
-		}
+	if help, err := parseFlags(fs, args); help || err != nil {
 		return nil, err
 	}
 	switch {
-	case fs.NArg() > 0:
-		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	case c.duration < 2*rssWindow || c.duration > maxDuration:
 		return nil, fmt.Errorf("-d must be between %s and %s", 2*rssWindow, maxDuration)
 	case c.connections < 1 || c.connections > maxConnections:
@@ -82,19 +72,9 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 
 // report is what a soak run saw.
 type report struct {
-	cfg      *config
-	elapsed  time.Duration
-	requests int64
-	// byKind counts answers by request kind and status.
-	byKind map[string]map[int]int64
-	// unexpected counts answers whose status was not the kind's, by
-	// description; fivexx counts 5xx answers; transport counts requests
-	// that got no answer at all.
-	unexpected       map[string]int64
-	fivexx           int64
-	transport        int64
-	firstTransport   string
-	latencies        []time.Duration // sorted
+	*tally
+	cfg              *config
+	elapsed          time.Duration
 	rss              []rssSample
 	logLines         int64
 	logPanics        int64
@@ -170,7 +150,7 @@ func (c *config) run(ctx context.Context, progress io.Writer) (*report, error) {
 			return nil, fmt.Errorf("address %q is not on loopback", a)
 		}
 	}
-	rep := &report{cfg: c, byKind: make(map[string]map[int]int64), unexpected: make(map[string]int64)}
+	rep := &report{tally: newTally(), cfg: c}
 	logsDone := make(chan struct{})
 	go func() {
 		defer close(logsDone)
@@ -187,14 +167,12 @@ func (c *config) run(ctx context.Context, progress io.Writer) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &driver{base: "http://" + relayAddr, good: "Bearer " + good, forged: "Bearer " + forged, rep: rep, limit: c.maxRequests}
-	d.client = &http.Client{
-		Transport: &http.Transport{MaxIdleConnsPerHost: c.connections, MaxConnsPerHost: c.connections},
-		Timeout:   60 * time.Second,
-	}
+	d := newDriver("http://"+relayAddr, "Bearer "+good, "Bearer "+forged, c.connections, rep.tally)
+	d.limit = c.maxRequests
+	rot := rotation()
 
 	// Warm-up, then the measured run with an RSS sample every second.
-	d.drive(ctx, c.connections, warmup, false)
+	d.drive(ctx, rot, c.connections, warmup, false)
 	measured, stopRSS := context.WithCancel(ctx)
 	rssDone := make(chan struct{})
 	go func() {
@@ -202,7 +180,7 @@ func (c *config) run(ctx context.Context, progress io.Writer) (*report, error) {
 		rep.sampleRSS(measured, relay.Process.Pid)
 	}()
 	start := time.Now()
-	d.drive(ctx, c.connections, c.duration, true)
+	d.drive(ctx, rot, c.connections, c.duration, true)
 	rep.elapsed = time.Since(start)
 	stopRSS()
 	<-rssDone
@@ -215,7 +193,6 @@ func (c *config) run(ctx context.Context, progress io.Writer) (*report, error) {
 	rep.relayExit, rep.relayExitTimeout = stopProcess(relay, syscall.SIGTERM)
 	<-logsDone
 	rep.simExit, _ = stopProcess(sim, syscall.SIGTERM)
-	slices.Sort(rep.latencies)
 	return rep, nil
 }
 
@@ -282,112 +259,6 @@ func stopProcess(cmd *exec.Cmd, sig os.Signal) (error, bool) {
 	}
 }
 
-// driver sends the mix to the relay.
-type driver struct {
-	base, good, forged string
-	client             *http.Client
-	rep                *report
-	limit              int64
-	sent               atomic.Int64
-	mu                 sync.Mutex
-}
-
-// drive keeps n workers busy for d; counted runs go into the report.
-func (d *driver) drive(ctx context.Context, n int, dur time.Duration, counted bool) {
-	ctx, cancel := context.WithTimeout(ctx, dur)
-	defer cancel()
-	rot := rotation()
-	var wg sync.WaitGroup
-	for w := range n {
-		wg.Go(func() {
-			rng := mrand.New(mrand.NewPCG(mrand.Uint64(), mrand.Uint64()))
-			var lat []time.Duration
-			for i := w; ctx.Err() == nil && d.sent.Load() < d.limit; i++ {
-				k := rot[i%len(rot)]
-				status, latency, err := d.once(ctx, k, rng)
-				if ctx.Err() != nil {
-					break // the run ended during the request: not counted
-				}
-				if counted {
-					d.sent.Add(1)
-					lat = append(lat, latency)
-					d.record(k, status, err)
-				}
-			}
-			d.mu.Lock()
-			d.rep.latencies = append(d.rep.latencies, lat...)
-			d.mu.Unlock()
-		})
-	}
-	wg.Wait()
-}
-
-// once sends one request of kind k and returns the status and the latency.
-func (d *driver) once(ctx context.Context, k kind, rng *mrand.Rand) (int, time.Duration, error) {
-	var body io.Reader = http.NoBody
-	if b := k.body(rng); b != "" {
-		body = strings.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, k.method, d.base+k.path, body)
-	if err != nil {
-		return 0, 0, err
-	}
-	switch k.authz {
-	case "good":
-		req.Header.Set("Authorization", d.good)
-	case "forged":
-		req.Header.Set("Authorization", d.forged)
-	}
-	if k.path == "/watchdog" {
-		req.Header.Set("Health-Check", "soak")
-	}
-	start := time.Now()
-	resp, err := d.client.Do(req)
-	if err != nil {
-		return 0, time.Since(start), err
-	}
-	b, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	latency := time.Since(start)
-	if err != nil {
-		return resp.StatusCode, latency, err
-	}
-	if resp.StatusCode == http.StatusOK && !json.Valid(b) {
-		return resp.StatusCode, latency, fmt.Errorf("answer is not JSON: %.100q", b)
-	}
-	if k.want != "" && !bytes.Contains(b, []byte(k.want)) {
-		return resp.StatusCode, latency, fmt.Errorf("answer lacks %q", k.want)
-	}
-	return resp.StatusCode, latency, nil
-}
-
-func (d *driver) record(k kind, status int, err error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	r := d.rep
-	r.requests++
-	if err != nil && status == 0 {
-		r.transport++
-		if r.firstTransport == "" {
-			r.firstTransport = k.name + ": " + err.Error()
-		}
-		return
-	}
-	if r.byKind[k.name] == nil {
-		r.byKind[k.name] = make(map[int]int64)
-	}
-	r.byKind[k.name][status]++
-	if status >= 500 {
-		r.fivexx++
-	}
-	switch {
-	case err != nil:
-		r.unexpected[fmt.Sprintf("%s: %v", k.name, err)]++
-	case status != k.status:
-		r.unexpected[fmt.Sprintf("%s: HTTP %d, want %d", k.name, status, k.status)]++
-	}
-}
-
 // scanLogs counts the relay's log lines, the panics and errors among them,
 // and the request lines with a 5xx status.
 func (r *report) scanLogs(logs *bufio.Reader) {
@@ -426,8 +297,8 @@ func (r *report) sampleRSS(ctx context.Context, pid int) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
-		if kib, err := readRSS(pid); err == nil {
-			r.rss = append(r.rss, rssSample{at: time.Since(start), kib: kib})
+		if m, err := readMemory(pid); err == nil {
+			r.rss = append(r.rss, rssSample{at: time.Since(start), kib: m.rssKiB})
 		}
 		select {
 		case <-ctx.Done():
@@ -435,23 +306,6 @@ func (r *report) sampleRSS(ctx context.Context, pid int) {
 		case <-t.C:
 		}
 	}
-}
-
-// readRSS returns VmRSS of process pid in KiB (Linux).
-func readRSS(pid int) (int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for l := range strings.SplitSeq(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
-			fields := strings.Fields(v)
-			if len(fields) == 2 && fields[1] == "kB" {
-				return strconv.ParseInt(fields[0], 10, 64)
-			}
-		}
-	}
-	return 0, errors.New("no VmRSS line")
 }
 
 // rssWindows returns the mean RSS (MiB) of the first and the last window of
@@ -514,11 +368,8 @@ func (r *report) write(w io.Writer) {
 	fmt.Fprintf(w, "duration      %s at %d connections (after a %s warm-up), simulator latency %s\n",
 		r.elapsed.Round(time.Millisecond), c.connections, warmup, c.latency)
 	fmt.Fprintf(w, "requests      %d (%.0f req/s); 5xx %d; no answer %d; unexpected answers %d\n",
-		r.requests, float64(r.requests)/r.elapsed.Seconds(), r.fivexx, r.transport, sum(r.unexpected))
-	if n := len(r.latencies); n > 0 {
-		pct := func(p int) time.Duration { return r.latencies[min(n-1, n*p/100)].Round(time.Microsecond) }
-		fmt.Fprintf(w, "latency       p50 %s  p90 %s  p99 %s  max %s\n", pct(50), pct(90), pct(99), r.latencies[n-1].Round(time.Microsecond))
-	}
+		r.requests, float64(r.requests)/r.elapsed.Seconds(), r.fivexx, r.transport, r.failed()-r.transport)
+	r.writeLatency(w)
 	first, last, low, high := r.rssWindows()
 	fmt.Fprintf(w, "relay RSS     first 10 s %.1f MiB, last 10 s %.1f MiB (growth %+.1f MiB); min %.1f, max %.1f MiB over %d samples\n",
 		first, last, last-first, low, high, len(r.rss))
@@ -553,12 +404,4 @@ func exitText(err error, timeout bool) string {
 	default:
 		return "status 0 after SIGTERM"
 	}
-}
-
-func sum(m map[string]int64) int64 {
-	var n int64
-	for _, v := range m {
-		n += v
-	}
-	return n
 }

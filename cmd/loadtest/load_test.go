@@ -81,7 +81,7 @@ func TestReadMemoryOfThisProcess(t *testing.T) {
 	}
 }
 
-// fakeRelay answers like the relay and checks the token loadgen signs.
+// fakeRelay answers like the relay and checks the token load signs.
 func fakeRelay(t *testing.T, secret string, fail func(n int64) bool) (*httptest.Server, *atomic.Int64) {
 	var n atomic.Int64
 	verifier := auth.HS256{Secret: []byte(secret)}
@@ -110,7 +110,7 @@ func TestRun(t *testing.T) {
 	if _, err := os.Stat("/proc/self/status"); err != nil {
 		args = args[:len(args)-2]
 	}
-	err := run(t.Context(), args, func(k string) string { return map[string]string{"SECRET_KEY": secret}[k] }, &stdout, &stderr)
+	err := run(t.Context(), append([]string{"load"}, args...), func(k string) string { return map[string]string{"SECRET_KEY": secret}[k] }, &stdout, &stderr)
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, stderr.String())
 	}
@@ -137,9 +137,9 @@ func TestRunReportsFailures(t *testing.T) {
 	const secret = "load-secret"
 	srv, _ := fakeRelay(t, secret, func(n int64) bool { return n%2 == 0 })
 	var stdout, stderr strings.Builder
-	err := run(t.Context(), []string{"-url", srv.URL, "-c", "2", "-d", "100ms", "-warmup", "0s"},
+	err := run(t.Context(), []string{"load", "-url", srv.URL, "-c", "2", "-d", "100ms", "-warmup", "0s"},
 		func(k string) string { return map[string]string{"SECRET_KEY": secret}[k] }, &stdout, &stderr)
-	if err == nil || !strings.Contains(err.Error(), "requests failed (first: error envelope") {
+	if err == nil || !strings.Contains(err.Error(), `requests failed (first: load: answer holds "\"errors\""`) {
 		t.Fatalf("err = %v, want failed requests reported\n%s", err, stdout.String())
 	}
 }
@@ -147,7 +147,7 @@ func TestRunReportsFailures(t *testing.T) {
 func TestRunWrongSecretFails(t *testing.T) {
 	srv, _ := fakeRelay(t, "right", nil)
 	var stdout, stderr strings.Builder
-	err := run(t.Context(), []string{"-url", srv.URL, "-c", "1", "-d", "50ms", "-warmup", "0s"},
+	err := run(t.Context(), []string{"load", "-url", srv.URL, "-c", "1", "-d", "50ms", "-warmup", "0s"},
 		func(k string) string { return map[string]string{"SECRET_KEY": "wrong"}[k] }, &stdout, &stderr)
 	if err == nil || !strings.Contains(err.Error(), "HTTP 401") {
 		t.Fatalf("err = %v, want HTTP 401 failures", err)
@@ -169,7 +169,7 @@ func TestRunFlags(t *testing.T) {
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			var stdout, stderr strings.Builder
-			err := run(t.Context(), tc.args, tc.env, &stdout, &stderr)
+			err := run(t.Context(), append([]string{"load"}, tc.args...), tc.env, &stdout, &stderr)
 			if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
 				t.Errorf("err = %v, want %q", err, tc.wantErr)
 			}

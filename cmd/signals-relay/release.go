@@ -1,0 +1,24 @@
+//go:build release
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+)
+
+// A release build (go build -tags release) is what production runs: it
+// leaves out the simulator and the JWT generator, so the commands built on
+// them answer this error instead.
+func errNotInRelease(cmd string) error {
+	return fmt.Errorf("%s is not in release builds; run it from a development build: go run ./cmd/signals-relay %s", cmd, cmd)
+}
+
+func runDemo(context.Context, []string, func(string) string, io.Writer, io.Writer) error {
+	return errNotInRelease("demo")
+}
+
+func runSimulate(context.Context, []string, io.Writer, io.Writer) error {
+	return errNotInRelease("simulate")
+}
