@@ -2,7 +2,6 @@ package awsops_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"reflect"
@@ -128,23 +127,15 @@ func TestDeployWithCreateRole(t *testing.T) {
 	if !ok {
 		t.Fatal("role not created")
 	}
-	var trust map[string]any
-	if err := json.Unmarshal([]byte(role.Trust), &trust); err != nil {
-		t.Fatalf("trust policy %q: %v", role.Trust, err)
-	}
-	if !strings.Contains(role.Trust, `"Service":"lambda.amazonaws.com"`) || !strings.Contains(role.Trust, "sts:AssumeRole") {
+	if got, want := jsonString(t, role.Trust), jsonString(t, trustPolicy); !reflect.DeepEqual(got, want) {
 		t.Errorf("trust policy = %s", role.Trust)
 	}
 	wantTags := map[string]string{awsops.TagCreatedBy: awsops.CreatedByValue, awsops.TagFunction: fnName}
 	if !reflect.DeepEqual(role.Tags, wantTags) {
 		t.Errorf("role tags = %v, want %v", role.Tags, wantTags)
 	}
-	wantPolicy := awsops.ExecutionPolicy("aws", "us-east-1", awsfake.Account, fnName)
-	if got := role.Policies[awsops.LogPolicyName]; got != wantPolicy {
-		t.Errorf("role policy =\n%s\nwant\n%s", got, wantPolicy)
-	}
-	if strings.Count(wantPolicy, "log-group:/aws/lambda/"+fnName) != 2 || strings.Contains(wantPolicy, `"*"`) {
-		t.Errorf("execution policy is not limited to the function's log group: %s", wantPolicy)
+	if got, want := jsonString(t, role.Policies["signals-relay-logs"]), jsonString(t, executionPolicy("us-east-1", awsfake.Account, fnName)); !reflect.DeepEqual(got, want) {
+		t.Errorf("role policy =\n%v\nwant\n%v", got, want)
 	}
 
 	created := fake.CallsTo("lambda:CreateFunction")[2].Body
