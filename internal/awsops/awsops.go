@@ -24,6 +24,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -31,6 +32,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/signals-relay/signals-relay/internal/stage"
 )
@@ -52,6 +54,10 @@ const (
 	TagStage = "signals-relay:stage"
 	// LogPolicyName is the inline policy of a role relayctl created.
 	LogPolicyName = "signals-relay-logs"
+	// Alias is the alias the Function URL serves; every deploy, update and
+	// SECRET_KEY change publishes a version and moves it there, and
+	// rollback moves it back.
+	Alias = "live"
 	// URL permission statement ids, as the Lambda console names them.
 	StatementInvokeURL      = "FunctionURLAllowPublicAccess"
 	StatementInvokeFunction = "FunctionURLAllowInvokeAction"
@@ -63,6 +69,10 @@ type Client struct {
 	Lambda *lambda.Client
 	IAM    *iam.Client
 	Logs   *cloudwatchlogs.Client
+	STS    *sts.Client
+	// HTTPClient calls the Function URL for Invoke. Nil means a client
+	// with a one-minute timeout.
+	HTTPClient *http.Client
 	// Region is the region the clients talk to, for messages.
 	Region string
 	// Profile is the AWS profile in use, for messages.
@@ -85,6 +95,7 @@ func New(cfg aws.Config) *Client {
 		Lambda: lambda.NewFromConfig(cfg),
 		IAM:    iam.NewFromConfig(cfg),
 		Logs:   cloudwatchlogs.NewFromConfig(cfg),
+		STS:    sts.NewFromConfig(cfg),
 		Region: cfg.Region,
 	}
 }
@@ -115,7 +126,7 @@ func (c *Client) CheckCredentials(ctx context.Context, cfg aws.Config) error {
 		return c.noCredentials(nil)
 	}
 	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
-		return c.noCredentials(err)
+		return c.credentialsError(err)
 	}
 	return nil
 }
