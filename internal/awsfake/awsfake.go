@@ -99,7 +99,7 @@ type Server struct {
 	roles     map[string]*Role
 	policies  map[string]bool // managed policy ARNs
 	logGroups map[string]*logGroup
-	failures  map[string][]failure
+	failures  map[string][]*failure // nil entries let a call through
 	denied    map[string]bool
 	seq       int // request ids, URL ids, revision ids, event ids
 }
@@ -115,7 +115,7 @@ func New(t testing.TB) *Server {
 		roles:           map[string]*Role{},
 		policies:        map[string]bool{},
 		logGroups:       map[string]*logGroup{},
-		failures:        map[string][]failure{},
+		failures:        map[string][]*failure{},
 		denied:          map[string]bool{},
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
@@ -187,9 +187,18 @@ func (s *Server) CallsTo(op string) []Call {
 
 // Fail makes the next call to op fail with an AWS error.
 func (s *Server) Fail(op string, status int, code, message string) {
+	s.FailAfter(op, 0, status, code, message)
+}
+
+// FailAfter lets the next ok calls to op through and makes the one after
+// them fail with an AWS error.
+func (s *Server) FailAfter(op string, ok, status int, code, message string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.failures[op] = append(s.failures[op], failure{status, code, message})
+	for range ok {
+		s.failures[op] = append(s.failures[op], nil)
+	}
+	s.failures[op] = append(s.failures[op], &failure{status, code, message})
 }
 
 // Deny makes the caller's policy lack actions: every call that needs one
@@ -201,6 +210,15 @@ func (s *Server) Deny(actions ...string) {
 	defer s.mu.Unlock()
 	for _, a := range actions {
 		s.denied[a] = true
+	}
+}
+
+// Allow lifts Deny for actions.
+func (s *Server) Allow(actions ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, a := range actions {
+		delete(s.denied, a)
 	}
 }
 
@@ -220,8 +238,10 @@ func (s *Server) begin(w http.ResponseWriter, fail protocol, c Call, deniedCode 
 	s.calls = append(s.calls, c)
 	if fs := s.failures[c.Op]; len(fs) > 0 {
 		s.failures[c.Op] = fs[1:]
-		fail(w, fs[0].status, fs[0].code, fs[0].message)
-		return false
+		if f := fs[0]; f != nil {
+			fail(w, f.status, f.code, f.message)
+			return false
+		}
 	}
 	for _, r := range required {
 		if s.denied[r[0]] {

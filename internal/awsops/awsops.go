@@ -1,6 +1,8 @@
 // Package awsops carries out relayctl's AWS operations for one stage: deploy
-// the relay as a Lambda function behind a Function URL, update its code and
-// configuration, report its status, read its logs, set its SECRET_KEY, and
+// the relay as a Lambda function whose alias "live" serves a published
+// version behind a Function URL, update its code and configuration (and
+// finish a deployment that stopped half-way), roll the alias back, report
+// its status, call it as XDR does, read its logs, set its SECRET_KEY, and
 // remove it again.
 //
 // It calls only these APIs, which the deployment policy shipped in
@@ -8,16 +10,22 @@
 //
 //   - Lambda: GetFunction, GetFunctionConfiguration, CreateFunction,
 //     UpdateFunctionCode, UpdateFunctionConfiguration, DeleteFunction,
-//     CreateFunctionUrlConfig, GetFunctionUrlConfig, DeleteFunctionUrlConfig,
-//     AddPermission (plus TagResource, which CreateFunction needs for tags);
-//   - IAM: GetRole, CreateRole (with TagRole for its tags), PutRolePolicy,
+//     PublishVersion, ListVersionsByFunction, GetAlias, CreateAlias,
+//     UpdateAlias, CreateFunctionUrlConfig, GetFunctionUrlConfig,
+//     DeleteFunctionUrlConfig, AddPermission, GetPolicy (plus TagResource,
+//     which CreateFunction needs for tags);
+//   - IAM: GetRole, CreateRole (with TagRole for its tags) and PutRolePolicy,
+//     both only with the permissions boundary BoundaryPolicyName,
 //     ListRolePolicies, DeleteRolePolicy, DeleteRole, and PassRole when the
 //     function is created;
+//   - STS: GetCallerIdentity (which needs no permission), for the account a
+//     role's boundary lives in;
 //   - CloudWatch Logs: CreateLogGroup, PutRetentionPolicy, FilterLogEvents,
 //     DeleteLogGroup.
 //
 // Every error leaving the package has gone through Explain, so it reads as
-// one line naming the failed call and, when known, the fix.
+// one line naming the failed call, the fix when known, and AWS's own error
+// code, message and request id.
 package awsops
 
 import (

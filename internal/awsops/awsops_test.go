@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -41,6 +42,7 @@ func setup(t *testing.T) (*awsfake.Server, *awsops.Client, *syncBuffer) {
 	c := awsops.New(fake.Config())
 	progress := &syncBuffer{}
 	c.Progress = progress
+	c.HTTPClient = fake.HTTPClient()
 	c.Poll = time.Millisecond
 	c.MaxWait = 10 * time.Second
 	return fake, c, progress
@@ -92,11 +94,24 @@ func checkOps(t *testing.T, got, want []string) {
 	}
 }
 
+// releaseOps are the calls that publish a version, move the alias and
+// check the alias's URL and permissions on a deployment that has them all.
+var releaseOps = []string{
+	"lambda:PublishVersion",
+	"lambda:GetAlias",
+	"lambda:UpdateAlias",
+	"lambda:GetFunctionUrlConfig",
+	"lambda:GetPolicy",
+	"lambda:ListVersionsByFunction",
+}
+
 func TestDeployWithCreateRole(t *testing.T) {
 	t.Parallel()
 	fake, c, progress := setup(t)
 	fake.PendingPolls = 3
 	fake.RoleNotReady = 2
+	boundary := fake.AddPolicy("SignalsRelayExecutionBoundary")
+	fake.RequireBoundary = boundary
 	s := settings(t, baseStage)
 	zip := testZip(t, "bootstrap-v1")
 
@@ -107,20 +122,27 @@ func TestDeployWithCreateRole(t *testing.T) {
 	checkOps(t, fake.Ops(), []string{
 		"lambda:GetFunction", // refuse when it exists
 		"iam:GetRole",
+		"sts:GetCallerIdentity", // the account, for the boundary's ARN
 		"iam:CreateRole",
 		"iam:PutRolePolicy",
 		"logs:CreateLogGroup",
 		"logs:PutRetentionPolicy",
-		"lambda:CreateFunction", // refused twice while the role propagates
-		"lambda:GetFunction",    // waiter
+		"lambda:CreateFunction",           // refused twice while the role propagates
+		"lambda:GetFunctionConfiguration", // until Active
+		"lambda:PublishVersion",
+		"lambda:GetAlias",
+		"lambda:CreateAlias",
+		"lambda:GetFunctionUrlConfig",
 		"lambda:CreateFunctionUrlConfig",
+		"lambda:GetPolicy",
 		"lambda:AddPermission",
+		"lambda:ListVersionsByFunction",
 	})
 	if n := len(fake.CallsTo("lambda:CreateFunction")); n != 3 {
 		t.Errorf("CreateFunction called %d times, want 3 (two refusals while the role propagates)", n)
 	}
-	if n := len(fake.CallsTo("lambda:GetFunction")); n != 1+4 {
-		t.Errorf("GetFunction called %d times, want 1 + 4 polls (3 Pending, then Active)", n)
+	if n := len(fake.CallsTo("lambda:GetFunctionConfiguration")); n != 4 {
+		t.Errorf("GetFunctionConfiguration called %d times, want 4 polls (3 Pending, then Active)", n)
 	}
 
 	role, ok := fake.Role("tr-auth0-signals-relay-dev-role")
@@ -130,16 +152,19 @@ func TestDeployWithCreateRole(t *testing.T) {
 	if got, want := jsonString(t, role.Trust), jsonString(t, trustPolicy); !reflect.DeepEqual(got, want) {
 		t.Errorf("trust policy = %s", role.Trust)
 	}
-	wantTags := map[string]string{awsops.TagCreatedBy: awsops.CreatedByValue, awsops.TagFunction: fnName}
+	wantTags := map[string]string{"signals-relay:created-by": "relayctl", "signals-relay:function": fnName}
 	if !reflect.DeepEqual(role.Tags, wantTags) {
 		t.Errorf("role tags = %v, want %v", role.Tags, wantTags)
+	}
+	if role.Boundary != "arn:aws:iam::123456789012:policy/SignalsRelayExecutionBoundary" {
+		t.Errorf("role boundary = %q", role.Boundary)
 	}
 	if got, want := jsonString(t, role.Policies["signals-relay-logs"]), jsonString(t, executionPolicy("us-east-1", awsfake.Account, fnName)); !reflect.DeepEqual(got, want) {
 		t.Errorf("role policy =\n%v\nwant\n%v", got, want)
 	}
 
 	created := fake.CallsTo("lambda:CreateFunction")[2].Body
-	want := map[string]any{
+	wantBody := map[string]any{
 		"FunctionName":  fnName,
 		"Runtime":       "provided.al2023",
 		"Handler":       "bootstrap",
@@ -150,7 +175,7 @@ func TestDeployWithCreateRole(t *testing.T) {
 		"PackageType":   "Zip",
 		"Environment":   map[string]any{"Variables": map[string]any{"LOG_LEVEL": "info", "CTR_ENTITIES_LIMIT": "50"}},
 	}
-	for k, v := range want {
+	for k, v := range wantBody {
 		if !reflect.DeepEqual(created[k], v) {
 			t.Errorf("CreateFunction %s = %v, want %v", k, created[k], v)
 		}
@@ -167,8 +192,9 @@ func TestDeployWithCreateRole(t *testing.T) {
 		t.Errorf("function state = %s, want Active", fn.State)
 	}
 
-	if got := fake.CallsTo("lambda:CreateFunctionUrlConfig")[0].Body["AuthType"]; got != "NONE" {
-		t.Errorf("URL AuthType = %v, want NONE", got)
+	urlCall := fake.CallsTo("lambda:CreateFunctionUrlConfig")[0]
+	if urlCall.Body["AuthType"] != "NONE" || urlCall.Query.Get("Qualifier") != "live" {
+		t.Errorf("CreateFunctionUrlConfig: AuthType %v, Qualifier %q; want NONE on live", urlCall.Body["AuthType"], urlCall.Query.Get("Qualifier"))
 	}
 	perms := fake.CallsTo("lambda:AddPermission")
 	if len(perms) != 2 {
@@ -179,20 +205,28 @@ func TestDeployWithCreateRole(t *testing.T) {
 		{"StatementId": "FunctionURLAllowInvokeAction", "Action": "lambda:InvokeFunction", "Principal": "*", "InvokedViaFunctionUrl": true},
 	}
 	for i, w := range wantPerms {
-		if !reflect.DeepEqual(perms[i].Body, w) {
-			t.Errorf("AddPermission #%d = %v, want %v", i+1, perms[i].Body, w)
+		if !reflect.DeepEqual(perms[i].Body, w) || perms[i].Query.Get("Qualifier") != "live" {
+			t.Errorf("AddPermission #%d = %v (Qualifier %q), want %v on live", i+1, perms[i].Body, perms[i].Query.Get("Qualifier"), w)
 		}
 	}
 	if days, ok := fake.LogGroup("/aws/lambda/" + fnName); !ok || days != 14 {
 		t.Errorf("log group retention = %d (exists %v), want 14", days, ok)
 	}
-	if res.URL != fn.URL || !strings.HasPrefix(res.URL, "https://") || !res.RoleCreated || res.RoleARN != role.ARN {
-		t.Errorf("result = %+v", res)
+	if len(fn.Versions) != 1 || fn.Aliases["live"].Version != "1" || !bytes.Equal(fn.Versions[0].Config.Zip, zip) {
+		t.Errorf("versions %v, aliases %v; want version 1 with the package, served by live", fn.Versions, fn.Aliases)
 	}
-	for _, step := range []string{"Creating execution role", "not usable by Lambda yet", "Waiting for", "is Active", "Creating the Function URL"} {
+	want := awsops.Result{FunctionARN: "arn:aws:lambda:us-east-1:123456789012:function:" + fnName, URL: fn.URLs["live"].URL,
+		Version: "1", CodeSHA256: pack.CodeSHA256(zip), CodeSize: int64(len(zip)), RoleARN: role.ARN, RoleCreated: true, Created: true}
+	if !reflect.DeepEqual(res, want) || !strings.HasPrefix(res.URL, "https://") {
+		t.Errorf("result = %+v\nwant %+v", res, want)
+	}
+	for _, step := range []string{"Creating execution role", "Lambda cannot use it yet", "The creation of " + fnName + " is done", "Creating the Function URL"} {
 		if !strings.Contains(progress.String(), step) {
 			t.Errorf("progress lacks %q:\n%s", step, progress)
 		}
+	}
+	if strings.Contains(progress.String(), "Repaired") {
+		t.Errorf("a new deployment reports repairs:\n%s", progress)
 	}
 }
 
@@ -222,6 +256,7 @@ func TestDeployFailures(t *testing.T) {
 		opts    awsops.DeployOptions
 		prepare func(*awsfake.Server)
 		want    []string
+		notWant string
 		notOp   string
 	}{
 		{
@@ -230,7 +265,7 @@ func TestDeployFailures(t *testing.T) {
 			prepare: func(f *awsfake.Server) {
 				f.AddFunction(awsfake.Function{Name: fnName})
 			},
-			want:  []string{"function tr-auth0-signals-relay-dev already exists in us-east-1", "relayctl update dev"},
+			want:  []string{"function tr-auth0-signals-relay-dev already exists in us-east-1, and relayctl did not create it for stage dev", "relayctl update dev"},
 			notOp: "iam:GetRole",
 		},
 		{
@@ -272,7 +307,47 @@ func TestDeployFailures(t *testing.T) {
 				f.Fail("lambda:CreateFunction", http.StatusForbidden, "AccessDeniedException",
 					"User: arn:aws:iam::123456789012:user/serverless is not authorized to perform: lambda:CreateFunction")
 			},
-			want: []string{"lambda:CreateFunction: AWS denied lambda:CreateFunction to the default AWS credentials", "deploy/iam/deployment-policy.json"},
+			want: []string{"lambda:CreateFunction: AWS denied lambda:CreateFunction to the default AWS credentials", "deploy/iam/deployment-policy.json",
+				"[AWS AccessDeniedException: User: arn:aws:iam::123456789012:user/serverless is not authorized to perform: lambda:CreateFunction; request id 7f3c0000-"},
+		},
+		{
+			name:  "pass role denied",
+			stage: baseStage,
+			prepare: func(f *awsfake.Server) {
+				f.AddRole("tr-auth0-signals-relay-dev-role", nil)
+				f.Deny("iam:PassRole")
+			},
+			want: []string{"lambda:CreateFunction: AWS denied iam:PassRole to the default AWS credentials (lambda:CreateFunction needs it) — allow iam:PassRole on the execution role",
+				"is not authorized to perform: iam:PassRole on resource: arn:aws:iam::123456789012:role/tr-auth0-signals-relay-dev-role"},
+		},
+		{
+			name:  "explicit deny",
+			stage: baseStage,
+			prepare: func(f *awsfake.Server) {
+				f.Fail("lambda:GetFunction", http.StatusForbidden, "AccessDeniedException",
+					"User: arn:aws:iam::123456789012:user/serverless is not authorized to perform: lambda:GetFunction on resource: arn:aws:lambda:us-east-1:123456789012:function:x with an explicit deny in a service control policy")
+			},
+			want:    []string{"AWS denied lambda:GetFunction", "only your AWS administrator can lift it"},
+			notWant: "attaching",
+		},
+		{
+			name:  "no boundary policy",
+			stage: baseStage,
+			opts:  awsops.DeployOptions{CreateRole: true},
+			want: []string{"iam:CreateRole: the permissions boundary policy arn:aws:iam::123456789012:policy/SignalsRelayExecutionBoundary does not exist",
+				"deploy/iam/execution-role-boundary.json", "[AWS NoSuchEntity: Scope ARN: arn:aws:iam::123456789012:policy/SignalsRelayExecutionBoundary does not exist or is not attachable.; request id"},
+			notOp: "iam:PutRolePolicy",
+		},
+		{
+			name:  "boundary refused",
+			stage: baseStage,
+			opts:  awsops.DeployOptions{CreateRole: true},
+			prepare: func(f *awsfake.Server) {
+				f.AddPolicy("SignalsRelayExecutionBoundary")
+				f.RequireBoundary = "arn:aws:iam::123456789012:policy/OtherBoundary"
+			},
+			want:  []string{"iam:CreateRole: AWS denied iam:CreateRole to the default AWS credentials"},
+			notOp: "iam:PutRolePolicy",
 		},
 		{
 			name:  "bad credentials",
@@ -307,6 +382,9 @@ func TestDeployFailures(t *testing.T) {
 			if !errors.As(err, &ae) {
 				t.Errorf("error is %T, want *awsops.Error", err)
 			}
+			if tc.notWant != "" && strings.Contains(msg, tc.notWant) {
+				t.Errorf("error = %q\nwant it without %q", msg, tc.notWant)
+			}
 			if tc.notOp != "" && len(fake.CallsTo(tc.notOp)) > 0 {
 				t.Errorf("%s was called", tc.notOp)
 			}
@@ -316,14 +394,14 @@ func TestDeployFailures(t *testing.T) {
 
 func TestUpdateKeepsURLAndMergesEnvironment(t *testing.T) {
 	t.Parallel()
-	fake, c, _ := setup(t)
+	fake, c, progress := setup(t)
 	fake.AddRole("tr-auth0-signals-relay-dev-role", nil)
 	s := settings(t, baseStage)
 	if _, err := c.Deploy(t.Context(), s, testZip(t, "v1"), awsops.DeployOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	before, _ := fake.Function(fnName)
-	if err := c.SetSecret(t.Context(), s, "S3CR3T"); err != nil {
+	if _, err := c.SetSecret(t.Context(), s, "S3CR3T"); err != nil {
 		t.Fatal(err)
 	}
 	start := len(fake.Calls())
@@ -336,18 +414,15 @@ func TestUpdateKeepsURLAndMergesEnvironment(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Update: %v", err)
 	}
-	checkOps(t, fake.Ops()[start:], []string{
+	checkOps(t, fake.Ops()[start:], append([]string{
 		"lambda:GetFunctionConfiguration",
-		"lambda:GetFunction",
 		"lambda:UpdateFunctionCode",
-		"lambda:GetFunction", // waits: the fake refuses a configuration change meanwhile
-		"lambda:GetFunctionConfiguration",
+		"lambda:GetFunctionConfiguration", // waits: the fake refuses a configuration change meanwhile
 		"lambda:UpdateFunctionConfiguration",
-		"lambda:GetFunction",
+		"lambda:GetFunctionConfiguration",
 		"logs:CreateLogGroup",
 		"logs:PutRetentionPolicy",
-		"lambda:GetFunctionUrlConfig",
-	})
+	}, releaseOps...))
 	after, _ := fake.Function(fnName)
 	wantEnv := map[string]string{"LOG_LEVEL": "debug", "CTR_ENTITIES_LIMIT": "50", "SECRET_KEY": "S3CR3T"}
 	if !reflect.DeepEqual(after.Env, wantEnv) {
@@ -356,15 +431,28 @@ func TestUpdateKeepsURLAndMergesEnvironment(t *testing.T) {
 	if !bytes.Equal(after.Zip, zip) || !slices.Equal(after.Architectures, []string{"x86_64"}) || after.MemorySize != 512 {
 		t.Errorf("function after update: arch %v, memory %d, zip updated %v", after.Architectures, after.MemorySize, bytes.Equal(after.Zip, zip))
 	}
-	if after.URL != before.URL || res.URL != before.URL {
-		t.Errorf("URL changed: %s → %s (result %s)", before.URL, after.URL, res.URL)
+	// Deploy made version 1, SetSecret 2, Update 3, which the alias serves
+	// with the merged environment.
+	if len(after.Versions) != 3 || after.Aliases["live"].Version != "3" || !reflect.DeepEqual(after.Versions[2].Config.Env, wantEnv) {
+		t.Errorf("versions %+v, alias %v", after.Versions, after.Aliases)
 	}
-	if res.CodeSHA256 != pack.CodeSHA256(zip) || res.CodeSize != int64(len(zip)) {
-		t.Errorf("result = %+v, want sha %s", res, pack.CodeSHA256(zip))
+	if after.URLs["live"] != before.URLs["live"] || res.URL != before.URLs["live"].URL {
+		t.Errorf("URL changed: %v → %v (result %s)", before.URLs, after.URLs, res.URL)
+	}
+	if res.CodeSHA256 != pack.CodeSHA256(zip) || res.CodeSize != int64(len(zip)) || res.Version != "3" || len(res.Repaired) != 0 {
+		t.Errorf("result = %+v, want sha %s, version 3, nothing repaired", res, pack.CodeSHA256(zip))
 	}
 	upd := fake.CallsTo("lambda:UpdateFunctionConfiguration")
 	if last := upd[len(upd)-1].Body; last["RevisionId"] == nil || last["Runtime"] != "provided.al2023" || last["Handler"] != "bootstrap" {
 		t.Errorf("UpdateFunctionConfiguration = %v", last)
+	}
+	if strings.Contains(progress.String(), "S3CR3T") {
+		t.Error("progress shows the secret")
+	}
+
+	// The same package and settings again: Lambda publishes nothing new.
+	if res, err := c.Update(t.Context(), s, zip); err != nil || res.Version != "3" {
+		t.Errorf("unchanged update: version %s, %v; want 3", res.Version, err)
 	}
 }
 
@@ -381,22 +469,29 @@ func TestUpdateNotDeployed(t *testing.T) {
 func TestSetSecretMergesAndHidesValue(t *testing.T) {
 	t.Parallel()
 	fake, c, progress := setup(t)
-	fake.AddFunction(awsfake.Function{Name: fnName, Env: map[string]string{"LOG_LEVEL": "info", "OTHER": "kept"}, Revision: 7})
+	fake.AddFunction(awsfake.Function{Name: fnName, Config: awsfake.Config{Env: map[string]string{"LOG_LEVEL": "info", "OTHER": "kept"}}, Revision: 7})
 	const secret = "Z9yX8wV7uT6sR5qP4oN3mL2kJ1iH0gF9eD8cB7aZ6yX5wV4uT3sR2qP1oN0mL9kJ"
-	if err := c.SetSecret(t.Context(), settings(t, baseStage), secret); err != nil {
+	res, err := c.SetSecret(t.Context(), settings(t, baseStage), secret)
+	if err != nil {
 		t.Fatal(err)
 	}
 	checkOps(t, fake.Ops(), []string{
 		"lambda:GetFunctionConfiguration",
-		"lambda:GetFunction",
-		"lambda:GetFunctionConfiguration",
 		"lambda:UpdateFunctionConfiguration",
-		"lambda:GetFunction",
+		"lambda:GetFunctionConfiguration",
+		"lambda:PublishVersion",
+		"lambda:GetAlias",
+		"lambda:CreateAlias",
+		"lambda:GetFunctionUrlConfig",
+		"lambda:CreateFunctionUrlConfig",
+		"lambda:GetPolicy",
+		"lambda:AddPermission",
+		"lambda:ListVersionsByFunction",
 	})
 	fn, _ := fake.Function(fnName)
 	want := map[string]string{"LOG_LEVEL": "info", "OTHER": "kept", "SECRET_KEY": secret}
-	if !reflect.DeepEqual(fn.Env, want) {
-		t.Errorf("environment = %v, want %v", fn.Env, want)
+	if !reflect.DeepEqual(fn.Env, want) || !reflect.DeepEqual(fn.Versions[0].Config.Env, want) || fn.Aliases["live"].Version != "1" {
+		t.Errorf("environment = %v, version 1's %v, alias %v; want %v served by live", fn.Env, fn.Versions[0].Config.Env, fn.Aliases, want)
 	}
 	call := fake.CallsTo("lambda:UpdateFunctionConfiguration")[0].Body
 	if call["RevisionId"] != "7" {
@@ -408,11 +503,17 @@ func TestSetSecretMergesAndHidesValue(t *testing.T) {
 	if strings.Contains(progress.String(), secret) {
 		t.Error("progress output contains the secret")
 	}
+	// A function made before relayctl served an alias gets one, with its URL.
+	wantRepairs := []string{"created alias live", "created the Function URL " + res.URL,
+		"added permission statement FunctionURLAllowPublicAccess", "added permission statement FunctionURLAllowInvokeAction"}
+	if !slices.Equal(res.Repaired, wantRepairs) {
+		t.Errorf("repaired = %q, want %q", res.Repaired, wantRepairs)
+	}
 
 	// A concurrent change is reported, not overwritten.
 	fake.Fail("lambda:UpdateFunctionConfiguration", http.StatusPreconditionFailed, "PreconditionFailedException", "The Revision Id provided does not match")
-	err := c.SetSecret(t.Context(), settings(t, baseStage), secret)
-	if err == nil || !strings.Contains(err.Error(), "changed by someone else") {
+	_, err = c.SetSecret(t.Context(), settings(t, baseStage), secret)
+	if err == nil || !strings.Contains(err.Error(), "changed by someone else") || !strings.Contains(err.Error(), "run the command again") {
 		t.Errorf("SetSecret on a stale revision = %v", err)
 	}
 }
@@ -442,7 +543,9 @@ func TestStatus(t *testing.T) {
 		"sha256 " + pack.CodeSHA256(zip),
 		"provided.al2023, handler bootstrap, arm64",
 		"256 MB, 20 s",
-		"URL:             " + fn.URL + " (auth NONE)",
+		"Serving:         version 1 (alias live)",
+		"Versions:        1 " + fn.Versions[0].LastModified + ", sha256 " + pack.CodeSHA256(zip) + ", deploy",
+		"URL:             " + fn.URLs["live"].URL + " (auth NONE)",
 		"SECRET_KEY:      NOT SET",
 		"relayctl jwt dev --set-secret",
 		"Environment:     CTR_ENTITIES_LIMIT, LOG_LEVEL",
@@ -452,18 +555,45 @@ func TestStatus(t *testing.T) {
 		}
 	}
 
+	if strings.Contains(out.String(), "WARNING") {
+		t.Errorf("status warns about a complete deployment:\n%s", out.String())
+	}
+
 	const secret = "do-not-print-me-0123456789"
-	if err := c.SetSecret(t.Context(), s, secret); err != nil {
+	if _, err := c.SetSecret(t.Context(), s, secret); err != nil {
 		t.Fatal(err)
 	}
-	st, err = c.Status(t.Context(), s)
-	if err != nil {
+	status := func() string {
+		t.Helper()
+		st, err := c.Status(t.Context(), s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		if err := st.Write(&out); err != nil {
+			t.Fatal(err)
+		}
+		return out.String()
+	}
+	got := status()
+	if !strings.Contains(got, "SECRET_KEY:      set\n") || strings.Contains(got, secret) ||
+		!strings.Contains(got, "Serving:         version 2 (alias live)") || !regexp.MustCompile(`(?m)^Versions: +2 .*, set SECRET_KEY\n +1 .*, deploy$`).MatchString(got) {
+		t.Errorf("status with the secret set:\n%s", got)
+	}
+
+	// Rolled back to version 1, the function serves no SECRET_KEY again.
+	if _, err := c.Rollback(t.Context(), s, 1); err != nil {
 		t.Fatal(err)
 	}
-	out.Reset()
-	_ = st.Write(&out)
-	if !strings.Contains(out.String(), "SECRET_KEY:      set\n") || strings.Contains(out.String(), secret) {
-		t.Errorf("status with the secret set:\n%s", out.String())
+	if got := status(); !strings.Contains(got, "SECRET_KEY:      NOT SET") || !strings.Contains(got, "Serving:         version 1 (alias live)") {
+		t.Errorf("status after rollback:\n%s", got)
+	}
+
+	// Without a permission statement the URL answers 403, and status says so.
+	fake.RemoveStatement(fnName, "live", "FunctionURLAllowInvokeAction")
+	want := "WARNING:         the URL answers 403 Forbidden: its resource policy lacks FunctionURLAllowInvokeAction (lambda:InvokeFunction); `relayctl update dev` adds them"
+	if got := status(); !strings.Contains(got, want) {
+		t.Errorf("status lacks %q:\n%s", want, got)
 	}
 }
 
@@ -479,6 +609,7 @@ func TestStatusNotDeployed(t *testing.T) {
 func TestUndeploy(t *testing.T) {
 	t.Parallel()
 	fake, c, _ := setup(t)
+	fake.AddPolicy("SignalsRelayExecutionBoundary")
 	s := settings(t, baseStage)
 	if _, err := c.Deploy(t.Context(), s, testZip(t, "x"), awsops.DeployOptions{CreateRole: true}); err != nil {
 		t.Fatal(err)

@@ -206,7 +206,7 @@ func isSSOSessionError(err error) bool {
 	}
 	for e := err; e != nil; e = errors.Unwrap(e) {
 		if oe, ok := e.(*smithy.OperationError); ok && strings.HasPrefix(oe.ServiceID, "SSO") {
-			return true
+			return isCode(oe, "UnauthorizedException", "InvalidGrantException", "ExpiredTokenException")
 		}
 	}
 	return false

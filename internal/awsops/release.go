@@ -321,9 +321,13 @@ func (c *Client) Rollback(ctx context.Context, s stage.Settings, n int) (Rollbac
 		for j, v := range all {
 			kept[j] = aws.ToString(v.Version)
 		}
-		return RollbackResult{}, &Error{Op: "lambda:UpdateAlias",
+		e := &Error{Op: "lambda:UpdateAlias",
 			Msg: fmt.Sprintf("cannot go back %d version(s) from version %s: the versions kept are %s", n, from, strings.Join(kept, ", ")),
-			Fix: fmt.Sprintf("pass -n %d or less; num_retained_versions sets how many versions are kept", max(i, 0))}
+			Fix: "it serves the oldest; num_retained_versions sets how many versions are kept"}
+		if i > 0 {
+			e.Fix = fmt.Sprintf("pass -n %d or less; num_retained_versions sets how many versions are kept", i)
+		}
+		return RollbackResult{}, e
 	}
 	to := aws.ToString(all[i-n].Version)
 	if err := c.moveAlias(ctx, s, alias, to); err != nil {
