@@ -97,7 +97,7 @@ func (e *env) run(stdin string, args ...string) (string, string, error) {
 			e.profiles = append(e.profiles, profile)
 			return e.fake.Config(), nil
 		},
-		build:    e.build,
+		build:      e.build,
 		terminal:   func(io.Reader) (func() (string, error), bool) { return nil, false },
 		poll:       time.Millisecond,
 		httpClient: e.fake.HTTPClient(),

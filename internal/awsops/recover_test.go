@@ -37,7 +37,9 @@ func checkServed(t *testing.T, fake *awsfake.Server, c *awsops.Client) {
 func TestHalfFinishedDeployIsFinished(t *testing.T) {
 	t.Parallel()
 	throttled := func(op string, ok int) func(*awsfake.Server) {
-		return func(f *awsfake.Server) { f.FailAfter(op, ok, http.StatusTooManyRequests, "TooManyRequestsException", "Rate exceeded") }
+		return func(f *awsfake.Server) {
+			f.FailAfter(op, ok, http.StatusTooManyRequests, "TooManyRequestsException", "Rate exceeded")
+		}
 	}
 	tests := []struct {
 		name     string
