@@ -33,6 +33,25 @@ func (c Config) clone() Config {
 	return c
 }
 
+// apply sets the settings a CreateFunction or UpdateFunctionConfiguration
+// request carries.
+func (c *Config) apply(in map[string]any) {
+	if env, ok := in["Environment"].(map[string]any); ok {
+		c.Env = strMap(env["Variables"])
+	}
+	if v, ok := in["MemorySize"].(float64); ok {
+		c.MemorySize = int(v)
+	}
+	if v, ok := in["Timeout"].(float64); ok {
+		c.Timeout = int(v)
+	}
+	for key, field := range map[string]*string{"Role": &c.Role, "Runtime": &c.Runtime, "Handler": &c.Handler, "Description": &c.Description} {
+		if v, ok := in[key]; ok {
+			*field = str(v)
+		}
+	}
+}
+
 // fingerprint is what PublishVersion compares to decide whether anything
 // changed since the last version.
 func (c Config) fingerprint() string {
@@ -334,27 +353,17 @@ func (s *Server) createFunction(w http.ResponseWriter, in map[string]any) {
 		return
 	}
 	fn := &Function{
-		Name: name,
-		Config: Config{Runtime: str(in["Runtime"]), Handler: str(in["Handler"]), Role: role,
-			Architectures: strs(in["Architectures"]), Zip: zip, Description: str(in["Description"]),
-			MemorySize: 128, Timeout: 3},
-		Tags:  strMap(in["Tags"]),
-		State: "Pending", UpdateStatus: "Successful", Revision: s.next(), LastModified: lambdaTime(time.Now()),
+		Name:   name,
+		Config: Config{Architectures: strs(in["Architectures"]), Zip: zip, MemorySize: 128, Timeout: 3},
+		Tags:   strMap(in["Tags"]),
+		State:  "Pending", UpdateStatus: "Successful", Revision: s.next(), LastModified: lambdaTime(time.Now()),
 		Aliases: map[string]Alias{}, URLs: map[string]URLConfig{}, Statements: map[string][]map[string]any{},
 		pendingPolls: s.PendingPolls,
 	}
 	if len(fn.Architectures) == 0 {
 		fn.Architectures = []string{"x86_64"}
 	}
-	if env, ok := in["Environment"].(map[string]any); ok {
-		fn.Env = strMap(env["Variables"])
-	}
-	if v, ok := in["MemorySize"].(float64); ok {
-		fn.MemorySize = int(v)
-	}
-	if v, ok := in["Timeout"].(float64); ok {
-		fn.Timeout = int(v)
-	}
+	fn.apply(in)
 	s.functions[name] = fn
 	writeJSON(w, http.StatusCreated, s.configuration(fn))
 }
@@ -380,20 +389,7 @@ func (s *Server) updateConfiguration(w http.ResponseWriter, fn *Function, in map
 	if !s.idle(w, fn) || !s.revisionMatches(w, fn.Revision, in) {
 		return
 	}
-	if env, ok := in["Environment"].(map[string]any); ok {
-		fn.Env = strMap(env["Variables"])
-	}
-	if v, ok := in["MemorySize"].(float64); ok {
-		fn.MemorySize = int(v)
-	}
-	if v, ok := in["Timeout"].(float64); ok {
-		fn.Timeout = int(v)
-	}
-	for key, field := range map[string]*string{"Role": &fn.Role, "Runtime": &fn.Runtime, "Handler": &fn.Handler} {
-		if v, ok := in[key]; ok {
-			*field = str(v)
-		}
-	}
+	fn.apply(in)
 	s.changed(fn)
 	writeJSON(w, http.StatusOK, s.configuration(fn))
 }
@@ -464,7 +460,7 @@ func (s *Server) publishVersion(w http.ResponseWriter, fn *Function, in map[stri
 	if !s.idle(w, fn) || !s.revisionMatches(w, fn.Revision, in) {
 		return
 	}
-	if fp := fn.Config.fingerprint(); fp != fn.published || len(fn.Versions) == 0 {
+	if fp := fn.fingerprint(); fp != fn.published || len(fn.Versions) == 0 {
 		fn.lastVersion++
 		fn.Versions = append(fn.Versions, Version{Number: fn.lastVersion, Config: fn.Config.clone(),
 			Description: str(in["Description"]), LastModified: lambdaTime(time.Now())})

@@ -105,6 +105,19 @@ var releaseOps = []string{
 	"lambda:ListVersionsByFunction",
 }
 
+// firstReleaseOps are the calls of the first release, which creates the
+// alias, its URL and both permission statements.
+var firstReleaseOps = []string{
+	"lambda:PublishVersion",
+	"lambda:GetAlias",
+	"lambda:CreateAlias",
+	"lambda:GetFunctionUrlConfig",
+	"lambda:CreateFunctionUrlConfig",
+	"lambda:GetPolicy",
+	"lambda:AddPermission",
+	"lambda:ListVersionsByFunction",
+}
+
 func TestDeployWithCreateRole(t *testing.T) {
 	t.Parallel()
 	fake, c, progress := setup(t)
@@ -119,7 +132,7 @@ func TestDeployWithCreateRole(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Deploy: %v", err)
 	}
-	checkOps(t, fake.Ops(), []string{
+	checkOps(t, fake.Ops(), append([]string{
 		"lambda:GetFunction", // refuse when it exists
 		"iam:GetRole",
 		"sts:GetCallerIdentity", // the account, for the boundary's ARN
@@ -129,15 +142,7 @@ func TestDeployWithCreateRole(t *testing.T) {
 		"logs:PutRetentionPolicy",
 		"lambda:CreateFunction",           // refused twice while the role propagates
 		"lambda:GetFunctionConfiguration", // until Active
-		"lambda:PublishVersion",
-		"lambda:GetAlias",
-		"lambda:CreateAlias",
-		"lambda:GetFunctionUrlConfig",
-		"lambda:CreateFunctionUrlConfig",
-		"lambda:GetPolicy",
-		"lambda:AddPermission",
-		"lambda:ListVersionsByFunction",
-	})
+	}, firstReleaseOps...))
 	if n := len(fake.CallsTo("lambda:CreateFunction")); n != 3 {
 		t.Errorf("CreateFunction called %d times, want 3 (two refusals while the role propagates)", n)
 	}
@@ -475,19 +480,11 @@ func TestSetSecretMergesAndHidesValue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkOps(t, fake.Ops(), []string{
+	checkOps(t, fake.Ops(), append([]string{
 		"lambda:GetFunctionConfiguration",
 		"lambda:UpdateFunctionConfiguration",
 		"lambda:GetFunctionConfiguration",
-		"lambda:PublishVersion",
-		"lambda:GetAlias",
-		"lambda:CreateAlias",
-		"lambda:GetFunctionUrlConfig",
-		"lambda:CreateFunctionUrlConfig",
-		"lambda:GetPolicy",
-		"lambda:AddPermission",
-		"lambda:ListVersionsByFunction",
-	})
+	}, firstReleaseOps...))
 	fn, _ := fake.Function(fnName)
 	want := map[string]string{"LOG_LEVEL": "info", "OTHER": "kept", "SECRET_KEY": secret}
 	if !reflect.DeepEqual(fn.Env, want) || !reflect.DeepEqual(fn.Versions[0].Config.Env, want) || fn.Aliases["live"].Version != "1" {
@@ -527,14 +524,19 @@ func TestStatus(t *testing.T) {
 	if _, err := c.Deploy(t.Context(), s, zip, awsops.DeployOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	st, err := c.Status(t.Context(), s)
-	if err != nil {
-		t.Fatal(err)
+	status := func() string {
+		t.Helper()
+		st, err := c.Status(t.Context(), s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		if err := st.Write(&out); err != nil {
+			t.Fatal(err)
+		}
+		return out.String()
 	}
-	var out bytes.Buffer
-	if err := st.Write(&out); err != nil {
-		t.Fatal(err)
-	}
+	got := status()
 	fn, _ := fake.Function(fnName)
 	for _, want := range []string{
 		"Function:        tr-auth0-signals-relay-dev (us-east-1, stage dev)",
@@ -550,32 +552,19 @@ func TestStatus(t *testing.T) {
 		"relayctl jwt dev --set-secret",
 		"Environment:     CTR_ENTITIES_LIMIT, LOG_LEVEL",
 	} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("status lacks %q:\n%s", want, out.String())
+		if !strings.Contains(got, want) {
+			t.Errorf("status lacks %q:\n%s", want, got)
 		}
 	}
-
-	if strings.Contains(out.String(), "WARNING") {
-		t.Errorf("status warns about a complete deployment:\n%s", out.String())
+	if strings.Contains(got, "WARNING") {
+		t.Errorf("status warns about a complete deployment:\n%s", got)
 	}
 
 	const secret = "do-not-print-me-0123456789"
 	if _, err := c.SetSecret(t.Context(), s, secret); err != nil {
 		t.Fatal(err)
 	}
-	status := func() string {
-		t.Helper()
-		st, err := c.Status(t.Context(), s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out bytes.Buffer
-		if err := st.Write(&out); err != nil {
-			t.Fatal(err)
-		}
-		return out.String()
-	}
-	got := status()
+	got = status()
 	if !strings.Contains(got, "SECRET_KEY:      set\n") || strings.Contains(got, secret) ||
 		!strings.Contains(got, "Serving:         version 2 (alias live)") || !regexp.MustCompile(`(?m)^Versions: +2 .*, set SECRET_KEY\n +1 .*, deploy$`).MatchString(got) {
 		t.Errorf("status with the secret set:\n%s", got)

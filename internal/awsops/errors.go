@@ -204,8 +204,11 @@ func isSSOSessionError(err error) bool {
 	if errors.As(err, &invalid) || strings.Contains(err.Error(), "refresh cached SSO token failed") {
 		return true
 	}
-	for e := err; e != nil; e = errors.Unwrap(e) {
-		if oe, ok := e.(*smithy.OperationError); ok && strings.HasPrefix(oe.ServiceID, "SSO") {
+	// The SSO call's error sits inside the error of the call that needed
+	// credentials: walk the operation errors down to it.
+	var oe *smithy.OperationError
+	for e := err; errors.As(e, &oe); e = oe.Err {
+		if strings.HasPrefix(oe.ServiceID, "SSO") {
 			return isCode(oe, "UnauthorizedException", "InvalidGrantException", "ExpiredTokenException")
 		}
 	}

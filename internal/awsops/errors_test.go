@@ -2,7 +2,7 @@ package awsops_test
 
 import (
 	"context"
-	"crypto/sha1" //nolint:gosec // the SDK names SSO cache files by SHA-1
+	"crypto/sha1"
 	"encoding/hex"
 	"errors"
 	"fmt"

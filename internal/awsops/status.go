@@ -174,10 +174,9 @@ func (st Status) Write(w io.Writer) error {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", k+colon(k), v.Version, desc)
 	}
-	switch {
-	case st.URL == "":
+	if st.URL == "" {
 		line("URL", "none — `relayctl update "+st.Stage+"` creates it")
-	default:
+	} else {
 		line("URL", st.URL+" (auth "+st.URLAuthType+")")
 	}
 	if len(st.URLForbidden) > 0 {
