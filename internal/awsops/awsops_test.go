@@ -484,7 +484,7 @@ func TestSetSecretMergesAndHidesValue(t *testing.T) {
 		"lambda:GetFunctionConfiguration",
 		"lambda:UpdateFunctionConfiguration",
 		"lambda:GetFunctionConfiguration",
-	}, firstReleaseOps...))
+	}, slices.Insert(slices.Clone(firstReleaseOps), 5, "lambda:GetFunctionUrlConfig")...)) // a URL on $LATEST?
 	fn, _ := fake.Function(fnName)
 	want := map[string]string{"LOG_LEVEL": "info", "OTHER": "kept", "SECRET_KEY": secret}
 	if !reflect.DeepEqual(fn.Env, want) || !reflect.DeepEqual(fn.Versions[0].Config.Env, want) || fn.Aliases["live"].Version != "1" {

@@ -106,6 +106,28 @@ func TestHalfFinishedDeployIsFinished(t *testing.T) {
 	}
 }
 
+// TestUpdateOfUnaliasedFunction: a function deployed before relayctl
+// served an alias gets the alias and its URL, and relayctl points out the
+// old URL, which keeps serving $LATEST.
+func TestUpdateOfUnaliasedFunction(t *testing.T) {
+	t.Parallel()
+	fake, c, progress := setup(t)
+	const old = "https://00000000000000000000000000000042.lambda-url.us-east-1.on.aws/"
+	fake.AddFunction(awsfake.Function{Name: fnName, URLs: map[string]awsfake.URLConfig{"": {URL: old, AuthType: "NONE"}}})
+	res, err := c.Update(t.Context(), settings(t, baseStage), testZip(t, "v2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.URL == old || !strings.HasPrefix(res.URL, "https://") {
+		t.Errorf("URL = %s", res.URL)
+	}
+	want := "Note: " + fnName + " also has the URL " + old + ", made by an earlier relayctl: it serves $LATEST, not alias live"
+	if !strings.Contains(progress.String(), want) {
+		t.Errorf("progress lacks %q:\n%s", want, progress)
+	}
+	checkServed(t, fake, c)
+}
+
 // TestDeployRefusesForeignFunction: a function relayctl did not create
 // for the stage is left alone by deploy.
 func TestDeployRefusesForeignFunction(t *testing.T) {

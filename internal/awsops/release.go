@@ -91,6 +91,11 @@ func (c *Client) release(ctx context.Context, s stage.Settings, cfg *lambda.GetF
 		}
 		res.URL = aws.ToString(u.FunctionUrl)
 		repaired("created the Function URL " + res.URL)
+		if !res.Created {
+			if err := c.noteUnqualifiedURL(ctx, name); err != nil {
+				return err
+			}
+		}
 	}
 
 	missing, err := c.missingStatements(ctx, name)
@@ -135,7 +140,24 @@ func (c *Client) moveAlias(ctx context.Context, s stage.Settings, a *lambda.GetA
 
 // aliasURL returns the alias's Function URL, or "" when it has none.
 func (c *Client) aliasURL(ctx context.Context, name string) (string, error) {
-	out, err := c.Lambda.GetFunctionUrlConfig(ctx, &lambda.GetFunctionUrlConfigInput{FunctionName: &name, Qualifier: aws.String(Alias)})
+	return c.functionURL(ctx, name, aws.String(Alias))
+}
+
+// noteUnqualifiedURL tells about a Function URL of the unqualified
+// function, which relayctl made before it served an alias.
+func (c *Client) noteUnqualifiedURL(ctx context.Context, name string) error {
+	old, err := c.functionURL(ctx, name, nil)
+	if old != "" {
+		c.progressf("Note: %s also has the URL %s, made by an earlier relayctl: it serves $LATEST, not alias %s, and rollback does not move it. "+
+			"Give XDR the new URL, then remove the old one with `aws lambda delete-function-url-config --function-name %s`.", name, old, Alias, name)
+	}
+	return err
+}
+
+// functionURL returns the Function URL of the function (qualifier nil)
+// or of an alias, or "" when it has none.
+func (c *Client) functionURL(ctx context.Context, name string, qualifier *string) (string, error) {
+	out, err := c.Lambda.GetFunctionUrlConfig(ctx, &lambda.GetFunctionUrlConfigInput{FunctionName: &name, Qualifier: qualifier})
 	if isNotFound(err) {
 		return "", nil
 	}
