@@ -580,7 +580,7 @@ func TestStatus(t *testing.T) {
 
 	// Without a permission statement the URL answers 403, and status says so.
 	fake.RemoveStatement(fnName, "live", "FunctionURLAllowInvokeAction")
-	want := "WARNING:         the URL answers 403 Forbidden: its resource policy lacks FunctionURLAllowInvokeAction (lambda:InvokeFunction); `relayctl update dev` adds them"
+	want := "WARNING:         the URL answers 403 Forbidden: its resource policy lacks FunctionURLAllowInvokeAction (lambda:InvokeFunction); `relayctl update dev` adds what is missing"
 	if got := status(); !strings.Contains(got, want) {
 		t.Errorf("status lacks %q:\n%s", want, got)
 	}

@@ -181,7 +181,7 @@ func (st Status) Write(w io.Writer) error {
 	}
 	if len(st.URLForbidden) > 0 {
 		line("WARNING", "the URL answers 403 Forbidden: its resource policy lacks "+strings.Join(st.URLForbidden, " and ")+
-			"; `relayctl update "+st.Stage+"` adds them")
+			"; `relayctl update "+st.Stage+"` adds what is missing")
 	}
 	if st.SecretKeySet {
 		line(stage.SecretKeyEnv, "set")
