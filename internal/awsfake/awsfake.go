@@ -5,7 +5,8 @@
 // operations change, and records every call. It also answers the Function
 // URLs it hands out, as Lambda's URL front end does. SDK clients reach it
 // through aws.Config.BaseEndpoint, so tests exercise the real SDK
-// serialisation, waiters and error decoding without touching AWS.
+// serialisation, pagination, credential providers and error decoding
+// without touching AWS.
 //
 // It behaves like AWS where relayctl's correctness depends on it: a new
 // function is Pending for a few polls before it is Active, an update is
