@@ -76,13 +76,11 @@ func (a *app) cmdJWT(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := cl.SetSecret(ctx, s, secret); err != nil {
+		res, err := cl.SetSecret(ctx, s, secret)
+		if err != nil {
 			return err
 		}
-		out.SecretSet = true
-		if out.FunctionURL, err = cl.FunctionURL(ctx, s); err != nil {
-			return err
-		}
+		out.SecretSet, out.FunctionURL = true, res.URL
 	}
 	return out.Write(a.stdout)
 }

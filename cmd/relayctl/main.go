@@ -9,7 +9,9 @@
 //	relayctl deploy   STAGE [--create-role] [--zip FILE]
 //	relayctl update   STAGE [--zip FILE]
 //	relayctl status   STAGE
-//	relayctl tail     STAGE [--since 10m] [--http] [--follow]
+//	relayctl rollback STAGE [-n N]
+//	relayctl invoke   STAGE [--health | --observe FILE] [--jwt-file FILE]
+//	relayctl tail     STAGE [--since 10m] [--http | --non-http] [--filter PATTERN] [--follow]
 //	relayctl undeploy STAGE [--yes] [--remove-logs]
 //	relayctl jwt      STAGE [-f credentials.json] [--set-secret]
 //	relayctl version

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -26,7 +27,9 @@ Usage:
   relayctl deploy   STAGE [--create-role] [--zip FILE]
   relayctl update   STAGE [--zip FILE]
   relayctl status   STAGE
-  relayctl tail     STAGE [--since 10m] [--http] [--follow]
+  relayctl rollback STAGE [-n N]
+  relayctl invoke   STAGE [--health | --observe FILE] [--jwt-file FILE]
+  relayctl tail     STAGE [--since 10m] [--http | --non-http] [--filter PATTERN] [--follow]
   relayctl undeploy STAGE [--yes] [--remove-logs]
   relayctl jwt      STAGE [-f credentials.json] [--set-secret]
   relayctl module-type --url URL [--region us|eu|apjc]
@@ -55,6 +58,8 @@ type app struct {
 	random io.Reader
 	// poll is the delay between AWS polls; zero means awsops' default.
 	poll time.Duration
+	// httpClient calls Function URLs; nil means awsops' default.
+	httpClient *http.Client
 }
 
 // run is relayctl: it parses args and runs one command.
@@ -90,6 +95,10 @@ func (a *app) run(ctx context.Context, args []string) error {
 		return a.cmdTail(ctx, rest)
 	case "undeploy":
 		return a.cmdUndeploy(ctx, rest)
+	case "rollback":
+		return a.cmdRollback(ctx, rest)
+	case "invoke":
+		return a.cmdInvoke(ctx, rest)
 	case "jwt":
 		return a.cmdJWT(ctx, rest)
 	case "module-type":
@@ -162,8 +171,6 @@ func (c *common) stage(name string) (stage.Settings, error) {
 	return f.Stage(name)
 }
 
-// client returns an AWS client for the stage after checking that
-// credentials can be found.
 // openStage parses a stage command's arguments and returns the stage's
 // name, its settings and an AWS client for it.
 func (a *app) openStage(ctx context.Context, fs *flag.FlagSet, c *common, args []string) (string, stage.Settings, *awsops.Client, error) {
@@ -179,6 +186,8 @@ func (a *app) openStage(ctx context.Context, fs *flag.FlagSet, c *common, args [
 	return name, s, cl, err
 }
 
+// client returns an AWS client for the stage after checking that
+// credentials can be found.
 func (a *app) client(ctx context.Context, s stage.Settings, c *common) (*awsops.Client, error) {
 	cfg, err := a.awsConfig(ctx, s, c.profile)
 	if err != nil {
@@ -191,6 +200,7 @@ func (a *app) client(ctx context.Context, s stage.Settings, c *common) (*awsops.
 	}
 	cl.Progress = a.stderr
 	cl.Poll = a.poll
+	cl.HTTPClient = a.httpClient
 	if err := cl.CheckCredentials(ctx, cfg); err != nil {
 		return nil, err
 	}

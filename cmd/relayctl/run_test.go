@@ -57,6 +57,9 @@ type env struct {
 	mu       sync.Mutex
 	profiles []string
 	builds   []pack.BuildOptions
+	// vars are the environment variables relayctl sees besides
+	// RELAYCTL_SETTINGS.
+	vars map[string]string
 }
 
 func newEnv(t *testing.T) *env {
@@ -66,7 +69,9 @@ func newEnv(t *testing.T) *env {
 	if err := os.WriteFile(path, []byte(settingsJSON), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, fake: awsfake.New(t), settings: path, dir: dir}
+	fake := awsfake.New(t)
+	fake.AddPolicy("SignalsRelayExecutionBoundary")
+	return &env{t: t, fake: fake, settings: path, dir: dir, vars: map[string]string{}}
 }
 
 // run runs relayctl with args and stdin, returning stdout and stderr.
@@ -78,7 +83,7 @@ func (e *env) run(stdin string, args ...string) (string, string, error) {
 			if k == "RELAYCTL_SETTINGS" {
 				return e.settings
 			}
-			return ""
+			return e.vars[k]
 		},
 		stdin:  strings.NewReader(stdin),
 		stdout: &stdout,
@@ -92,9 +97,10 @@ func (e *env) run(stdin string, args ...string) (string, string, error) {
 			e.profiles = append(e.profiles, profile)
 			return e.fake.Config(), nil
 		},
-		build:    e.build,
-		terminal: func(io.Reader) (func() (string, error), bool) { return nil, false },
-		poll:     time.Millisecond,
+		build:      e.build,
+		terminal:   func(io.Reader) (func() (string, error), bool) { return nil, false },
+		poll:       time.Millisecond,
+		httpClient: e.fake.HTTPClient(),
 	}
 	err := a.run(e.t.Context(), args)
 	return stdout.String(), stderr.String(), err
@@ -267,7 +273,7 @@ func TestJourney(t *testing.T) {
 	}
 	fnURL := m[1]
 	fn, ok := e.fake.Function(fnName)
-	if !ok || fn.URL != fnURL || !bytes.Equal(fn.Zip, a) || fn.Runtime != "provided.al2023" || fn.Handler != "bootstrap" ||
+	if !ok || fn.URLs["live"].URL != fnURL || !bytes.Equal(fn.Zip, a) || fn.Runtime != "provided.al2023" || fn.Handler != "bootstrap" ||
 		!slices.Equal(fn.Architectures, []string{"arm64"}) {
 		t.Fatalf("deployed function = %+v (ok %v)", fn, ok)
 	}
@@ -309,12 +315,36 @@ func TestJourney(t *testing.T) {
 	// update builds a new package; the URL and SECRET_KEY stay.
 	out, errOut = e.mustRun("", "update", "dev", "--relay-version", "2.0.1-test")
 	keep(out, errOut)
-	if !strings.Contains(out, "URL (unchanged): "+fnURL) {
+	if !strings.Contains(out, "Updated "+fnName+" in us-east-1: version 3 (alias live)") || !strings.Contains(out, "URL: "+fnURL) || strings.Contains(out, "Repaired") {
 		t.Errorf("update output:\n%s", out)
 	}
 	fn, _ = e.fake.Function(fnName)
-	if fn.URL != fnURL || fn.Env["SECRET_KEY"] != jwtOut.secret || bytes.Equal(fn.Zip, a) {
-		t.Errorf("after update: URL %s, SECRET_KEY kept %v, code replaced %v", fn.URL, fn.Env["SECRET_KEY"] == jwtOut.secret, !bytes.Equal(fn.Zip, a))
+	if fn.URLs["live"].URL != fnURL || fn.Env["SECRET_KEY"] != jwtOut.secret || bytes.Equal(fn.Zip, a) {
+		t.Errorf("after update: URLs %v, SECRET_KEY kept %v, code replaced %v", fn.URLs, fn.Env["SECRET_KEY"] == jwtOut.secret, !bytes.Equal(fn.Zip, a))
+	}
+
+	// invoke calls the URL with the JWT from $JWT, as XDR would; the
+	// stand-in function accepts only a JWT signed with its SECRET_KEY.
+	e.fake.FunctionHandler = relayStandIn(t, e.fake)
+	e.vars["JWT"] = jwtOut.token
+	out, errOut = e.mustRun("", "invoke", "dev")
+	keep(out, errOut)
+	if out != "{\n  \"data\": {\n    \"status\": \"ok\"\n  }\n}\n" || !strings.Contains(errOut, "POST "+fnURL+"health → 200 OK") {
+		t.Errorf("invoke: stdout\n%s\nstderr\n%s", out, errOut)
+	}
+	if strings.Contains(out+errOut, jwtOut.token) {
+		t.Error("invoke printed the JWT")
+	}
+
+	// rollback moves the alias back to version 2 (the one with SECRET_KEY
+	// and the first package).
+	out, errOut = e.mustRun("", "rollback", "dev")
+	keep(out, errOut)
+	if out != fnName+" now serves version 2 (was 3).\n" {
+		t.Errorf("rollback output: %q", out)
+	}
+	if out, _ := e.mustRun("", "status", "dev"); !strings.Contains(out, "Serving:         version 2 (alias live)") {
+		t.Errorf("status after rollback:\n%s", out)
 	}
 	if boot, _ := pack.ReadBootstrap(fn.Zip); !bytes.Contains(boot, []byte("2.0.1-test")) {
 		t.Error("updated code does not carry the new version")
@@ -413,7 +443,7 @@ func checkPolicyCovers(t *testing.T, ops []string) {
 	used := map[string]bool{}
 	for _, op := range ops {
 		used[op] = true
-		if !allowed[op] {
+		if !allowed[op] && op != "sts:GetCallerIdentity" { // needs no permission
 			t.Errorf("relayctl called %s, which deploy/iam/deployment-policy.json does not allow", op)
 		}
 	}
@@ -534,7 +564,9 @@ func TestCommandLineErrors(t *testing.T) {
 		want string
 	}{
 		{"no command", nil, flag.ErrHelp.Error()},
-		{"unknown command", []string{"rollback", "dev"}, `unknown command "rollback"`},
+		{"unknown command", []string{"frobnicate", "dev"}, `unknown command "frobnicate"`},
+		{"rollback zero", []string{"rollback", "dev", "-n", "0"}, "rollback: -n 0: want 1 or more"},
+		{"http and non-http", []string{"tail", "dev", "--http", "--non-http"}, "--http and --non-http exclude each other"},
 		{"missing stage", []string{"status"}, "missing STAGE"},
 		{"two stages", []string{"status", "dev", "prod"}, "unexpected arguments prod"},
 		{"unknown stage", []string{"status", "prod"}, `no stage "prod" (stages: dev, x86)`},
@@ -559,7 +591,7 @@ func TestCommandLineErrors(t *testing.T) {
 func TestProfileFlagOverridesStage(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.fake.AddFunction(awsfake.Function{Name: fnName, Runtime: "provided.al2023", Handler: "bootstrap", Architectures: []string{"arm64"}})
+	e.fake.AddFunction(awsfake.Function{Name: fnName, Config: awsfake.Config{Runtime: "provided.al2023", Handler: "bootstrap", Architectures: []string{"arm64"}}})
 	e.mustRun("", "status", "dev", "--profile", "other")
 	if len(e.profiles) != 1 || e.profiles[0] != "other" {
 		t.Errorf("profiles = %v, want [other]", e.profiles)
@@ -571,7 +603,8 @@ func TestAWSErrorIsOneLine(t *testing.T) {
 	e := newEnv(t)
 	e.fake.Fail("lambda:GetFunction", 403, "AccessDeniedException", "User: arn:aws:iam::123456789012:user/serverless\nis not authorized to perform: lambda:GetFunction")
 	_, _, err := e.run("", "status", "dev")
-	var want = `lambda:GetFunction: AWS denied lambda:GetFunction to AWS profile "serverless" — allow lambda:GetFunction by attaching deploy/iam/deployment-policy.json to the deploying user or role (see docs/aws.md)`
+	var want = `lambda:GetFunction: AWS denied lambda:GetFunction to AWS profile "serverless" — allow lambda:GetFunction by attaching deploy/iam/deployment-policy.json to the deploying user or role (see docs/aws.md) ` +
+		`[AWS AccessDeniedException: User: arn:aws:iam::123456789012:user/serverless is not authorized to perform: lambda:GetFunction; request id 7f3c0000-fa4e-4000-8000-000000000001]`
 	if err == nil || err.Error() != want {
 		t.Errorf("error =\n%v\nwant\n%s", err, want)
 	}

@@ -1,6 +1,8 @@
 // Package awsops carries out relayctl's AWS operations for one stage: deploy
-// the relay as a Lambda function behind a Function URL, update its code and
-// configuration, report its status, read its logs, set its SECRET_KEY, and
+// the relay as a Lambda function whose alias "live" serves a published
+// version behind a Function URL, update its code and configuration (and
+// finish a deployment that stopped half-way), roll the alias back, report
+// its status, call it as XDR does, read its logs, set its SECRET_KEY, and
 // remove it again.
 //
 // It calls only these APIs, which the deployment policy shipped in
@@ -8,22 +10,29 @@
 //
 //   - Lambda: GetFunction, GetFunctionConfiguration, CreateFunction,
 //     UpdateFunctionCode, UpdateFunctionConfiguration, DeleteFunction,
-//     CreateFunctionUrlConfig, GetFunctionUrlConfig, DeleteFunctionUrlConfig,
-//     AddPermission (plus TagResource, which CreateFunction needs for tags);
-//   - IAM: GetRole, CreateRole (with TagRole for its tags), PutRolePolicy,
+//     PublishVersion, ListVersionsByFunction, GetAlias, CreateAlias,
+//     UpdateAlias, CreateFunctionUrlConfig, GetFunctionUrlConfig,
+//     DeleteFunctionUrlConfig, AddPermission, GetPolicy (plus TagResource,
+//     which CreateFunction needs for tags);
+//   - IAM: GetRole, CreateRole (with TagRole for its tags) and PutRolePolicy,
+//     both only with the permissions boundary BoundaryPolicyName,
 //     ListRolePolicies, DeleteRolePolicy, DeleteRole, and PassRole when the
 //     function is created;
+//   - STS: GetCallerIdentity (which needs no permission), for the account a
+//     role's boundary lives in;
 //   - CloudWatch Logs: CreateLogGroup, PutRetentionPolicy, FilterLogEvents,
 //     DeleteLogGroup.
 //
 // Every error leaving the package has gone through Explain, so it reads as
-// one line naming the failed call and, when known, the fix.
+// one line naming the failed call, the fix when known, and AWS's own error
+// code, message and request id.
 package awsops
 
 import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -31,6 +40,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/signals-relay/signals-relay/internal/stage"
 )
@@ -52,6 +62,10 @@ const (
 	TagStage = "signals-relay:stage"
 	// LogPolicyName is the inline policy of a role relayctl created.
 	LogPolicyName = "signals-relay-logs"
+	// Alias is the alias the Function URL serves; every deploy, update and
+	// SECRET_KEY change publishes a version and moves it there, and
+	// rollback moves it back.
+	Alias = "live"
 	// URL permission statement ids, as the Lambda console names them.
 	StatementInvokeURL      = "FunctionURLAllowPublicAccess"
 	StatementInvokeFunction = "FunctionURLAllowInvokeAction"
@@ -63,6 +77,10 @@ type Client struct {
 	Lambda *lambda.Client
 	IAM    *iam.Client
 	Logs   *cloudwatchlogs.Client
+	STS    *sts.Client
+	// HTTPClient calls the Function URL for Invoke. Nil means a client
+	// with a one-minute timeout.
+	HTTPClient *http.Client
 	// Region is the region the clients talk to, for messages.
 	Region string
 	// Profile is the AWS profile in use, for messages.
@@ -85,6 +103,7 @@ func New(cfg aws.Config) *Client {
 		Lambda: lambda.NewFromConfig(cfg),
 		IAM:    iam.NewFromConfig(cfg),
 		Logs:   cloudwatchlogs.NewFromConfig(cfg),
+		STS:    sts.NewFromConfig(cfg),
 		Region: cfg.Region,
 	}
 }
@@ -115,7 +134,7 @@ func (c *Client) CheckCredentials(ctx context.Context, cfg aws.Config) error {
 		return c.noCredentials(nil)
 	}
 	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
-		return c.noCredentials(err)
+		return c.credentialsError(err)
 	}
 	return nil
 }

@@ -2,10 +2,10 @@ package awsops_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -42,6 +42,7 @@ func setup(t *testing.T) (*awsfake.Server, *awsops.Client, *syncBuffer) {
 	c := awsops.New(fake.Config())
 	progress := &syncBuffer{}
 	c.Progress = progress
+	c.HTTPClient = fake.HTTPClient()
 	c.Poll = time.Millisecond
 	c.MaxWait = 10 * time.Second
 	return fake, c, progress
@@ -93,11 +94,37 @@ func checkOps(t *testing.T, got, want []string) {
 	}
 }
 
+// releaseOps are the calls that publish a version, move the alias and
+// check the alias's URL and permissions on a deployment that has them all.
+var releaseOps = []string{
+	"lambda:PublishVersion",
+	"lambda:GetAlias",
+	"lambda:UpdateAlias",
+	"lambda:GetFunctionUrlConfig",
+	"lambda:GetPolicy",
+	"lambda:ListVersionsByFunction",
+}
+
+// firstReleaseOps are the calls of the first release, which creates the
+// alias, its URL and both permission statements.
+var firstReleaseOps = []string{
+	"lambda:PublishVersion",
+	"lambda:GetAlias",
+	"lambda:CreateAlias",
+	"lambda:GetFunctionUrlConfig",
+	"lambda:CreateFunctionUrlConfig",
+	"lambda:GetPolicy",
+	"lambda:AddPermission",
+	"lambda:ListVersionsByFunction",
+}
+
 func TestDeployWithCreateRole(t *testing.T) {
 	t.Parallel()
 	fake, c, progress := setup(t)
 	fake.PendingPolls = 3
 	fake.RoleNotReady = 2
+	boundary := fake.AddPolicy("SignalsRelayExecutionBoundary")
+	fake.RequireBoundary = boundary
 	s := settings(t, baseStage)
 	zip := testZip(t, "bootstrap-v1")
 
@@ -105,50 +132,44 @@ func TestDeployWithCreateRole(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Deploy: %v", err)
 	}
-	checkOps(t, fake.Ops(), []string{
+	checkOps(t, fake.Ops(), append([]string{
 		"lambda:GetFunction", // refuse when it exists
 		"iam:GetRole",
+		"sts:GetCallerIdentity", // the account, for the boundary's ARN
 		"iam:CreateRole",
 		"iam:PutRolePolicy",
 		"logs:CreateLogGroup",
 		"logs:PutRetentionPolicy",
-		"lambda:CreateFunction", // refused twice while the role propagates
-		"lambda:GetFunction",    // waiter
-		"lambda:CreateFunctionUrlConfig",
-		"lambda:AddPermission",
-	})
+		"lambda:CreateFunction",           // refused twice while the role propagates
+		"lambda:GetFunctionConfiguration", // until Active
+	}, firstReleaseOps...))
 	if n := len(fake.CallsTo("lambda:CreateFunction")); n != 3 {
 		t.Errorf("CreateFunction called %d times, want 3 (two refusals while the role propagates)", n)
 	}
-	if n := len(fake.CallsTo("lambda:GetFunction")); n != 1+4 {
-		t.Errorf("GetFunction called %d times, want 1 + 4 polls (3 Pending, then Active)", n)
+	if n := len(fake.CallsTo("lambda:GetFunctionConfiguration")); n != 4 {
+		t.Errorf("GetFunctionConfiguration called %d times, want 4 polls (3 Pending, then Active)", n)
 	}
 
 	role, ok := fake.Role("tr-auth0-signals-relay-dev-role")
 	if !ok {
 		t.Fatal("role not created")
 	}
-	var trust map[string]any
-	if err := json.Unmarshal([]byte(role.Trust), &trust); err != nil {
-		t.Fatalf("trust policy %q: %v", role.Trust, err)
-	}
-	if !strings.Contains(role.Trust, `"Service":"lambda.amazonaws.com"`) || !strings.Contains(role.Trust, "sts:AssumeRole") {
+	if got, want := jsonString(t, role.Trust), jsonString(t, trustPolicy); !reflect.DeepEqual(got, want) {
 		t.Errorf("trust policy = %s", role.Trust)
 	}
-	wantTags := map[string]string{awsops.TagCreatedBy: awsops.CreatedByValue, awsops.TagFunction: fnName}
+	wantTags := map[string]string{"signals-relay:created-by": "relayctl", "signals-relay:function": fnName}
 	if !reflect.DeepEqual(role.Tags, wantTags) {
 		t.Errorf("role tags = %v, want %v", role.Tags, wantTags)
 	}
-	wantPolicy := awsops.ExecutionPolicy("aws", "us-east-1", awsfake.Account, fnName)
-	if got := role.Policies[awsops.LogPolicyName]; got != wantPolicy {
-		t.Errorf("role policy =\n%s\nwant\n%s", got, wantPolicy)
+	if role.Boundary != "arn:aws:iam::123456789012:policy/SignalsRelayExecutionBoundary" {
+		t.Errorf("role boundary = %q", role.Boundary)
 	}
-	if strings.Count(wantPolicy, "log-group:/aws/lambda/"+fnName) != 2 || strings.Contains(wantPolicy, `"*"`) {
-		t.Errorf("execution policy is not limited to the function's log group: %s", wantPolicy)
+	if got, want := jsonString(t, role.Policies["signals-relay-logs"]), jsonString(t, executionPolicy("us-east-1", awsfake.Account, fnName)); !reflect.DeepEqual(got, want) {
+		t.Errorf("role policy =\n%v\nwant\n%v", got, want)
 	}
 
 	created := fake.CallsTo("lambda:CreateFunction")[2].Body
-	want := map[string]any{
+	wantBody := map[string]any{
 		"FunctionName":  fnName,
 		"Runtime":       "provided.al2023",
 		"Handler":       "bootstrap",
@@ -159,7 +180,7 @@ func TestDeployWithCreateRole(t *testing.T) {
 		"PackageType":   "Zip",
 		"Environment":   map[string]any{"Variables": map[string]any{"LOG_LEVEL": "info", "CTR_ENTITIES_LIMIT": "50"}},
 	}
-	for k, v := range want {
+	for k, v := range wantBody {
 		if !reflect.DeepEqual(created[k], v) {
 			t.Errorf("CreateFunction %s = %v, want %v", k, created[k], v)
 		}
@@ -176,8 +197,9 @@ func TestDeployWithCreateRole(t *testing.T) {
 		t.Errorf("function state = %s, want Active", fn.State)
 	}
 
-	if got := fake.CallsTo("lambda:CreateFunctionUrlConfig")[0].Body["AuthType"]; got != "NONE" {
-		t.Errorf("URL AuthType = %v, want NONE", got)
+	urlCall := fake.CallsTo("lambda:CreateFunctionUrlConfig")[0]
+	if urlCall.Body["AuthType"] != "NONE" || urlCall.Query.Get("Qualifier") != "live" {
+		t.Errorf("CreateFunctionUrlConfig: AuthType %v, Qualifier %q; want NONE on live", urlCall.Body["AuthType"], urlCall.Query.Get("Qualifier"))
 	}
 	perms := fake.CallsTo("lambda:AddPermission")
 	if len(perms) != 2 {
@@ -188,20 +210,28 @@ func TestDeployWithCreateRole(t *testing.T) {
 		{"StatementId": "FunctionURLAllowInvokeAction", "Action": "lambda:InvokeFunction", "Principal": "*", "InvokedViaFunctionUrl": true},
 	}
 	for i, w := range wantPerms {
-		if !reflect.DeepEqual(perms[i].Body, w) {
-			t.Errorf("AddPermission #%d = %v, want %v", i+1, perms[i].Body, w)
+		if !reflect.DeepEqual(perms[i].Body, w) || perms[i].Query.Get("Qualifier") != "live" {
+			t.Errorf("AddPermission #%d = %v (Qualifier %q), want %v on live", i+1, perms[i].Body, perms[i].Query.Get("Qualifier"), w)
 		}
 	}
 	if days, ok := fake.LogGroup("/aws/lambda/" + fnName); !ok || days != 14 {
 		t.Errorf("log group retention = %d (exists %v), want 14", days, ok)
 	}
-	if res.URL != fn.URL || !strings.HasPrefix(res.URL, "https://") || !res.RoleCreated || res.RoleARN != role.ARN {
-		t.Errorf("result = %+v", res)
+	if len(fn.Versions) != 1 || fn.Aliases["live"].Version != "1" || !bytes.Equal(fn.Versions[0].Config.Zip, zip) {
+		t.Errorf("versions %v, aliases %v; want version 1 with the package, served by live", fn.Versions, fn.Aliases)
 	}
-	for _, step := range []string{"Creating execution role", "not usable by Lambda yet", "Waiting for", "is Active", "Creating the Function URL"} {
+	want := awsops.Result{FunctionARN: "arn:aws:lambda:us-east-1:123456789012:function:" + fnName, URL: fn.URLs["live"].URL,
+		Version: "1", CodeSHA256: pack.CodeSHA256(zip), CodeSize: int64(len(zip)), RoleARN: role.ARN, RoleCreated: true, Created: true}
+	if !reflect.DeepEqual(res, want) || !strings.HasPrefix(res.URL, "https://") {
+		t.Errorf("result = %+v\nwant %+v", res, want)
+	}
+	for _, step := range []string{"Creating execution role", "Lambda cannot use it yet", "The creation of " + fnName + " is done", "Creating the Function URL"} {
 		if !strings.Contains(progress.String(), step) {
 			t.Errorf("progress lacks %q:\n%s", step, progress)
 		}
+	}
+	if strings.Contains(progress.String(), "Repaired") {
+		t.Errorf("a new deployment reports repairs:\n%s", progress)
 	}
 }
 
@@ -231,6 +261,7 @@ func TestDeployFailures(t *testing.T) {
 		opts    awsops.DeployOptions
 		prepare func(*awsfake.Server)
 		want    []string
+		notWant string
 		notOp   string
 	}{
 		{
@@ -239,7 +270,7 @@ func TestDeployFailures(t *testing.T) {
 			prepare: func(f *awsfake.Server) {
 				f.AddFunction(awsfake.Function{Name: fnName})
 			},
-			want:  []string{"function tr-auth0-signals-relay-dev already exists in us-east-1", "relayctl update dev"},
+			want:  []string{"function tr-auth0-signals-relay-dev already exists in us-east-1, and relayctl did not create it for stage dev", "relayctl update dev"},
 			notOp: "iam:GetRole",
 		},
 		{
@@ -281,7 +312,47 @@ func TestDeployFailures(t *testing.T) {
 				f.Fail("lambda:CreateFunction", http.StatusForbidden, "AccessDeniedException",
 					"User: arn:aws:iam::123456789012:user/serverless is not authorized to perform: lambda:CreateFunction")
 			},
-			want: []string{"lambda:CreateFunction: AWS denied lambda:CreateFunction to the default AWS credentials", "deploy/iam/deployment-policy.json"},
+			want: []string{"lambda:CreateFunction: AWS denied lambda:CreateFunction to the default AWS credentials", "deploy/iam/deployment-policy.json",
+				"[AWS AccessDeniedException: User: arn:aws:iam::123456789012:user/serverless is not authorized to perform: lambda:CreateFunction; request id 7f3c0000-"},
+		},
+		{
+			name:  "pass role denied",
+			stage: baseStage,
+			prepare: func(f *awsfake.Server) {
+				f.AddRole("tr-auth0-signals-relay-dev-role", nil)
+				f.Deny("iam:PassRole")
+			},
+			want: []string{"lambda:CreateFunction: AWS denied iam:PassRole to the default AWS credentials (lambda:CreateFunction needs it) — allow iam:PassRole on the execution role",
+				"is not authorized to perform: iam:PassRole on resource: arn:aws:iam::123456789012:role/tr-auth0-signals-relay-dev-role"},
+		},
+		{
+			name:  "explicit deny",
+			stage: baseStage,
+			prepare: func(f *awsfake.Server) {
+				f.Fail("lambda:GetFunction", http.StatusForbidden, "AccessDeniedException",
+					"User: arn:aws:iam::123456789012:user/serverless is not authorized to perform: lambda:GetFunction on resource: arn:aws:lambda:us-east-1:123456789012:function:x with an explicit deny in a service control policy")
+			},
+			want:    []string{"AWS denied lambda:GetFunction", "only your AWS administrator can lift it"},
+			notWant: "attaching",
+		},
+		{
+			name:  "no boundary policy",
+			stage: baseStage,
+			opts:  awsops.DeployOptions{CreateRole: true},
+			want: []string{"iam:CreateRole: the permissions boundary policy arn:aws:iam::123456789012:policy/SignalsRelayExecutionBoundary does not exist",
+				"deploy/iam/execution-role-boundary.json", "[AWS NoSuchEntity: Scope ARN: arn:aws:iam::123456789012:policy/SignalsRelayExecutionBoundary does not exist or is not attachable.; request id"},
+			notOp: "iam:PutRolePolicy",
+		},
+		{
+			name:  "boundary refused",
+			stage: baseStage,
+			opts:  awsops.DeployOptions{CreateRole: true},
+			prepare: func(f *awsfake.Server) {
+				f.AddPolicy("SignalsRelayExecutionBoundary")
+				f.RequireBoundary = "arn:aws:iam::123456789012:policy/OtherBoundary"
+			},
+			want:  []string{"iam:CreateRole: AWS denied iam:CreateRole to the default AWS credentials"},
+			notOp: "iam:PutRolePolicy",
 		},
 		{
 			name:  "bad credentials",
@@ -316,6 +387,9 @@ func TestDeployFailures(t *testing.T) {
 			if !errors.As(err, &ae) {
 				t.Errorf("error is %T, want *awsops.Error", err)
 			}
+			if tc.notWant != "" && strings.Contains(msg, tc.notWant) {
+				t.Errorf("error = %q\nwant it without %q", msg, tc.notWant)
+			}
 			if tc.notOp != "" && len(fake.CallsTo(tc.notOp)) > 0 {
 				t.Errorf("%s was called", tc.notOp)
 			}
@@ -325,14 +399,14 @@ func TestDeployFailures(t *testing.T) {
 
 func TestUpdateKeepsURLAndMergesEnvironment(t *testing.T) {
 	t.Parallel()
-	fake, c, _ := setup(t)
+	fake, c, progress := setup(t)
 	fake.AddRole("tr-auth0-signals-relay-dev-role", nil)
 	s := settings(t, baseStage)
 	if _, err := c.Deploy(t.Context(), s, testZip(t, "v1"), awsops.DeployOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	before, _ := fake.Function(fnName)
-	if err := c.SetSecret(t.Context(), s, "S3CR3T"); err != nil {
+	if _, err := c.SetSecret(t.Context(), s, "S3CR3T"); err != nil {
 		t.Fatal(err)
 	}
 	start := len(fake.Calls())
@@ -345,18 +419,15 @@ func TestUpdateKeepsURLAndMergesEnvironment(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Update: %v", err)
 	}
-	checkOps(t, fake.Ops()[start:], []string{
+	checkOps(t, fake.Ops()[start:], append([]string{
 		"lambda:GetFunctionConfiguration",
-		"lambda:GetFunction",
 		"lambda:UpdateFunctionCode",
-		"lambda:GetFunction", // waits: the fake refuses a configuration change meanwhile
-		"lambda:GetFunctionConfiguration",
+		"lambda:GetFunctionConfiguration", // waits: the fake refuses a configuration change meanwhile
 		"lambda:UpdateFunctionConfiguration",
-		"lambda:GetFunction",
+		"lambda:GetFunctionConfiguration",
 		"logs:CreateLogGroup",
 		"logs:PutRetentionPolicy",
-		"lambda:GetFunctionUrlConfig",
-	})
+	}, releaseOps...))
 	after, _ := fake.Function(fnName)
 	wantEnv := map[string]string{"LOG_LEVEL": "debug", "CTR_ENTITIES_LIMIT": "50", "SECRET_KEY": "S3CR3T"}
 	if !reflect.DeepEqual(after.Env, wantEnv) {
@@ -365,15 +436,28 @@ func TestUpdateKeepsURLAndMergesEnvironment(t *testing.T) {
 	if !bytes.Equal(after.Zip, zip) || !slices.Equal(after.Architectures, []string{"x86_64"}) || after.MemorySize != 512 {
 		t.Errorf("function after update: arch %v, memory %d, zip updated %v", after.Architectures, after.MemorySize, bytes.Equal(after.Zip, zip))
 	}
-	if after.URL != before.URL || res.URL != before.URL {
-		t.Errorf("URL changed: %s → %s (result %s)", before.URL, after.URL, res.URL)
+	// Deploy made version 1, SetSecret 2, Update 3, which the alias serves
+	// with the merged environment.
+	if len(after.Versions) != 3 || after.Aliases["live"].Version != "3" || !reflect.DeepEqual(after.Versions[2].Config.Env, wantEnv) {
+		t.Errorf("versions %+v, alias %v", after.Versions, after.Aliases)
 	}
-	if res.CodeSHA256 != pack.CodeSHA256(zip) || res.CodeSize != int64(len(zip)) {
-		t.Errorf("result = %+v, want sha %s", res, pack.CodeSHA256(zip))
+	if after.URLs["live"] != before.URLs["live"] || res.URL != before.URLs["live"].URL {
+		t.Errorf("URL changed: %v → %v (result %s)", before.URLs, after.URLs, res.URL)
+	}
+	if res.CodeSHA256 != pack.CodeSHA256(zip) || res.CodeSize != int64(len(zip)) || res.Version != "3" || len(res.Repaired) != 0 {
+		t.Errorf("result = %+v, want sha %s, version 3, nothing repaired", res, pack.CodeSHA256(zip))
 	}
 	upd := fake.CallsTo("lambda:UpdateFunctionConfiguration")
 	if last := upd[len(upd)-1].Body; last["RevisionId"] == nil || last["Runtime"] != "provided.al2023" || last["Handler"] != "bootstrap" {
 		t.Errorf("UpdateFunctionConfiguration = %v", last)
+	}
+	if strings.Contains(progress.String(), "S3CR3T") {
+		t.Error("progress shows the secret")
+	}
+
+	// The same package and settings again: Lambda publishes nothing new.
+	if res, err := c.Update(t.Context(), s, zip); err != nil || res.Version != "3" {
+		t.Errorf("unchanged update: version %s, %v; want 3", res.Version, err)
 	}
 }
 
@@ -390,22 +474,21 @@ func TestUpdateNotDeployed(t *testing.T) {
 func TestSetSecretMergesAndHidesValue(t *testing.T) {
 	t.Parallel()
 	fake, c, progress := setup(t)
-	fake.AddFunction(awsfake.Function{Name: fnName, Env: map[string]string{"LOG_LEVEL": "info", "OTHER": "kept"}, Revision: 7})
+	fake.AddFunction(awsfake.Function{Name: fnName, Config: awsfake.Config{Env: map[string]string{"LOG_LEVEL": "info", "OTHER": "kept"}}, Revision: 7})
 	const secret = "Z9yX8wV7uT6sR5qP4oN3mL2kJ1iH0gF9eD8cB7aZ6yX5wV4uT3sR2qP1oN0mL9kJ"
-	if err := c.SetSecret(t.Context(), settings(t, baseStage), secret); err != nil {
+	res, err := c.SetSecret(t.Context(), settings(t, baseStage), secret)
+	if err != nil {
 		t.Fatal(err)
 	}
-	checkOps(t, fake.Ops(), []string{
-		"lambda:GetFunctionConfiguration",
-		"lambda:GetFunction",
+	checkOps(t, fake.Ops(), append([]string{
 		"lambda:GetFunctionConfiguration",
 		"lambda:UpdateFunctionConfiguration",
-		"lambda:GetFunction",
-	})
+		"lambda:GetFunctionConfiguration",
+	}, slices.Insert(slices.Clone(firstReleaseOps), 5, "lambda:GetFunctionUrlConfig")...)) // a URL on $LATEST?
 	fn, _ := fake.Function(fnName)
 	want := map[string]string{"LOG_LEVEL": "info", "OTHER": "kept", "SECRET_KEY": secret}
-	if !reflect.DeepEqual(fn.Env, want) {
-		t.Errorf("environment = %v, want %v", fn.Env, want)
+	if !reflect.DeepEqual(fn.Env, want) || !reflect.DeepEqual(fn.Versions[0].Config.Env, want) || fn.Aliases["live"].Version != "1" {
+		t.Errorf("environment = %v, version 1's %v, alias %v; want %v served by live", fn.Env, fn.Versions[0].Config.Env, fn.Aliases, want)
 	}
 	call := fake.CallsTo("lambda:UpdateFunctionConfiguration")[0].Body
 	if call["RevisionId"] != "7" {
@@ -417,11 +500,17 @@ func TestSetSecretMergesAndHidesValue(t *testing.T) {
 	if strings.Contains(progress.String(), secret) {
 		t.Error("progress output contains the secret")
 	}
+	// A function made before relayctl served an alias gets one, with its URL.
+	wantRepairs := []string{"created alias live", "created the Function URL " + res.URL,
+		"added permission statement FunctionURLAllowPublicAccess", "added permission statement FunctionURLAllowInvokeAction"}
+	if !slices.Equal(res.Repaired, wantRepairs) {
+		t.Errorf("repaired = %q, want %q", res.Repaired, wantRepairs)
+	}
 
 	// A concurrent change is reported, not overwritten.
 	fake.Fail("lambda:UpdateFunctionConfiguration", http.StatusPreconditionFailed, "PreconditionFailedException", "The Revision Id provided does not match")
-	err := c.SetSecret(t.Context(), settings(t, baseStage), secret)
-	if err == nil || !strings.Contains(err.Error(), "changed by someone else") {
+	_, err = c.SetSecret(t.Context(), settings(t, baseStage), secret)
+	if err == nil || !strings.Contains(err.Error(), "changed by someone else") || !strings.Contains(err.Error(), "run the command again") {
 		t.Errorf("SetSecret on a stale revision = %v", err)
 	}
 }
@@ -435,14 +524,19 @@ func TestStatus(t *testing.T) {
 	if _, err := c.Deploy(t.Context(), s, zip, awsops.DeployOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	st, err := c.Status(t.Context(), s)
-	if err != nil {
-		t.Fatal(err)
+	status := func() string {
+		t.Helper()
+		st, err := c.Status(t.Context(), s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		if err := st.Write(&out); err != nil {
+			t.Fatal(err)
+		}
+		return out.String()
 	}
-	var out bytes.Buffer
-	if err := st.Write(&out); err != nil {
-		t.Fatal(err)
-	}
+	got := status()
 	fn, _ := fake.Function(fnName)
 	for _, want := range []string{
 		"Function:        tr-auth0-signals-relay-dev (us-east-1, stage dev)",
@@ -451,28 +545,44 @@ func TestStatus(t *testing.T) {
 		"sha256 " + pack.CodeSHA256(zip),
 		"provided.al2023, handler bootstrap, arm64",
 		"256 MB, 20 s",
-		"URL:             " + fn.URL + " (auth NONE)",
+		"Serving:         version 1 (alias live)",
+		"Versions:        1 " + fn.Versions[0].LastModified + ", sha256 " + pack.CodeSHA256(zip) + ", deploy",
+		"URL:             " + fn.URLs["live"].URL + " (auth NONE)",
 		"SECRET_KEY:      NOT SET",
 		"relayctl jwt dev --set-secret",
 		"Environment:     CTR_ENTITIES_LIMIT, LOG_LEVEL",
 	} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("status lacks %q:\n%s", want, out.String())
+		if !strings.Contains(got, want) {
+			t.Errorf("status lacks %q:\n%s", want, got)
 		}
+	}
+	if strings.Contains(got, "WARNING") {
+		t.Errorf("status warns about a complete deployment:\n%s", got)
 	}
 
 	const secret = "do-not-print-me-0123456789"
-	if err := c.SetSecret(t.Context(), s, secret); err != nil {
+	if _, err := c.SetSecret(t.Context(), s, secret); err != nil {
 		t.Fatal(err)
 	}
-	st, err = c.Status(t.Context(), s)
-	if err != nil {
+	got = status()
+	if !strings.Contains(got, "SECRET_KEY:      set\n") || strings.Contains(got, secret) ||
+		!strings.Contains(got, "Serving:         version 2 (alias live)") || !regexp.MustCompile(`(?m)^Versions: +2 .*, set SECRET_KEY\n +1 .*, deploy$`).MatchString(got) {
+		t.Errorf("status with the secret set:\n%s", got)
+	}
+
+	// Rolled back to version 1, the function serves no SECRET_KEY again.
+	if _, err := c.Rollback(t.Context(), s, 1); err != nil {
 		t.Fatal(err)
 	}
-	out.Reset()
-	_ = st.Write(&out)
-	if !strings.Contains(out.String(), "SECRET_KEY:      set\n") || strings.Contains(out.String(), secret) {
-		t.Errorf("status with the secret set:\n%s", out.String())
+	if got := status(); !strings.Contains(got, "SECRET_KEY:      NOT SET") || !strings.Contains(got, "Serving:         version 1 (alias live)") {
+		t.Errorf("status after rollback:\n%s", got)
+	}
+
+	// Without a permission statement the URL answers 403, and status says so.
+	fake.RemoveStatement(fnName, "live", "FunctionURLAllowInvokeAction")
+	want := "WARNING:         the URL answers 403 Forbidden: its resource policy lacks FunctionURLAllowInvokeAction (lambda:InvokeFunction); `relayctl update dev` adds what is missing"
+	if got := status(); !strings.Contains(got, want) {
+		t.Errorf("status lacks %q:\n%s", want, got)
 	}
 }
 
@@ -488,6 +598,7 @@ func TestStatusNotDeployed(t *testing.T) {
 func TestUndeploy(t *testing.T) {
 	t.Parallel()
 	fake, c, _ := setup(t)
+	fake.AddPolicy("SignalsRelayExecutionBoundary")
 	s := settings(t, baseStage)
 	if _, err := c.Deploy(t.Context(), s, testZip(t, "x"), awsops.DeployOptions{CreateRole: true}); err != nil {
 		t.Fatal(err)

@@ -22,95 +22,60 @@ type DeployOptions struct {
 	CreateRole bool
 }
 
-// DeployResult is what Deploy made.
-type DeployResult struct {
-	FunctionARN string
-	URL         string
-	RoleARN     string
-	RoleCreated bool
-}
-
-// Deploy creates the stage's function from zipFile and exposes it through a
-// Function URL: it refuses when the function exists, resolves or creates the
-// execution role, creates the log group with its retention, creates the
-// function (provided.al2023, handler bootstrap), waits until it is Active,
-// creates the URL with auth type NONE (the relay checks the JWT itself) and
-// grants the public both permissions a NONE URL needs.
-func (c *Client) Deploy(ctx context.Context, s stage.Settings, zipFile []byte, o DeployOptions) (DeployResult, error) {
+// Deploy creates the stage's function from zipFile and serves it through a
+// Function URL on the alias: it resolves or creates the execution role,
+// creates the log group with its retention, creates the function
+// (provided.al2023, handler bootstrap), waits until it is Active, and
+// releases it (release). On a function relayctl created for the stage it
+// does what Update does, so a deploy that stopped half-way is finished by
+// running it again; any other existing function is refused.
+func (c *Client) Deploy(ctx context.Context, s stage.Settings, zipFile []byte, o DeployOptions) (Result, error) {
 	name := s.FunctionName()
-	_, err := c.Lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: &name})
-	if err == nil {
-		return DeployResult{}, &Error{Op: "lambda:CreateFunction", Msg: fmt.Sprintf("function %s already exists in %s", name, c.Region),
-			Fix: fmt.Sprintf("use `relayctl update %s`, or `relayctl undeploy %s` first", s.Stage, s.Stage)}
-	}
-	if !isNotFound(err) {
-		return DeployResult{}, c.Explain(err)
+	fn, err := c.Lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: &name})
+	switch {
+	case err == nil && fn.Tags[TagCreatedBy] == CreatedByValue && fn.Tags[TagStage] == s.Stage:
+		c.progressf("%s exists (relayctl created it for stage %s): updating it and adding what it lacks…", name, s.Stage)
+		return c.Update(ctx, s, zipFile)
+	case err == nil:
+		return Result{}, &Error{Op: "lambda:CreateFunction", Msg: fmt.Sprintf("function %s already exists in %s, and relayctl did not create it for stage %s", name, c.Region, s.Stage),
+			Fix: fmt.Sprintf("use `relayctl update %s` to deploy to it, or set another function_name", s.Stage)}
+	case !isNotFound(err):
+		return Result{}, c.Explain(err)
 	}
 
-	roleARN, created, err := c.resolveRole(ctx, s, o.CreateRole)
+	role, err := c.resolveRole(ctx, s, o.CreateRole)
 	if err != nil {
-		return DeployResult{}, err
+		return Result{}, err
 	}
-	res := DeployResult{RoleARN: roleARN, RoleCreated: created}
-
+	res := Result{RoleARN: role.arn, RoleCreated: role.created}
 	if err := c.ensureLogGroup(ctx, s); err != nil {
 		return res, err
 	}
-
-	fnARN, err := c.createFunction(ctx, s, roleARN, zipFile, created)
+	if err := c.createFunction(ctx, s, role, zipFile); err != nil {
+		return res, err
+	}
+	res.Created = true
+	cfg, err := c.finished(ctx, s, "creation")
 	if err != nil {
 		return res, err
 	}
-	res.FunctionARN = fnARN
-	if err := c.waitActive(ctx, name); err != nil {
-		return res, err
-	}
-
-	c.progressf("Creating the Function URL (auth NONE; the relay verifies the JWT)…")
-	u, err := c.Lambda.CreateFunctionUrlConfig(ctx, &lambda.CreateFunctionUrlConfigInput{
-		FunctionName: &name,
-		AuthType:     types.FunctionUrlAuthTypeNone,
-		InvokeMode:   types.InvokeModeBuffered,
-	})
-	if err != nil {
-		return res, c.Explain(err)
-	}
-	res.URL = aws.ToString(u.FunctionUrl)
-
-	// A Function URL with auth NONE needs both statements since October
-	// 2025: InvokeFunctionUrl for the URL, InvokeFunction restricted to
-	// calls that come through the URL.
-	if _, err := c.Lambda.AddPermission(ctx, &lambda.AddPermissionInput{
-		FunctionName:        &name,
-		StatementId:         aws.String(StatementInvokeURL),
-		Action:              aws.String("lambda:InvokeFunctionUrl"),
-		Principal:           aws.String("*"),
-		FunctionUrlAuthType: types.FunctionUrlAuthTypeNone,
-	}); err != nil {
-		return res, c.Explain(err)
-	}
-	if _, err := c.Lambda.AddPermission(ctx, &lambda.AddPermissionInput{
-		FunctionName:          &name,
-		StatementId:           aws.String(StatementInvokeFunction),
-		Action:                aws.String("lambda:InvokeFunction"),
-		Principal:             aws.String("*"),
-		InvokedViaFunctionUrl: aws.Bool(true),
-	}); err != nil {
-		return res, c.Explain(err)
-	}
-	return res, nil
+	return res, c.release(ctx, s, cfg, "deploy", &res)
 }
 
-// createFunction creates the function, retrying while a role made moments
-// ago is not yet assumable by Lambda (IAM changes take a few seconds to
-// propagate).
-func (c *Client) createFunction(ctx context.Context, s stage.Settings, roleARN string, zipFile []byte, newRole bool) (string, error) {
+// RecentRole is how old a role may be for CreateFunction to keep retrying
+// while Lambda cannot assume it yet: IAM changes take a while to reach
+// Lambda, also for a role made by an earlier run or by hand.
+const RecentRole = 10 * time.Minute
+
+// createFunction creates the function, retrying while a recently created
+// role is not yet assumable by Lambda.
+func (c *Client) createFunction(ctx context.Context, s stage.Settings, role execRole, zipFile []byte) error {
 	name := s.FunctionName()
 	in := &lambda.CreateFunctionInput{
 		FunctionName:  &name,
 		Runtime:       types.Runtime(Runtime),
 		Handler:       aws.String(Handler),
-		Role:          &roleARN,
+		Role:          &role.arn,
 		Code:          &types.FunctionCode{ZipFile: zipFile},
 		PackageType:   types.PackageTypeZip,
 		Architectures: []types.Architecture{types.Architecture(s.LambdaArchitecture())},
@@ -123,28 +88,29 @@ func (c *Client) createFunction(ctx context.Context, s stage.Settings, roleARN s
 	c.progressf("Uploading %s (%d bytes) and creating %s (%s, %s, %d MB, %ds)…",
 		"the package", len(zipFile), name, Runtime, s.LambdaArchitecture(), s.MemoryMB, s.TimeoutSeconds)
 	deadline := time.Now().Add(c.maxWait())
+	recent := role.created || c.now().Sub(role.createdAt) < RecentRole
 	for {
-		out, err := c.Lambda.CreateFunction(ctx, in)
+		_, err := c.Lambda.CreateFunction(ctx, in)
 		if err == nil {
-			return aws.ToString(out.FunctionArn), nil
+			return nil
 		}
 		_, msg := apiCode(err)
 		notAssumable := isCode(err, "InvalidParameterValueException") && strings.Contains(msg, "cannot be assumed")
 		switch {
-		case notAssumable && newRole && time.Now().Before(deadline):
-			c.progressf("The new role is not usable by Lambda yet; retrying…")
+		case notAssumable && recent && time.Now().Before(deadline):
+			c.progressf("The role was created moments ago and Lambda cannot use it yet; retrying…")
 			if err := sleep(ctx, c.poll()); err != nil {
-				return "", err
+				return err
 			}
 			continue
 		case notAssumable:
-			return "", &Error{Op: "lambda:CreateFunction", Msg: "Lambda cannot assume the execution role " + roleARN, Err: err,
-				Fix: "its trust policy must allow lambda.amazonaws.com (deploy/iam/execution-role-trust.json), and you need iam:PassRole on it"}
+			return &Error{Op: "lambda:CreateFunction", Msg: "Lambda cannot assume the execution role " + role.arn, Err: err,
+				Fix: "its trust policy must allow lambda.amazonaws.com (deploy/iam/execution-role-trust.json)"}
 		case isCode(err, "ResourceConflictException"):
-			return "", &Error{Op: "lambda:CreateFunction", Msg: "function " + name + " already exists", Err: err,
+			return &Error{Op: "lambda:CreateFunction", Msg: "function " + name + " was created by someone else meanwhile", Err: err,
 				Fix: "use `relayctl update " + s.Stage + "`"}
 		}
-		return "", c.Explain(err)
+		return c.Explain(err)
 	}
 }
 

@@ -5,15 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"regexp"
 	"strings"
 
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials/ssocreds"
 	"github.com/aws/smithy-go"
 )
 
 // Error is an AWS failure explained for the operator: which call failed,
-// what AWS said, and how to fix it when that is known. It prints as one
-// line.
+// what went wrong, how to fix it when that is known, and what AWS itself
+// answered (error code, message and request id). It prints as one line.
 type Error struct {
 	// Op is the failed call as an IAM action, e.g. "lambda:CreateFunction".
 	Op string
@@ -34,10 +37,31 @@ func (e *Error) Error() string {
 	if e.Fix != "" {
 		b.WriteString(" — " + e.Fix)
 	}
+	if d := awsDetail(e.Err); d != "" {
+		b.WriteString(" [" + d + "]")
+	}
 	return oneLine(b.String())
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// awsDetail is AWS's own answer in err: "AWS <code>: <message>; request id
+// <id>", or "" when err carries none.
+func awsDetail(err error) string {
+	code, msg := apiCode(err)
+	if code == "" {
+		return ""
+	}
+	d := "AWS " + code
+	if msg != "" {
+		d += ": " + msg
+	}
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) && re.ServiceRequestID() != "" {
+		d += "; request id " + re.ServiceRequestID()
+	}
+	return d
+}
 
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
@@ -83,6 +107,10 @@ func isNotFound(err error) bool {
 	return isCode(err, "ResourceNotFoundException", "NoSuchEntity", "NoSuchEntityException")
 }
 
+// deniedActionRE finds the action in AWS's access denied message, e.g.
+// "User: arn:... is not authorized to perform: iam:PassRole on resource: ...".
+var deniedActionRE = regexp.MustCompile(`not authorized to perform: ([a-z0-9-]+:[A-Za-z0-9*]+)`)
+
 // Explain turns an SDK error into an *Error with the fix when known. It
 // leaves nil, context cancellation and errors already explained alone.
 func (c *Client) Explain(err error) error {
@@ -101,28 +129,22 @@ func (c *Client) Explain(err error) error {
 	profile := c.profileText()
 	e := &Error{Op: op, Err: err}
 	switch {
-	case strings.Contains(err.Error(), "get identity: get credentials") ||
-		strings.Contains(err.Error(), "failed to refresh cached credentials"):
-		return c.noCredentials(err)
+	case isCredentialsError(err):
+		return c.credentialsError(err)
 	case code == "AccessDenied" || code == "AccessDeniedException" || code == "UnauthorizedOperation":
-		e.Msg = "access denied to " + profile + ": " + msg
-		e.Fix = "attach deploy/iam/deployment-policy.json to the deploying user or role (see docs/aws.md)"
-		if op != "" {
-			e.Msg = "AWS denied " + op + " to " + profile
-			e.Fix = "allow " + op + " by attaching deploy/iam/deployment-policy.json to the deploying user or role (see docs/aws.md)"
-		}
+		c.explainDenied(e, msg)
 	case code == "UnrecognizedClientException" || code == "InvalidClientTokenId" ||
 		code == "InvalidSignatureException" || code == "SignatureDoesNotMatch":
-		e.Msg = "AWS rejected the credentials of " + profile + " (" + code + ")"
+		e.Msg = "AWS rejected the credentials of " + profile
 		e.Fix = "check the access key in ~/.aws/credentials, or run `aws configure" + c.profileFlag() + "`"
 	case code == "ExpiredToken" || code == "ExpiredTokenException" || code == "RequestExpired":
 		e.Msg = "the AWS session of " + profile + " has expired"
-		e.Fix = "sign in again (e.g. `aws sso login" + c.profileFlag() + "`) or refresh the temporary credentials"
+		e.Fix = "sign in again (`aws sso login" + c.profileFlag() + "` for an SSO profile) or refresh the temporary credentials"
 	case code == "ThrottlingException" || code == "TooManyRequestsException" || code == "Throttling":
-		e.Msg = "AWS throttled the call: " + msg
+		e.Msg = "AWS throttled the call"
 		e.Fix = "wait a moment and run the command again"
 	case code != "":
-		e.Msg = code + ": " + msg
+		e.Msg = "AWS refused the call"
 	default:
 		var dnsErr *net.DNSError
 		if errors.As(err, &dnsErr) {
@@ -137,6 +159,70 @@ func (c *Client) Explain(err error) error {
 		}
 	}
 	return e
+}
+
+// explainDenied names the action AWS denied, which is not always the call
+// made (lambda:CreateFunction needs iam:PassRole too), and advises only
+// what can help: more policy does not lift an explicit deny.
+func (c *Client) explainDenied(e *Error, msg string) {
+	action := e.Op
+	if m := deniedActionRE.FindStringSubmatch(msg); m != nil {
+		action = m[1]
+	}
+	if action == "" {
+		action = "the call"
+	}
+	e.Msg = "AWS denied " + action + " to " + c.profileText()
+	if e.Op != "" && action != e.Op {
+		e.Msg += " (" + e.Op + " needs it)"
+	}
+	switch {
+	case strings.Contains(msg, "explicit deny"):
+		e.Fix = "an explicit deny (a service control policy, a permissions boundary or another policy) blocks it; only your AWS administrator can lift it"
+	case strings.Contains(msg, "no permissions boundary allows"):
+		e.Fix = "the permissions boundary of the deploying identity does not allow it; ask your AWS administrator"
+	case action == "iam:PassRole":
+		e.Fix = "allow iam:PassRole on the execution role by attaching deploy/iam/deployment-policy.json to the deploying user or role, with a role name pattern that matches the role (see docs/aws.md)"
+	default:
+		e.Fix = "allow " + action + " by attaching deploy/iam/deployment-policy.json to the deploying user or role (see docs/aws.md)"
+	}
+}
+
+// isCredentialsError reports whether err happened while the SDK looked
+// for credentials, before any call reached AWS.
+func isCredentialsError(err error) bool {
+	s := err.Error()
+	return isSSOSessionError(err) || strings.Contains(s, "get identity: get credentials") ||
+		strings.Contains(s, "failed to refresh cached credentials")
+}
+
+// isSSOSessionError reports whether err comes from an SSO session that has
+// expired, was never started, or was revoked: a cached token the SDK
+// refuses, or the SSO portal refusing the token.
+func isSSOSessionError(err error) bool {
+	var invalid *ssocreds.InvalidTokenError
+	if errors.As(err, &invalid) || strings.Contains(err.Error(), "refresh cached SSO token failed") {
+		return true
+	}
+	// The SSO call's error sits inside the error of the call that needed
+	// credentials: walk the operation errors down to it.
+	var oe *smithy.OperationError
+	for e := err; errors.As(e, &oe); e = oe.Err {
+		if strings.HasPrefix(oe.ServiceID, "SSO") {
+			return isCode(oe, "UnauthorizedException", "InvalidGrantException", "ExpiredTokenException")
+		}
+	}
+	return false
+}
+
+// credentialsError explains a failure to get credentials: an SSO session
+// to renew, or credentials to set up.
+func (c *Client) credentialsError(err error) error {
+	if err != nil && isSSOSessionError(err) {
+		return &Error{Msg: "the AWS SSO session of " + c.profileText() + " has expired or was never started",
+			Fix: "run `aws sso login" + c.profileFlag() + "`", Err: err}
+	}
+	return c.noCredentials(err)
 }
 
 func (c *Client) profileText() string {

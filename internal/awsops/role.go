@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/signals-relay/signals-relay/internal/stage"
 )
@@ -60,64 +62,86 @@ func tagged(tags []iamtypes.Tag, key, value string) bool {
 	return false
 }
 
+// execRole is the execution role a deploy uses.
+type execRole struct {
+	arn       string
+	created   bool      // made by this run
+	createdAt time.Time // when IAM made it
+}
+
 // resolveRole finds the execution role, or creates it when create is set.
-// It reports whether it created the role.
-func (c *Client) resolveRole(ctx context.Context, s stage.Settings, create bool) (arn string, created bool, err error) {
+func (c *Client) resolveRole(ctx context.Context, s stage.Settings, create bool) (execRole, error) {
 	fn := s.FunctionName()
 	if create && s.RoleARN != "" {
-		return "", false, &Error{Msg: "--create-role cannot be used with role_arn", Fix: "remove role_arn from stage " + s.Stage + " or drop --create-role"}
+		return execRole{}, &Error{Msg: "--create-role cannot be used with role_arn", Fix: "remove role_arn from stage " + s.Stage + " or drop --create-role"}
 	}
 	name := s.DefaultRoleName()
 	if s.RoleARN != "" {
 		name = roleNameFromARN(s.RoleARN)
 	}
 	if !create && s.RoleARN == "" && s.RoleName == "" {
-		return "", false, &Error{Msg: "stage " + s.Stage + " names no execution role",
+		return execRole{}, &Error{Msg: "stage " + s.Stage + " names no execution role",
 			Fix: "set role_name or role_arn in the settings file, or pass --create-role"}
 	}
 	out, err := c.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: &name})
 	switch {
 	case err == nil && create:
 		if !tagged(out.Role.Tags, TagCreatedBy, CreatedByValue) || !tagged(out.Role.Tags, TagFunction, fn) {
-			return "", false, &Error{Op: "iam:CreateRole", Msg: "role " + name + " already exists and was not made by relayctl for " + fn,
+			return execRole{}, &Error{Op: "iam:CreateRole", Msg: "role " + name + " already exists and was not made by relayctl for " + fn,
 				Fix: "deploy without --create-role to use it as it is, or set another role_name"}
 		}
 		c.progressf("Using role %s, made by relayctl earlier.", name)
-		return aws.ToString(out.Role.Arn), false, nil
 	case err == nil:
 		c.progressf("Using execution role %s.", aws.ToString(out.Role.Arn))
-		return aws.ToString(out.Role.Arn), false, nil
 	case isNotFound(err) && !create:
-		return "", false, &Error{Op: "iam:GetRole", Msg: "execution role " + name + " not found", Err: err,
+		return execRole{}, &Error{Op: "iam:GetRole", Msg: "execution role " + name + " not found", Err: err,
 			Fix: "create it as docs/aws.md shows (deploy/iam/execution-role-*.json), or pass --create-role"}
 	case !isNotFound(err):
-		return "", false, c.Explain(err)
+		return execRole{}, c.Explain(err)
+	default:
+		arn, err := c.createRole(ctx, s, name)
+		return execRole{arn: arn, created: err == nil, createdAt: c.now()}, err
 	}
-	arn, err = c.createRole(ctx, s, name)
-	return arn, err == nil, err
+	return execRole{arn: aws.ToString(out.Role.Arn), createdAt: aws.ToTime(out.Role.CreateDate)}, nil
 }
 
+// BoundaryPolicyName is the managed policy --create-role sets as the new
+// role's permissions boundary (deploy/iam/execution-role-boundary.json).
+// The deployment policy allows iam:CreateRole and iam:PutRolePolicy only
+// with it, so whoever deploys cannot make a role that does more.
+const BoundaryPolicyName = "SignalsRelayExecutionBoundary"
+
 // createRole makes a role Lambda can assume that may only write the
-// function's own logs, tagged so undeploy knows relayctl made it.
+// function's own logs, bounded by the boundary policy and tagged so
+// undeploy knows relayctl made it.
 func (c *Client) createRole(ctx context.Context, s stage.Settings, name string) (string, error) {
 	fn := s.FunctionName()
-	c.progressf("Creating execution role %s (logs of %s only)…", name, fn)
+	id, err := c.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return "", c.Explain(err)
+	}
+	partition, account, _, ok := arnParts(aws.ToString(id.Arn))
+	if !ok {
+		return "", &Error{Op: "sts:GetCallerIdentity", Msg: "unexpected caller ARN " + aws.ToString(id.Arn)}
+	}
+	boundary := "arn:" + partition + ":iam::" + account + ":policy/" + BoundaryPolicyName
+	c.progressf("Creating execution role %s (logs of %s only, bounded by %s)…", name, fn, BoundaryPolicyName)
 	out, err := c.IAM.CreateRole(ctx, &iam.CreateRoleInput{
 		RoleName:                 &name,
 		AssumeRolePolicyDocument: aws.String(TrustPolicy),
+		PermissionsBoundary:      &boundary,
 		Description:              aws.String("Execution role of the signals-relay Lambda function " + fn + ", made by relayctl"),
 		Tags: []iamtypes.Tag{
 			{Key: aws.String(TagCreatedBy), Value: aws.String(CreatedByValue)},
 			{Key: aws.String(TagFunction), Value: aws.String(fn)},
 		},
 	})
+	if isNotFound(err) {
+		return "", &Error{Op: "iam:CreateRole", Msg: "the permissions boundary policy " + boundary + " does not exist", Err: err,
+			Fix: "an administrator creates it once from deploy/iam/execution-role-boundary.json (see docs/aws.md)"}
+	}
 	if err != nil {
 		return "", c.Explain(err)
-	}
-	arn := aws.ToString(out.Role.Arn)
-	partition, account, _, ok := arnParts(arn)
-	if !ok {
-		return "", &Error{Op: "iam:CreateRole", Msg: "unexpected role ARN " + arn}
 	}
 	_, err = c.IAM.PutRolePolicy(ctx, &iam.PutRolePolicyInput{
 		RoleName:       &name,
@@ -127,7 +151,7 @@ func (c *Client) createRole(ctx context.Context, s stage.Settings, name string) 
 	if err != nil {
 		return "", c.Explain(err)
 	}
-	return arn, nil
+	return aws.ToString(out.Role.Arn), nil
 }
 
 // deleteRoleIfOurs deletes the role when relayctl made it for function, and

@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
 	"github.com/signals-relay/signals-relay/internal/stage"
 )
@@ -23,22 +24,45 @@ type Status struct {
 	State            string
 	StateReason      string
 	LastUpdateStatus string
-	LastModified     string
-	CodeSize         int64
-	CodeSHA256       string
-	Runtime          string
-	Handler          string
-	Architecture     string
-	MemoryMB         int32
-	TimeoutSeconds   int32
-	Role             string
-	URL              string
-	URLAuthType      string
-	SecretKeySet     bool
-	EnvNames         []string
+	// UpdateReason is why the last update failed.
+	UpdateReason   string
+	LastModified   string
+	CodeSize       int64
+	CodeSHA256     string
+	Runtime        string
+	Handler        string
+	Architecture   string
+	MemoryMB       int32
+	TimeoutSeconds int32
+	Role           string
+	URL            string
+	URLAuthType    string
+	// URLForbidden lists the permission statements the alias's resource
+	// policy lacks: with any missing, the URL answers 403 Forbidden.
+	URLForbidden []string
+	// Serving is the version the alias serves; "" without the alias.
+	Serving string
+	// Versions are the newest published versions, newest first.
+	Versions []VersionInfo
+	// SecretKeySet says whether the served version (or, without the
+	// alias, $LATEST) has SECRET_KEY.
+	SecretKeySet bool
+	EnvNames     []string
 }
 
-// Status reads the function and its URL.
+// VersionInfo is one published version.
+type VersionInfo struct {
+	Version      string
+	LastModified string
+	Description  string
+	CodeSHA256   string
+}
+
+// statusVersions is how many versions status lists.
+const statusVersions = 5
+
+// Status reads the function, its alias and versions, the alias's URL and
+// the URL's resource policy.
 func (c *Client) Status(ctx context.Context, s stage.Settings) (Status, error) {
 	name := s.FunctionName()
 	out, err := c.Lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: &name})
@@ -53,6 +77,7 @@ func (c *Client) Status(ctx context.Context, s stage.Settings) (Status, error) {
 		State:            string(cfg.State),
 		StateReason:      aws.ToString(cfg.StateReason),
 		LastUpdateStatus: string(cfg.LastUpdateStatus),
+		UpdateReason:     aws.ToString(cfg.LastUpdateStatusReason),
 		LastModified:     aws.ToString(cfg.LastModified),
 		CodeSize:         cfg.CodeSize,
 		CodeSHA256:       aws.ToString(cfg.CodeSha256),
@@ -65,8 +90,29 @@ func (c *Client) Status(ctx context.Context, s stage.Settings) (Status, error) {
 	for _, a := range cfg.Architectures {
 		st.Architecture = string(a)
 	}
-	if cfg.Environment != nil {
-		for k, v := range cfg.Environment.Variables {
+	served := cfg.Environment
+	alias, err := c.getAlias(ctx, name)
+	if err != nil {
+		return st, err
+	}
+	versions, err := c.versions(ctx, name)
+	if err != nil {
+		return st, c.Explain(err)
+	}
+	if alias != nil {
+		st.Serving = aws.ToString(alias.FunctionVersion)
+	}
+	for _, v := range slices.Backward(versions) {
+		if aws.ToString(v.Version) == st.Serving {
+			served = v.Environment
+		}
+		if len(st.Versions) < statusVersions {
+			st.Versions = append(st.Versions, VersionInfo{Version: aws.ToString(v.Version), LastModified: aws.ToString(v.LastModified),
+				Description: aws.ToString(v.Description), CodeSHA256: aws.ToString(v.CodeSha256)})
+		}
+	}
+	if served != nil {
+		for k, v := range served.Variables {
 			st.EnvNames = append(st.EnvNames, k)
 			if k == stage.SecretKeyEnv && v != "" {
 				st.SecretKeySet = true
@@ -74,14 +120,22 @@ func (c *Client) Status(ctx context.Context, s stage.Settings) (Status, error) {
 		}
 	}
 	slices.Sort(st.EnvNames)
-	u, err := c.Lambda.GetFunctionUrlConfig(ctx, &lambda.GetFunctionUrlConfigInput{FunctionName: &name})
+	if alias == nil {
+		return st, nil
+	}
+	u, err := c.Lambda.GetFunctionUrlConfig(ctx, &lambda.GetFunctionUrlConfigInput{FunctionName: &name, Qualifier: aws.String(Alias)})
 	switch {
-	case err == nil:
-		st.URL, st.URLAuthType = aws.ToString(u.FunctionUrl), string(u.AuthType)
-	case !isNotFound(err):
+	case isNotFound(err):
+		return st, nil
+	case err != nil:
 		return st, c.Explain(err)
 	}
-	return st, nil
+	st.URL, st.URLAuthType = aws.ToString(u.FunctionUrl), string(u.AuthType)
+	missing, err := c.missingStatements(ctx, name)
+	for _, in := range missing {
+		st.URLForbidden = append(st.URLForbidden, aws.ToString(in.StatementId)+" ("+aws.ToString(in.Action)+")")
+	}
+	return st, err
 }
 
 // Write prints the status as aligned "field: value" lines, with a warning
@@ -95,15 +149,39 @@ func (st Status) Write(w io.Writer) error {
 		state += " — " + st.StateReason
 	}
 	line("State", state)
-	line("Last update", st.LastModified+" ("+st.LastUpdateStatus+")")
+	update := st.LastModified + " (" + st.LastUpdateStatus + ")"
+	if st.LastUpdateStatus == string(types.LastUpdateStatusFailed) {
+		update += " — " + st.UpdateReason + "; the next update or `relayctl jwt " + st.Stage + " --set-secret` replaces it"
+	}
+	line("Last update", update)
 	line("Code", fmt.Sprintf("%d bytes, sha256 %s", st.CodeSize, st.CodeSHA256))
 	line("Runtime", fmt.Sprintf("%s, handler %s, %s", st.Runtime, st.Handler, st.Architecture))
 	line("Memory, timeout", fmt.Sprintf("%d MB, %d s", st.MemoryMB, st.TimeoutSeconds))
 	line("Role", st.Role)
-	if st.URL != "" {
-		line("URL", st.URL+" (auth "+st.URLAuthType+")")
+	serving := "none — `relayctl update " + st.Stage + "` publishes a version and creates alias " + Alias
+	if st.Serving != "" {
+		serving = "version " + st.Serving + " (alias " + Alias + ")"
+	}
+	line("Serving", serving)
+	for i, v := range st.Versions {
+		k := ""
+		if i == 0 {
+			k = "Versions"
+		}
+		desc := v.LastModified + ", sha256 " + v.CodeSHA256
+		if v.Description != "" {
+			desc += ", " + v.Description
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", k+colon(k), v.Version, desc)
+	}
+	if st.URL == "" {
+		line("URL", "none — `relayctl update "+st.Stage+"` creates it")
 	} else {
-		line("URL", "none — deploy creates it")
+		line("URL", st.URL+" (auth "+st.URLAuthType+")")
+	}
+	if len(st.URLForbidden) > 0 {
+		line("WARNING", "the URL answers 403 Forbidden: its resource policy lacks "+strings.Join(st.URLForbidden, " and ")+
+			"; `relayctl update "+st.Stage+"` adds what is missing")
 	}
 	if st.SecretKeySet {
 		line(stage.SecretKeyEnv, "set")
@@ -116,4 +194,11 @@ func (st Status) Write(w io.Writer) error {
 	}
 	line("Environment", env)
 	return tw.Flush()
+}
+
+func colon(k string) string {
+	if k == "" {
+		return ""
+	}
+	return ":"
 }

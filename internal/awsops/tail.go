@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"strings"
 	"time"
 
@@ -21,23 +22,36 @@ type TailOptions struct {
 	// HTTP shows one line per relay request, read from the relay's JSON
 	// request log, and nothing else.
 	HTTP bool
+	// NonHTTP shows every event except the relay's request lines.
+	NonHTTP bool
+	// Filter is a CloudWatch Logs filter pattern applied by AWS.
+	Filter string
 	// Follow keeps polling for new events until ctx ends.
 	Follow bool
 }
 
+// FollowOverlap is how far back each poll of tail --follow reaches before
+// the newest event printed: events from other log streams can arrive that
+// much later than events already read. Events read twice are recognised
+// by their id and printed once.
+const FollowOverlap = 30 * time.Second
+
 // Tail prints the function's log events from CloudWatch Logs to w.
 func (c *Client) Tail(ctx context.Context, s stage.Settings, o TailOptions, w io.Writer) error {
+	if o.HTTP && o.NonHTTP {
+		return &Error{Msg: "--http and --non-http exclude each other", Fix: "pass one of them"}
+	}
 	since := o.Since
 	if since <= 0 {
 		since = 10 * time.Minute
 	}
 	group := s.LogGroup()
 	start := c.now().Add(-since).UnixMilli()
-	// seen holds the ids of events at the newest timestamp already printed:
-	// the next poll starts at that timestamp, so they come again.
-	seen := map[string]bool{}
+	// seen holds the ids of the events printed, with their timestamps,
+	// for as long as a poll can read them again.
+	seen := map[string]int64{}
 	for {
-		last, err := c.tailOnce(ctx, group, start, seen, o.HTTP, w)
+		newest, err := c.tailOnce(ctx, group, start, o, seen, w)
 		if err != nil && o.Follow && ctx.Err() != nil {
 			return nil // interrupted mid-read: the normal end of --follow
 		}
@@ -51,59 +65,45 @@ func (c *Client) Tail(ctx context.Context, s stage.Settings, o TailOptions, w io
 		if !o.Follow {
 			return nil
 		}
-		if last > start {
-			start = last
-		}
+		start = max(start, newest-FollowOverlap.Milliseconds())
+		maps.DeleteFunc(seen, func(_ string, ts int64) bool { return ts < start })
 		if err := sleep(ctx, c.poll()); err != nil {
 			return nil // interrupted: the normal end of --follow
 		}
 	}
 }
 
-// tailOnce prints the events from start on and returns the newest
-// timestamp seen.
-func (c *Client) tailOnce(ctx context.Context, group string, start int64, seen map[string]bool, httpOnly bool, w io.Writer) (int64, error) {
-	p := cloudwatchlogs.NewFilterLogEventsPaginator(c.Logs, &cloudwatchlogs.FilterLogEventsInput{
-		LogGroupName: &group,
-		StartTime:    aws.Int64(start),
-	})
+// tailOnce prints the events from start on that are not in seen, adds
+// them to seen, and returns the newest timestamp read.
+func (c *Client) tailOnce(ctx context.Context, group string, start int64, o TailOptions, seen map[string]int64, w io.Writer) (int64, error) {
+	in := &cloudwatchlogs.FilterLogEventsInput{LogGroupName: &group, StartTime: aws.Int64(start)}
+	if o.Filter != "" {
+		in.FilterPattern = aws.String(o.Filter)
+	}
+	p := cloudwatchlogs.NewFilterLogEventsPaginator(c.Logs, in)
 	newest := start
-	var newestIDs []string
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			return newest, err
 		}
 		for _, ev := range page.Events {
-			id := aws.ToString(ev.EventId)
-			ts := aws.ToInt64(ev.Timestamp)
-			if seen[id] {
+			id, ts := aws.ToString(ev.EventId), aws.ToInt64(ev.Timestamp)
+			newest = max(newest, ts)
+			if _, ok := seen[id]; ok {
 				continue
 			}
-			if ts > newest {
-				newest, newestIDs = ts, nil
-			}
-			if ts == newest {
-				newestIDs = append(newestIDs, id)
-			}
+			seen[id] = ts
 			msg := strings.TrimRight(aws.ToString(ev.Message), "\r\n")
-			when := time.UnixMilli(ts).UTC().Format("2006-01-02T15:04:05.000Z")
-			if httpOnly {
-				line, ok := FormatHTTP(msg)
-				if !ok {
-					continue
-				}
-				fmt.Fprintf(w, "%s %s\n", when, line)
+			line, isHTTP := FormatHTTP(msg)
+			switch {
+			case o.HTTP && !isHTTP, o.NonHTTP && isHTTP:
 				continue
+			case !o.HTTP:
+				line = msg
 			}
-			fmt.Fprintf(w, "%s %s\n", when, msg)
+			fmt.Fprintf(w, "%s %s\n", time.UnixMilli(ts).UTC().Format("2006-01-02T15:04:05.000Z"), line)
 		}
-	}
-	if newest > start {
-		clear(seen)
-	}
-	for _, id := range newestIDs {
-		seen[id] = true
 	}
 	return newest, nil
 }

@@ -80,6 +80,21 @@ func TestTail(t *testing.T) {
 			},
 		},
 		{
+			name: "non-http",
+			opts: awsops.TailOptions{NonHTTP: true},
+			want: []string{
+				"2026-11-26T11:55:00.000Z START RequestId: r1 Version: $LATEST",
+				"2026-11-26T11:55:00.010Z END RequestId: r1",
+			},
+		},
+		{
+			name: "filter",
+			opts: awsops.TailOptions{Filter: `"/health" r1`},
+			want: []string{
+				"2026-11-26T11:55:00.005Z " + requestLog("r1", "/health", 200),
+			},
+		},
+		{
 			name: "http since 1h",
 			opts: awsops.TailOptions{HTTP: true, Since: time.Hour},
 			want: []string{
@@ -122,6 +137,9 @@ func TestTail(t *testing.T) {
 			if calls[0].Body["logGroupName"] != group {
 				t.Errorf("logGroupName = %v", calls[0].Body["logGroupName"])
 			}
+			if got, _ := calls[0].Body["filterPattern"].(string); got != tc.opts.Filter {
+				t.Errorf("filterPattern = %q, want %q", got, tc.opts.Filter)
+			}
 		})
 	}
 }
@@ -157,14 +175,20 @@ func TestTailFollow(t *testing.T) {
 		awsfake.LogEvent{Timestamp: base + 1000, Message: requestLog("r3", "/observe/observables", 200)},
 	)
 	waitFor(3)
-	for len(fake.CallsTo("logs:FilterLogEvents")) < 6 { // a few more polls with nothing new
+	// An event from another log stream that arrives late, stamped before
+	// the newest one printed but within the overlap.
+	fake.AddLogEvents(group, awsfake.LogEvent{Timestamp: base + 1000 - awsops.FollowOverlap.Milliseconds() + 1,
+		Message: requestLog("r4", "/health", 200), Stream: "2026/11/26/[$LATEST]other"})
+	waitFor(4)
+	polls := len(fake.CallsTo("logs:FilterLogEvents"))
+	for len(fake.CallsTo("logs:FilterLogEvents")) < polls+4 { // a few more polls with nothing new
 		time.Sleep(time.Millisecond)
 	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("Tail --follow ended with %v, want nil on interrupt", err)
 	}
-	for _, id := range []string{"r1", "r2", "r3"} {
+	for _, id := range []string{"r1", "r2", "r3", "r4"} {
 		if n := strings.Count(out.String(), "request_id="+id+"\n"); n != 1 {
 			t.Errorf("request %s printed %d times:\n%s", id, n, out.String())
 		}
@@ -176,6 +200,15 @@ func TestTailMissingLogGroup(t *testing.T) {
 	_, c, _ := setup(t)
 	err := c.Tail(t.Context(), settings(t, baseStage), awsops.TailOptions{}, &bytes.Buffer{})
 	if err == nil || !strings.Contains(err.Error(), "log group /aws/lambda/tr-auth0-signals-relay-dev does not exist in us-east-1") {
+		t.Errorf("Tail = %v", err)
+	}
+}
+
+func TestTailHTTPAndNonHTTP(t *testing.T) {
+	t.Parallel()
+	fake, c, _ := setup(t)
+	err := c.Tail(t.Context(), settings(t, baseStage), awsops.TailOptions{HTTP: true, NonHTTP: true}, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "--http and --non-http exclude each other") || len(fake.Calls()) > 0 {
 		t.Errorf("Tail = %v", err)
 	}
 }

@@ -24,7 +24,8 @@ type UndeployResult struct {
 	LogsRemoved     bool
 }
 
-// Undeploy removes the Function URL, then the function, then the execution
+// Undeploy removes the alias's Function URL, then the function (with its
+// versions and alias), then the execution
 // role if relayctl created it for this function (its tags say so), and the
 // log group when asked. What is already gone is skipped, so a half-finished
 // deploy can be cleaned up too.
@@ -46,7 +47,7 @@ func (c *Client) Undeploy(ctx context.Context, s stage.Settings, o UndeployOptio
 	}
 
 	if err == nil {
-		if _, err := c.Lambda.DeleteFunctionUrlConfig(ctx, &lambda.DeleteFunctionUrlConfigInput{FunctionName: &name}); err == nil {
+		if _, err := c.Lambda.DeleteFunctionUrlConfig(ctx, &lambda.DeleteFunctionUrlConfigInput{FunctionName: &name, Qualifier: aws.String(Alias)}); err == nil {
 			res.URLRemoved = true
 			c.progressf("Removed the Function URL (it is gone for good).")
 		} else if !isNotFound(err) {

@@ -11,107 +11,95 @@ import (
 	"github.com/signals-relay/signals-relay/internal/stage"
 )
 
-// UpdateResult describes the updated function.
-type UpdateResult struct {
-	CodeSHA256 string
-	CodeSize   int64
-	URL        string
-}
-
 // Update replaces the function's code with zipFile (and its architecture),
-// waits for the update, then applies the stage's configuration: memory,
-// timeout, runtime and the stage's environment merged over the function's
-// current one, so SECRET_KEY and other variables set outside the settings
-// file are kept. The Function URL does not change.
-func (c *Client) Update(ctx context.Context, s stage.Settings, zipFile []byte) (UpdateResult, error) {
+// waits for the update, applies the stage's configuration (memory,
+// timeout, runtime, and the stage's environment merged over the
+// function's current one, so SECRET_KEY and other variables set outside
+// the settings file are kept), makes sure the log group keeps its
+// retention, and releases the result (release): a new version the alias
+// serves, and the alias's Function URL with its permissions, created or
+// repaired when missing. A previous update that failed does not stop it.
+func (c *Client) Update(ctx context.Context, s stage.Settings, zipFile []byte) (Result, error) {
 	name := s.FunctionName()
-	if _, err := c.getConfiguration(ctx, s); err != nil {
-		return UpdateResult{}, err
-	}
-	if err := c.waitUpdated(ctx, name); err != nil {
-		return UpdateResult{}, err
+	if _, err := c.settleForChange(ctx, s); err != nil {
+		return Result{}, err
 	}
 	c.progressf("Uploading the package (%d bytes) to %s…", len(zipFile), name)
-	code, err := c.Lambda.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{
+	if _, err := c.Lambda.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{
 		FunctionName:  &name,
 		ZipFile:       zipFile,
 		Architectures: []types.Architecture{types.Architecture(s.LambdaArchitecture())},
-	})
-	if err != nil {
-		return UpdateResult{}, c.Explain(err)
+	}); err != nil {
+		return Result{}, c.Explain(err)
 	}
-	c.progressf("Waiting for the new code to be deployed…")
-	if err := c.waitUpdated(ctx, name); err != nil {
-		return UpdateResult{}, err
-	}
-
-	cur, err := c.getConfiguration(ctx, s)
+	cur, err := c.finished(ctx, s, "code update")
 	if err != nil {
-		return UpdateResult{}, err
+		return Result{}, err
 	}
 	env := currentEnv(cur)
 	for k, v := range s.Environment {
 		env[k] = v
 	}
 	c.progressf("Applying the configuration (%d MB, %ds, %d environment variables)…", s.MemoryMB, s.TimeoutSeconds, len(env))
-	if _, err := c.Lambda.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{
-		FunctionName: &name,
-		Runtime:      types.Runtime(Runtime),
-		Handler:      aws.String(Handler),
-		MemorySize:   aws.Int32(s.MemoryMB),
-		Timeout:      aws.Int32(s.TimeoutSeconds),
-		Environment:  &types.Environment{Variables: env},
-		RevisionId:   cur.RevisionId,
-	}); err != nil {
-		return UpdateResult{}, c.explainRevision(err)
-	}
-	if err := c.waitUpdated(ctx, name); err != nil {
-		return UpdateResult{}, err
+	cfg, err := c.configure(ctx, s, cur, &lambda.UpdateFunctionConfigurationInput{
+		Runtime:     types.Runtime(Runtime),
+		Handler:     aws.String(Handler),
+		MemorySize:  aws.Int32(s.MemoryMB),
+		Timeout:     aws.Int32(s.TimeoutSeconds),
+		Environment: &types.Environment{Variables: env},
+	})
+	if err != nil {
+		return Result{}, err
 	}
 	if err := c.ensureLogGroup(ctx, s); err != nil {
-		return UpdateResult{}, err
+		return Result{}, err
 	}
-	res := UpdateResult{CodeSHA256: aws.ToString(code.CodeSha256), CodeSize: code.CodeSize}
-	res.URL, err = c.functionURL(ctx, name)
-	return res, err
+	var res Result
+	return res, c.release(ctx, s, cfg, "update", &res)
 }
 
-// SetSecret writes secret as SECRET_KEY into the function's environment and
-// keeps every other variable. It never prints the value.
-func (c *Client) SetSecret(ctx context.Context, s stage.Settings, secret string) error {
-	name := s.FunctionName()
-	if _, err := c.getConfiguration(ctx, s); err != nil {
-		return err
-	}
-	if err := c.waitUpdated(ctx, name); err != nil {
-		return err
-	}
-	cur, err := c.getConfiguration(ctx, s)
+// SetSecret writes secret as SECRET_KEY into the function's environment,
+// keeps every other variable, and releases the result, since a version
+// holds its environment: the alias serves the new SECRET_KEY only from a
+// new version. It never prints the value.
+func (c *Client) SetSecret(ctx context.Context, s stage.Settings, secret string) (Result, error) {
+	cur, err := c.settleForChange(ctx, s)
 	if err != nil {
-		return err
+		return Result{}, err
 	}
 	env := currentEnv(cur)
 	env[stage.SecretKeyEnv] = secret
-	c.progressf("Setting %s on %s (keeping its %d other variables)…", stage.SecretKeyEnv, name, len(env)-1)
-	if _, err := c.Lambda.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{
-		FunctionName: &name,
-		Environment:  &types.Environment{Variables: env},
-		RevisionId:   cur.RevisionId,
-	}); err != nil {
-		return c.explainRevision(err)
+	c.progressf("Setting %s on %s (keeping its %d other variables)…", stage.SecretKeyEnv, s.FunctionName(), len(env)-1)
+	cfg, err := c.configure(ctx, s, cur, &lambda.UpdateFunctionConfigurationInput{Environment: &types.Environment{Variables: env}})
+	if err != nil {
+		return Result{}, err
 	}
-	return c.waitUpdated(ctx, name)
+	var res Result
+	return res, c.release(ctx, s, cfg, "set "+stage.SecretKeyEnv, &res)
 }
 
-// getConfiguration reads the function's configuration, explaining a missing
-// function as a wrong region or a stage not deployed yet.
-func (c *Client) getConfiguration(ctx context.Context, s stage.Settings) (*lambda.GetFunctionConfigurationOutput, error) {
-	name := s.FunctionName()
-	out, err := c.Lambda.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: &name})
+// settleForChange waits until the function takes a change and says so
+// when its previous update failed: Lambda takes the next one regardless.
+func (c *Client) settleForChange(ctx context.Context, s stage.Settings) (*lambda.GetFunctionConfigurationOutput, error) {
+	cur, err := c.settle(ctx, s)
 	if err != nil {
-		return nil, c.notDeployed(err, s)
+		return nil, err
 	}
-	return out, nil
+	if cur.LastUpdateStatus == types.LastUpdateStatusFailed {
+		c.progressf("The previous update of %s failed (%s); this one replaces it.", s.FunctionName(), aws.ToString(cur.LastUpdateStatusReason))
+	}
+	return cur, nil
+}
+
+// configure applies in to the function read as cur, guarded by its
+// revision, and waits for it.
+func (c *Client) configure(ctx context.Context, s stage.Settings, cur *lambda.GetFunctionConfigurationOutput, in *lambda.UpdateFunctionConfigurationInput) (*lambda.GetFunctionConfigurationOutput, error) {
+	in.FunctionName = aws.String(s.FunctionName())
+	in.RevisionId = cur.RevisionId
+	if _, err := c.Lambda.UpdateFunctionConfiguration(ctx, in); err != nil {
+		return nil, c.explainRevision(err, s)
+	}
+	return c.finished(ctx, s, "configuration update")
 }
 
 func (c *Client) notDeployed(err error, s stage.Settings) error {
@@ -122,10 +110,12 @@ func (c *Client) notDeployed(err error, s stage.Settings) error {
 	return c.Explain(err)
 }
 
-func (c *Client) explainRevision(err error) error {
+// explainRevision explains a change refused because someone else changed
+// the function (or its alias) since it was read.
+func (c *Client) explainRevision(err error, s stage.Settings) error {
 	if isCode(err, "PreconditionFailedException", "ResourceConflictException") {
 		return &Error{Op: opName(err), Msg: "the function was changed by someone else meanwhile", Err: err,
-			Fix: "run the command again"}
+			Fix: "check `relayctl status " + s.Stage + "` and run the command again"}
 	}
 	return c.Explain(err)
 }
@@ -138,21 +128,4 @@ func currentEnv(cfg *lambda.GetFunctionConfigurationOutput) map[string]string {
 		}
 	}
 	return env
-}
-
-// functionURL returns the function's URL, or "" when it has none.
-func (c *Client) functionURL(ctx context.Context, name string) (string, error) {
-	out, err := c.Lambda.GetFunctionUrlConfig(ctx, &lambda.GetFunctionUrlConfigInput{FunctionName: &name})
-	if isNotFound(err) {
-		return "", nil
-	}
-	if err != nil {
-		return "", c.Explain(err)
-	}
-	return aws.ToString(out.FunctionUrl), nil
-}
-
-// FunctionURL returns the stage's function URL, or "" when it has none.
-func (c *Client) FunctionURL(ctx context.Context, s stage.Settings) (string, error) {
-	return c.functionURL(ctx, s.FunctionName())
 }

@@ -2,58 +2,61 @@ package awsops
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"github.com/signals-relay/signals-relay/internal/stage"
 )
 
-// waitActive waits until a new function's State is Active.
-func (c *Client) waitActive(ctx context.Context, name string) error {
-	c.progressf("Waiting for %s to become Active…", name)
+// settle reads the stage's function until it is neither being created
+// (State Pending) nor updated (LastUpdateStatus InProgress), and returns
+// its configuration. A previous update that Failed is settled too: Lambda
+// takes the next update, so settle does not stand in its way.
+func (c *Client) settle(ctx context.Context, s stage.Settings) (*lambda.GetFunctionConfigurationOutput, error) {
+	name := s.FunctionName()
+	deadline := time.Now().Add(c.maxWait())
+	for {
+		cfg, err := c.Lambda.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: &name})
+		if err != nil {
+			return nil, c.notDeployed(err, s)
+		}
+		if cfg.State != types.StatePending && cfg.LastUpdateStatus != types.LastUpdateStatusInProgress {
+			return cfg, nil
+		}
+		if time.Now().After(deadline) {
+			return nil, &Error{Op: "lambda:GetFunctionConfiguration",
+				Msg: fmt.Sprintf("%s is still settling after %s (state %s, last update %s)", name, c.maxWait(), cfg.State, cfg.LastUpdateStatus),
+				Fix: "check `relayctl status " + s.Stage + "`, and run the command again once the function has settled"}
+		}
+		if err := sleep(ctx, c.poll()); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// finished waits for the change relayctl just made (what: "creation",
+// "code update", "configuration update") and fails with Lambda's reason
+// when it did not succeed.
+func (c *Client) finished(ctx context.Context, s stage.Settings, what string) (*lambda.GetFunctionConfigurationOutput, error) {
 	start := time.Now()
-	w := lambda.NewFunctionActiveV2Waiter(c.Lambda, func(o *lambda.FunctionActiveV2WaiterOptions) {
-		o.MinDelay, o.MaxDelay = c.poll(), 5*c.poll()
-	})
-	if err := w.Wait(ctx, &lambda.GetFunctionInput{FunctionName: &name}, c.maxWait()); err != nil {
-		return c.waitFailed(ctx, name, "become Active", err)
+	cfg, err := c.settle(ctx, s)
+	if err != nil {
+		return nil, err
 	}
-	c.progressf("%s is Active (%.1fs).", name, time.Since(start).Seconds())
-	return nil
-}
-
-// waitUpdated waits until the function's last update has finished.
-func (c *Client) waitUpdated(ctx context.Context, name string) error {
-	w := lambda.NewFunctionUpdatedV2Waiter(c.Lambda, func(o *lambda.FunctionUpdatedV2WaiterOptions) {
-		o.MinDelay, o.MaxDelay = c.poll(), 5*c.poll()
-	})
-	if err := w.Wait(ctx, &lambda.GetFunctionInput{FunctionName: &name}, c.maxWait()); err != nil {
-		return c.waitFailed(ctx, name, "finish updating", err)
+	reason, code := aws.ToString(cfg.StateReason), string(cfg.StateReasonCode)
+	failed := cfg.State == types.StateFailed
+	if cfg.LastUpdateStatus == types.LastUpdateStatusFailed {
+		reason, code, failed = aws.ToString(cfg.LastUpdateStatusReason), string(cfg.LastUpdateStatusReasonCode), true
 	}
-	return nil
-}
-
-// waitFailed explains a waiter failure with the function's own reason.
-func (c *Client) waitFailed(ctx context.Context, name, what string, err error) error {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return err
+	if failed {
+		return nil, &Error{Op: "lambda:GetFunctionConfiguration",
+			Msg: fmt.Sprintf("the %s of %s failed (%s): %s", what, s.FunctionName(), code, reason),
+			Fix: "fix the cause and run the command again; a failed update does not block the next one"}
 	}
-	if opName(err) != "" { // the polling call itself failed
-		return c.Explain(err)
-	}
-	out, gerr := c.Lambda.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: &name})
-	if gerr != nil {
-		return &Error{Op: "lambda:GetFunction", Msg: fmt.Sprintf("%s did not %s: %v", name, what, err), Err: err}
-	}
-	reason := aws.ToString(out.StateReason)
-	if r := aws.ToString(out.LastUpdateStatusReason); r != "" {
-		reason = r
-	}
-	msg := fmt.Sprintf("%s did not %s within %s (state %s, last update %s)", name, what, c.maxWait(), out.State, out.LastUpdateStatus)
-	if reason != "" {
-		msg += ": " + reason
-	}
-	return &Error{Op: "lambda:GetFunction", Msg: msg, Fix: "see `relayctl status` and the function's logs", Err: err}
+	c.progressf("The %s of %s is done (%.1fs).", what, s.FunctionName(), time.Since(start).Seconds())
+	return cfg, nil
 }

@@ -25,6 +25,12 @@ const VersionVar = "github.com/signals-relay/signals-relay/internal/version.Vers
 // DefaultPackage is the relay's main package, relative to the module root.
 const DefaultPackage = "./cmd/signals-relay"
 
+// BuildTags are the build tags of the bootstrap: lambda.norpc drops the
+// aws-lambda-go RPC mode that provided.al2023 never uses, and release
+// leaves out what only development needs (files marked
+// //go:build !release, such as the simulator-backed commands).
+const BuildTags = "lambda.norpc,release"
+
 // BootstrapName is the file name provided.al2023 runs.
 const BootstrapName = "bootstrap"
 
@@ -70,7 +76,7 @@ func (o BuildOptions) Args(out string) []string {
 	if pkg == "" {
 		pkg = DefaultPackage
 	}
-	return []string{"build", "-tags", "lambda.norpc", "-trimpath", "-buildvcs=false",
+	return []string{"build", "-tags", BuildTags, "-trimpath", "-buildvcs=false",
 		"-ldflags", ldflags, "-o", out, pkg}
 }
 

@@ -3,6 +3,7 @@ package pack_test
 import (
 	"archive/zip"
 	"bytes"
+	"debug/buildinfo"
 	"debug/elf"
 	"os"
 	"os/exec"
@@ -102,7 +103,7 @@ func TestArgs(t *testing.T) {
 	t.Parallel()
 	o := pack.BuildOptions{GOARCH: "arm64", Version: "1.2.3"}
 	got := strings.Join(o.Args("out/bootstrap"), " ")
-	want := "build -tags lambda.norpc -trimpath -buildvcs=false -ldflags -s -w -buildid= -X " +
+	want := "build -tags lambda.norpc,release -trimpath -buildvcs=false -ldflags -s -w -buildid= -X " +
 		pack.VersionVar + "=1.2.3 -o out/bootstrap ./cmd/signals-relay"
 	if got != want {
 		t.Errorf("Args =\n%s\nwant\n%s", got, want)
@@ -113,6 +114,19 @@ func TestArgs(t *testing.T) {
 			t.Errorf("Environ lacks %s", kv)
 		}
 	}
+}
+
+// moduleRoot is the absolute path of the module's root directory.
+func moduleRoot(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
+		t.Fatalf("module root %s: %v", root, err)
+	}
+	return root
 }
 
 // buildHello builds testdata/hello for arch with the real go command.
@@ -163,8 +177,23 @@ func TestBuildStaticReproducible(t *testing.T) {
 			if !bytes.Contains(first, []byte("9.8.7-test")) {
 				t.Error("version not stamped into the binary")
 			}
-			if bytes.Contains(first, []byte(os.Getenv("HOME")+"/go/pkg/mod")) {
-				t.Error("binary contains module cache paths: -trimpath not applied")
+			// Without -trimpath the binary's file table names every
+			// source file by its absolute path under the module root.
+			if bytes.Contains(first, []byte(moduleRoot(t))) {
+				t.Errorf("binary contains the source root %s: -trimpath not applied", moduleRoot(t))
+			}
+			info, err := buildinfo.Read(bytes.NewReader(first))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tags := ""
+			for _, s := range info.Settings {
+				if s.Key == "-tags" {
+					tags = s.Value
+				}
+			}
+			if tags != "lambda.norpc,release" {
+				t.Errorf("build info -tags = %q, want lambda.norpc,release", tags)
 			}
 		})
 	}

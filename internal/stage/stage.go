@@ -12,6 +12,7 @@
 //	    "timeout_seconds": 30,
 //	    "architecture": "arm64",
 //	    "log_retention_days": 30,
+//	    "num_retained_versions": 10,
 //	    "aws_environment_variables": {"LOG_LEVEL": "INFO"}
 //	  }
 //	}
@@ -41,6 +42,11 @@ const (
 	DefaultTimeoutSeconds   = 30
 	DefaultArchitecture     = "arm64"
 	DefaultLogRetentionDays = 30
+	// DefaultKeepVersions is how many published versions a stage keeps
+	// for rollback.
+	DefaultKeepVersions = 10
+	// MaxKeepVersions bounds num_retained_versions.
+	MaxKeepVersions = 100
 	// DefaultModuleLinkTemplate is where the Threat Response / XDR module
 	// creation form lives for a region, as the JWT generator printed it.
 	// {region} is us, eu or apjc; {module_type_id} is the module type id.
@@ -79,6 +85,11 @@ type Settings struct {
 	// LogRetentionDays is the CloudWatch Logs retention of the function's
 	// log group, one of the values CloudWatch accepts. Default 30.
 	LogRetentionDays int32 `json:"log_retention_days"`
+	// KeepVersions is how many published versions are kept (Zappa's
+	// num_retained_versions): after each release the older ones are
+	// deleted, so rollback reaches KeepVersions-1 versions back. 1–100,
+	// default 10.
+	KeepVersions int `json:"num_retained_versions"`
 	// Environment holds the function's extra environment variables
 	// (LOG_LEVEL, CTR_ENTITIES_LIMIT, SIGNALS_API_URL, ...). SECRET_KEY is
 	// refused here.
@@ -305,6 +316,12 @@ func (s *Settings) normalise() error {
 	}
 	if !slices.Contains(retentionDays, s.LogRetentionDays) {
 		return fmt.Errorf("log_retention_days: %d is not one CloudWatch Logs accepts (%s)", s.LogRetentionDays, joinInts(retentionDays))
+	}
+	if s.KeepVersions == 0 {
+		s.KeepVersions = DefaultKeepVersions
+	}
+	if s.KeepVersions < 1 || s.KeepVersions > MaxKeepVersions {
+		return fmt.Errorf("num_retained_versions: %d is outside 1–%d", s.KeepVersions, MaxKeepVersions)
 	}
 	for k := range s.Environment {
 		switch {

@@ -35,6 +35,7 @@ func TestDefaults(t *testing.T) {
 		{"GOARCH", s.GOARCH(), "arm64"},
 		{"LambdaArchitecture", s.LambdaArchitecture(), "arm64"},
 		{"LogRetentionDays", s.LogRetentionDays, int32(30)},
+		{"KeepVersions", s.KeepVersions, 10},
 		{"ModuleLinkTemplate", s.ModuleLinkTemplate, stage.DefaultModuleLinkTemplate},
 		{"Profile", s.Profile, ""},
 	}
@@ -49,12 +50,12 @@ func TestOverrides(t *testing.T) {
 	t.Parallel()
 	s, err := parseOne(t, `{"aws_region": "eu-west-1", "function_name": "relay", "role_arn": "arn:aws:iam::123456789012:role/relay-exec",
 		"memory_size": 256, "timeout_seconds": 60, "architecture": "x86_64", "log_retention_days": 7,
-		"aws_environment_variables": {"LOG_LEVEL": "debug"}}`)
+		"num_retained_versions": 3, "aws_environment_variables": {"LOG_LEVEL": "debug"}}`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if s.FunctionName() != "relay" || s.GOARCH() != "amd64" || s.LambdaArchitecture() != "x86_64" ||
-		s.MemoryMB != 256 || s.TimeoutSeconds != 60 || s.LogRetentionDays != 7 || s.Environment["LOG_LEVEL"] != "debug" {
+		s.MemoryMB != 256 || s.TimeoutSeconds != 60 || s.LogRetentionDays != 7 || s.KeepVersions != 3 || s.Environment["LOG_LEVEL"] != "debug" {
 		t.Errorf("settings = %+v", s)
 	}
 }
@@ -74,12 +75,14 @@ func TestValidationErrors(t *testing.T) {
 		{"timeout", `{"aws_region": "us-east-1", "project_name": "p", "timeout_seconds": 901}`, `timeout_seconds: 901 is outside 1–900`},
 		{"arch", `{"aws_region": "us-east-1", "project_name": "p", "architecture": "riscv64"}`, `architecture: "riscv64" is not arm64 or amd64`},
 		{"retention", `{"aws_region": "us-east-1", "project_name": "p", "log_retention_days": 10}`, `log_retention_days: 10 is not one CloudWatch Logs accepts`},
+		{"versions", `{"aws_region": "us-east-1", "project_name": "p", "num_retained_versions": 101}`, `num_retained_versions: 101 is outside 1–100`},
+		{"no versions", `{"aws_region": "us-east-1", "project_name": "p", "num_retained_versions": -1}`, `num_retained_versions: -1 is outside 1–100`},
 		{"secret in file", `{"aws_region": "us-east-1", "project_name": "p", "aws_environment_variables": {"SECRET_KEY": "x"}}`, "aws_environment_variables.SECRET_KEY: keep the secret out of the settings file; run `relayctl jwt dev --set-secret`"},
 		{"reserved env", `{"aws_region": "us-east-1", "project_name": "p", "aws_environment_variables": {"AWS_REGION": "x"}}`, `aws_environment_variables.AWS_REGION: reserved by Lambda`},
 		{"bad env name", `{"aws_region": "us-east-1", "project_name": "p", "aws_environment_variables": {"1X": "x"}}`, `aws_environment_variables.1X: not a valid variable name`},
 		{"unknown field", `{"aws_region": "us-east-1", "project_name": "p", "s3_bucket": "zappa-x"}`, `stage "dev": unknown field "s3_bucket"`},
 		{"wrong type", `{"aws_region": "us-east-1", "project_name": "p", "memory_size": "big"}`, `memory_size: must be a whole number, not string`},
-		{"env wrong type", `{"aws_region": "us-east-1", "project_name": "p", "aws_environment_variables": {"N": 5}}`, `aws_environment_variables: must be a string, not number`},
+		{"env wrong type", `{"aws_region": "us-east-1", "project_name": "p", "aws_environment_variables": {"N": 5}}`, `aws_environment_variables.N: must be a string, not number`},
 		{"not an object", `[]`, `stage "dev": must be a JSON object, not array`},
 		{"link template", `{"aws_region": "us-east-1", "project_name": "p", "module_link_template": "http://x/{region}"}`, `module_link_template: "http://x/{region}" lacks {module_type_id}`},
 		{"link template scheme", `{"aws_region": "us-east-1", "project_name": "p", "module_link_template": "http://x/{module_type_id}"}`, `module_link_template: "http://x/{module_type_id}" is not an https URL template`},

@@ -1,0 +1,345 @@
+package awsops_test
+
+import (
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/signals-relay/signals-relay/internal/awsfake"
+	"github.com/signals-relay/signals-relay/internal/awsops"
+)
+
+// checkServed fails unless the stage's function is complete: the alias
+// serves the newest version and has a URL that answers (not 403).
+func checkServed(t *testing.T, fake *awsfake.Server, c *awsops.Client) {
+	t.Helper()
+	fn, ok := fake.Function(fnName)
+	if !ok {
+		t.Fatal("function missing")
+	}
+	if len(fn.Versions) == 0 || fn.Aliases["live"].Version != "1" || fn.URLs["live"].URL == "" || len(fn.Statements["live"]) != 2 {
+		t.Errorf("versions %v, aliases %v, URLs %v, statements %v", fn.Versions, fn.Aliases, fn.URLs, fn.Statements)
+	}
+	fake.FunctionHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, `{"data":{}}`) })
+	res, err := c.Invoke(t.Context(), settings(t, baseStage), awsops.InvokeRequest{Route: "/health", JWT: "j"})
+	if err != nil || res.Status != http.StatusOK {
+		t.Errorf("the URL answers %d, %v", res.Status, err)
+	}
+}
+
+// TestHalfFinishedDeployIsFinished stops a deploy at each step after the
+// function exists, then runs deploy again (and, separately, update), as
+// the error advises: the second run finishes the deployment and says what
+// it repaired.
+func TestHalfFinishedDeployIsFinished(t *testing.T) {
+	t.Parallel()
+	throttled := func(op string, ok int) func(*awsfake.Server) {
+		return func(f *awsfake.Server) {
+			f.FailAfter(op, ok, http.StatusTooManyRequests, "TooManyRequestsException", "Rate exceeded")
+		}
+	}
+	tests := []struct {
+		name     string
+		fail     func(*awsfake.Server)
+		wantErr  string
+		repaired []string
+	}{
+		{name: "waiting for Active", fail: throttled("lambda:GetFunctionConfiguration", 1), wantErr: "lambda:GetFunctionConfiguration: AWS throttled the call",
+			repaired: []string{"created alias live", "created the Function URL", "added permission statement FunctionURLAllowPublicAccess", "added permission statement FunctionURLAllowInvokeAction"}},
+		{name: "publishing the version", fail: throttled("lambda:PublishVersion", 0), wantErr: "lambda:PublishVersion: AWS throttled the call",
+			repaired: []string{"created alias live", "created the Function URL", "added permission statement FunctionURLAllowPublicAccess", "added permission statement FunctionURLAllowInvokeAction"}},
+		{name: "creating the alias", fail: throttled("lambda:CreateAlias", 0), wantErr: "lambda:CreateAlias: AWS throttled the call",
+			repaired: []string{"created alias live", "created the Function URL", "added permission statement FunctionURLAllowPublicAccess", "added permission statement FunctionURLAllowInvokeAction"}},
+		{name: "URLs not offered in the region", fail: func(f *awsfake.Server) {
+			f.Fail("lambda:CreateFunctionUrlConfig", http.StatusBadRequest, "InvalidParameterValueException", "Function URLs are not supported in this region.")
+		}, wantErr: "lambda:CreateFunctionUrlConfig: AWS refused the call [AWS InvalidParameterValueException: Function URLs are not supported in this region.",
+			repaired: []string{"created the Function URL", "added permission statement FunctionURLAllowPublicAccess", "added permission statement FunctionURLAllowInvokeAction"}},
+		{name: "reading the policy", fail: throttled("lambda:GetPolicy", 0), wantErr: "lambda:GetPolicy: AWS throttled the call",
+			repaired: []string{"added permission statement FunctionURLAllowPublicAccess", "added permission statement FunctionURLAllowInvokeAction"}},
+		{name: "first permission", fail: func(f *awsfake.Server) { f.Deny("lambda:AddPermission") }, wantErr: "lambda:AddPermission: AWS denied lambda:AddPermission",
+			repaired: []string{"added permission statement FunctionURLAllowPublicAccess", "added permission statement FunctionURLAllowInvokeAction"}},
+		{name: "second permission", fail: throttled("lambda:AddPermission", 1), wantErr: "lambda:AddPermission: AWS throttled the call",
+			repaired: []string{"added permission statement FunctionURLAllowInvokeAction"}},
+	}
+	for _, tc := range tests {
+		for _, again := range []string{"deploy", "update"} {
+			t.Run(tc.name+"/"+again, func(t *testing.T) {
+				t.Parallel()
+				fake, c, _ := setup(t)
+				fake.AddRole("tr-auth0-signals-relay-dev-role", nil)
+				s := settings(t, baseStage)
+				zip := testZip(t, "v1")
+				tc.fail(fake)
+				res, err := c.Deploy(t.Context(), s, zip, awsops.DeployOptions{})
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !res.Created {
+					t.Fatalf("first deploy = %+v, %v\nwant an error containing %q after creating the function", res, err, tc.wantErr)
+				}
+				if !strings.Contains(err.Error(), "; request id 7f3c0000-") {
+					t.Errorf("error lacks AWS's request id: %v", err)
+				}
+				fake.Allow("lambda:AddPermission") // the policy fixed; throttling is over by itself
+				var second awsops.Result
+				if again == "deploy" {
+					second, err = c.Deploy(t.Context(), s, zip, awsops.DeployOptions{})
+				} else {
+					second, err = c.Update(t.Context(), s, zip)
+				}
+				if err != nil {
+					t.Fatalf("second %s: %v", again, err)
+				}
+				got := make([]string, len(second.Repaired))
+				for i, r := range second.Repaired {
+					got[i], _, _ = strings.Cut(r, " https://")
+				}
+				if !slices.Equal(got, tc.repaired) || second.Created {
+					t.Errorf("second %s repaired %q (created %v), want %q", again, second.Repaired, second.Created, tc.repaired)
+				}
+				if len(fake.CallsTo("lambda:CreateFunction")) != 1 {
+					t.Error("the function was created twice")
+				}
+				checkServed(t, fake, c)
+			})
+		}
+	}
+}
+
+// TestUpdateOfUnaliasedFunction: a function deployed before relayctl
+// served an alias gets the alias and its URL, and relayctl points out the
+// old URL, which keeps serving $LATEST.
+func TestUpdateOfUnaliasedFunction(t *testing.T) {
+	t.Parallel()
+	fake, c, progress := setup(t)
+	const old = "https://00000000000000000000000000000042.lambda-url.us-east-1.on.aws/"
+	fake.AddFunction(awsfake.Function{Name: fnName, URLs: map[string]awsfake.URLConfig{"": {URL: old, AuthType: "NONE"}}})
+	res, err := c.Update(t.Context(), settings(t, baseStage), testZip(t, "v2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.URL == old || !strings.HasPrefix(res.URL, "https://") {
+		t.Errorf("URL = %s", res.URL)
+	}
+	want := "Note: " + fnName + " also has the URL " + old + ", made by an earlier relayctl: it serves $LATEST, not alias live"
+	if !strings.Contains(progress.String(), want) {
+		t.Errorf("progress lacks %q:\n%s", want, progress)
+	}
+	checkServed(t, fake, c)
+}
+
+// TestDeployRefusesForeignFunction: a function relayctl did not create
+// for the stage is left alone by deploy.
+func TestDeployRefusesForeignFunction(t *testing.T) {
+	t.Parallel()
+	for _, tags := range []map[string]string{nil, {"signals-relay:created-by": "relayctl", "signals-relay:stage": "prod"}} {
+		fake, c, _ := setup(t)
+		fake.AddFunction(awsfake.Function{Name: fnName, Tags: tags})
+		_, err := c.Deploy(t.Context(), settings(t, baseStage), testZip(t, "x"), awsops.DeployOptions{})
+		if err == nil || !strings.Contains(err.Error(), "relayctl did not create it for stage dev") {
+			t.Errorf("tags %v: Deploy = %v", tags, err)
+		}
+		checkOps(t, fake.Ops(), []string{"lambda:GetFunction"})
+	}
+}
+
+// TestFailedUpdate: a previous update that failed blocks neither update
+// nor SetSecret, and an update that fails says why, not "timed out".
+func TestFailedUpdate(t *testing.T) {
+	t.Parallel()
+	failed := awsfake.Function{Name: fnName, UpdateStatus: "Failed", UpdateReasonCode: "InvalidRuntime",
+		UpdateReason: "The runtime parameter of go1.x is no longer supported", Config: awsfake.Config{Env: map[string]string{"A": "b"}}}
+	for _, op := range []string{"update", "set-secret"} {
+		t.Run("previous failed/"+op, func(t *testing.T) {
+			t.Parallel()
+			fake, c, progress := setup(t)
+			fake.AddFunction(failed)
+			var err error
+			if op == "update" {
+				_, err = c.Update(t.Context(), settings(t, baseStage), testZip(t, "v2"))
+			} else {
+				_, err = c.SetSecret(t.Context(), settings(t, baseStage), "s")
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(progress.String(), "The previous update of "+fnName+" failed (The runtime parameter of go1.x is no longer supported); this one replaces it.") {
+				t.Errorf("progress:\n%s", progress)
+			}
+			if fn, _ := fake.Function(fnName); fn.UpdateStatus != "Successful" || fn.Aliases["live"].Version != "1" {
+				t.Errorf("after %s: status %s, alias %v", op, fn.UpdateStatus, fn.Aliases)
+			}
+		})
+	}
+	t.Run("this update fails", func(t *testing.T) {
+		t.Parallel()
+		fake, c, _ := setup(t)
+		fake.AddFunction(awsfake.Function{Name: fnName})
+		fake.FailUpdate(fnName, "KMSAccessDeniedException", "Lambda was unable to decrypt the environment variables")
+		_, err := c.Update(t.Context(), settings(t, baseStage), testZip(t, "v2"))
+		want := "lambda:GetFunctionConfiguration: the code update of " + fnName + " failed (KMSAccessDeniedException): Lambda was unable to decrypt the environment variables — fix the cause and run the command again"
+		if err == nil || !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), "within") {
+			t.Errorf("Update =\n%v\nwant\n%s", err, want)
+		}
+		if len(fake.CallsTo("lambda:PublishVersion")) > 0 {
+			t.Error("a failed update was published")
+		}
+		// Running it again, as advised, works.
+		if _, err := c.Update(t.Context(), settings(t, baseStage), testZip(t, "v2")); err != nil {
+			t.Errorf("update after a failed one: %v", err)
+		}
+	})
+}
+
+// TestRecentRoleRetry: CreateFunction retries while Lambda cannot assume a
+// role made recently, also by an earlier run, and not for an old role.
+func TestRecentRoleRetry(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		age     time.Duration
+		wantErr bool
+	}{{time.Minute, false}, {time.Hour, true}} {
+		fake, c, _ := setup(t)
+		fake.AddRoleCreated("tr-auth0-signals-relay-dev-role", nil, time.Now().Add(-tc.age))
+		fake.RoleNotReady = 2
+		_, err := c.Deploy(t.Context(), settings(t, baseStage), testZip(t, "x"), awsops.DeployOptions{})
+		if (err != nil) != tc.wantErr {
+			t.Errorf("role made %s ago: Deploy = %v, want error %v", tc.age, err, tc.wantErr)
+		}
+		if tc.wantErr && (!strings.Contains(err.Error(), "Lambda cannot assume the execution role") || len(fake.CallsTo("lambda:CreateFunction")) != 1) {
+			t.Errorf("old role: %v after %d calls", err, len(fake.CallsTo("lambda:CreateFunction")))
+		}
+	}
+}
+
+// TestRollbackAndPrune publishes four versions with two kept, rolls back,
+// and checks which versions remain.
+func TestRollbackAndPrune(t *testing.T) {
+	t.Parallel()
+	fake, c, progress := setup(t)
+	fake.AddRole("tr-auth0-signals-relay-dev-role", nil)
+	s := settings(t, strings.Replace(baseStage, `"memory_size": 256`, `"memory_size": 256, "num_retained_versions": 3`, 1))
+	if _, err := c.Deploy(t.Context(), s, testZip(t, "v1"), awsops.DeployOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"v2", "v3", "v4"} {
+		if _, err := c.Update(t.Context(), s, testZip(t, v)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	numbers := func() []int {
+		fn, _ := fake.Function(fnName)
+		var n []int
+		for _, v := range fn.Versions {
+			n = append(n, v.Number)
+		}
+		return n
+	}
+	if got := numbers(); !slices.Equal(got, []int{2, 3, 4}) {
+		t.Errorf("versions kept = %v, want [2 3 4]", got)
+	}
+	if !strings.Contains(progress.String(), "Deleted old versions 1 (keeping the newest 3).") {
+		t.Errorf("progress:\n%s", progress)
+	}
+
+	start := len(fake.Calls())
+	res, err := c.Rollback(t.Context(), s, 1)
+	if err != nil || res != (awsops.RollbackResult{From: "4", To: "3"}) {
+		t.Fatalf("Rollback 1 = %+v, %v", res, err)
+	}
+	checkOps(t, fake.Ops()[start:], []string{"lambda:ListVersionsByFunction", "lambda:GetAlias", "lambda:UpdateAlias"})
+	if got := fake.CallsTo("lambda:UpdateAlias"); got[len(got)-1].Body["RevisionId"] == nil {
+		t.Error("UpdateAlias without the revision read")
+	}
+	if res, err := c.Rollback(t.Context(), s, 1); err != nil || res.To != "2" {
+		t.Fatalf("second Rollback = %+v, %v", res, err)
+	}
+	_, err = c.Rollback(t.Context(), s, 1)
+	want := "lambda:UpdateAlias: cannot go back 1 version(s) from version 2: the versions kept are 2, 3, 4 — it serves the oldest; num_retained_versions sets how many versions are kept"
+	if err == nil || err.Error() != want {
+		t.Errorf("Rollback past the oldest =\n%v\nwant\n%s", err, want)
+	}
+	if fn, _ := fake.Function(fnName); fn.Aliases["live"].Version != "2" {
+		t.Errorf("alias = %v after a refused rollback", fn.Aliases)
+	}
+
+	// The next update publishes version 5 and deletes the oldest, 2.
+	if res, err := c.Update(t.Context(), s, testZip(t, "v5")); err != nil || res.Version != "5" || !slices.Equal(res.Pruned, []string{"2"}) {
+		t.Errorf("update after rollback = %+v, %v", res, err)
+	}
+	if got := numbers(); !slices.Equal(got, []int{3, 4, 5}) {
+		t.Errorf("versions kept = %v, want [3 4 5]", got)
+	}
+
+	// Moving back two from 5 reaches 3; three is too far.
+	_, err = c.Rollback(t.Context(), s, 3)
+	if err == nil || !strings.Contains(err.Error(), "pass -n 2 or less") {
+		t.Errorf("Rollback 3 = %v", err)
+	}
+	if res, err := c.Rollback(t.Context(), s, 2); err != nil || res.To != "3" {
+		t.Errorf("Rollback 2 = %+v, %v", res, err)
+	}
+}
+
+func TestRollbackWithoutAlias(t *testing.T) {
+	t.Parallel()
+	fake, c, _ := setup(t)
+	_, err := c.Rollback(t.Context(), settings(t, baseStage), 1)
+	if err == nil || !strings.Contains(err.Error(), "function tr-auth0-signals-relay-dev not found in us-east-1") {
+		t.Errorf("Rollback, no function = %v", err)
+	}
+	fake.AddFunction(awsfake.Function{Name: fnName})
+	_, err = c.Rollback(t.Context(), settings(t, baseStage), 1)
+	if err == nil || !strings.Contains(err.Error(), "has no alias live to roll back — run `relayctl update dev`") {
+		t.Errorf("Rollback, no alias = %v", err)
+	}
+}
+
+// TestInvoke calls the URL as XDR does and reports a URL that answers 403.
+func TestInvoke(t *testing.T) {
+	t.Parallel()
+	fake, c, _ := setup(t)
+	fake.AddRole("tr-auth0-signals-relay-dev-role", nil)
+	s := settings(t, baseStage)
+	if _, err := c.Deploy(t.Context(), s, testZip(t, "v1"), awsops.DeployOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var got *http.Request
+	var gotBody []byte
+	fake.FunctionHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r
+		gotBody, _ = io.ReadAll(r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"data":{"sightings":{"count":1}}}`)
+	})
+	res, err := c.Invoke(t.Context(), s, awsops.InvokeRequest{Route: "/observe/observables", Body: []byte(`[{"type":"ip","value":"1.2.3.4"}]`), JWT: "header.payload.sig"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn, _ := fake.Function(fnName)
+	if res.URL != fn.URLs["live"].URL+"observe/observables" || res.Status != 200 || string(res.Body) != `{"data":{"sightings":{"count":1}}}` {
+		t.Errorf("result = %+v", res)
+	}
+	if got.Method != http.MethodPost || got.URL.Path != "/observe/observables" || got.Header.Get("Authorization") != "Bearer header.payload.sig" ||
+		string(gotBody) != `[{"type":"ip","value":"1.2.3.4"}]` {
+		t.Errorf("request = %s %s %v %s", got.Method, got.URL.Path, got.Header, gotBody)
+	}
+
+	fake.RemoveStatement(fnName, "live", "FunctionURLAllowPublicAccess")
+	res, err = c.Invoke(t.Context(), s, awsops.InvokeRequest{Route: "/health", JWT: "header.payload.sig"})
+	want := "the Function URL answered 403 Forbidden: its resource policy does not let anyone call it — `relayctl update dev` adds the missing permission statements"
+	if err == nil || !strings.HasPrefix(err.Error(), want) || res.Status != http.StatusForbidden {
+		t.Errorf("Invoke with a statement missing = %d, %v\nwant %s", res.Status, err, want)
+	}
+	if strings.Contains(err.Error(), "header.payload.sig") {
+		t.Error("the error shows the JWT")
+	}
+	// update puts it back.
+	upd, err := c.Update(t.Context(), s, testZip(t, "v1"))
+	if err != nil || !slices.Equal(upd.Repaired, []string{"added permission statement FunctionURLAllowPublicAccess"}) {
+		t.Errorf("update = %+v, %v", upd, err)
+	}
+	if res, err := c.Invoke(t.Context(), s, awsops.InvokeRequest{Route: "/health", JWT: "j"}); err != nil || res.Status != 200 {
+		t.Errorf("after update: %d, %v", res.Status, err)
+	}
+}
