@@ -345,7 +345,17 @@ func TestListKeyProblemsAreReported(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var c *pathCounter
-			e := newEnv(t, envOptions{secret: testSecret, wrap: countingUpstream(&c, map[string]http.HandlerFunc{list: tc.answer})})
+			// The failing list answers only once every list of the report
+			// was asked for, so that each of them was started before the
+			// key problem was seen and must reach the answer.
+			const lists = 5 // of 203.0.113.66
+			afterAllAsked := func(w http.ResponseWriter, r *http.Request) {
+				for deadline := time.Now().Add(hangGuard); c.of("/metadata/") < lists && time.Now().Before(deadline); {
+					time.Sleep(time.Millisecond)
+				}
+				tc.answer(w, r)
+			}
+			e := newEnv(t, envOptions{secret: testSecret, wrap: countingUpstream(&c, map[string]http.HandlerFunc{list: afterAllAsked})})
 			status, b := e.do(t, http.MethodPost, "/observe/observables", bearer(t, simulator.DemoKey), obsJSON("ip", "203.0.113.66"))
 			if status != http.StatusOK {
 				t.Fatalf("status %d", status)
