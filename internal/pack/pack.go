@@ -48,6 +48,8 @@ type BuildOptions struct {
 	GOARCH string
 	// Version, when set, is stamped into VersionVar.
 	Version string
+	// Tags are build tags added to lambda.norpc.
+	Tags []string
 	// Go is the go command. Default "go" from PATH.
 	Go string
 	// Toolchain, when set, is the Go toolchain the build uses (GOTOOLCHAIN):
@@ -70,7 +72,8 @@ func (o BuildOptions) Args(out string) []string {
 	if pkg == "" {
 		pkg = DefaultPackage
 	}
-	return []string{"build", "-tags", "lambda.norpc", "-trimpath", "-buildvcs=false",
+	tags := strings.Join(append([]string{"lambda.norpc"}, o.Tags...), ",")
+	return []string{"build", "-tags", tags, "-trimpath", "-buildvcs=false",
 		"-ldflags", ldflags, "-o", out, pkg}
 }
 

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -106,6 +107,10 @@ func TestArgs(t *testing.T) {
 		pack.VersionVar + "=1.2.3 -o out/bootstrap ./cmd/signals-relay"
 	if got != want {
 		t.Errorf("Args =\n%s\nwant\n%s", got, want)
+	}
+	o.Tags = []string{"release"}
+	if got := o.Args("out/bootstrap"); !slices.Contains(got, "lambda.norpc,release") {
+		t.Errorf("Args with Tags = %v, want -tags lambda.norpc,release", got)
 	}
 	env := strings.Join(o.Environ(), "\n")
 	for _, kv := range []string{"GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0"} {
