@@ -23,6 +23,7 @@ type config struct {
 	SignalsTimeout time.Duration // SIGNALS_TIMEOUT
 	EntitiesLimit  int           // CTR_ENTITIES_LIMIT
 	ListenAddr     string        // LISTEN_ADDR
+	MetricsAddr    string        // METRICS_ADDR; empty: no metrics
 	LogLevel       slog.Level    // LOG_LEVEL
 
 	AuthMode            string   // AUTH_MODE: hs256, xdr, both or "" (auto)
@@ -126,6 +127,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if v := strings.TrimSpace(getenv("LISTEN_ADDR")); v != "" {
 		c.ListenAddr = v
 	}
+	c.MetricsAddr = strings.TrimSpace(getenv("METRICS_ADDR"))
 	if v := strings.TrimSpace(getenv("LOG_LEVEL")); v != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
 			errs = append(errs, fmt.Sprintf("LOG_LEVEL=%q: want debug, info, warn or error", v))
