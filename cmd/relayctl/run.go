@@ -33,6 +33,7 @@ Usage:
   relayctl undeploy STAGE [--yes] [--remove-logs]
   relayctl jwt      STAGE [-f credentials.json] [--set-secret]
   relayctl module-type --url URL [--region us|eu|apjc]
+  relayctl image    [--platform linux/amd64,linux/arm64] (--output FILE | --push REF)
   relayctl version
 
 Every command takes --settings FILE (default relay_settings.json, or
@@ -103,6 +104,8 @@ func (a *app) run(ctx context.Context, args []string) error {
 		return a.cmdJWT(ctx, rest)
 	case "module-type":
 		return a.cmdModuleType(rest)
+	case "image":
+		return a.cmdImage(ctx, rest)
 	case "version", "--version":
 		fmt.Fprintln(a.stdout, "relayctl", version.Version)
 		return nil

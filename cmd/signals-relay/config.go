@@ -38,6 +38,7 @@ type config struct {
 	EntitiesLimit  int           // CTR_ENTITIES_LIMIT
 	EntitiesMax    int           // CTR_ENTITIES_LIMIT_MAX
 	ListenAddr     string        // LISTEN_ADDR
+	MetricsAddr    string        // METRICS_ADDR; empty: no metrics
 	LogLevel       slog.Level    // LOG_LEVEL
 
 	AuthMode            string   // AUTH_MODE: hs256, xdr, both or "" (auto)
@@ -168,6 +169,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if v := strings.TrimSpace(getenv("LISTEN_ADDR")); v != "" {
 		c.ListenAddr = v
 	}
+	c.MetricsAddr = strings.TrimSpace(getenv("METRICS_ADDR"))
 	if v := strings.TrimSpace(getenv("LOG_LEVEL")); v != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
 			errs = append(errs, fmt.Sprintf("LOG_LEVEL=%q: want debug, info, warn or error", v))

@@ -78,7 +78,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	logger := newLogger(stderr, cfg.LogLevel)
 	upstream := newUpstreamHTTPClient(cfg.SignalsTimeout)
 	defer upstream.CloseIdleConnections() // before the simulator shuts down (deferred earlier)
-	h, err := newRelay(cfg, logger, upstream)
+	h, err := newRelay(cfg, logger, upstream, nil)
 	if err != nil {
 		return err
 	}

@@ -83,7 +83,7 @@ func TestLookupLimitsReachTheRelay(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			h, err := newRelay(cfg, slog.New(slog.DiscardHandler), &http.Client{Timeout: 10 * time.Second})
+			h, err := newRelay(cfg, slog.New(slog.DiscardHandler), &http.Client{Timeout: 10 * time.Second}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -44,7 +44,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		cfg.ListenAddr = *addr
 	}
 	logger := newLogger(stderr, cfg.LogLevel)
-	h, err := newRelay(cfg, logger, upstreamHTTPClient(cfg))
+	upstream := upstreamHTTPClient(cfg)
+	observe, inFlight, err := serveMetrics(ctx, cfg, logger, upstream)
+	if err != nil {
+		return err
+	}
+	h, err := newRelay(cfg, logger, upstream, observe)
 	if err != nil {
 		return err
 	}
@@ -55,7 +60,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	// At most MaxConns client connections are served at once; further ones
 	// wait in the kernel's listen backlog until one closes.
 	ln = netutil.LimitListener(ln, cfg.MaxConns)
-	srv := newServer(h, logger)
+	srv := newServer(inFlight(h), logger)
 	srv.IdleTimeout = cfg.IdleTimeout
 	logger.Info("relay listening", "addr", ln.Addr().String(), "signals_api", cfg.SignalsURL, "version", version.Version)
 	return serveUntilDone(ctx, srv, ln, logger, cfg.RequestTimeout+shutdownMargin)
@@ -69,7 +74,7 @@ func runLambda(getenv func(string) string, stderr io.Writer) error {
 		return err
 	}
 	logger := newLogger(stderr, cfg.LogLevel)
-	h, err := newRelay(cfg, logger, upstreamHTTPClient(cfg))
+	h, err := newRelay(cfg, logger, upstreamHTTPClient(cfg), nil)
 	if err != nil {
 		return err
 	}
@@ -89,9 +94,10 @@ func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 }
 
 // newRelay builds the relay's handler from the configuration; upstream is
-// the HTTP client for Auth0 Signals. The caches it creates live as long as
-// the process (on AWS Lambda, as long as the warm instance).
-func newRelay(cfg config, logger *slog.Logger, upstream *http.Client) (http.Handler, error) {
+// the HTTP client for Auth0 Signals and observe, when set, receives each
+// request's record. The caches it creates live as long as the process (on
+// AWS Lambda, as long as the warm instance).
+func newRelay(cfg config, logger *slog.Logger, upstream *http.Client, observe func(relay.RequestRecord)) (http.Handler, error) {
 	client, err := signals.New(cfg.SignalsURL, upstream, version.UserAgent())
 	if err != nil {
 		return nil, err
@@ -114,6 +120,7 @@ func newRelay(cfg config, logger *slog.Logger, upstream *http.Client) (http.Hand
 		ReportCache:    enrich.NewReportCache(cfg.ReportCacheSize, cfg.ReportCacheTTL, nil),
 		RequestTimeout: cfg.RequestTimeout,
 		MaxObservables: cfg.MaxObservables,
+		Observe:        observe,
 	}), nil
 }
 

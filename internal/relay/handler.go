@@ -79,6 +79,20 @@ type Options struct {
 	NewID func() string
 	// Version is reported by /version; empty means version.Version.
 	Version string
+	// Observe, when set, is called after each request with what its log
+	// line records (for metrics).
+	Observe func(RequestRecord)
+}
+
+// RequestRecord is what the request log line records of one request: no
+// header, body, key, token or observable.
+type RequestRecord struct {
+	Route       string // a route of the relay, or "other"
+	Status      int
+	Duration    time.Duration
+	Observables int
+	Stats       enrich.Stats
+	Errors      []string // the contract's error codes
 }
 
 // New returns the relay's http.Handler.
@@ -123,7 +137,7 @@ func New(o Options) http.Handler {
 
 	mux := http.NewServeMux()
 	addRoutes(mux, o, lookup, mapper)
-	return withRequestLog(o.Logger, withRecovery(o.Logger, withoutTrailingSlash(mux)))
+	return withRequestLog(o.Logger, o.Observe, withRecovery(o.Logger, withoutTrailingSlash(mux)))
 }
 
 // addRoutes lists every route of the relay.
@@ -283,7 +297,7 @@ func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter 
 // summed time, cache hits, calls shared with concurrent requests, what was
 // skipped). It never logs headers or bodies, so no token, key or secret can
 // reach the log.
-func withRequestLog(logger *slog.Logger, next http.Handler) http.Handler {
+func withRequestLog(logger *slog.Logger, observe func(RequestRecord), next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := requestID(r)
@@ -325,6 +339,10 @@ func withRequestLog(logger *slog.Logger, next http.Handler) http.Handler {
 			attrs = append(attrs, slog.Any("upstream_causes", ri.upstream))
 		}
 		logger.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+		if observe != nil {
+			observe(RequestRecord{Route: routeName(r.URL.Path), Status: rec.status, Duration: time.Since(start),
+				Observables: ri.observables, Stats: ri.stats, Errors: ri.errors})
+		}
 	})
 }
 

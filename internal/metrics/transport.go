@@ -1,0 +1,89 @@
+package metrics
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Transport wraps the upstream client's transport: it counts each call to
+// Auth0 Signals by endpoint and outcome, times it, counts 429 answers, and
+// counts report and list calls as misses of their caches (the relay calls
+// upstream only for what its caches do not hold).
+func (m *Metrics) Transport(next http.RoundTripper) http.RoundTripper {
+	if m == nil {
+		return next
+	}
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	return &transport{m: m, next: next}
+}
+
+type transport struct {
+	m    *Metrics
+	next http.RoundTripper
+}
+
+func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
+	ep := endpoint(r.URL.EscapedPath())
+	start := time.Now()
+	resp, err := t.next.RoundTrip(r)
+	t.m.upstreamDuration.WithLabelValues(ep).Observe(time.Since(start).Seconds())
+	var outcome string
+	if err == nil {
+		outcome = statusLabel(resp.StatusCode)
+		if resp.StatusCode == http.StatusTooManyRequests {
+			t.m.quota.Inc()
+		}
+	} else {
+		outcome = failure(r, err)
+	}
+	t.m.upstream.WithLabelValues(ep, outcome).Inc()
+	switch ep {
+	case "ip":
+		t.m.cacheMisses.WithLabelValues("report").Inc()
+	case "metadata":
+		t.m.cacheMisses.WithLabelValues("list").Inc()
+	}
+	return resp, err
+}
+
+// failure names a call that got no answer: "timeout" when its deadline
+// (the client's timeout or the relay's request budget) passed, "canceled"
+// when the relay stopped it, "error" otherwise (refused, reset, TLS). The
+// deadline is checked itself because http.Client may end a timed-out call
+// through its cancel channel before the context reports the deadline.
+func failure(r *http.Request, err error) string {
+	ctx := r.Context()
+	var ne net.Error
+	if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() {
+		return "timeout"
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(ctx.Err(), context.Canceled) {
+		return "canceled"
+	}
+	return "error"
+}
+
+// endpoint names the Auth0 Signals endpoint of a request path (after any
+// base-URL prefix): "ip" for GET /v2.0/ip/{ip}, "health" for GET /v2.0/ip,
+// "metadata" for GET /metadata/{type}/lists/{id}, "other" for anything
+// else.
+func endpoint(escapedPath string) string {
+	s := strings.Split(strings.TrimRight(escapedPath, "/"), "/")
+	n := len(s)
+	switch {
+	case n >= 2 && s[n-2] == "v2.0" && s[n-1] == "ip":
+		return "health"
+	case n >= 3 && s[n-3] == "v2.0" && s[n-2] == "ip":
+		return "ip"
+	case n >= 4 && s[n-4] == "metadata" && s[n-2] == "lists":
+		return "metadata"
+	}
+	return "other"
+}

@@ -1,0 +1,100 @@
+package ociimage
+
+import (
+	"archive/tar"
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+)
+
+// RefNameAnnotation names an image of an OCI layout; "podman load" and
+// "skopeo copy oci-archive:FILE:NAME" read it.
+const RefNameAnnotation = "org.opencontainers.image.ref.name"
+
+// WriteArchive writes idx as an OCI archive: a tar of an OCI image layout
+// whose index.json points at idx under the name refName. Entries are in
+// lexical order with modification time t and no owner, so the same index
+// always gives the same bytes.
+func WriteArchive(w io.Writer, idx v1.ImageIndex, refName string, t time.Time) error {
+	dir, err := os.MkdirTemp("", "signals-relay-oci-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	p, err := layout.Write(dir, empty.Index)
+	if err != nil {
+		return fmt.Errorf("OCI layout: %w", err)
+	}
+	var opts []layout.Option
+	if refName != "" {
+		opts = append(opts, layout.WithAnnotations(map[string]string{RefNameAnnotation: refName}))
+	}
+	if err := p.AppendIndex(idx, opts...); err != nil {
+		return fmt.Errorf("OCI layout: %w", err)
+	}
+	return tarDir(w, dir, t.UTC().Truncate(time.Second))
+}
+
+// tarDir writes the tree under dir as a tar stream.
+func tarDir(w io.Writer, dir string, t time.Time) error {
+	tw := tar.NewWriter(w)
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || path == dir {
+			return err
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			return err
+		}
+		h := &tar.Header{Name: filepath.ToSlash(rel), ModTime: t, Format: tar.FormatPAX}
+		if d.IsDir() {
+			h.Typeflag, h.Mode, h.Name = tar.TypeDir, 0o755, h.Name+"/"
+			return tw.WriteHeader(h)
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		h.Typeflag, h.Mode, h.Size = tar.TypeReg, 0o644, info.Size()
+		if err := tw.WriteHeader(h); err != nil {
+			return err
+		}
+		f, err := os.Open(path) //nolint:gosec // a file of the layout just written
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		_, err = io.Copy(tw, f)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return tw.Close()
+}
+
+// Push sends idx to the registry as ref (registry/repository:tag or
+// @digest), with the credentials of the usual chain: the Docker and Podman
+// configuration files and their credential helpers, the same as "docker
+// login" or "podman login" leave them.
+func Push(ctx context.Context, idx v1.ImageIndex, ref string) (name.Reference, error) {
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		return nil, fmt.Errorf("image reference %q: %w", ref, err)
+	}
+	if err := remote.WriteIndex(r, idx, remote.WithContext(ctx), remote.WithAuthFromKeychain(authn.DefaultKeychain)); err != nil {
+		return nil, fmt.Errorf("push %s: %w", r, err)
+	}
+	return r, nil
+}

@@ -1,0 +1,263 @@
+// Package ociimage builds the relay's container image without a container
+// daemon or a base image: a scratch image holding the static relay binary,
+// CA certificates and the user database of one numeric non-root user, one
+// image per platform under one OCI image index. The OCI structures come from
+// github.com/google/go-containerregistry.
+//
+// Every time in the image (its creation time, its history, every file's
+// modification time) is Metadata.Created, so the same binaries and metadata
+// always give the same index digest.
+package ociimage
+
+import (
+	"archive/tar"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+)
+
+// What the image runs and as whom.
+const (
+	// BinaryPath is where the relay lives in the image.
+	BinaryPath = "/signals-relay"
+	// UID and GID are the image's user and group, a non-root numeric id
+	// (the "nonroot" id of distroless images).
+	UID = 65532
+	GID = 65532
+	// Port is the relay's default listen port (LISTEN_ADDR ":9090").
+	Port = "9090/tcp"
+	// CertificatesPath is where Go's crypto/x509 looks first on Linux.
+	CertificatesPath = "/etc/ssl/certs/ca-certificates.crt"
+)
+
+// The OCI image labels the image carries.
+const (
+	LabelSource   = "org.opencontainers.image.source"
+	LabelVersion  = "org.opencontainers.image.version"
+	LabelRevision = "org.opencontainers.image.revision"
+	LabelCreated  = "org.opencontainers.image.created"
+	LabelTitle    = "org.opencontainers.image.title"
+)
+
+// Platform is an operating system and architecture the image is built for.
+type Platform struct {
+	OS           string
+	Architecture string
+	Variant      string
+}
+
+func (p Platform) String() string {
+	s := p.OS + "/" + p.Architecture
+	if p.Variant != "" {
+		s += "/" + p.Variant
+	}
+	return s
+}
+
+// supported are the platforms the relay is built for, as the static
+// binaries internal/pack builds them (GOAMD64=v1, GOARM64=v8.0).
+var supported = map[string]Platform{
+	"linux/amd64":    {OS: "linux", Architecture: "amd64"},
+	"linux/arm64":    {OS: "linux", Architecture: "arm64", Variant: "v8"},
+	"linux/arm64/v8": {OS: "linux", Architecture: "arm64", Variant: "v8"},
+}
+
+// DefaultPlatforms is the --platform default.
+const DefaultPlatforms = "linux/amd64,linux/arm64"
+
+// ParsePlatforms reads a comma-separated list such as "linux/amd64,linux/arm64".
+func ParsePlatforms(s string) ([]Platform, error) {
+	var out []Platform
+	for f := range strings.SplitSeq(s, ",") {
+		f = strings.TrimSpace(f)
+		p, ok := supported[f]
+		if !ok {
+			return nil, fmt.Errorf("platform %q: want linux/amd64 or linux/arm64", f)
+		}
+		if slices.Contains(out, p) {
+			return nil, fmt.Errorf("platform %q given twice", f)
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// Metadata describes the build: the OCI labels and the one time used
+// everywhere in the image.
+type Metadata struct {
+	// Created is the image's creation time and every file's modification
+	// time (SOURCE_DATE_EPOCH or the commit time, for reproducibility). It
+	// is recorded to the second.
+	Created time.Time
+	// Source is the source repository URL, Version the relay's release
+	// version and Revision the source revision (commit).
+	Source, Version, Revision string
+}
+
+func (m Metadata) created() time.Time { return m.Created.UTC().Truncate(time.Second) }
+
+// Labels are the image's OCI labels.
+func (m Metadata) Labels() map[string]string {
+	l := map[string]string{
+		LabelTitle:   "signals-relay",
+		LabelCreated: m.created().Format(time.RFC3339),
+	}
+	for k, v := range map[string]string{LabelSource: m.Source, LabelVersion: m.Version, LabelRevision: m.Revision} {
+		if v != "" {
+			l[k] = v
+		}
+	}
+	return l
+}
+
+// Binary is the relay built for one platform.
+type Binary struct {
+	Platform   Platform
+	Executable []byte
+}
+
+// Index returns the image index holding one image per binary, in the order
+// given.
+func Index(bins []Binary, m Metadata) (v1.ImageIndex, error) {
+	if len(bins) == 0 {
+		return nil, errors.New("no platform to build")
+	}
+	base, err := baseLayer(m)
+	if err != nil {
+		return nil, err
+	}
+	idx := mutate.IndexMediaType(empty.Index, types.OCIImageIndex)
+	for _, b := range bins {
+		img, err := image(base, b, m)
+		if err != nil {
+			return nil, fmt.Errorf("image for %s: %w", b.Platform, err)
+		}
+		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{
+			Add: img,
+			Descriptor: v1.Descriptor{Platform: &v1.Platform{
+				OS: b.Platform.OS, Architecture: b.Platform.Architecture, Variant: b.Platform.Variant,
+			}},
+		})
+	}
+	annotated, ok := mutate.Annotations(idx, m.Labels()).(v1.ImageIndex)
+	if !ok {
+		return nil, errors.New("annotating the index")
+	}
+	return annotated, nil
+}
+
+func image(base v1.Layer, b Binary, m Metadata) (v1.Image, error) {
+	if len(b.Executable) == 0 {
+		return nil, errors.New("no relay binary")
+	}
+	bin, err := layer(m.created(), []file{{name: strings.TrimPrefix(BinaryPath, "/"), mode: 0o755, data: b.Executable}})
+	if err != nil {
+		return nil, err
+	}
+	created := v1.Time{Time: m.created()}
+	img := mutate.MediaType(empty.Image, types.OCIManifestSchema1)
+	img = mutate.ConfigMediaType(img, types.OCIConfigJSON)
+	img, err = mutate.ConfigFile(img, &v1.ConfigFile{
+		Architecture: b.Platform.Architecture,
+		OS:           b.Platform.OS,
+		Variant:      b.Platform.Variant,
+		Created:      created,
+		RootFS:       v1.RootFS{Type: "layers"},
+		Config: v1.Config{
+			User:         fmt.Sprintf("%d:%d", UID, GID),
+			Entrypoint:   []string{BinaryPath},
+			Cmd:          []string{"serve"},
+			ExposedPorts: map[string]struct{}{Port: {}},
+			WorkingDir:   "/",
+			Labels:       m.Labels(),
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return mutate.Append(img,
+		mutate.Addendum{Layer: base, History: v1.History{Created: created, CreatedBy: "signals-relay: CA certificates, user " + fmt.Sprint(UID)}},
+		mutate.Addendum{Layer: bin, History: v1.History{Created: created, CreatedBy: "signals-relay: " + BinaryPath}},
+	)
+}
+
+// baseLayer holds what every platform shares: the user database, the CA
+// certificates and a writable /tmp.
+func baseLayer(m Metadata) (v1.Layer, error) {
+	passwd := fmt.Sprintf("root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:%d:%d:nonroot:/home/nonroot:/sbin/nologin\n", UID, GID)
+	group := fmt.Sprintf("root:x:0:\nnonroot:x:%d:\n", GID)
+	return layer(m.created(), []file{
+		{name: "etc/", mode: 0o755},
+		{name: "etc/group", mode: 0o644, data: []byte(group)},
+		{name: "etc/passwd", mode: 0o644, data: []byte(passwd)},
+		{name: "etc/ssl/", mode: 0o755},
+		{name: "etc/ssl/certs/", mode: 0o755},
+		{name: strings.TrimPrefix(CertificatesPath, "/"), mode: 0o644, data: Certificates()},
+		{name: "home/", mode: 0o755},
+		{name: "home/nonroot/", mode: 0o700, uid: UID, gid: GID},
+		{name: "tmp/", mode: 0o1777},
+	})
+}
+
+// file is one entry of a layer; a name ending in "/" is a directory.
+type file struct {
+	name     string
+	mode     int64
+	uid, gid int
+	data     []byte
+}
+
+// layer returns a gzip-compressed OCI layer of files, in the order given,
+// every entry with modification time t.
+func layer(t time.Time, files []file) (v1.Layer, error) {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, f := range files {
+		h := &tar.Header{
+			Name:    f.name,
+			Mode:    f.mode,
+			Uid:     f.uid,
+			Gid:     f.gid,
+			ModTime: t,
+			Format:  tar.FormatPAX,
+		}
+		if strings.HasSuffix(f.name, "/") {
+			h.Typeflag = tar.TypeDir
+		} else {
+			h.Typeflag = tar.TypeReg
+			h.Size = int64(len(f.data))
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			return nil, err
+		}
+		if _, err := tw.Write(f.data); err != nil {
+			return nil, err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return nil, err
+	}
+	b := buf.Bytes()
+	l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) {
+		return io.NopCloser(bytes.NewReader(b)), nil
+	}, tarball.WithMediaType(types.OCILayer), tarball.WithCompressedCaching)
+	if err != nil {
+		return nil, err
+	}
+	return plainLayer{l}, nil
+}
+
+// plainLayer hides the tarball layer's own descriptor, whose empty
+// annotations map would make the image's parsed manifest differ from the
+// one it serializes (the serialized one omits it).
+type plainLayer struct{ v1.Layer }

@@ -1,0 +1,74 @@
+package ociimage
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Source is what the image records of the source tree it was built from.
+type Source struct {
+	// Revision is the commit (empty outside a git work tree).
+	Revision string
+	// Dirty reports uncommitted changes to tracked files: the image then
+	// holds code its revision does not.
+	Dirty bool
+	// Created is SOURCE_DATE_EPOCH when set, else the commit time.
+	Created time.Time
+}
+
+// ReadSource reads dir's git revision and commit time. sourceDateEpoch, the
+// value of $SOURCE_DATE_EPOCH, takes precedence over the commit time; with
+// neither there is no reproducible time and ReadSource fails.
+func ReadSource(ctx context.Context, dir, sourceDateEpoch string) (Source, error) {
+	var s Source
+	if sourceDateEpoch != "" {
+		sec, err := strconv.ParseInt(sourceDateEpoch, 10, 64)
+		if err != nil || sec < 0 {
+			return Source{}, fmt.Errorf("SOURCE_DATE_EPOCH %q is not a count of seconds", sourceDateEpoch)
+		}
+		s.Created = time.Unix(sec, 0).UTC()
+	}
+	out, err := git(ctx, dir, "log", "-1", "--format=%H %ct")
+	if err != nil {
+		if s.Created.IsZero() {
+			return Source{}, fmt.Errorf("no image time: set SOURCE_DATE_EPOCH or build from a git work tree (%w)", err)
+		}
+		return s, nil
+	}
+	rev, ct, _ := strings.Cut(out, " ")
+	s.Revision = rev
+	if s.Created.IsZero() {
+		sec, err := strconv.ParseInt(ct, 10, 64)
+		if err != nil {
+			return Source{}, fmt.Errorf("git commit time %q: %w", ct, err)
+		}
+		s.Created = time.Unix(sec, 0).UTC()
+	}
+	status, err := git(ctx, dir, "status", "--porcelain", "--untracked-files=no")
+	if err != nil {
+		return Source{}, err
+	}
+	s.Dirty = status != ""
+	return s, nil
+}
+
+func git(ctx context.Context, dir string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, args...)...) //nolint:gosec // git on the source directory the caller named
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		if msg := strings.TrimSpace(stderr.String()); msg != "" {
+			l, _, _ := strings.Cut(msg, "\n")
+			err = errors.New(l)
+		}
+		return "", fmt.Errorf("git %s: %w", args[0], err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
