@@ -1,7 +1,7 @@
 // Command relayctl packages the signals-relay for AWS Lambda and deploys,
 // updates, watches and removes it, the way Zappa did for the original
 // Python relay; its jwt command makes the SECRET_KEY and the JWT the Threat
-// Response module needs.
+// Response module needs, and its image command builds the container image.
 //
 // Usage:
 //
@@ -14,6 +14,8 @@
 //	relayctl tail     STAGE [--since 10m] [--http | --non-http] [--filter PATTERN] [--follow]
 //	relayctl undeploy STAGE [--yes] [--remove-logs]
 //	relayctl jwt      STAGE [-f credentials.json] [--set-secret]
+//	relayctl image    [--platform linux/amd64,linux/arm64] (--output FILE | --push REF)
+//	relayctl module-type --url URL [--region us|eu|apjc]
 //	relayctl version
 //
 // Every command reads the stage from relay_settings.json (or --settings,
