@@ -23,7 +23,7 @@ func TestServeMetrics(t *testing.T) {
 	sim := simulator.New(simulator.Options{})
 	upstream := httptest.NewServer(sim)
 	defer upstream.Close()
-	const secret = "metrics-serve-secret"
+	const secret = "metrics-serve-secret-0123456789abcdef"
 	getenv := mapEnv(map[string]string{"SECRET_KEY": secret, "SIGNALS_API_URL": upstream.URL, "METRICS_ADDR": "127.0.0.1:0"})
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
