@@ -76,7 +76,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	logger := newLogger(stderr, cfg.LogLevel)
-	upstream := newUpstreamHTTPClient(cfg.SignalsTimeout)
+	upstream := upstreamHTTPClient(cfg)
 	defer upstream.CloseIdleConnections() // before the simulator shuts down (deferred earlier)
 	h, err := newRelay(cfg, logger, upstream)
 	if err != nil {
