@@ -14,6 +14,7 @@ import (
 	"golang.org/x/net/netutil"
 
 	"github.com/signals-relay/signals-relay/internal/auth"
+	"github.com/signals-relay/signals-relay/internal/cmdflag"
 	"github.com/signals-relay/signals-relay/internal/enrich"
 	"github.com/signals-relay/signals-relay/internal/lambdaedge"
 	"github.com/signals-relay/signals-relay/internal/relay"
@@ -21,32 +22,23 @@ import (
 	"github.com/signals-relay/signals-relay/internal/version"
 )
 
-// shutdownGrace bounds how long in-flight requests of the simulator and
-// the demo may finish after a shutdown signal; serve allows its own
-// REQUEST_TIMEOUT plus shutdownMargin.
-const (
-	shutdownGrace  = 5 * time.Second
-	shutdownMargin = 5 * time.Second
-)
+// shutdownMargin is what serve allows in-flight requests beyond their
+// REQUEST_TIMEOUT to finish after a shutdown signal.
+const shutdownMargin = 5 * time.Second
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "", "listen address (default $LISTEN_ADDR or :9090)")
-	if help, err := parseFlags(fs, args); help || err != nil {
+	if help, err := cmdflag.Parse(fs, args); help || err != nil {
 		return err
 	}
-	cfg, err := loadConfig(getenv)
+	cfg, logger, h, err := setup(getenv, stderr)
 	if err != nil {
 		return err
 	}
 	if *addr != "" {
 		cfg.ListenAddr = *addr
-	}
-	logger := newLogger(stderr, cfg.LogLevel)
-	h, err := newRelay(cfg, logger, upstreamHTTPClient(cfg))
-	if err != nil {
-		return err
 	}
 	ln, err := listen(ctx, cfg.ListenAddr)
 	if err != nil {
@@ -64,17 +56,24 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 // runLambda serves the relay as an AWS Lambda function: the same handler,
 // behind the Function URL / API Gateway event adapter.
 func runLambda(getenv func(string) string, stderr io.Writer) error {
-	cfg, err := loadConfig(getenv)
-	if err != nil {
-		return err
-	}
-	logger := newLogger(stderr, cfg.LogLevel)
-	h, err := newRelay(cfg, logger, upstreamHTTPClient(cfg))
+	cfg, logger, h, err := setup(getenv, stderr)
 	if err != nil {
 		return err
 	}
 	logger.Info("relay starting on AWS Lambda", "signals_api", cfg.SignalsURL, "version", version.Version)
-	return lambdaedge.Serve(h)
+	return lambdaedge.Serve(getenv, h)
+}
+
+// setup reads the configuration and builds the relay's logger and handler
+// from it, as serve and the Lambda function share them.
+func setup(getenv func(string) string, stderr io.Writer) (config, *slog.Logger, http.Handler, error) {
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return config{}, nil, nil, err
+	}
+	logger := newLogger(stderr, cfg.LogLevel)
+	h, err := newRelay(cfg, logger, upstreamHTTPClient(cfg))
+	return cfg, logger, h, err
 }
 
 // listen opens a TCP listener on addr.
