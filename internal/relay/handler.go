@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -83,33 +84,18 @@ type Options struct {
 
 // New returns the relay's http.Handler.
 func New(o Options) http.Handler {
-	if o.EntitiesLimit <= 0 {
-		o.EntitiesLimit = DefaultEntitiesLimit
-	}
-	if o.EntitiesMax <= 0 {
-		o.EntitiesMax = DefaultEntitiesLimitMax
-	}
-	o.EntitiesLimit = min(o.EntitiesLimit, o.EntitiesMax)
-	if o.MaxConcurrent <= 0 {
-		o.MaxConcurrent = DefaultMaxConcurrent
-	}
-	if o.MaxBodyBytes <= 0 {
-		o.MaxBodyBytes = DefaultMaxBodyBytes
-	}
-	if o.MaxObservables <= 0 {
-		o.MaxObservables = DefaultMaxObservables
-	}
+	o.EntitiesMax = positiveOr(o.EntitiesMax, DefaultEntitiesLimitMax)
+	o.EntitiesLimit = min(positiveOr(o.EntitiesLimit, DefaultEntitiesLimit), o.EntitiesMax)
+	o.MaxConcurrent = positiveOr(o.MaxConcurrent, DefaultMaxConcurrent)
+	o.MaxBodyBytes = positiveOr(o.MaxBodyBytes, DefaultMaxBodyBytes)
+	o.MaxObservables = positiveOr(o.MaxObservables, DefaultMaxObservables)
+	o.RequestTimeout = positiveOr(o.RequestTimeout, DefaultRequestTimeout)
+	o.Version = cmp.Or(o.Version, version.Version)
 	if o.Now == nil {
 		o.Now = time.Now
 	}
 	if o.NewID == nil {
 		o.NewID = func() string { return uuid.NewString() }
-	}
-	if o.Version == "" {
-		o.Version = version.Version
-	}
-	if o.RequestTimeout <= 0 {
-		o.RequestTimeout = DefaultRequestTimeout
 	}
 	lookup := &enrich.Lookup{
 		Client:        o.Signals,
@@ -124,6 +110,14 @@ func New(o Options) http.Handler {
 	mux := http.NewServeMux()
 	addRoutes(mux, o, lookup, mapper)
 	return withRequestLog(o.Logger, withRecovery(o.Logger, withoutTrailingSlash(mux)))
+}
+
+// positiveOr is v when it is positive, def otherwise.
+func positiveOr[T int | int64 | time.Duration](v, def T) T {
+	if v > 0 {
+		return v
+	}
+	return def
 }
 
 // addRoutes mounts a handler on every route of the routes table, each
