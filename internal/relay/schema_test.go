@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -46,7 +47,10 @@ func loadSchemas(t *testing.T) func(def string) *jsonschema.Schema {
 			t.Fatalf("%s: %v", f, err)
 		}
 	}
+	var mu sync.Mutex // a Compiler is not safe for concurrent use; parallel subtests share it
 	return func(def string) *jsonschema.Schema {
+		mu.Lock()
+		defer mu.Unlock()
 		s, err := c.Compile(schemaBase + "responses.schema.json#/$defs/" + def)
 		if err != nil {
 			t.Fatalf("compile %s: %v", def, err)
