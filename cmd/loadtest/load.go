@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/signals-relay/signals-relay/internal/auth"
+	"github.com/signals-relay/signals-relay/internal/cmdflag"
 	"github.com/signals-relay/signals-relay/internal/simulator"
 )
 
@@ -35,7 +36,7 @@ func parseLoad(args []string, getenv func(string) string, stderr io.Writer) (*lo
 	warmup := fs.Duration("warmup", 2*time.Second, "unmeasured warm-up before the run")
 	key := fs.String("key", simulator.DemoKey, "Auth0 Signals API key carried by the token")
 	pid := fs.Int("pid", 0, "relay process id whose memory is reported (VmRSS before the warm-up and after the run, and VmHWM); 0: none")
-	if help, err := parseFlags(fs, args); help || err != nil {
+	if help, err := cmdflag.Parse(fs, args); help || err != nil {
 		return nil, err
 	}
 	if *c < 1 || *d <= 0 || *warmup < 0 {

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/signals-relay/signals-relay/internal/auth"
+	"github.com/signals-relay/signals-relay/internal/cmdflag"
 	"github.com/signals-relay/signals-relay/internal/simulator"
 )
 
@@ -56,7 +57,7 @@ func parseSoak(args []string, stderr io.Writer) (*config, error) {
 	fs.DurationVar(&c.latency, "latency", 20*time.Millisecond, "latency of the simulated Auth0 Signals API")
 	fs.Int64Var(&c.maxRequests, "max-requests", 5_000_000, "stop after this many requests")
 	fs.Float64Var(&c.maxRSSGrowth, "max-rss-growth", 32, "allowed RSS growth in MiB between the first and the last 10 s of the run")
-	if help, err := parseFlags(fs, args); help || err != nil {
+	if help, err := cmdflag.Parse(fs, args); help || err != nil {
 		return nil, err
 	}
 	switch {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/signals-relay/signals-relay/internal/auth"
 	"github.com/signals-relay/signals-relay/internal/enrich"
 	"github.com/signals-relay/signals-relay/internal/relay"
 	"github.com/signals-relay/signals-relay/internal/signals"
@@ -31,8 +32,10 @@ const (
 )
 
 // config is the relay's configuration, read once from the environment.
+// Its SECRET_KEY is an auth.Secret: formatting or logging the config never
+// shows it.
 type config struct {
-	SecretKey      []byte        // SECRET_KEY
+	Auth           auth.Config   // AUTH_MODE, SECRET_KEY, JWKS_HOSTS, RELAY_URL, RELAY_URL_FROM_REQUEST
 	SignalsURL     string        // SIGNALS_API_URL
 	SignalsTimeout time.Duration // SIGNALS_TIMEOUT
 	EntitiesLimit  int           // CTR_ENTITIES_LIMIT
@@ -40,11 +43,6 @@ type config struct {
 	ListenAddr     string        // LISTEN_ADDR
 	MetricsAddr    string        // METRICS_ADDR; empty: no metrics
 	LogLevel       slog.Level    // LOG_LEVEL
-
-	AuthMode            string   // AUTH_MODE: hs256, xdr, both or "" (auto)
-	JWKSHosts           []string // JWKS_HOSTS
-	RelayURL            string   // RELAY_URL
-	RelayURLFromRequest bool     // RELAY_URL_FROM_REQUEST
 
 	ReportConcurrency int           // REPORT_CONCURRENCY
 	ListConcurrency   int           // LIST_CONCURRENCY
@@ -62,31 +60,12 @@ type config struct {
 	MetadataMissingTTL time.Duration // METADATA_MISSING_TTL; 0 keeps no missing list
 }
 
-// String redacts SECRET_KEY.
-func (c config) String() string {
-	return fmt.Sprintf("config{SecretKey:%s SignalsURL:%s SignalsTimeout:%s EntitiesLimit:%d EntitiesMax:%d ListenAddr:%s LogLevel:%s "+
-		"AuthMode:%q JWKSHosts:%v RelayURL:%s RelayURLFromRequest:%t "+
-		"ReportConcurrency:%d ListConcurrency:%d MetadataCacheTTL:%s MetadataCacheSize:%d "+
-		"ReportCacheTTL:%s ReportCacheSize:%d RequestTimeout:%s "+
-		"UpstreamConns:%d MaxConns:%d IdleTimeout:%s MaxConcurrent:%d MaxObservables:%d MetadataMissingTTL:%s}",
-		redacted(c.SecretKey), c.SignalsURL, c.SignalsTimeout, c.EntitiesLimit, c.EntitiesMax, c.ListenAddr, c.LogLevel,
-		c.AuthMode, c.JWKSHosts, c.RelayURL, c.RelayURLFromRequest,
-		c.ReportConcurrency, c.ListConcurrency, c.MetadataCacheTTL, c.MetadataCacheSize,
-		c.ReportCacheTTL, c.ReportCacheSize, c.RequestTimeout,
-		c.UpstreamConns, c.MaxConns, c.IdleTimeout, c.MaxConcurrent, c.MaxObservables, c.MetadataMissingTTL)
-}
-
-func redacted(b []byte) string {
-	if len(b) == 0 {
-		return "[unset]"
-	}
-	return "[REDACTED]"
-}
-
-// loadConfig reads and validates the configuration.
+// loadConfig reads and validates the configuration. Every variable but
+// SECRET_KEY (taken byte for byte) is trimmed, and an empty one keeps its
+// default.
 func loadConfig(getenv func(string) string) (config, error) {
 	c := config{
-		SecretKey:      []byte(getenv("SECRET_KEY")),
+		Auth:           auth.Config{SecretKey: auth.Secret(getenv("SECRET_KEY"))},
 		SignalsURL:     signals.DefaultBaseURL,
 		SignalsTimeout: 10 * time.Second,
 		EntitiesLimit:  relay.DefaultEntitiesLimit,
@@ -109,91 +88,103 @@ func loadConfig(getenv func(string) string) (config, error) {
 		MaxObservables:     relay.DefaultMaxObservables,
 		MetadataMissingTTL: enrich.DefaultListMissingTTL,
 	}
-	var errs []string
-	intVar := func(name string, p *int, min, max int) {
-		v := strings.TrimSpace(getenv(name))
-		if v == "" {
-			return
-		}
-		n, err := strconv.Atoi(v)
-		if err != nil || n < min || n > max {
-			errs = append(errs, fmt.Sprintf("%s=%q: want an integer from %d to %d", name, v, min, max))
-		}
-		*p = n
-	}
-	durationVar := func(name string, p *time.Duration, min, max time.Duration, example string) {
-		v := strings.TrimSpace(getenv(name))
-		if v == "" {
-			return
-		}
-		d, err := time.ParseDuration(v)
-		if err != nil || d < min || d > max {
-			errs = append(errs, fmt.Sprintf("%s=%q: want a duration such as %s, from %s to %s", name, v, example, min, max))
-		}
-		*p = d
-	}
-	intVar("REPORT_CONCURRENCY", &c.ReportConcurrency, 1, 1000)
-	intVar("LIST_CONCURRENCY", &c.ListConcurrency, 1, 1000)
-	durationVar("METADATA_CACHE_TTL", &c.MetadataCacheTTL, 0, 7*24*time.Hour, "6h (0 turns the cache off)")
-	intVar("METADATA_CACHE_SIZE", &c.MetadataCacheSize, 1, 1_000_000)
-	durationVar("REPORT_CACHE_TTL", &c.ReportCacheTTL, 0, 24*time.Hour, "5m (0 turns the cache off)")
-	intVar("REPORT_CACHE_SIZE", &c.ReportCacheSize, 1, 1_000_000)
-	durationVar("REQUEST_TIMEOUT", &c.RequestTimeout, time.Second, maxRequestTimeout, "15s")
-	intVar("UPSTREAM_MAX_CONNS", &c.UpstreamConns, 1, 10_000)
-	intVar("MAX_CONNECTIONS", &c.MaxConns, 1, 100_000)
-	durationVar("IDLE_TIMEOUT", &c.IdleTimeout, time.Second, 10*time.Minute, "30s")
-	intVar("MAX_CONCURRENT_LOOKUPS", &c.MaxConcurrent, 1, 10_000)
-	intVar("CTR_ENTITIES_LIMIT_MAX", &c.EntitiesMax, 1, 1_000_000)
-	intVar("MAX_OBSERVABLES", &c.MaxObservables, 1, 100_000)
-	durationVar("METADATA_MISSING_TTL", &c.MetadataMissingTTL, 0, 24*time.Hour, "1h (0 keeps no missing list)")
-	if v := strings.TrimSpace(getenv("SIGNALS_API_URL")); v != "" {
-		c.SignalsURL = v
-	}
-	if v := strings.TrimSpace(getenv("SIGNALS_TIMEOUT")); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 || d > 5*time.Minute {
-			errs = append(errs, fmt.Sprintf("SIGNALS_TIMEOUT=%q: want a duration such as 10s (at most 5m)", v))
-		}
-		c.SignalsTimeout = d
-	}
-	if v := strings.TrimSpace(getenv("CTR_ENTITIES_LIMIT")); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n <= 0 {
-			errs = append(errs, fmt.Sprintf("CTR_ENTITIES_LIMIT=%q: want a positive integer", v))
-		}
-		c.EntitiesLimit = n
-	}
+	e := env{getenv: getenv}
+	e.text("AUTH_MODE", &c.Auth.Mode)
+	e.list("JWKS_HOSTS", &c.Auth.JWKSHosts)
+	e.text("RELAY_URL", &c.Auth.RelayURL)
+	e.bool("RELAY_URL_FROM_REQUEST", &c.Auth.AudienceFromRequest)
+	e.text("SIGNALS_API_URL", &c.SignalsURL)
+	e.duration("SIGNALS_TIMEOUT", &c.SignalsTimeout, time.Nanosecond, 5*time.Minute, "10s")
+	e.int("CTR_ENTITIES_LIMIT", &c.EntitiesLimit, 1, 1_000_000)
+	e.int("CTR_ENTITIES_LIMIT_MAX", &c.EntitiesMax, 1, 1_000_000)
+	e.text("LISTEN_ADDR", &c.ListenAddr)
+	e.text("METRICS_ADDR", &c.MetricsAddr)
+	e.level("LOG_LEVEL", &c.LogLevel)
+	e.int("REPORT_CONCURRENCY", &c.ReportConcurrency, 1, 1000)
+	e.int("LIST_CONCURRENCY", &c.ListConcurrency, 1, 1000)
+	e.duration("METADATA_CACHE_TTL", &c.MetadataCacheTTL, 0, 7*24*time.Hour, "6h (0 turns the cache off)")
+	e.int("METADATA_CACHE_SIZE", &c.MetadataCacheSize, 1, 1_000_000)
+	e.duration("REPORT_CACHE_TTL", &c.ReportCacheTTL, 0, 24*time.Hour, "5m (0 turns the cache off)")
+	e.int("REPORT_CACHE_SIZE", &c.ReportCacheSize, 1, 1_000_000)
+	e.duration("REQUEST_TIMEOUT", &c.RequestTimeout, time.Second, maxRequestTimeout, "15s")
+	e.int("UPSTREAM_MAX_CONNS", &c.UpstreamConns, 1, 10_000)
+	e.int("MAX_CONNECTIONS", &c.MaxConns, 1, 100_000)
+	e.duration("IDLE_TIMEOUT", &c.IdleTimeout, time.Second, 10*time.Minute, "30s")
+	e.int("MAX_CONCURRENT_LOOKUPS", &c.MaxConcurrent, 1, 10_000)
+	e.int("MAX_OBSERVABLES", &c.MaxObservables, 1, 100_000)
+	e.duration("METADATA_MISSING_TTL", &c.MetadataMissingTTL, 0, 24*time.Hour, "1h (0 keeps no missing list)")
+
 	if c.EntitiesLimit > c.EntitiesMax {
-		errs = append(errs, fmt.Sprintf("CTR_ENTITIES_LIMIT=%d is above CTR_ENTITIES_LIMIT_MAX=%d", c.EntitiesLimit, c.EntitiesMax))
-	}
-	if v := strings.TrimSpace(getenv("LISTEN_ADDR")); v != "" {
-		c.ListenAddr = v
-	}
-	c.MetricsAddr = strings.TrimSpace(getenv("METRICS_ADDR"))
-	if v := strings.TrimSpace(getenv("LOG_LEVEL")); v != "" {
-		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
-			errs = append(errs, fmt.Sprintf("LOG_LEVEL=%q: want debug, info, warn or error", v))
-		}
-	}
-	c.AuthMode = strings.TrimSpace(getenv("AUTH_MODE"))
-	for _, h := range strings.Split(getenv("JWKS_HOSTS"), ",") {
-		if h = strings.TrimSpace(h); h != "" {
-			c.JWKSHosts = append(c.JWKSHosts, h)
-		}
-	}
-	c.RelayURL = strings.TrimSpace(getenv("RELAY_URL"))
-	if v := strings.TrimSpace(getenv("RELAY_URL_FROM_REQUEST")); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			errs = append(errs, fmt.Sprintf("RELAY_URL_FROM_REQUEST=%q: want true or false", v))
-		}
-		c.RelayURLFromRequest = b
+		e.errs = append(e.errs, fmt.Sprintf("CTR_ENTITIES_LIMIT=%d is above CTR_ENTITIES_LIMIT_MAX=%d", c.EntitiesLimit, c.EntitiesMax))
 	}
 	if _, err := signals.New(c.SignalsURL, nil, ""); err != nil {
-		errs = append(errs, "SIGNALS_API_URL: "+err.Error())
+		e.errs = append(e.errs, "SIGNALS_API_URL: "+err.Error())
 	}
-	if len(errs) > 0 {
-		return config{}, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
+	if len(e.errs) > 0 {
+		return config{}, fmt.Errorf("configuration: %s", strings.Join(e.errs, "; "))
 	}
 	return c, nil
+}
+
+// env reads environment variables into typed fields, collecting one
+// message per variable that does not parse.
+type env struct {
+	getenv func(string) string
+	errs   []string
+}
+
+// parse sets *dst from the trimmed variable name, when it is set; a value
+// that conv rejects is reported with what is wanted.
+func parse[T any](e *env, name string, dst *T, want string, conv func(string) (T, bool)) {
+	v := strings.TrimSpace(e.getenv(name))
+	if v == "" {
+		return
+	}
+	x, ok := conv(v)
+	if !ok {
+		e.errs = append(e.errs, fmt.Sprintf("%s=%q: want %s", name, v, want))
+	}
+	*dst = x
+}
+
+func (e *env) text(name string, dst *string) {
+	parse(e, name, dst, "", func(v string) (string, bool) { return v, true })
+}
+
+func (e *env) list(name string, dst *[]string) {
+	parse(e, name, dst, "", func(v string) (hosts []string, _ bool) {
+		for _, h := range strings.Split(v, ",") {
+			if h = strings.TrimSpace(h); h != "" {
+				hosts = append(hosts, h)
+			}
+		}
+		return hosts, true
+	})
+}
+
+func (e *env) bool(name string, dst *bool) {
+	parse(e, name, dst, "true or false", func(v string) (bool, bool) {
+		b, err := strconv.ParseBool(v)
+		return b, err == nil
+	})
+}
+
+func (e *env) int(name string, dst *int, lo, hi int) {
+	parse(e, name, dst, fmt.Sprintf("an integer from %d to %d", lo, hi), func(v string) (int, bool) {
+		n, err := strconv.Atoi(v)
+		return n, err == nil && lo <= n && n <= hi
+	})
+}
+
+func (e *env) duration(name string, dst *time.Duration, lo, hi time.Duration, example string) {
+	parse(e, name, dst, fmt.Sprintf("a duration such as %s, from %s to %s", example, lo, hi), func(v string) (time.Duration, bool) {
+		d, err := time.ParseDuration(v)
+		return d, err == nil && lo <= d && d <= hi
+	})
+}
+
+func (e *env) level(name string, dst *slog.Level) {
+	parse(e, name, dst, "debug, info, warn or error", func(v string) (l slog.Level, _ bool) {
+		return l, l.UnmarshalText([]byte(v)) == nil
+	})
 }

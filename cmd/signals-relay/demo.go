@@ -17,6 +17,7 @@ import (
 
 	signalsrelay "github.com/signals-relay/signals-relay"
 	"github.com/signals-relay/signals-relay/internal/auth"
+	"github.com/signals-relay/signals-relay/internal/cmdflag"
 	"github.com/signals-relay/signals-relay/internal/jwtgen"
 	"github.com/signals-relay/signals-relay/internal/simulator"
 )
@@ -28,7 +29,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	once := fs.Bool("once", false, "print the summary and exit instead of serving until interrupted")
 	file := fs.String("observables", "", "observables file to look up (default: the repository's observables.json)")
 	latency := fs.Duration("latency", 0, "simulated upstream latency, e.g. 30ms")
-	if help, err := parseFlags(fs, args); help || err != nil {
+	if help, err := cmdflag.Parse(fs, args); help || err != nil {
 		return err
 	}
 	body := signalsrelay.DemoObservables
@@ -76,7 +77,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	logger := newLogger(stderr, cfg.LogLevel)
-	upstream := newUpstreamHTTPClient(cfg.SignalsTimeout)
+	upstream := upstreamHTTPClient(cfg)
 	defer upstream.CloseIdleConnections() // before the simulator shuts down (deferred earlier)
 	h, err := newRelay(cfg, logger, upstream, nil)
 	if err != nil {

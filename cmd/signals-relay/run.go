@@ -2,11 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 
+	"github.com/signals-relay/signals-relay/internal/lambdaedge"
 	"github.com/signals-relay/signals-relay/internal/version"
 )
 
@@ -26,7 +25,7 @@ Configuration comes from the environment (SECRET_KEY, SIGNALS_API_URL, ...); see
 
 // run is the program: it parses args and runs one command until ctx ends.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) == 0 && getenv("AWS_LAMBDA_RUNTIME_API") != "" {
+	if len(args) == 0 && getenv(lambdaedge.RuntimeAPIEnv) != "" {
 		return runLambda(getenv, stderr)
 	}
 	cmd := "serve"
@@ -50,16 +49,4 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		_, _ = io.WriteString(stderr, usage)
 		return fmt.Errorf("unknown command %q", cmd)
 	}
-}
-
-// parseFlags parses a command's flags, treating -h as success.
-func parseFlags(fs *flag.FlagSet, args []string) (help bool, err error) {
-	err = fs.Parse(args)
-	if errors.Is(err, flag.ErrHelp) {
-		return true, nil
-	}
-	if err == nil && fs.NArg() > 0 {
-		err = fmt.Errorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
-	}
-	return false, err
 }

@@ -184,13 +184,15 @@ func TestRunUsage(t *testing.T) {
 	}
 }
 
-func TestConfigStringRedactsSecret(t *testing.T) {
+func TestConfigRedactsSecret(t *testing.T) {
 	const secret = "super-secret-value-0123456789"
 	c, err := loadConfig(mapEnv(map[string]string{"SECRET_KEY": secret}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{c.String(), fmt.Sprint(c), fmt.Sprintf("%+v", c)} {
+	var logs strings.Builder
+	slog.New(slog.NewJSONHandler(&logs, nil)).Info("config", "config", c, "auth", c.Auth)
+	for _, s := range []string{fmt.Sprint(c), fmt.Sprintf("%+v", c), fmt.Sprintf("%#v", c), logs.String()} {
 		if strings.Contains(s, secret) {
 			t.Errorf("formatted config shows SECRET_KEY: %s", s)
 		}

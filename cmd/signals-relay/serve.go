@@ -14,6 +14,7 @@ import (
 	"golang.org/x/net/netutil"
 
 	"github.com/signals-relay/signals-relay/internal/auth"
+	"github.com/signals-relay/signals-relay/internal/cmdflag"
 	"github.com/signals-relay/signals-relay/internal/enrich"
 	"github.com/signals-relay/signals-relay/internal/lambdaedge"
 	"github.com/signals-relay/signals-relay/internal/relay"
@@ -21,19 +22,15 @@ import (
 	"github.com/signals-relay/signals-relay/internal/version"
 )
 
-// shutdownGrace bounds how long in-flight requests of the simulator and
-// the demo may finish after a shutdown signal; serve allows its own
-// REQUEST_TIMEOUT plus shutdownMargin.
-const (
-	shutdownGrace  = 5 * time.Second
-	shutdownMargin = 5 * time.Second
-)
+// shutdownMargin is what serve allows in-flight requests beyond their
+// REQUEST_TIMEOUT to finish after a shutdown signal.
+const shutdownMargin = 5 * time.Second
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "", "listen address (default $LISTEN_ADDR or :9090)")
-	if help, err := parseFlags(fs, args); help || err != nil {
+	if help, err := cmdflag.Parse(fs, args); help || err != nil {
 		return err
 	}
 	cfg, err := loadConfig(getenv)
@@ -79,7 +76,7 @@ func runLambda(getenv func(string) string, stderr io.Writer) error {
 		return err
 	}
 	logger.Info("relay starting on AWS Lambda", "signals_api", cfg.SignalsURL, "version", version.Version)
-	return lambdaedge.Serve(h)
+	return lambdaedge.Serve(getenv, h)
 }
 
 // listen opens a TCP listener on addr.
@@ -124,51 +121,29 @@ func newRelay(cfg config, logger *slog.Logger, upstream *http.Client, observe fu
 	}), nil
 }
 
-// newVerifier selects the authentication mode (AUTH_MODE). A relay with no
-// credentials configured at all still starts, as the original did, so that
-// it can be deployed before its SECRET_KEY is set: every authenticated call
-// then answers "<SECRET_KEY> is missing".
+// newVerifier is the verifier cfg selects (auth.New), with a warning when
+// no credentials are set at all.
 func newVerifier(cfg config, logger *slog.Logger) (auth.Verifier, error) {
-	if cfg.AuthMode == "" && len(cfg.SecretKey) == 0 && cfg.RelayURL == "" && !cfg.RelayURLFromRequest {
+	if cfg.Auth.Unconfigured() {
 		logger.Warn("neither SECRET_KEY nor RELAY_URL is set: authenticated calls fail until one is")
-		return auth.HS256{}, nil
 	}
-	return auth.New(auth.Config{
-		Mode:                cfg.AuthMode,
-		SecretKey:           cfg.SecretKey,
-		JWKSHosts:           cfg.JWKSHosts,
-		RelayURL:            cfg.RelayURL,
-		AudienceFromRequest: cfg.RelayURLFromRequest,
-	})
+	return auth.New(cfg.Auth)
 }
 
-// newUpstreamHTTPClient returns the HTTP client for Auth0 Signals: a timeout
-// on every call, at most defaultUpstreamConns connections shared by every
-// request, all of which may stay idle for reuse. A lookup that finds every
-// connection busy waits for one, within its request's deadline (the
-// transport gives up waiting when the request's context ends).
-func newUpstreamHTTPClient(timeout time.Duration) *http.Client {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	setUpstreamConns(t, defaultUpstreamConns)
-	t.ResponseHeaderTimeout = timeout
-	return &http.Client{Timeout: timeout, Transport: t}
-}
-
-// setUpstreamConns caps t's connections per host at n, idle ones included.
-func setUpstreamConns(t *http.Transport, n int) {
-	t.MaxConnsPerHost = n
-	t.MaxIdleConnsPerHost = n
-	t.MaxIdleConns = n
-}
-
-// upstreamHTTPClient is newUpstreamHTTPClient with the configured cap on
-// upstream connections (UPSTREAM_MAX_CONNS).
+// upstreamHTTPClient returns the HTTP client for Auth0 Signals: a timeout
+// (SIGNALS_TIMEOUT) on every call, at most UPSTREAM_MAX_CONNS connections
+// shared by every request, all of which may stay idle for reuse. A lookup
+// that finds every connection busy waits for one, within its request's
+// deadline (the transport gives up waiting when the request's context ends).
 func upstreamHTTPClient(cfg config) *http.Client {
-	hc := newUpstreamHTTPClient(cfg.SignalsTimeout)
-	if t, ok := hc.Transport.(*http.Transport); ok && cfg.UpstreamConns > 0 {
-		setUpstreamConns(t, cfg.UpstreamConns)
+	n := cfg.UpstreamConns
+	if n <= 0 {
+		n = defaultUpstreamConns
 	}
-	return hc
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxConnsPerHost, t.MaxIdleConnsPerHost, t.MaxIdleConns = n, n, n
+	t.ResponseHeaderTimeout = cfg.SignalsTimeout
+	return &http.Client{Timeout: cfg.SignalsTimeout, Transport: t}
 }
 
 // newServer returns an http.Server with every timeout set.

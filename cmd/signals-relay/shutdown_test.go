@@ -106,7 +106,7 @@ func TestGracefulShutdown(t *testing.T) {
 	defer cancel()
 	served := make(chan error, 1)
 	go func() {
-		served <- serveUntilDone(ctx, newServer(h, slog.New(slog.DiscardHandler)), ln, slog.New(slog.DiscardHandler), shutdownGrace)
+		served <- serveUntilDone(ctx, newServer(h, slog.New(slog.DiscardHandler)), ln, slog.New(slog.DiscardHandler), 5*time.Second)
 	}()
 
 	type answer struct {

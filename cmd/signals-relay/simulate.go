@@ -7,9 +7,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"time"
 
+	"github.com/signals-relay/signals-relay/internal/cmdflag"
 	"github.com/signals-relay/signals-relay/internal/simulator"
 )
+
+// shutdownGrace bounds how long in-flight requests of the simulator and
+// the demo may finish after a shutdown signal.
+const shutdownGrace = 5 * time.Second
 
 func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
@@ -17,7 +23,7 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	addr := fs.String("addr", "127.0.0.1:9191", "listen address")
 	latency := fs.Duration("latency", 0, "latency added to every answer, e.g. 30ms")
 	quota := fs.Int("quota", 0, "requests allowed per API key before 429 (0: unlimited)")
-	if help, err := parseFlags(fs, args); help || err != nil {
+	if help, err := cmdflag.Parse(fs, args); help || err != nil {
 		return err
 	}
 	ln, err := listen(ctx, *addr)

@@ -4,6 +4,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -28,11 +30,12 @@ const MinSecretKeyBytes = 32
 // RELAY_URL_FROM_REQUEST.
 type Config struct {
 	// Mode is ModeHS256, ModeXDR, ModeBoth, or empty for automatic:
-	// ModeHS256 when SecretKey is set, otherwise ModeXDR.
+	// ModeHS256 when SecretKey is set, otherwise ModeXDR, or, when nothing
+	// at all is set, a verifier that refuses every call (see Unconfigured).
 	Mode string
 	// SecretKey is SECRET_KEY, required by ModeHS256 and ModeBoth. When set
 	// it must be at least MinSecretKeyBytes long, whatever the mode.
-	SecretKey []byte
+	SecretKey Secret
 	// JWKSHosts is the allowlist of JWKS hosts; empty means
 	// DefaultJWKSHosts.
 	JWKSHosts []string
@@ -48,10 +51,21 @@ type Config struct {
 	Now func() time.Time
 }
 
+// Unconfigured reports whether cfg sets no mode and no credentials at all.
+// New then returns an HS256 verifier without a key, which refuses every
+// call with "<SECRET_KEY> is missing": a relay can be deployed before its
+// SECRET_KEY is set, as the original could.
+func (cfg Config) Unconfigured() bool {
+	return strings.TrimSpace(cfg.Mode) == "" && len(cfg.SecretKey) == 0 && cfg.RelayURL == "" && !cfg.AudienceFromRequest
+}
+
 // New returns the Verifier cfg selects, or an error naming what the chosen
 // mode is missing or what is wrong with it. It is the relay's startup check
 // of its authentication settings.
 func New(cfg Config) (Verifier, error) {
+	if cfg.Unconfigured() {
+		return HS256{}, nil
+	}
 	if n := len(cfg.SecretKey); n > 0 && n < MinSecretKeyBytes {
 		return nil, fmt.Errorf("auth: SECRET_KEY must be at least %d bytes long; "+
 			"generate one with `relayctl jwt` (it prints a 64-character SECRET_KEY and the JWT signed with it)", MinSecretKeyBytes)
@@ -157,3 +171,26 @@ func headerAlg(raw string) (string, error) {
 	}
 	return h.Alg, nil
 }
+
+// Secret is a secret setting such as SECRET_KEY. However it is printed,
+// logged or marshalled, it shows only "[REDACTED]", or "[unset]" when empty.
+type Secret []byte
+
+func (s Secret) String() string {
+	if len(s) == 0 {
+		return "[unset]"
+	}
+	return "[REDACTED]"
+}
+
+// GoString implements fmt.GoStringer.
+func (s Secret) GoString() string { return s.String() }
+
+// Format implements fmt.Formatter for every verb, so %x or %q redact too.
+func (s Secret) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, s.String()) }
+
+// LogValue implements slog.LogValuer.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// MarshalJSON implements json.Marshaler.
+func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }

@@ -19,13 +19,15 @@ func TestNew(t *testing.T) {
 	tests := []struct {
 		name     string
 		cfg      auth.Config
-		wantType string // "hs256", "xdr" or "both"; "" when an error is expected
+		wantType string // "hs256", "xdr", "both" or "none" (HS256 without a key); "" when an error is expected
 		wantErr  []string
 	}{
 		{name: "auto with secret", cfg: auth.Config{SecretKey: secret}, wantType: "hs256"},
 		{name: "auto with relay URL", cfg: auth.Config{RelayURL: testRelayURL}, wantType: "xdr"},
 		{name: "auto with secret and relay URL", cfg: auth.Config{SecretKey: secret, RelayURL: testRelayURL}, wantType: "hs256"},
-		{name: "auto with nothing", cfg: auth.Config{}, wantErr: []string{"SECRET_KEY", "RELAY_URL"}},
+		{name: "auto with nothing", cfg: auth.Config{}, wantType: "none"},
+		{name: "auto with only JWKS hosts", cfg: auth.Config{JWKSHosts: []string{"keys.example"}}, wantType: "none"},
+		{name: "auto with audience from request", cfg: auth.Config{AudienceFromRequest: true}, wantType: "xdr"},
 		{name: "hs256", cfg: auth.Config{Mode: "hs256", SecretKey: secret}, wantType: "hs256"},
 		{name: "hs256 without secret", cfg: auth.Config{Mode: "hs256", RelayURL: testRelayURL}, wantErr: []string{"AUTH_MODE=hs256", "SECRET_KEY"}},
 		{name: "xdr", cfg: auth.Config{Mode: "xdr", RelayURL: testRelayURL}, wantType: "xdr"},
@@ -68,9 +70,12 @@ func TestNew(t *testing.T) {
 				t.Fatalf("New: %v", err)
 			}
 			var got string
-			switch v.(type) {
+			switch v := v.(type) {
 			case auth.HS256:
 				got = "hs256"
+				if len(v.Secret) == 0 {
+					got = "none"
+				}
 			case *auth.XDR:
 				got = "xdr"
 			case auth.Both:

@@ -24,7 +24,6 @@ package lambdaedge
 import (
 	"errors"
 	"net/http"
-	"os"
 	"strings"
 
 	"github.com/akrylysov/algnhsa"
@@ -49,11 +48,12 @@ func Handler(h http.Handler) lambda.Handler {
 
 // Serve runs h as the function's handler: it polls the Lambda Runtime API
 // for invocations and answers each through h. It only returns, with
-// ErrNotLambda, when the process does not run inside Lambda; once started,
-// the Lambda runtime owns the process until the execution environment ends
-// it, and a failure to talk to the Runtime API exits the process.
-func Serve(h http.Handler) error {
-	if os.Getenv(RuntimeAPIEnv) == "" {
+// ErrNotLambda, when getenv (the process environment) shows that the process
+// does not run inside Lambda; once started, the Lambda runtime owns the
+// process until the execution environment ends it, and a failure to talk to
+// the Runtime API exits the process.
+func Serve(getenv func(string) string, h http.Handler) error {
+	if getenv(RuntimeAPIEnv) == "" {
 		return ErrNotLambda
 	}
 	lambda.Start(Handler(h))

@@ -168,8 +168,8 @@ func TestHandlerRejectsUnknownPayload(t *testing.T) {
 }
 
 func TestServeOutsideLambda(t *testing.T) {
-	t.Setenv(lambdaedge.RuntimeAPIEnv, "")
-	if err := lambdaedge.Serve(http.NotFoundHandler()); !errors.Is(err, lambdaedge.ErrNotLambda) {
+	getenv := func(string) string { return "" }
+	if err := lambdaedge.Serve(getenv, http.NotFoundHandler()); !errors.Is(err, lambdaedge.ErrNotLambda) {
 		t.Fatalf("Serve = %v, want ErrNotLambda", err)
 	}
 }

@@ -16,6 +16,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/signals-relay/signals-relay/internal/routes"
 )
 
 // Regions lists the Cisco XDR regions Render accepts, default first.
@@ -77,16 +79,15 @@ func Render(opts Options) ([]byte, error) {
 }
 
 // SupportedAPIs are the relay endpoints XDR may call, as listed in
-// properties.supported-apis.
+// properties.supported-apis: the authenticated routes.
 func SupportedAPIs() []string {
-	return []string{
-		"health",
-		"deliberate/observables",
-		"observe/observables",
-		"refer/observables",
-		"respond/observables",
-		"respond/trigger",
+	var apis []string
+	for _, r := range routes.All() {
+		if r.Auth {
+			apis = append(apis, r.Name())
+		}
 	}
+	return apis
 }
 
 // moduleType is the document XDR's integration API accepts. Field order is

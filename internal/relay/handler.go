@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -9,13 +10,13 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/signals-relay/signals-relay/internal/auth"
 	"github.com/signals-relay/signals-relay/internal/enrich"
+	"github.com/signals-relay/signals-relay/internal/routes"
 	"github.com/signals-relay/signals-relay/internal/signals"
 	"github.com/signals-relay/signals-relay/internal/version"
 )
@@ -97,33 +98,18 @@ type RequestRecord struct {
 
 // New returns the relay's http.Handler.
 func New(o Options) http.Handler {
-	if o.EntitiesLimit <= 0 {
-		o.EntitiesLimit = DefaultEntitiesLimit
-	}
-	if o.EntitiesMax <= 0 {
-		o.EntitiesMax = DefaultEntitiesLimitMax
-	}
-	o.EntitiesLimit = min(o.EntitiesLimit, o.EntitiesMax)
-	if o.MaxConcurrent <= 0 {
-		o.MaxConcurrent = DefaultMaxConcurrent
-	}
-	if o.MaxBodyBytes <= 0 {
-		o.MaxBodyBytes = DefaultMaxBodyBytes
-	}
-	if o.MaxObservables <= 0 {
-		o.MaxObservables = DefaultMaxObservables
-	}
+	o.EntitiesMax = positiveOr(o.EntitiesMax, DefaultEntitiesLimitMax)
+	o.EntitiesLimit = min(positiveOr(o.EntitiesLimit, DefaultEntitiesLimit), o.EntitiesMax)
+	o.MaxConcurrent = positiveOr(o.MaxConcurrent, DefaultMaxConcurrent)
+	o.MaxBodyBytes = positiveOr(o.MaxBodyBytes, DefaultMaxBodyBytes)
+	o.MaxObservables = positiveOr(o.MaxObservables, DefaultMaxObservables)
+	o.RequestTimeout = positiveOr(o.RequestTimeout, DefaultRequestTimeout)
+	o.Version = cmp.Or(o.Version, version.Version)
 	if o.Now == nil {
 		o.Now = time.Now
 	}
 	if o.NewID == nil {
 		o.NewID = func() string { return uuid.NewString() }
-	}
-	if o.Version == "" {
-		o.Version = version.Version
-	}
-	if o.RequestTimeout <= 0 {
-		o.RequestTimeout = DefaultRequestTimeout
 	}
 	lookup := &enrich.Lookup{
 		Client:        o.Signals,
@@ -140,26 +126,67 @@ func New(o Options) http.Handler {
 	return withRequestLog(o.Logger, o.Observe, withRecovery(o.Logger, withoutTrailingSlash(mux)))
 }
 
-// addRoutes lists every route of the relay.
-func addRoutes(mux *http.ServeMux, o Options, lookup *enrich.Lookup, mapper enrich.Mapper) {
-	busy := make(chan struct{}, o.MaxConcurrent) // shared by observe and deliberate
-	mux.Handle("POST /health", handleHealth(o))
-	mux.Handle("POST /deliberate/observables", withLoadShedding(o.Logger, busy, handleEnrich(o, lookup, mapper, false)))
-	mux.Handle("POST /observe/observables", withLoadShedding(o.Logger, busy, handleEnrich(o, lookup, mapper, true)))
-	mux.Handle("POST /refer/observables", handleRefer(o))
-	mux.Handle("POST /respond/observables", handleRespondObservables(o))
-	mux.Handle("POST /respond/trigger", handleRespondTrigger(o))
-	mux.Handle("POST /version", handleVersion(o))
-	mux.Handle("GET /watchdog", handleWatchdog(o))
+// positiveOr is v when it is positive, def otherwise.
+func positiveOr[T int | int64 | time.Duration](v, def T) T {
+	if v > 0 {
+		return v
+	}
+	return def
 }
 
-// entitiesLimit is the blocklist cap of one call: the token's own value
-// when it sets one, never above the operator's maximum; else the default.
-func entitiesLimit(o Options, fromToken int) int {
-	if fromToken > 0 {
-		return min(fromToken, o.EntitiesMax)
+// addRoutes mounts a handler on every route of the routes table, each
+// given only what it uses. Authenticated routes verify the caller first;
+// observe and deliberate share one cap on requests in progress.
+func addRoutes(mux *http.ServeMux, o Options, lookup *enrich.Lookup, mapper enrich.Mapper) {
+	busy := make(chan struct{}, o.MaxConcurrent)
+	shed := func(h http.Handler) http.Handler { return withLoadShedding(o.Logger, busy, h) }
+	verified := func(onAuthFailure any, h endpoint) http.Handler {
+		return authenticated(o.Logger, o.Verifier, onAuthFailure, h)
 	}
-	return o.EntitiesLimit
+	limits := enrichLimits{
+		maxBody: o.MaxBodyBytes, timeout: o.RequestTimeout, maxLookups: o.MaxObservables,
+		entities: o.EntitiesLimit, entitiesMax: o.EntitiesMax,
+	}
+	handlers := map[string]http.Handler{
+		"/health":                 verified(nil, handleHealth(o.Signals)),
+		"/deliberate/observables": shed(verified(struct{}{}, handleEnrich(lookup, mapper, limits, false))),
+		"/observe/observables":    shed(verified(struct{}{}, handleEnrich(lookup, mapper, limits, true))),
+		"/refer/observables":      verified(nil, handleRefer(o.MaxBodyBytes)),
+		"/respond/observables":    verified(nil, handleRespondObservables(o.MaxBodyBytes)),
+		"/respond/trigger":        verified(nil, handleRespondTrigger()),
+		"/version":                handleVersion(o.Logger, o.Version),
+		"/watchdog":               handleWatchdog(o.Logger),
+	}
+	for _, rt := range routes.All() {
+		mux.Handle(rt.Pattern(), handlers[rt.Path]) // a route without a handler panics here
+		delete(handlers, rt.Path)
+	}
+	if len(handlers) > 0 {
+		panic("relay: handlers for paths not in the routes table")
+	}
+}
+
+// endpoint is an authenticated route's work for a verified caller: the data
+// to answer and the errors, if any, to answer with it.
+type endpoint func(r *http.Request, creds auth.Credentials) (data any, errs []error)
+
+// authenticated verifies the caller, runs h, notes the errors for the
+// request's log line and answers the envelope. A caller that fails
+// verification is answered onAuthFailure as data (nil leaves it out).
+func authenticated(logger *slog.Logger, verifier auth.Verifier, onAuthFailure any, h endpoint) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		creds, err := verifier.Verify(r)
+		data, errs := onAuthFailure, []error{err}
+		if err == nil {
+			data, errs = h(r, creds)
+		}
+		if len(errs) == 0 {
+			writeData(w, logger, data)
+			return
+		}
+		record(r, errs...)
+		writeErrors(w, logger, data, errs...)
+	})
 }
 
 // withLoadShedding lets at most cap(slots) requests through next at once;
@@ -271,7 +298,6 @@ func infoFrom(ctx context.Context) *requestInfo {
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
-	bytes  atomic.Int64
 }
 
 func (s *statusRecorder) WriteHeader(code int) {
@@ -285,9 +311,7 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 	if s.status == 0 {
 		s.status = http.StatusOK
 	}
-	n, err := s.ResponseWriter.Write(b)
-	s.bytes.Add(int64(n))
-	return n, err
+	return s.ResponseWriter.Write(b)
 }
 
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
@@ -366,14 +390,6 @@ func plain(s string) bool {
 	return true
 }
 
-// knownRoutes are logged by name; anything else is logged as "other" so that
-// scanners cannot write arbitrary text into the log.
-var knownRoutes = map[string]bool{
-	"/health": true, "/deliberate/observables": true, "/observe/observables": true,
-	"/refer/observables": true, "/respond/observables": true, "/respond/trigger": true,
-	"/version": true, "/watchdog": true,
-}
-
 // methodName logs the standard methods by name and any other as "other":
 // the method is the caller's text, of any length.
 func methodName(m string) string {
@@ -385,9 +401,11 @@ func methodName(m string) string {
 	return "other"
 }
 
+// routeName logs a route by its path and anything else as "other", so that
+// scanners cannot write arbitrary text into the log.
 func routeName(p string) string {
-	if p = strings.TrimRight(p, "/"); knownRoutes[p] {
-		return p
+	if routes.Known(p) {
+		return strings.TrimRight(p, "/")
 	}
 	return "other"
 }

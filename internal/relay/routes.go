@@ -2,80 +2,72 @@ package relay
 
 import (
 	"errors"
+	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/signals-relay/signals-relay/internal/auth"
 	"github.com/signals-relay/signals-relay/internal/ctim"
 	"github.com/signals-relay/signals-relay/internal/enrich"
+	"github.com/signals-relay/signals-relay/internal/signals"
 )
 
-// handleHealth serves POST /health: verify the JWT, then one cheap
-// authenticated upstream call.
-func handleHealth(o Options) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		creds, err := o.Verifier.Verify(r)
-		if err != nil {
-			record(r, err)
-			writeErrors(w, o.Logger, nil, err)
-			return
+// handleHealth serves POST /health: one cheap authenticated upstream call.
+func handleHealth(client *signals.Client) endpoint {
+	return func(r *http.Request, creds auth.Credentials) (any, []error) {
+		infoFrom(r.Context()).stats.UpstreamCalls = 1
+		if err := client.Ping(r.Context(), creds.APIKey); err != nil {
+			return nil, []error{err}
 		}
-		ri := infoFrom(r.Context())
-		ri.stats.UpstreamCalls = 1
-		if err := o.Signals.Ping(r.Context(), creds.APIKey); err != nil {
-			record(r, err)
-			writeErrors(w, o.Logger, nil, err)
-			return
-		}
-		writeData(w, o.Logger, map[string]string{"status": "ok"})
-	})
+		return map[string]string{"status": "ok"}, nil
+	}
+}
+
+// enrichLimits bound one observe or deliberate request.
+type enrichLimits struct {
+	maxBody               int64
+	timeout               time.Duration
+	maxLookups            int
+	entities, entitiesMax int
+}
+
+// entitiesLimit is the blocklist cap of one call: the token's own value
+// when it sets one, never above the operator's maximum; else the default.
+func (l enrichLimits) entitiesLimit(fromToken int) int {
+	if fromToken > 0 {
+		return min(fromToken, l.entitiesMax)
+	}
+	return l.entities
 }
 
 // handleEnrich serves POST /observe/observables (full) and
 // POST /deliberate/observables (verdicts only).
-func handleEnrich(o Options, lookup *enrich.Lookup, mapper enrich.Mapper, full bool) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		empty := struct{}{}
-		creds, err := o.Verifier.Verify(r)
+func handleEnrich(lookup *enrich.Lookup, mapper enrich.Mapper, limits enrichLimits, full bool) endpoint {
+	return func(r *http.Request, creds auth.Credentials) (any, []error) {
+		observables, err := readObservables(r, limits.maxBody)
 		if err != nil {
-			record(r, err)
-			writeErrors(w, o.Logger, empty, err)
-			return
-		}
-		observables, err := readObservables(r, o)
-		if err != nil {
-			record(r, err)
-			writeErrors(w, o.Logger, empty, err)
-			return
+			return struct{}{}, []error{err}
 		}
 		res := lookup.Run(r.Context(), enrich.Request{
 			APIKey:      creds.APIKey,
 			Observables: observables,
 			Lists:       full,
-			ListLimit:   entitiesLimit(o, creds.EntitiesLimit),
-			Timeout:     o.RequestTimeout,
-			MaxLookups:  o.MaxObservables,
+			ListLimit:   limits.entitiesLimit(creds.EntitiesLimit),
+			Timeout:     limits.timeout,
+			MaxLookups:  limits.maxLookups,
 		})
 		infoFrom(r.Context()).stats = res.Stats
-
-		var data any
 		if full {
-			data = mapper.Bundle(res.Observations)
-		} else {
-			data = ctim.Bundle{Verdicts: ctim.NewDocs(mapper.Verdicts(res.Observations))}
+			return mapper.Bundle(res.Observations), res.Errors
 		}
-		if len(res.Errors) > 0 {
-			record(r, res.Errors...)
-			writeErrors(w, o.Logger, data, res.Errors...)
-			return
-		}
-		writeData(w, o.Logger, data)
-	})
+		return ctim.Bundle{Verdicts: ctim.NewDocs(mapper.Verdicts(res.Observations))}, res.Errors
+	}
 }
 
-// readObservables reads the body and returns the supported observables,
-// however many: only the body's size is limited here.
-func readObservables(r *http.Request, o Options) ([]ctim.Observable, error) {
-	body, err := readBody(r, o.MaxBodyBytes)
+// readObservables reads the body, at most maxBody bytes, and returns the
+// supported observables, however many.
+func readObservables(r *http.Request, maxBody int64) ([]ctim.Observable, error) {
+	body, err := readBody(r, maxBody)
 	if err != nil {
 		return nil, err
 	}
@@ -98,18 +90,11 @@ type referLink struct {
 }
 
 // handleRefer serves POST /refer/observables: one search link per address.
-func handleRefer(o Options) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, err := o.Verifier.Verify(r); err != nil {
-			record(r, err)
-			writeErrors(w, o.Logger, nil, err)
-			return
-		}
-		observables, err := readObservables(r, o)
+func handleRefer(maxBody int64) endpoint {
+	return func(r *http.Request, _ auth.Credentials) (any, []error) {
+		observables, err := readObservables(r, maxBody)
 		if err != nil {
-			record(r, err)
-			writeErrors(w, o.Logger, nil, err)
-			return
+			return nil, []error{err}
 		}
 		links := make([]referLink, 0, len(observables))
 		for _, ob := range observables {
@@ -121,58 +106,46 @@ func handleRefer(o Options) http.Handler {
 				Categories:  []string{"Search", "Auth0 Signals"},
 			})
 		}
-		writeData(w, o.Logger, links)
-	})
+		return links, nil
+	}
 }
 
 // handleRespondObservables serves POST /respond/observables: the relay
 // offers no response actions.
-func handleRespondObservables(o Options) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, err := o.Verifier.Verify(r); err != nil {
-			record(r, err)
-			writeErrors(w, o.Logger, nil, err)
-			return
+func handleRespondObservables(maxBody int64) endpoint {
+	return func(r *http.Request, _ auth.Credentials) (any, []error) {
+		if _, err := readObservables(r, maxBody); err != nil {
+			return nil, []error{err}
 		}
-		if _, err := readObservables(r, o); err != nil {
-			record(r, err)
-			writeErrors(w, o.Logger, nil, err)
-			return
-		}
-		writeData(w, o.Logger, []struct{}{})
-	})
+		return []struct{}{}, nil
+	}
 }
 
 // handleRespondTrigger serves POST /respond/trigger: there is no action to
 // trigger, so every call fails.
-func handleRespondTrigger(o Options) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, err := o.Verifier.Verify(r); err != nil {
-			record(r, err)
-			writeErrors(w, o.Logger, nil, err)
-			return
-		}
-		writeData(w, o.Logger, map[string]string{"status": "failure"})
-	})
+func handleRespondTrigger() endpoint {
+	return func(*http.Request, auth.Credentials) (any, []error) {
+		return map[string]string{"status": "failure"}, nil
+	}
 }
 
 // handleVersion serves POST /version, unauthenticated and not enveloped.
-func handleVersion(o Options) http.Handler {
-	body := map[string]string{"version": o.Version}
+func handleVersion(logger *slog.Logger, version string) http.Handler {
+	body := map[string]string{"version": version}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, o.Logger, http.StatusOK, body)
+		writeJSON(w, logger, http.StatusOK, body)
 	})
 }
 
 // handleWatchdog serves GET /watchdog: it echoes the Health-Check header.
-func handleWatchdog(o Options) http.Handler {
+func handleWatchdog(logger *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hc := r.Header.Get("Health-Check")
 		if hc == "" {
-			writeJSON(w, o.Logger, http.StatusOK, envelope{Errors: []wireError{fatal(CodeHealthCheckFailed, "Invalid Health Check")}})
+			writeJSON(w, logger, http.StatusOK, envelope{Errors: []wireError{fatal(CodeHealthCheckFailed, "Invalid Health Check")}})
 			return
 		}
-		writeData(w, o.Logger, ctim.Truncate(hc, 256))
+		writeData(w, logger, ctim.Truncate(hc, 256))
 	})
 }
 

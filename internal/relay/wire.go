@@ -110,7 +110,7 @@ func decodeObservables(body []byte) ([]ctim.Observable, error) {
 		return nil, notJSON()
 	}
 	if tok != json.Delim('[') {
-		return nil, invalidArgf("Expected a JSON array of observables, got %s.", jsonKind(trimmed))
+		return nil, invalidArgf("Expected a JSON array of observables, got %s.", tokenKind(tok))
 	}
 	var out []ctim.Observable
 	for i := 0; ; i++ {
@@ -270,28 +270,6 @@ func tokenKind(tok json.Token) string {
 		return "a string"
 	case bool:
 		return "a boolean"
-	default:
-		return "a number"
-	}
-}
-
-// jsonKind names the JSON type of a value for error messages.
-func jsonKind(b []byte) string {
-	b = bytes.TrimSpace(b)
-	if len(b) == 0 {
-		return "nothing"
-	}
-	switch b[0] {
-	case '{':
-		return "an object"
-	case '[':
-		return "an array"
-	case '"':
-		return "a string"
-	case 't', 'f':
-		return "a boolean"
-	case 'n':
-		return "null"
 	default:
 		return "a number"
 	}
