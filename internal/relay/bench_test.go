@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -38,8 +39,7 @@ type perfRelay struct {
 	upstream     *upstreamCounter
 	upstreamTime *upstreamTimer // nil when the logs go to perfOptions.logs
 	handler      http.Handler
-	lists        *enrich.ListCache
-	reports      *enrich.ReportCache
+	clock        *benchClock
 	authz        string
 }
 
@@ -58,12 +58,13 @@ func newPerfRelay(tb testing.TB, o perfOptions) *perfRelay {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	p := &perfRelay{sim: sim, upstream: counter, authz: bearer(tb, simulator.DemoKey)}
+	p := &perfRelay{sim: sim, upstream: counter, clock: &benchClock{}, authz: bearer(tb, simulator.DemoKey)}
+	cfg := enrich.Config{ReportWorkers: o.reportWorkers, ListWorkers: o.listWorkers, Now: p.clock.Now}
 	if o.listCache {
-		p.lists = enrich.NewListCache(enrich.DefaultListCacheSize, enrich.DefaultListCacheTTL, nil)
+		cfg.ListCacheTTL, cfg.ListMissingTTL = enrich.DefaultListCacheTTL, enrich.DefaultListMissingTTL
 	}
 	if o.reportCache {
-		p.reports = enrich.NewReportCache(enrich.DefaultReportCacheSize, enrich.DefaultReportCacheTTL, nil)
+		cfg.ReportCacheTTL = enrich.DefaultReportCacheTTL
 	}
 	var logger *slog.Logger
 	if o.logs != nil {
@@ -76,14 +77,19 @@ func newPerfRelay(tb testing.TB, o perfOptions) *perfRelay {
 		Logger:         logger,
 		Verifier:       auth.HS256{Secret: []byte(testSecret)},
 		Signals:        client,
-		ReportWorkers:  o.reportWorkers,
-		ListWorkers:    o.listWorkers,
-		ListCache:      p.lists,
-		ReportCache:    p.reports,
+		Lookup:         enrich.New(client, cfg),
 		RequestTimeout: o.requestTimeout,
 	})
 	return p
 }
+
+// benchClock is the lookup's clock: real time plus what the benchmark
+// skipped to expire the caches.
+type benchClock struct{ skipped atomic.Int64 }
+
+func (c *benchClock) Now() time.Time { return time.Now().Add(time.Duration(c.skipped.Load())) }
+
+func (c *benchClock) advance(d time.Duration) { c.skipped.Add(int64(d)) }
 
 // post sends one request through the handler and returns status and body.
 func (p *perfRelay) post(path, body string) (int, string) {
@@ -230,7 +236,7 @@ func benchEnrich(b *testing.B, o perfOptions, path, body, cache string) {
 	ops := 0
 	for b.Loop() {
 		if cache == "cold" {
-			p.lists.Purge()
+			p.clock.advance(enrich.DefaultListCacheTTL) // everything kept has expired
 		}
 		check()
 		ops++
