@@ -243,18 +243,25 @@ func (l *Lookup) Run(ctx context.Context, req Request) Result {
 	if req.MaxLookups > 0 && len(all) > req.MaxLookups {
 		looked, over = all[:req.MaxLookups], all[req.MaxLookups:]
 	}
+	// The last lookup runs in this goroutine, which saves a goroutine (and
+	// the growth of its stack) per request.
 	var wg sync.WaitGroup
-	for _, t := range looked {
+	for j, t := range looked {
+		var lookup func()
 		key := reportKey{key: r.keyHash, ip: t.ip}
 		if f, ok := l.reports.Peek(key); ok {
 			r.reportHits.Add(1)
-			wg.Go(func() { r.gathered(ctx, t, f) })
-			continue
-		}
-		if !acquire(dispatch, r.reports) {
+			lookup = func() { r.gathered(ctx, t, f) }
+		} else if acquire(dispatch, r.reports) {
+			lookup = func() { r.observe(ctx, t, key) }
+		} else {
 			continue // skipped; later kept reports are still served
 		}
-		wg.Go(func() { r.observe(ctx, t, key) })
+		if j == len(looked)-1 {
+			lookup()
+		} else {
+			wg.Go(lookup)
+		}
 	}
 	wg.Wait()
 

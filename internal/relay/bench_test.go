@@ -234,6 +234,7 @@ func benchEnrich(b *testing.B, o perfOptions, path, body, cache string) {
 	upstreamBefore := p.upstreamTime.sum()
 	b.ReportAllocs()
 	ops := 0
+	start := time.Now()
 	for b.Loop() {
 		if cache == "cold" {
 			p.clock.advance(enrich.DefaultListCacheTTL) // everything kept has expired
@@ -241,8 +242,97 @@ func benchEnrich(b *testing.B, o perfOptions, path, body, cache string) {
 		check()
 		ops++
 	}
+	elapsed := time.Since(start)
 	after, _ := p.upstream.snapshot()
+	if o.latency > 0 {
+		// The time of a request in upstream round trips: the floor is 1
+		// for a deliberate or an observe whose lists are kept, 2 for an
+		// observe that looks lists up.
+		b.ReportMetric(float64(elapsed)/float64(ops)/float64(o.latency), "rt/op")
+	}
 	b.ReportMetric(float64(after-before)/float64(ops), "upstream-req/op")
 	b.ReportMetric(float64(lists), "lists")
 	b.ReportMetric(float64((p.upstreamTime.sum()-upstreamBefore).Microseconds())/float64(ops), "upstream-call-µs/op")
 }
+
+// BenchmarkRelayCPU measures the relay's own CPU time for one deliberate of
+// one address with the caches off: the real relay.New handler and
+// signals.Client against the simulator without latency. relay-cpu-µs/op is
+// the process's CPU time (user and system, garbage collection included) per
+// request minus the time spent inside the simulator's handler.
+//
+//	upstream=in-process  the simulator is served by a RoundTripper in the
+//	                     calling goroutine: no sockets, no HTTP transport.
+//	upstream=loopback    the simulator behind a loopback HTTP server and the
+//	                     transport the command uses; the figure then also
+//	                     holds that server's connection handling, so it is
+//	                     an upper bound of the relay's share.
+//
+// Run it with -cpu 1:
+//
+//	go test ./internal/relay -run '^$' -bench RelayCPU -benchtime 20000x -count 5 -cpu 1
+func BenchmarkRelayCPU(b *testing.B) {
+	for _, upstream := range []string{"in-process", "loopback"} {
+		b.Run("upstream="+upstream, func(b *testing.B) {
+			sim := &timed{next: simtest.New(simulator.Options{})}
+			hc := &http.Client{Transport: sim}
+			base := "http://signals.test"
+			if upstream == "loopback" {
+				srv := httptest.NewServer(sim)
+				b.Cleanup(srv.Close)
+				tr := http.DefaultTransport.(*http.Transport).Clone()
+				b.Cleanup(tr.CloseIdleConnections)
+				hc, base = &http.Client{Transport: tr}, srv.URL
+			}
+			client, err := signals.New(base, hc, "signals-relay/bench")
+			if err != nil {
+				b.Fatal(err)
+			}
+			h := relay.New(relay.Options{
+				Logger:   slog.New(slog.DiscardHandler),
+				Verifier: auth.HS256{Secret: []byte(testSecret)},
+				Signals:  client,
+				Lookup:   enrich.New(client, enrich.Config{}),
+			})
+			authz := bearer(b, simulator.DemoKey)
+			body := obsJSON("ip", "203.0.113.66")
+			b.ReportAllocs()
+			cpu := processCPU(b)
+			for b.Loop() {
+				r := httptest.NewRequest(http.MethodPost, "/deliberate/observables", strings.NewReader(body))
+				r.Header.Set("Authorization", authz)
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, r)
+				if w.Code != http.StatusOK || strings.Contains(w.Body.String(), `"errors"`) {
+					b.Fatalf("status %d: %.300s", w.Code, w.Body.String())
+				}
+			}
+			cpu = processCPU(b) - cpu
+			b.ReportMetric(float64((cpu-sim.spent())/time.Microsecond)/float64(b.N), "relay-cpu-µs/op")
+			b.ReportMetric(float64(sim.spent()/time.Microsecond)/float64(b.N), "upstream-µs/op")
+		})
+	}
+}
+
+// timed is the simulator with a sum of the time its handler takes. As a
+// RoundTripper it serves requests in the calling goroutine.
+type timed struct {
+	next  http.Handler
+	total atomic.Int64
+}
+
+func (t *timed) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	t.next.ServeHTTP(w, r)
+	t.total.Add(int64(time.Since(start)))
+}
+
+func (t *timed) RoundTrip(r *http.Request) (*http.Response, error) {
+	w := httptest.NewRecorder()
+	t.ServeHTTP(w, r)
+	res := w.Result()
+	res.Request = r
+	return res, nil
+}
+
+func (t *timed) spent() time.Duration { return time.Duration(t.total.Load()) }
