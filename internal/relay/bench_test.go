@@ -1,12 +1,16 @@
 package relay_test
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -263,16 +267,20 @@ func benchEnrich(b *testing.B, o perfOptions, path, body, cache string) {
 //
 //	upstream=in-process  the simulator is served by a RoundTripper in the
 //	                     calling goroutine: no sockets, no HTTP transport.
-//	upstream=loopback    the simulator behind a loopback HTTP server and the
-//	                     transport the command uses; the figure then also
-//	                     holds that server's connection handling, so it is
-//	                     an upper bound of the relay's share.
+//	upstream=loopback    the simulator behind a loopback HTTP server in this
+//	                     process and the transport the command uses; the
+//	                     figure then also holds that server's connection
+//	                     handling, so it is an upper bound of the relay's
+//	                     share.
+//	upstream=process     the same, with the server in another process (this
+//	                     test binary again, see TestHelperUpstream): all the
+//	                     CPU counted is the relay's, HTTP client included.
 //
 // Run it with -cpu 1:
 //
 //	go test ./internal/relay -run '^$' -bench RelayCPU -benchtime 20000x -count 5 -cpu 1
 func BenchmarkRelayCPU(b *testing.B) {
-	for _, upstream := range []string{"in-process", "loopback"} {
+	for _, upstream := range []string{"in-process", "loopback", "process"} {
 		b.Run("upstream="+upstream, func(b *testing.B) {
 			sim := &timed{next: simtest.New(simulator.Options{})}
 			hc := &http.Client{Transport: sim}
@@ -283,6 +291,11 @@ func BenchmarkRelayCPU(b *testing.B) {
 				tr := http.DefaultTransport.(*http.Transport).Clone()
 				b.Cleanup(tr.CloseIdleConnections)
 				hc, base = &http.Client{Transport: tr}, srv.URL
+			}
+			if upstream == "process" {
+				tr := http.DefaultTransport.(*http.Transport).Clone()
+				b.Cleanup(tr.CloseIdleConnections)
+				hc, base = &http.Client{Transport: tr}, helperUpstream(b)
 			}
 			client, err := signals.New(base, hc, "signals-relay/bench")
 			if err != nil {
@@ -336,3 +349,45 @@ func (t *timed) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 func (t *timed) spent() time.Duration { return time.Duration(t.total.Load()) }
+
+// helperUpstreamEnv makes TestHelperUpstream serve the simulator.
+const helperUpstreamEnv = "SIGNALS_RELAY_HELPER_UPSTREAM"
+
+// helperUpstream starts this test binary again as a simulator server and
+// returns its base URL; the process ends with the benchmark.
+func helperUpstream(b *testing.B) string {
+	b.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperUpstream$")
+	cmd.Env = append(os.Environ(), helperUpstreamEnv+"=1")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	addr, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		b.Fatalf("upstream process: %v", err)
+	}
+	return "http://" + strings.TrimSpace(addr)
+}
+
+// TestHelperUpstream serves the simulator on loopback for
+// BenchmarkRelayCPU when started by helperUpstream, printing its address
+// first; it serves until the process is killed. Otherwise it is skipped.
+func TestHelperUpstream(t *testing.T) {
+	if os.Getenv(helperUpstreamEnv) == "" {
+		t.Skip("serves the simulator for BenchmarkRelayCPU in another process")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Println(ln.Addr())
+	t.Fatal(http.Serve(ln, simulator.New(simulator.Options{})))
+}
