@@ -103,18 +103,23 @@ func newRelay(cfg config, logger *slog.Logger, upstream *http.Client, observe fu
 	if err != nil {
 		return nil, err
 	}
-	lists := enrich.NewListCache(cfg.MetadataCacheSize, cfg.MetadataCacheTTL, nil).WithMissingTTL(cfg.MetadataMissingTTL)
+	lookup := enrich.New(client, enrich.Config{
+		ReportWorkers:   cfg.ReportConcurrency,
+		ListWorkers:     cfg.ListConcurrency,
+		ReportCacheSize: cfg.ReportCacheSize,
+		ReportCacheTTL:  cfg.ReportCacheTTL,
+		ListCacheSize:   cfg.MetadataCacheSize,
+		ListCacheTTL:    cfg.MetadataCacheTTL,
+		ListMissingTTL:  cfg.MetadataMissingTTL,
+	})
 	return relay.New(relay.Options{
 		Logger:         logger,
 		Verifier:       verifier,
 		Signals:        client,
+		Lookup:         lookup,
 		EntitiesLimit:  cfg.EntitiesLimit,
 		EntitiesMax:    cfg.EntitiesMax,
 		MaxConcurrent:  cfg.MaxConcurrent,
-		ReportWorkers:  cfg.ReportConcurrency,
-		ListWorkers:    cfg.ListConcurrency,
-		ListCache:      lists,
-		ReportCache:    enrich.NewReportCache(cfg.ReportCacheSize, cfg.ReportCacheTTL, nil),
 		RequestTimeout: cfg.RequestTimeout,
 		MaxObservables: cfg.MaxObservables,
 		Observe:        observe,

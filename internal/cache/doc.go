@@ -1,7 +1,7 @@
-// Package cache holds the relay's in-memory building blocks for saving
-// upstream calls: LRU, a map bounded in size and in entry age, and Group,
-// which lets concurrent callers that need the same value share one load.
+// Package cache holds Cache, the relay's one way of saving upstream calls:
+// it keeps loaded values for a while, bounded in number, and lets concurrent
+// callers that need the same key share one load.
 //
-// Both are safe for concurrent use. LRU takes its clock as a parameter so
-// that expiry can be tested without waiting.
+// It is safe for concurrent use and takes its clock as a parameter, so that
+// expiry can be tested without waiting.
 package cache

@@ -2,6 +2,8 @@ package enrich
 
 import (
 	"crypto/sha256"
+	"errors"
+	"net/http"
 	"net/netip"
 	"time"
 
@@ -33,96 +35,33 @@ const (
 	DefaultReportCacheSize = 10000
 )
 
-// ListCache holds blocklist details across requests. It is shared by every
-// API key: the details endpoint (GET /metadata/{type}/lists/{id}) is
-// documented as not needing an API key, so its answer cannot depend on the
-// key that asked, and a list's name, source and description are the same
-// for everyone. Successful answers are kept, and for a shorter time the
-// lists whose details answered 404; other failures are not.
-//
-// A nil *ListCache holds nothing.
-type ListCache struct {
-	lru     *cache.LRU[signals.ListRef, *signals.ListDetails]
-	missing *cache.LRU[signals.ListRef, struct{}] // nil: 404s are not kept
-	size    int
-	now     func() time.Time
+// reportCache holds reports per API key and address, so that the same
+// investigation repeated within minutes costs no quota. Its key holds the
+// SHA-256 of the API key, never the key itself. Answers that say the API
+// knows nothing about the address are kept too; failures are not.
+func reportCache(size int, ttl time.Duration, now func() time.Time) *cache.Cache[reportKey, fetchedReport] {
+	return cache.New[reportKey, fetchedReport](cache.Config{Size: orDefault(size, DefaultReportCacheSize), TTL: ttl, Now: now})
 }
 
-// NewListCache returns a cache of at most size lists, each kept for ttl, and
-// of at most size missing lists, each kept for DefaultListMissingTTL; now is
-// its clock (nil means time.Now). It returns nil, no cache, when size or ttl
-// is zero or less.
-func NewListCache(size int, ttl time.Duration, now func() time.Time) *ListCache {
-	lru := cache.NewLRU[signals.ListRef, *signals.ListDetails](size, ttl, now)
-	if lru == nil {
-		return nil
+// listCache holds blocklist details for every API key: the details endpoint
+// (GET /metadata/{type}/lists/{id}) is documented as not needing an API key,
+// so its answer cannot depend on the key that asked, and a list's name,
+// source and description are the same for everyone. Loads are shared only
+// within one API key's scope, so that a key's failure (a rejected key, a
+// used-up quota) never reaches a request made with another key. A list whose
+// details answered 404 is kept as missing for missingTTL; other failures are
+// not kept.
+func listCache(size int, ttl, missingTTL time.Duration, now func() time.Time) *cache.Cache[signals.ListRef, *signals.ListDetails] {
+	return cache.New[signals.ListRef, *signals.ListDetails](cache.Config{
+		Size: orDefault(size, DefaultListCacheSize), TTL: ttl, ErrorTTL: missingTTL, KeepError: notFound, Now: now,
+	})
+}
+
+func orDefault(n, def int) int {
+	if n > 0 {
+		return n
 	}
-	c := &ListCache{lru: lru, size: size, now: now}
-	return c.WithMissingTTL(DefaultListMissingTTL)
-}
-
-// WithMissingTTL sets how long a list whose details answered 404 is
-// remembered as missing; zero or less keeps no such list. It returns c.
-func (c *ListCache) WithMissingTTL(ttl time.Duration) *ListCache {
-	if c != nil {
-		c.missing = cache.NewLRU[signals.ListRef, struct{}](c.size, ttl, c.now)
-	}
-	return c
-}
-
-// Len reports the number of lists held.
-func (c *ListCache) Len() int {
-	if c == nil {
-		return 0
-	}
-	return c.lru.Len()
-}
-
-// Purge drops every list, found or missing.
-func (c *ListCache) Purge() {
-	if c != nil {
-		c.lru.Purge()
-		c.missing.Purge()
-	}
-}
-
-func (c *ListCache) get(ref signals.ListRef) (*signals.ListDetails, bool) {
-	if c == nil {
-		return nil, false
-	}
-	return c.lru.Get(ref)
-}
-
-func (c *ListCache) add(ref signals.ListRef, d *signals.ListDetails) {
-	if c != nil {
-		c.lru.Add(ref, d)
-	}
-}
-
-// isMissing reports whether ref answered 404 within the missing TTL.
-func (c *ListCache) isMissing(ref signals.ListRef) bool {
-	if c == nil {
-		return false
-	}
-	_, ok := c.missing.Get(ref)
-	return ok
-}
-
-func (c *ListCache) addMissing(ref signals.ListRef) {
-	if c != nil {
-		c.missing.Add(ref, struct{}{})
-	}
-}
-
-// ReportCache holds IP reports across requests, per API key and address, so
-// that the same investigation repeated within minutes costs no quota. Its
-// key is the SHA-256 of the API key with the address: the key itself is
-// never stored. Answers that say the API knows nothing about the address are
-// kept too; failures are not.
-//
-// A nil *ReportCache holds nothing.
-type ReportCache struct {
-	lru *cache.LRU[reportKey, fetchedReport]
+	return def
 }
 
 // reportKey identifies one address's report for one API key.
@@ -138,43 +77,10 @@ type fetchedReport struct {
 	at     time.Time
 }
 
-// NewReportCache returns a cache of at most size reports, each kept for ttl;
-// now is its clock (nil means time.Now). It returns nil, no cache, when size
-// or ttl is zero or less.
-func NewReportCache(size int, ttl time.Duration, now func() time.Time) *ReportCache {
-	lru := cache.NewLRU[reportKey, fetchedReport](size, ttl, now)
-	if lru == nil {
-		return nil
-	}
-	return &ReportCache{lru: lru}
-}
-
-// Len reports the number of reports held.
-func (c *ReportCache) Len() int {
-	if c == nil {
-		return 0
-	}
-	return c.lru.Len()
-}
-
-// Purge drops every report.
-func (c *ReportCache) Purge() {
-	if c != nil {
-		c.lru.Purge()
-	}
-}
-
-func (c *ReportCache) get(k reportKey) (fetchedReport, bool) {
-	if c == nil {
-		return fetchedReport{}, false
-	}
-	return c.lru.Get(k)
-}
-
-func (c *ReportCache) add(k reportKey, f fetchedReport) {
-	if c != nil {
-		c.lru.Add(k, f)
-	}
+// notFound reports whether err is a 404 that is not a key problem.
+func notFound(err error) bool {
+	var apiErr *signals.APIError
+	return errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound && !apiErr.Unauthorized()
 }
 
 // keyHash is what the caches and shared calls know of an API key.

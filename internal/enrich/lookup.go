@@ -6,7 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"net/http"
+	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -27,35 +27,52 @@ const (
 
 // Lookup gathers what Auth0 Signals knows about a request's observables.
 //
-// It is safe for concurrent use, and meant to be built once per process and
-// shared: concurrent requests with the same API key that need the same
-// report or the same list share one upstream call, and its caches serve
-// every request. A Lookup must not be copied after first use.
+// It is safe for concurrent use, and meant to be built once per process
+// with New and shared: concurrent requests with the same API key that need
+// the same report or the same list share one upstream call, and its caches
+// serve every request.
 type Lookup struct {
-	Client *signals.Client
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
+	client                     *signals.Client
+	now                        func() time.Time
+	reportWorkers, listWorkers int
+	reports                    *cache.Cache[reportKey, fetchedReport]
+	lists                      *cache.Cache[signals.ListRef, *signals.ListDetails]
+}
+
+// Config configures a Lookup. The zero Config means the default bounds and
+// no caches.
+type Config struct {
 	// ReportWorkers bounds a request's concurrent report lookups, and
 	// ListWorkers its concurrent list-details lookups; zero means the
 	// defaults. A Request can set its own bounds.
-	ReportWorkers int
-	ListWorkers   int
-	// Lists caches blocklist details for every request and API key, and
-	// Reports caches reports per API key; nil means no cache.
-	Lists   *ListCache
-	Reports *ReportCache
-
-	reportCalls cache.Group[reportKey, fetchedReport]
-	listCalls   cache.Group[listCallKey, *signals.ListDetails]
+	ReportWorkers, ListWorkers int
+	// Reports are kept per API key for ReportCacheTTL, at most
+	// ReportCacheSize of them (zero: DefaultReportCacheSize); a TTL of zero
+	// keeps none.
+	ReportCacheSize int
+	ReportCacheTTL  time.Duration
+	// Blocklist details are kept for every API key for ListCacheTTL, at most
+	// ListCacheSize of them (zero: DefaultListCacheSize), and a list whose
+	// details answered 404 for ListMissingTTL; a TTL of zero keeps none.
+	ListCacheSize                int
+	ListCacheTTL, ListMissingTTL time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
 }
 
-// listCallKey identifies a shared list-details call. Calls are shared only
-// by requests with the same API key, so that a key's failure (a rejected
-// key, a used-up quota) never reaches a request made with another key;
-// their results are shared by everyone through the ListCache.
-type listCallKey struct {
-	key [sha256.Size]byte
-	ref signals.ListRef
+// New returns a Lookup that calls Auth0 Signals through client.
+func New(client *signals.Client, cfg Config) *Lookup {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Lookup{
+		client:        client,
+		now:           cfg.Now,
+		reportWorkers: orDefault(cfg.ReportWorkers, DefaultReportWorkers),
+		listWorkers:   orDefault(cfg.ListWorkers, DefaultListWorkers),
+		reports:       reportCache(cfg.ReportCacheSize, cfg.ReportCacheTTL, cfg.Now),
+		lists:         listCache(cfg.ListCacheSize, cfg.ListCacheTTL, cfg.ListMissingTTL, cfg.Now),
+	}
 }
 
 // Request is one enrichment request.
@@ -182,10 +199,6 @@ func targets(obs []ctim.Observable) []*target {
 // than the calls in flight take to notice, and always returns what was
 // gathered.
 func (l *Lookup) Run(ctx context.Context, req Request) Result {
-	now := l.Now
-	if now == nil {
-		now = time.Now
-	}
 	budget := req.Timeout // reported when it is what ran out
 	if d, ok := ctx.Deadline(); ok && time.Until(d) < budget {
 		budget = 0
@@ -201,39 +214,54 @@ func (l *Lookup) Run(ctx context.Context, req Request) Result {
 	dispatch, cancel := context.WithCancel(ctx)
 	defer cancel()
 
+	keyHash := keyHash(req.APIKey)
 	r := &run{
 		lookup:   l,
 		req:      req,
-		keyHash:  keyHash(req.APIKey),
-		now:      now,
+		keyHash:  keyHash,
+		scope:    string(keyHash[:]),
+		ctx:      ctx,
 		dispatch: dispatch,
 		cancel:   cancel,
-		reports:  make(chan struct{}, workers(req.ReportWorkers, l.ReportWorkers, DefaultReportWorkers)),
-		lists:    make(chan struct{}, workers(req.ListWorkers, l.ListWorkers, DefaultListWorkers)),
-		details:  make(map[signals.ListRef]*detailsCall),
+		reports:  make(chan struct{}, orDefault(req.ReportWorkers, l.reportWorkers)),
+		lists:    make(chan struct{}, orDefault(req.ListWorkers, l.listWorkers)),
 		obs:      make([]*Observation, len(req.Observables)),
+	}
+	if req.Lists && req.ListLimit > 0 {
+		// Within one request every answer is kept, failures too: each list
+		// is looked up at most once per request.
+		r.details = cache.New[signals.ListRef, *signals.ListDetails](cache.Config{
+			TTL: forever, ErrorTTL: forever, KeepError: func(error) bool { return true },
+		})
 	}
 	// Reports are dispatched in request order: each lookup takes its slot
 	// before it starts, so with one worker the calls are made one after the
 	// other in request order, and a stop or the deadline ends dispatching.
-	// A cached report needs no slot.
+	// A kept report needs no slot.
 	all := targets(req.Observables)
 	looked, over := all, []*target(nil)
 	if req.MaxLookups > 0 && len(all) > req.MaxLookups {
 		looked, over = all[:req.MaxLookups], all[req.MaxLookups:]
 	}
+	// The last lookup runs in this goroutine, which saves a goroutine (and
+	// the growth of its stack) per request.
 	var wg sync.WaitGroup
-	for _, t := range looked {
+	for j, t := range looked {
+		var lookup func()
 		key := reportKey{key: r.keyHash, ip: t.ip}
-		if f, ok := l.Reports.get(key); ok {
+		if f, ok := l.reports.Peek(key); ok {
 			r.reportHits.Add(1)
-			wg.Go(func() { r.gathered(ctx, t, f) })
-			continue
+			lookup = func() { r.gathered(ctx, t, f) }
+		} else if acquire(dispatch, r.reports) {
+			lookup = func() { r.observe(ctx, t, key) }
+		} else {
+			continue // skipped; later kept reports are still served
 		}
-		if !acquire(dispatch, r.reports) {
-			continue // skipped; later cached reports are still served
+		if j == len(looked)-1 {
+			lookup()
+		} else {
+			wg.Go(lookup)
 		}
-		wg.Go(func() { r.observe(ctx, t, key) })
 	}
 	wg.Wait()
 
@@ -283,31 +311,27 @@ func (l *Lookup) Run(ctx context.Context, req Request) Result {
 	return res
 }
 
-// workers returns the first positive bound.
-func workers(bounds ...int) int {
-	for _, n := range bounds {
-		if n > 0 {
-			return n
-		}
-	}
-	return 1
-}
+// forever is the lifetime of what one request keeps for itself.
+const forever = time.Duration(math.MaxInt64)
 
 // run is the state of one Run.
 type run struct {
 	lookup  *Lookup
 	req     Request
 	keyHash [sha256.Size]byte
-	now     func() time.Time
-	// dispatch ends when the request is stopped or its time is up: no call
-	// starts after that. cancel stops the request.
+	scope   string // of the API key's shared loads
+	// ctx ends when the time is up or the caller leaves; dispatch ends with
+	// it and when the request is stopped: no call starts after that. cancel
+	// stops the request.
+	ctx      context.Context
 	dispatch context.Context
 	cancel   context.CancelFunc
 
 	reports, lists chan struct{} // semaphores
+	// details holds the list details this request looked up.
+	details *cache.Cache[signals.ListRef, *signals.ListDetails]
 
 	mu      sync.Mutex
-	details map[signals.ListRef]*detailsCall
 	errs    []indexedErr
 	stopped bool
 
@@ -321,14 +345,6 @@ type run struct {
 type indexedErr struct {
 	index int
 	err   error
-}
-
-// detailsCall is one list-details lookup shared by every observable of the
-// request that is on that list.
-type detailsCall struct {
-	done    chan struct{}
-	details *signals.ListDetails
-	err     error
 }
 
 // observe looks up the report of address t, holding a slot of the report
@@ -348,7 +364,7 @@ func (r *run) observe(ctx context.Context, t *target, key reportKey) {
 // it, and looks up its lists once.
 func (r *run) gathered(ctx context.Context, t *target, f fetchedReport) {
 	var lists []List
-	if f.report != nil && r.req.Lists && r.req.ListLimit > 0 {
+	if f.report != nil && r.details != nil {
 		lists = r.fetchLists(ctx, t.indices[0], f.report)
 	}
 	for _, i := range t.indices {
@@ -356,31 +372,30 @@ func (r *run) gathered(ctx context.Context, t *target, f fetchedReport) {
 	}
 }
 
-// report returns the report of ip (key) from a call another request with the
-// same API key has in flight, or from a call of its own. The caller holds a
-// slot of the report semaphore.
+// report returns the report of ip (key): kept, from a call another request
+// with the same API key has in flight, or from a call of its own. The caller
+// holds a slot of the report semaphore.
 func (r *run) report(ctx context.Context, i int, ip string, key reportKey) (fetchedReport, error) {
-	f, shared, err := r.lookup.reportCalls.Do(ctx, key, func(ctx context.Context) (fetchedReport, error) {
-		if f, ok := r.lookup.Reports.get(key); ok { // filled while this call was being set up
-			r.reportHits.Add(1)
-			return f, nil
-		}
+	f, src, err := r.lookup.reports.Get(ctx, key, r.scope, func(ctx context.Context) (fetchedReport, error) {
 		var at time.Time
 		report, err := upstream(ctx, r, i, nil, func(ctx context.Context) (*signals.Report, error) {
-			at = r.now()
-			return r.lookup.Client.Report(ctx, r.req.APIKey, ip)
+			at = r.lookup.now()
+			return r.lookup.client.Report(ctx, r.req.APIKey, ip)
 		})
-		if err != nil {
-			return fetchedReport{}, err
-		}
-		f := fetchedReport{report: report, at: at}
-		r.lookup.Reports.add(key, f)
-		return f, nil
+		return fetchedReport{report: report, at: at}, err
 	})
-	if shared && err == nil {
+	r.count(src, err, &r.reportHits)
+	return f, err
+}
+
+// count records where a successful answer (or a kept failure) came from.
+func (r *run) count(src cache.Source, err error, hits *atomic.Int64) {
+	switch {
+	case src == cache.Kept:
+		hits.Add(1)
+	case src == cache.Shared && err == nil:
 		r.coalesced.Add(1)
 	}
-	return f, err
 }
 
 // fetchLists looks up the details of the report's lists (up to the limit)
@@ -394,13 +409,15 @@ func (r *run) fetchLists(ctx context.Context, i int, report *signals.Report) []L
 	var wg sync.WaitGroup
 	for j, ref := range refs {
 		wg.Go(func() {
-			d, err := r.detailsOf(ctx, i, ref)
+			d, _, err := r.details.Get(ctx, ref, "", func(ctx context.Context) (*signals.ListDetails, error) {
+				return r.listDetails(ctx, i, ref)
+			})
 			if err != nil {
 				r.listsSkipped.Add(1) // a list whose details fail is skipped
 				switch {
 				case stopsRequest(err):
 					r.stop(i, err)
-				case r.dispatch.Err() != nil && isContextErr(err):
+				case r.ended() && isContextErr(err):
 					r.listsCut.Add(1)
 				}
 				return
@@ -418,79 +435,16 @@ func (r *run) fetchLists(ctx context.Context, i int, report *signals.Report) []L
 	return out
 }
 
-// detailsOf returns the details of ref, looking each list up at most once
-// per request.
-func (r *run) detailsOf(ctx context.Context, i int, ref signals.ListRef) (*signals.ListDetails, error) {
-	r.mu.Lock()
-	c, ok := r.details[ref]
-	if !ok {
-		c = &detailsCall{done: make(chan struct{})}
-		r.details[ref] = c
-	}
-	r.mu.Unlock()
-	if ok {
-		select {
-		case <-c.done:
-			return c.details, c.err
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
-	defer close(c.done)
-	c.details, c.err = r.listDetails(ctx, i, ref)
-	return c.details, c.err
-}
-
-// listDetails returns the details of ref: from the cache, from a call
-// another request with the same key has in flight, or from a call of its
-// own.
+// listDetails returns the details of ref: kept, from a call another request
+// with the same API key has in flight, or from a call of its own.
 func (r *run) listDetails(ctx context.Context, i int, ref signals.ListRef) (*signals.ListDetails, error) {
-	if d, ok, err := r.cachedList(ref); ok {
-		return d, err
-	}
-	key := listCallKey{key: r.keyHash, ref: ref}
-	d, shared, err := r.lookup.listCalls.Do(ctx, key, func(ctx context.Context) (*signals.ListDetails, error) {
-		if d, ok, err := r.cachedList(ref); ok {
-			return d, err
-		}
-		d, err := upstream(ctx, r, i, r.lists, func(ctx context.Context) (*signals.ListDetails, error) {
-			return r.lookup.Client.ListDetails(ctx, r.req.APIKey, ref)
+	d, src, err := r.lookup.lists.Get(ctx, ref, r.scope, func(ctx context.Context) (*signals.ListDetails, error) {
+		return upstream(ctx, r, i, r.lists, func(ctx context.Context) (*signals.ListDetails, error) {
+			return r.lookup.client.ListDetails(ctx, r.req.APIKey, ref)
 		})
-		switch {
-		case err == nil:
-			r.lookup.Lists.add(ref, d)
-		case notFound(err):
-			r.lookup.Lists.addMissing(ref)
-		}
-		return d, err
 	})
-	if shared && err == nil {
-		r.coalesced.Add(1)
-	}
+	r.count(src, err, &r.listHits)
 	return d, err
-}
-
-// errListMissing is the failure of a list remembered as missing.
-var errListMissing = errors.New("list details not found (cached)")
-
-// cachedList answers ref from the cache: its details, or errListMissing when
-// it recently answered 404. ok is false when the cache does not know ref.
-func (r *run) cachedList(ref signals.ListRef) (d *signals.ListDetails, ok bool, err error) {
-	if d, ok := r.lookup.Lists.get(ref); ok {
-		r.listHits.Add(1)
-		return d, true, nil
-	}
-	if r.lookup.Lists.isMissing(ref) {
-		r.listHits.Add(1)
-		return nil, true, errListMissing
-	}
-	return nil, false, nil
-}
-
-// notFound reports whether err is a 404 that is not a key problem.
-func notFound(err error) bool {
-	var apiErr *signals.APIError
-	return errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound && !apiErr.Unauthorized()
 }
 
 // upstream makes one upstream call for observable i while holding a slot of
@@ -526,7 +480,7 @@ func (r *run) fail(i int, err error) {
 		r.stop(i, err)
 		return
 	}
-	if r.dispatch.Err() != nil && isContextErr(err) {
+	if r.ended() && isContextErr(err) {
 		return
 	}
 	r.mu.Lock()
@@ -535,6 +489,12 @@ func (r *run) fail(i int, err error) {
 		r.errs = append(r.errs, indexedErr{index: i, err: err})
 	}
 }
+
+// ended reports whether the request has ended: stopped, out of time or
+// left by its caller. A call that failed with a context error then failed
+// because of that. (ctx is checked too because it ends before dispatch
+// learns of it.)
+func (r *run) ended() bool { return r.ctx.Err() != nil || r.dispatch.Err() != nil }
 
 // stop ends the request because of err, a key problem met by observable i.
 // Only the first such error is kept.

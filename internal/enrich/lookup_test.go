@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -30,8 +31,12 @@ const otherKey = "0b7e3c1a-9d2f-4a6b-8c5d-1e2f3a4b5c6d"
 // upstreamEnv is a Lookup wired to its own simulator.
 type upstreamEnv struct {
 	sim    *simtest.Upstream
+	client *signals.Client
 	lookup *Lookup
 }
+
+// configure replaces e's Lookup with one built from cfg.
+func (e *upstreamEnv) configure(cfg Config) { e.lookup = New(e.client, cfg) }
 
 // newUpstream starts a simulator (wrapped by wrap, when given) and returns a
 // Lookup without caches that calls it.
@@ -51,7 +56,7 @@ func newUpstream(t *testing.T, opts simulator.Options, wrap func(http.Handler) h
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &upstreamEnv{sim: sim, lookup: &Lookup{Client: client}}
+	return &upstreamEnv{sim: sim, client: client, lookup: New(client, Config{})}
 }
 
 // ips returns n observables 10.0.x.y with synthetic reports.
@@ -187,7 +192,7 @@ func TestRunBoundsConcurrency(t *testing.T) {
 				in = newInflight(h, map[string]int{"report": tc.wantReports})
 				return in
 			})
-			e.lookup.ReportWorkers, e.lookup.ListWorkers = tc.lookupReports, tc.lookupLists
+			e.configure(Config{ReportWorkers: tc.lookupReports, ListWorkers: tc.lookupLists})
 			req := observe(simulator.DemoKey, ips(40))
 			req.ReportWorkers, req.ListWorkers = tc.reqReports, tc.reqLists
 
@@ -255,7 +260,7 @@ func TestRunOneWorkerFollowsRequestOrder(t *testing.T) {
 			h.ServeHTTP(w, r)
 		})
 	})
-	e.lookup.ReportWorkers = 1
+	e.configure(Config{ReportWorkers: 1})
 	obs := append(observables("203.0.113.66", "198.51.100.23"), ips(30)...)
 	e.lookup.Run(t.Context(), observe(simulator.DemoKey, obs))
 	var want []string
@@ -274,12 +279,12 @@ func TestRunOrderIsStable(t *testing.T) {
 	clock := func() time.Time { return time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC) }
 
 	seq := newUpstream(t, simulator.Options{}, nil)
-	seq.lookup.Now, seq.lookup.ReportWorkers, seq.lookup.ListWorkers = clock, 1, 1
+	seq.configure(Config{Now: clock, ReportWorkers: 1, ListWorkers: 1})
 	want := seq.lookup.Run(t.Context(), observe(simulator.DemoKey, obs))
 
 	for range 3 {
 		par := newUpstream(t, simulator.Options{Latency: time.Millisecond}, nil)
-		par.lookup.Now, par.lookup.ReportWorkers, par.lookup.ListWorkers = clock, 64, 8
+		par.configure(Config{Now: clock, ReportWorkers: 64, ListWorkers: 8})
 		got := par.lookup.Run(t.Context(), observe(simulator.DemoKey, obs))
 		if diff := cmp.Diff(want.Observations, got.Observations); diff != "" {
 			t.Fatalf("concurrent result differs from the sequential one (-want +got):\n%s", diff)
@@ -329,7 +334,8 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// runConcurrently runs reqs at once and returns their results in order.
+// runConcurrently runs reqs at once under ctx and returns their results in
+// order.
 func runConcurrently(ctx context.Context, l *Lookup, reqs []Request) []Result {
 	out := make([]Result, len(reqs))
 	var wg sync.WaitGroup
@@ -338,6 +344,23 @@ func runConcurrently(ctx context.Context, l *Lookup, reqs []Request) []Result {
 	}
 	wg.Wait()
 	return out
+}
+
+// waitingCtx counts the lookups that wait for a load another request has in
+// flight: the shared cache asks the context of such a lookup for Done
+// exactly when it starts waiting, and nothing else in Get does.
+type waitingCtx struct {
+	context.Context
+	waiting *atomic.Int64
+}
+
+func (c waitingCtx) Done() <-chan struct{} {
+	if pc, _, _, ok := runtime.Caller(1); ok {
+		if name := runtime.FuncForPC(pc).Name(); strings.Contains(name, "internal/cache.(*Cache[") && strings.HasSuffix(name, ").Get") {
+			c.waiting.Add(1)
+		}
+	}
+	return c.Context.Done()
 }
 
 // TestRunCoalescesReports checks that concurrent requests with the same key
@@ -357,12 +380,12 @@ func TestRunCoalescesReports(t *testing.T) {
 				reqs[i] = deliberate(simulator.DemoKey, observables(ip))
 			}
 			reqs = append(reqs, deliberate(otherKey, observables(ip)))
+			var waiting atomic.Int64
 			done := make(chan []Result, 1)
-			go func() { done <- runConcurrently(t.Context(), e.lookup, reqs) }()
+			go func() { done <- runConcurrently(waitingCtx{t.Context(), &waiting}, e.lookup, reqs) }()
 
-			demo := reportKey{key: keyHash(simulator.DemoKey), ip: ip}
 			waitFor(t, fmt.Sprintf("%d requests wait for the first one's call", n-1), func() bool {
-				return e.lookup.reportCalls.Waiting(demo) == n-1 && g.arrived.Load() == 2
+				return waiting.Load() == int64(n-1) && g.arrived.Load() == 2
 			})
 			close(g.open)
 			results := <-done
@@ -386,7 +409,7 @@ func TestRunCoalescesReports(t *testing.T) {
 }
 
 // TestRunCoalescesLists checks that N concurrent requests that need the same
-// list make one call for it.
+// list make one call for it, and that the list is then kept.
 func TestRunCoalescesLists(t *testing.T) {
 	const n = 16
 	obs := observables("203.0.113.66")
@@ -401,20 +424,17 @@ func TestRunCoalescesLists(t *testing.T) {
 		g = newGate(h, func(p string) bool { return strings.HasPrefix(p, "/metadata/") })
 		return g
 	})
-	e.lookup.Lists = NewListCache(DefaultListCacheSize, time.Hour, nil)
+	e.configure(Config{ListCacheTTL: time.Hour, ReportCacheTTL: time.Hour})
+	e.lookup.Run(t.Context(), deliberate(simulator.DemoKey, obs)) // keeps the report: only list lookups wait
 	reqs := make([]Request, n)
 	for i := range reqs {
 		reqs[i] = observe(simulator.DemoKey, obs)
 	}
+	var waiting atomic.Int64
 	done := make(chan []Result, 1)
-	go func() { done <- runConcurrently(t.Context(), e.lookup, reqs) }()
+	go func() { done <- runConcurrently(waitingCtx{t.Context(), &waiting}, e.lookup, reqs) }()
 	waitFor(t, "every request waits for the first call of each list", func() bool {
-		for _, ref := range refs {
-			if e.lookup.listCalls.Waiting(listCallKey{key: keyHash(simulator.DemoKey), ref: ref}) != n-1 {
-				return false
-			}
-		}
-		return true
+		return waiting.Load() == int64((n-1)*len(refs)) && g.arrived.Load() == int64(len(refs))
 	})
 	close(g.open)
 	results := <-done
@@ -429,12 +449,54 @@ func TestRunCoalescesLists(t *testing.T) {
 			t.Fatalf("request %d: errors %v, lists %v", i, res.Errors, res.Observations)
 		}
 	}
-	// The lists are now cached: the next request makes no list call.
+	// The lists are now kept: the next request makes no call.
 	before := e.sim.Requests()
 	res := e.lookup.Run(t.Context(), observe(simulator.DemoKey, obs))
-	if calls := e.sim.Requests() - before; calls != 1 || res.Stats.ListCacheHits != int64(len(refs)) {
-		t.Errorf("warm request made %d calls (want 1, its report) and %d list cache hits (want %d)",
+	if calls := e.sim.Requests() - before; calls != 0 || res.Stats.ListCacheHits != int64(len(refs)) {
+		t.Errorf("warm request made %d calls (want 0) and %d list cache hits (want %d)",
 			calls, res.Stats.ListCacheHits, len(refs))
+	}
+}
+
+// TestRunKeyFailureStaysWithItsKey checks that when a list call made for
+// one API key fails with a key problem (here a used-up quota), a request
+// with another key that waited for that call does not inherit the failure:
+// it makes its own call and gets the details.
+func TestRunKeyFailureStaysWithItsKey(t *testing.T) {
+	obs := observables("203.0.113.66")
+	var g *gate
+	e := newUpstream(t, simulator.Options{}, func(h http.Handler) http.Handler {
+		g = newGate(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasPrefix(r.URL.Path, "/metadata/") && r.Header.Get("X-Auth-Token") == simulator.DemoKey {
+				http.Error(w, `{"message":"quota used up"}`, http.StatusTooManyRequests)
+				return
+			}
+			h.ServeHTTP(w, r)
+		}), func(p string) bool { return strings.HasPrefix(p, "/metadata/") })
+		return g
+	})
+	e.configure(Config{ReportCacheTTL: time.Hour, ListCacheTTL: time.Hour})
+	e.lookup.Run(t.Context(), deliberate(simulator.DemoKey, obs)) // keep the reports: only list lookups wait
+	refs := listsOf(e.lookup.Run(t.Context(), deliberate(otherKey, obs)).Observations)
+
+	failing := make(chan Result, 1)
+	go func() { failing <- e.lookup.Run(t.Context(), observe(simulator.DemoKey, obs)) }()
+	waitFor(t, "the first key's list calls are held", func() bool { return g.arrived.Load() == int64(len(refs)) })
+	var waiting atomic.Int64
+	other := make(chan Result, 1)
+	go func() { other <- e.lookup.Run(waitingCtx{t.Context(), &waiting}, observe(otherKey, obs)) }()
+	waitFor(t, "the other key waits for those calls", func() bool { return waiting.Load() == int64(len(refs)) })
+	close(g.open)
+
+	if res := <-failing; len(res.Errors) != 1 || !rateLimited(res.Errors[0]) {
+		t.Errorf("first key: errors %v, want its 429", res.Errors)
+	}
+	res := <-other
+	if len(res.Errors) != 0 || len(res.Observations) != 1 || len(res.Observations[0].Lists) != len(refs) {
+		t.Fatalf("other key: errors %v, observations %+v; want every list and no error", res.Errors, res.Observations)
+	}
+	if res.Stats.UpstreamCalls != int64(len(refs)) {
+		t.Errorf("other key made %d calls, want its own %d list calls", res.Stats.UpstreamCalls, len(refs))
 	}
 }
 
@@ -530,12 +592,14 @@ func TestRunCaches(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			clk := &manualClock{t: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}
 			e := newUpstream(t, simulator.Options{}, nil)
+			cfg := Config{ListCacheSize: 100, ReportCacheSize: 100, Now: clk.Now}
 			if tc.lists {
-				e.lookup.Lists = NewListCache(100, time.Hour, clk.Now)
+				cfg.ListCacheTTL = time.Hour
 			}
 			if tc.reports {
-				e.lookup.Reports = NewReportCache(100, time.Minute, clk.Now)
+				cfg.ReportCacheTTL = time.Minute
 			}
+			e.configure(cfg)
 			var first int64
 			for i, s := range tc.steps {
 				clk.Advance(s.advance)
@@ -567,8 +631,7 @@ func TestRunCaches(t *testing.T) {
 func TestRunCachedReportKeepsItsTime(t *testing.T) {
 	clk := &manualClock{t: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}
 	e := newUpstream(t, simulator.Options{}, nil)
-	e.lookup.Now = clk.Now
-	e.lookup.Reports = NewReportCache(10, time.Hour, clk.Now)
+	e.configure(Config{ReportCacheSize: 10, ReportCacheTTL: time.Hour, Now: clk.Now})
 	fetched := clk.Now()
 	e.lookup.Run(t.Context(), deliberate(simulator.DemoKey, observables("203.0.113.66")))
 	clk.Advance(time.Minute)
@@ -620,8 +683,8 @@ func TestRunMissingListsAreCachedBriefly(t *testing.T) {
 		counter = &pathCounter{next: next, fail: map[string]bool{broken: true}}
 		return counter
 	})
-	e.lookup.Lists = NewListCache(100, 6*time.Hour, clk.Now).WithMissingTTL(10 * time.Minute)
-	e.lookup.Reports = NewReportCache(100, time.Hour, clk.Now)
+	e.configure(Config{ListCacheSize: 100, ListCacheTTL: 6 * time.Hour, ListMissingTTL: 10 * time.Minute,
+		ReportCacheSize: 100, ReportCacheTTL: time.Hour, Now: clk.Now})
 	for i, step := range []struct {
 		advance       time.Duration
 		wantRetired   int // requests for the retired list so far
@@ -647,26 +710,28 @@ func TestRunMissingListsAreCachedBriefly(t *testing.T) {
 			t.Errorf("run %d: list cache hits = %d, want %d", i, res.Stats.ListCacheHits, step.wantCacheHits)
 		}
 	}
-	if e.lookup.Lists.Len() != 0 {
-		t.Errorf("list cache holds %d found lists, want 0", e.lookup.Lists.Len())
-	}
 }
 
 // TestRunCacheSizeBound checks that the caches never hold more than their
 // bound, however many distinct entries pass through.
 func TestRunCacheSizeBound(t *testing.T) {
 	e := newUpstream(t, simulator.Options{}, nil)
-	e.lookup.Lists = NewListCache(3, time.Hour, nil)
-	e.lookup.Reports = NewReportCache(5, time.Hour, nil)
-	res := e.lookup.Run(t.Context(), observe(simulator.DemoKey, ips(50)))
-	if len(listsOf(res.Observations)) <= 3 {
+	e.configure(Config{ReportWorkers: 1, ReportCacheSize: 5, ReportCacheTTL: time.Hour, ListCacheSize: 3, ListCacheTTL: time.Hour})
+	obs := ips(50)
+	first := e.lookup.Run(t.Context(), observe(simulator.DemoKey, obs))
+	if len(listsOf(first.Observations)) <= 3 {
 		t.Fatal("the addresses are on too few lists to fill the cache")
 	}
-	if n := e.lookup.Lists.Len(); n != 3 {
-		t.Errorf("list cache holds %d, bound 3", n)
+	// Reports were kept in request order: the last five are kept, the
+	// sixth from last is not.
+	if res := e.lookup.Run(t.Context(), deliberate(simulator.DemoKey, obs[45:])); res.Stats.ReportCacheHits != 5 {
+		t.Errorf("the last 5 reports: %d cache hits, want 5", res.Stats.ReportCacheHits)
 	}
-	if n := e.lookup.Reports.Len(); n != 5 {
-		t.Errorf("report cache holds %d, bound 5", n)
+	if res := e.lookup.Run(t.Context(), deliberate(simulator.DemoKey, obs[44:45])); res.Stats.ReportCacheHits != 0 {
+		t.Errorf("the 6th report from last was kept beyond the bound of 5")
+	}
+	if res := e.lookup.Run(t.Context(), observe(otherKey, obs)); res.Stats.ListCacheHits > 3 {
+		t.Errorf("%d list cache hits, bound 3", res.Stats.ListCacheHits)
 	}
 }
 
@@ -676,7 +741,7 @@ func TestRunStopsOnQuota(t *testing.T) {
 	for _, quota := range []int{1, 3, 10} {
 		t.Run(fmt.Sprintf("quota=%d", quota), func(t *testing.T) {
 			e := newUpstream(t, simulator.Options{Quota: quota}, nil)
-			e.lookup.ReportWorkers = 1
+			e.configure(Config{ReportWorkers: 1})
 			obs := ips(40)
 			res := e.lookup.Run(t.Context(), deliberate(simulator.DemoKey, obs))
 
@@ -706,7 +771,7 @@ func TestRunStopsOnQuota(t *testing.T) {
 func TestRunStopsOnQuotaConcurrently(t *testing.T) {
 	const quota, reportWorkers, listWorkers = 5, 4, 2
 	e := newUpstream(t, simulator.Options{Quota: quota, Latency: time.Millisecond}, nil)
-	e.lookup.ReportWorkers, e.lookup.ListWorkers = reportWorkers, listWorkers
+	e.configure(Config{ReportWorkers: reportWorkers, ListWorkers: listWorkers})
 	res := e.lookup.Run(t.Context(), observe(simulator.DemoKey, ips(100)))
 	if got := e.sim.Requests(); got > quota+reportWorkers+listWorkers {
 		t.Errorf("upstream requests = %d, want at most quota + bounds = %d", got, quota+reportWorkers+listWorkers)
@@ -773,8 +838,7 @@ func TestRunDeadline(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newUpstream(t, simulator.Options{}, nil)
-			e.lookup.Reports = NewReportCache(100, time.Hour, nil)
-			e.lookup.Lists = NewListCache(100, time.Hour, nil)
+			e.configure(Config{ReportCacheTTL: time.Hour, ListCacheTTL: time.Hour})
 			if tc.warmReports {
 				e.lookup.Run(t.Context(), deliberate(simulator.DemoKey, warm))
 			}

@@ -131,12 +131,12 @@ func newRelayEnv(t *testing.T, quota int) *relayEnv {
 		t.Fatal(err)
 	}
 	h := relay.New(relay.Options{
-		Logger:      slog.New(slog.DiscardHandler),
-		Verifier:    auth.HS256{Secret: []byte(testSecret)},
-		Signals:     client,
-		ReportCache: enrich.NewReportCache(100, time.Minute, nil),
-		ListCache:   enrich.NewListCache(100, time.Minute, nil),
-		Observe:     m.Observe,
+		Logger:   slog.New(slog.DiscardHandler),
+		Verifier: auth.HS256{Secret: []byte(testSecret)},
+		Signals:  client,
+		Lookup: enrich.New(client, enrich.Config{ReportCacheSize: 100, ReportCacheTTL: time.Minute,
+			ListCacheSize: 100, ListCacheTTL: time.Minute}),
+		Observe: m.Observe,
 	})
 	return &relayEnv{m: m, sim: sim, handler: m.InFlight(h)}
 }

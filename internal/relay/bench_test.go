@@ -1,14 +1,19 @@
 package relay_test
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -38,8 +43,7 @@ type perfRelay struct {
 	upstream     *upstreamCounter
 	upstreamTime *upstreamTimer // nil when the logs go to perfOptions.logs
 	handler      http.Handler
-	lists        *enrich.ListCache
-	reports      *enrich.ReportCache
+	clock        *benchClock
 	authz        string
 }
 
@@ -58,12 +62,13 @@ func newPerfRelay(tb testing.TB, o perfOptions) *perfRelay {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	p := &perfRelay{sim: sim, upstream: counter, authz: bearer(tb, simulator.DemoKey)}
+	p := &perfRelay{sim: sim, upstream: counter, clock: &benchClock{}, authz: bearer(tb, simulator.DemoKey)}
+	cfg := enrich.Config{ReportWorkers: o.reportWorkers, ListWorkers: o.listWorkers, Now: p.clock.Now}
 	if o.listCache {
-		p.lists = enrich.NewListCache(enrich.DefaultListCacheSize, enrich.DefaultListCacheTTL, nil)
+		cfg.ListCacheTTL, cfg.ListMissingTTL = enrich.DefaultListCacheTTL, enrich.DefaultListMissingTTL
 	}
 	if o.reportCache {
-		p.reports = enrich.NewReportCache(enrich.DefaultReportCacheSize, enrich.DefaultReportCacheTTL, nil)
+		cfg.ReportCacheTTL = enrich.DefaultReportCacheTTL
 	}
 	var logger *slog.Logger
 	if o.logs != nil {
@@ -76,14 +81,19 @@ func newPerfRelay(tb testing.TB, o perfOptions) *perfRelay {
 		Logger:         logger,
 		Verifier:       auth.HS256{Secret: []byte(testSecret)},
 		Signals:        client,
-		ReportWorkers:  o.reportWorkers,
-		ListWorkers:    o.listWorkers,
-		ListCache:      p.lists,
-		ReportCache:    p.reports,
+		Lookup:         enrich.New(client, cfg),
 		RequestTimeout: o.requestTimeout,
 	})
 	return p
 }
+
+// benchClock is the lookup's clock: real time plus what the benchmark
+// skipped to expire the caches.
+type benchClock struct{ skipped atomic.Int64 }
+
+func (c *benchClock) Now() time.Time { return time.Now().Add(time.Duration(c.skipped.Load())) }
+
+func (c *benchClock) advance(d time.Duration) { c.skipped.Add(int64(d)) }
 
 // post sends one request through the handler and returns status and body.
 func (p *perfRelay) post(path, body string) (int, string) {
@@ -228,15 +238,156 @@ func benchEnrich(b *testing.B, o perfOptions, path, body, cache string) {
 	upstreamBefore := p.upstreamTime.sum()
 	b.ReportAllocs()
 	ops := 0
+	start := time.Now()
 	for b.Loop() {
 		if cache == "cold" {
-			p.lists.Purge()
+			p.clock.advance(enrich.DefaultListCacheTTL) // everything kept has expired
 		}
 		check()
 		ops++
 	}
+	elapsed := time.Since(start)
 	after, _ := p.upstream.snapshot()
+	if o.latency > 0 {
+		// The time of a request in upstream round trips: the floor is 1
+		// for a deliberate or an observe whose lists are kept, 2 for an
+		// observe that looks lists up.
+		b.ReportMetric(float64(elapsed)/float64(ops)/float64(o.latency), "rt/op")
+	}
 	b.ReportMetric(float64(after-before)/float64(ops), "upstream-req/op")
 	b.ReportMetric(float64(lists), "lists")
 	b.ReportMetric(float64((p.upstreamTime.sum()-upstreamBefore).Microseconds())/float64(ops), "upstream-call-µs/op")
+}
+
+// BenchmarkRelayCPU measures the relay's own CPU time for one deliberate of
+// one address with the caches off: the real relay.New handler and
+// signals.Client against the simulator without latency. relay-cpu-µs/op is
+// the process's CPU time (user and system, garbage collection included) per
+// request minus the time spent inside the simulator's handler.
+//
+//	upstream=in-process  the simulator is served by a RoundTripper in the
+//	                     calling goroutine: no sockets, no HTTP transport.
+//	upstream=loopback    the simulator behind a loopback HTTP server in this
+//	                     process and the transport the command uses; the
+//	                     figure then also holds that server's connection
+//	                     handling, so it is an upper bound of the relay's
+//	                     share.
+//	upstream=process     the same, with the server in another process (this
+//	                     test binary again, see TestHelperUpstream): all the
+//	                     CPU counted is the relay's, HTTP client included.
+//
+// Run it with -cpu 1:
+//
+//	go test ./internal/relay -run '^$' -bench RelayCPU -benchtime 20000x -count 5 -cpu 1
+func BenchmarkRelayCPU(b *testing.B) {
+	for _, upstream := range []string{"in-process", "loopback", "process"} {
+		b.Run("upstream="+upstream, func(b *testing.B) {
+			sim := &timed{next: simtest.New(simulator.Options{})}
+			hc := &http.Client{Transport: sim}
+			base := "http://signals.test"
+			if upstream == "loopback" {
+				srv := httptest.NewServer(sim)
+				b.Cleanup(srv.Close)
+				tr := http.DefaultTransport.(*http.Transport).Clone()
+				b.Cleanup(tr.CloseIdleConnections)
+				hc, base = &http.Client{Transport: tr}, srv.URL
+			}
+			if upstream == "process" {
+				tr := http.DefaultTransport.(*http.Transport).Clone()
+				b.Cleanup(tr.CloseIdleConnections)
+				hc, base = &http.Client{Transport: tr}, helperUpstream(b)
+			}
+			client, err := signals.New(base, hc, "signals-relay/bench")
+			if err != nil {
+				b.Fatal(err)
+			}
+			h := relay.New(relay.Options{
+				Logger:   slog.New(slog.DiscardHandler),
+				Verifier: auth.HS256{Secret: []byte(testSecret)},
+				Signals:  client,
+				Lookup:   enrich.New(client, enrich.Config{}),
+			})
+			authz := bearer(b, simulator.DemoKey)
+			body := obsJSON("ip", "203.0.113.66")
+			b.ReportAllocs()
+			cpu := processCPU(b)
+			for b.Loop() {
+				r := httptest.NewRequest(http.MethodPost, "/deliberate/observables", strings.NewReader(body))
+				r.Header.Set("Authorization", authz)
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, r)
+				if w.Code != http.StatusOK || strings.Contains(w.Body.String(), `"errors"`) {
+					b.Fatalf("status %d: %.300s", w.Code, w.Body.String())
+				}
+			}
+			cpu = processCPU(b) - cpu
+			b.ReportMetric(float64((cpu-sim.spent())/time.Microsecond)/float64(b.N), "relay-cpu-µs/op")
+			b.ReportMetric(float64(sim.spent()/time.Microsecond)/float64(b.N), "upstream-µs/op")
+		})
+	}
+}
+
+// timed is the simulator with a sum of the time its handler takes. As a
+// RoundTripper it serves requests in the calling goroutine.
+type timed struct {
+	next  http.Handler
+	total atomic.Int64
+}
+
+func (t *timed) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	t.next.ServeHTTP(w, r)
+	t.total.Add(int64(time.Since(start)))
+}
+
+func (t *timed) RoundTrip(r *http.Request) (*http.Response, error) {
+	w := httptest.NewRecorder()
+	t.ServeHTTP(w, r)
+	res := w.Result()
+	res.Request = r
+	return res, nil
+}
+
+func (t *timed) spent() time.Duration { return time.Duration(t.total.Load()) }
+
+// helperUpstreamEnv makes TestHelperUpstream serve the simulator.
+const helperUpstreamEnv = "SIGNALS_RELAY_HELPER_UPSTREAM"
+
+// helperUpstream starts this test binary again as a simulator server and
+// returns its base URL; the process ends with the benchmark.
+func helperUpstream(b *testing.B) string {
+	b.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperUpstream$")
+	cmd.Env = append(os.Environ(), helperUpstreamEnv+"=1")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	addr, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		b.Fatalf("upstream process: %v", err)
+	}
+	return "http://" + strings.TrimSpace(addr)
+}
+
+// TestHelperUpstream serves the simulator on loopback for
+// BenchmarkRelayCPU when started by helperUpstream, printing its address
+// first; it serves until the process is killed. Otherwise it is skipped.
+func TestHelperUpstream(t *testing.T) {
+	if os.Getenv(helperUpstreamEnv) == "" {
+		t.Skip("serves the simulator for BenchmarkRelayCPU in another process")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Println(ln.Addr())
+	t.Fatal(http.Serve(ln, simulator.New(simulator.Options{})))
 }

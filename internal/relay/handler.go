@@ -62,13 +62,10 @@ type Options struct {
 	// MaxBodyBytes and MaxObservables bound a request; zero means the defaults.
 	MaxBodyBytes   int64
 	MaxObservables int
-	// ReportWorkers and ListWorkers bound a request's concurrent upstream
-	// calls; zero means the enrich defaults.
-	ReportWorkers, ListWorkers int
-	// ListCache and ReportCache are the process-wide caches of blocklist
-	// details and of reports; nil means no cache.
-	ListCache   *enrich.ListCache
-	ReportCache *enrich.ReportCache
+	// Lookup gathers what Auth0 Signals knows, with its bounds and caches;
+	// nil means enrich.New(Signals, enrich.Config{Now: Now}): the default
+	// bounds and no caches.
+	Lookup *enrich.Lookup
 	// RequestTimeout bounds the upstream work of an observe or deliberate
 	// request: when it passes, the answer holds what is complete and a
 	// warning naming what was skipped. Zero means DefaultRequestTimeout.
@@ -111,13 +108,9 @@ func New(o Options) http.Handler {
 	if o.NewID == nil {
 		o.NewID = func() string { return uuid.NewString() }
 	}
-	lookup := &enrich.Lookup{
-		Client:        o.Signals,
-		Now:           o.Now,
-		ReportWorkers: o.ReportWorkers,
-		ListWorkers:   o.ListWorkers,
-		Lists:         o.ListCache,
-		Reports:       o.ReportCache,
+	lookup := o.Lookup
+	if lookup == nil {
+		lookup = enrich.New(o.Signals, enrich.Config{Now: o.Now})
 	}
 	mapper := enrich.Mapper{Now: o.Now, NewID: o.NewID}
 

@@ -37,11 +37,11 @@ func TestObserveGetsTheLogLine(t *testing.T) {
 		records []relay.RequestRecord
 	)
 	h := relay.New(relay.Options{
-		Logger:      slog.New(slog.NewJSONHandler(logs, nil)),
-		Verifier:    auth.HS256{Secret: []byte(testSecret)},
-		Signals:     client,
-		ReportCache: enrich.NewReportCache(100, time.Minute, nil),
-		ListCache:   enrich.NewListCache(100, time.Minute, nil),
+		Logger:   slog.New(slog.NewJSONHandler(logs, nil)),
+		Verifier: auth.HS256{Secret: []byte(testSecret)},
+		Signals:  client,
+		Lookup: enrich.New(client, enrich.Config{ReportCacheSize: 100, ReportCacheTTL: time.Minute,
+			ListCacheSize: 100, ListCacheTTL: time.Minute}),
 		Observe: func(r relay.RequestRecord) {
 			mu.Lock()
 			defer mu.Unlock()

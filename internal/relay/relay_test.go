@@ -73,23 +73,22 @@ func newEnv(t testing.TB, o envOptions) *env {
 	}
 	logs := &syncBuffer{}
 	var n atomic.Int64
-	var listCache *enrich.ListCache
+	now := func() time.Time { return fixedNow }
+	lookupCfg := enrich.Config{ReportWorkers: o.workers, ListWorkers: o.workers, Now: now}
 	if o.listCache {
-		listCache = enrich.NewListCache(enrich.DefaultListCacheSize, enrich.DefaultListCacheTTL, nil)
+		lookupCfg.ListCacheTTL, lookupCfg.ListMissingTTL = enrich.DefaultListCacheTTL, enrich.DefaultListMissingTTL
 	}
 	h := relay.New(relay.Options{
 		Logger:        slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Verifier:      auth.HS256{Secret: []byte(o.secret)},
 		Signals:       client,
+		Lookup:        enrich.New(client, lookupCfg),
 		EntitiesLimit: o.limit,
-		ReportWorkers: o.workers,
-		ListWorkers:   o.workers,
-		Now:           func() time.Time { return fixedNow },
+		Now:           now,
 		NewID:         func() string { return fmt.Sprintf("00000000-0000-4000-8000-%012d", n.Add(1)) },
 		Version:       "1.2.3",
 
 		MaxObservables: o.maxObservables,
-		ListCache:      listCache,
 	})
 	return &env{sim: sim, handler: h, logs: logs}
 }
