@@ -24,7 +24,9 @@ import (
 // TestObserveGetsTheLogLine checks that Options.Observe receives, after
 // every request, what the request's log line records.
 func TestObserveGetsTheLogLine(t *testing.T) {
-	sim := simulator.New(simulator.Options{Quota: 6})
+	// Quota: the first observe makes 7 calls (2 reports, 5 lists), its
+	// repeat none, /health one; the last observe meets the used-up quota.
+	sim := simulator.New(simulator.Options{Quota: 8})
 	upstream := httptest.NewServer(sim)
 	defer upstream.Close()
 	client, err := signals.New(upstream.URL, &http.Client{Timeout: 5 * time.Second}, "signals-relay/test")
@@ -110,6 +112,11 @@ func TestObserveGetsTheLogLine(t *testing.T) {
 	for i, r := range records {
 		if r.Route != wantRoutes[i] {
 			t.Errorf("request %d: route %q, want %q", i, r.Route, wantRoutes[i])
+		}
+	}
+	for _, i := range []int{1, 2} {
+		if r := records[i]; len(r.Errors) != 0 {
+			t.Errorf("request %d: errors %q, want none", i, r.Errors)
 		}
 	}
 	if r := records[2]; r.Stats.ReportCacheHits != 2 || r.Stats.ListCacheHits == 0 {
