@@ -3,16 +3,15 @@ package auth
 import (
 	"context"
 	"crypto/rsa"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/MicahParks/jwkset"
 )
 
 // JWKS fetching limits. A key set is a few kilobytes; Cisco publishes a
@@ -35,6 +34,14 @@ var (
 // keyCache holds the RSA keys published by each allowlisted JWKS host. Its
 // map is built once from the allowlist and never grows, so a token cannot
 // make the relay remember (or contact) a host it was not configured with.
+//
+// jwkset decodes the keys (parseJWKS). Fetching, caching and the rate limit
+// stay here: jwkset's HTTP storage refreshes on an unknown kid within the
+// caller's context (one caller hanging up cancels the fetch yet spends the
+// interval), lets no caller join a fetch under way, waits on its rate
+// limiter up to the deadline it also fetches with, reads the wall clock
+// rather than the verifier's, drops the fetch error instead of returning it,
+// and reads an unbounded body in which one bad key fails the whole set.
 type keyCache struct {
 	client   *http.Client
 	timeout  time.Duration
@@ -183,19 +190,10 @@ func (c *keyCache) fetch(url string) (map[string]*rsa.PublicKey, error) {
 	return parseJWKS(body)
 }
 
-// jsonWebKey is the subset of an RFC 7517 JWK that an RS256 key needs.
-type jsonWebKey struct {
-	Kty string `json:"kty"`
-	Kid string `json:"kid"`
-	Use string `json:"use"`
-	Alg string `json:"alg"`
-	N   string `json:"n"`
-	E   string `json:"e"`
-}
-
-// parseJWKS returns the RS256 signing keys of a JWK Set by kid. Keys of
-// other types or uses, keys without a kid, weak keys and repeated kids are
-// skipped; a set without any usable key is an error.
+// parseJWKS returns the RS256 signing keys of a JWK Set by kid. jwkset
+// decodes and validates each key; keys of other types or uses, keys without
+// a kid, keys the library refuses, weak keys and repeated kids are skipped;
+// a set without any usable key is an error.
 func parseJWKS(body []byte) (map[string]*rsa.PublicKey, error) {
 	var set struct {
 		Keys []json.RawMessage `json:"keys"`
@@ -206,26 +204,25 @@ func parseJWKS(body []byte) (map[string]*rsa.PublicKey, error) {
 	keys := make(map[string]*rsa.PublicKey)
 	skipped := make(map[string]bool)
 	for _, raw := range set.Keys {
-		var k jsonWebKey
-		if err := json.Unmarshal(raw, &k); err != nil {
-			continue
-		}
-		if k.Kty != "RSA" || (k.Use != "" && k.Use != "sig") || (k.Alg != "" && k.Alg != "RS256") || k.Kid == "" {
-			continue
-		}
-		if skipped[k.Kid] {
-			continue
-		}
-		if _, dup := keys[k.Kid]; dup { // ambiguous: trust neither
-			delete(keys, k.Kid)
-			skipped[k.Kid] = true
-			continue
-		}
-		pub, err := rsaPublicKey(k.N, k.E)
+		k, err := jwkset.NewJWKFromRawJSON(raw, jwkset.JWKMarshalOptions{}, jwkset.JWKValidateOptions{})
 		if err != nil {
 			continue
 		}
-		keys[k.Kid] = pub
+		m := k.Marshal()
+		pub, ok := k.Key().(*rsa.PublicKey)
+		if !ok || (m.USE != "" && m.USE != jwkset.UseSig) || (m.ALG != "" && m.ALG != jwkset.AlgRS256) || m.KID == "" ||
+			skipped[m.KID] {
+			continue
+		}
+		if _, dup := keys[m.KID]; dup { // ambiguous: trust neither
+			delete(keys, m.KID)
+			skipped[m.KID] = true
+			continue
+		}
+		if pub.N.BitLen() < minRSAKeyBits || pub.E < 3 || pub.E%2 == 0 {
+			continue
+		}
+		keys[m.KID] = pub
 		if len(keys) == maxJWKSKeyCount {
 			break
 		}
@@ -234,29 +231,4 @@ func parseJWKS(body []byte) (map[string]*rsa.PublicKey, error) {
 		return nil, errors.New("jwks decode: no usable RS256 key")
 	}
 	return keys, nil
-}
-
-// rsaPublicKey builds a public key from the base64url modulus and exponent
-// of a JWK.
-func rsaPublicKey(n, e string) (*rsa.PublicKey, error) {
-	nb, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(n, "="))
-	if err != nil {
-		return nil, errors.New("bad modulus encoding")
-	}
-	eb, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(e, "="))
-	if err != nil || len(eb) == 0 || len(eb) > 4 {
-		return nil, errors.New("bad exponent")
-	}
-	var exp uint64
-	for _, b := range eb {
-		exp = exp<<8 | uint64(b)
-	}
-	if exp < 3 || exp%2 == 0 || exp > 1<<31-1 {
-		return nil, errors.New("bad exponent")
-	}
-	mod := new(big.Int).SetBytes(nb)
-	if mod.BitLen() < minRSAKeyBits {
-		return nil, errors.New("modulus too small")
-	}
-	return &rsa.PublicKey{N: mod, E: int(exp)}, nil
 }

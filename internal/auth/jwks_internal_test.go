@@ -6,6 +6,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"math/big"
+	"net"
+	"sync/atomic"
 	"testing"
 )
 
@@ -51,7 +53,11 @@ func TestParseJWKS(t *testing.T) {
 			rsaJWK(func(k map[string]any) { k["kid"] = "huge-e"; k["e"] = "AQABAQAB" }),
 			rsaJWK(func(k map[string]any) { k["kid"] = "bad-n"; k["n"] = "%%%" }),
 			rsaJWK(func(k map[string]any) { k["kid"] = "b"; k["n"] = 12 }),
+			rsaJWK(func(k map[string]any) { k["kid"] = "key-ops"; k["key_ops"] = []string{"launch"} }),
+			rsaJWK(func(k map[string]any) { k["kid"] = "x5c"; k["x5c"] = []string{"AA"} }),
+			rsaJWK(func(k map[string]any) { k["kid"] = "x5u"; k["x5u"] = "http://keys.example/x5u" }),
 		), wantKids: []string{"a"}},
+		{name: "exponent with leading zero bytes", body: set(rsaJWK(func(k map[string]any) { k["e"] = "AAAAAAEAAQ" })), wantKids: []string{"a"}},
 		{name: "duplicate kid trusted in neither", body: set(rsaJWK(nil), rsaJWK(nil), rsaJWK(nil), rsaJWK(func(k map[string]any) { k["kid"] = "b" })), wantKids: []string{"b"}},
 		{name: "only duplicates", body: set(rsaJWK(nil), rsaJWK(nil))},
 		{name: "no usable key", body: set(rsaJWK(func(k map[string]any) { k["kty"] = "oct" }))},
@@ -149,5 +155,47 @@ func TestASCIILower(t *testing.T) {
 		if got != tc.want || ok != tc.ok {
 			t.Errorf("asciiLower(%q) = %q, %t; want %q, %t", tc.in, got, ok, tc.want, tc.ok)
 		}
+	}
+}
+
+// TestParseJWKSNeverFetchesX5U checks that a key naming a certificate URL
+// (x5u) makes the parser contact nothing: the library fetches x5u only when
+// asked to, and keys come from allowlisted hosts alone.
+func TestParseJWKSNeverFetchesX5U(t *testing.T) {
+	t.Parallel()
+	var dials atomic.Int64
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			dials.Add(1)
+			_ = c.Close()
+		}
+	}()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := json.Marshal(map[string]any{"keys": []any{map[string]any{
+		"kty": "RSA", "kid": "a", "x5u": "https://" + ln.Addr().String() + "/certs.pem",
+		"n": base64.RawURLEncoding.EncodeToString(key.N.Bytes()),
+		"e": base64.RawURLEncoding.EncodeToString(big.NewInt(int64(key.E)).Bytes()),
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := parseJWKS(body)
+	if err != nil || !keys["a"].Equal(&key.PublicKey) {
+		t.Errorf("parseJWKS = %v, %v; want key a", keys, err)
+	}
+	if n := dials.Load(); n != 0 {
+		t.Errorf("x5u host accepted %d connections, want 0", n)
 	}
 }
