@@ -192,8 +192,9 @@ func (c *keyCache) fetch(url string) (map[string]*rsa.PublicKey, error) {
 
 // parseJWKS returns the RS256 signing keys of a JWK Set by kid. jwkset
 // decodes and validates each key; keys of other types or uses, keys without
-// a kid, keys the library refuses, weak keys and repeated kids are skipped;
-// a set without any usable key is an error.
+// a kid, keys the library refuses and weak keys are skipped. A kid that two
+// RS256 signing entries claim is ambiguous, whether or not the other entry
+// decodes: neither is trusted. A set without any usable key is an error.
 func parseJWKS(body []byte) (map[string]*rsa.PublicKey, error) {
 	var set struct {
 		Keys []json.RawMessage `json:"keys"`
@@ -202,27 +203,32 @@ func parseJWKS(body []byte) (map[string]*rsa.PublicKey, error) {
 		return nil, errors.New("jwks decode: not a JWK Set")
 	}
 	keys := make(map[string]*rsa.PublicKey)
-	skipped := make(map[string]bool)
+	withdrawn := make(map[string]bool)
 	for _, raw := range set.Keys {
+		var head struct {
+			Kty string `json:"kty"`
+			Kid string `json:"kid"`
+			Use string `json:"use"`
+			Alg string `json:"alg"`
+		}
+		if json.Unmarshal(raw, &head) != nil || head.Kty != "RSA" || head.Kid == "" || withdrawn[head.Kid] ||
+			(head.Use != "" && head.Use != string(jwkset.UseSig)) || (head.Alg != "" && head.Alg != string(jwkset.AlgRS256)) {
+			continue
+		}
+		if _, dup := keys[head.Kid]; dup { // ambiguous: trust neither
+			delete(keys, head.Kid)
+			withdrawn[head.Kid] = true
+			continue
+		}
 		k, err := jwkset.NewJWKFromRawJSON(raw, jwkset.JWKMarshalOptions{}, jwkset.JWKValidateOptions{})
 		if err != nil {
 			continue
 		}
-		m := k.Marshal()
 		pub, ok := k.Key().(*rsa.PublicKey)
-		if !ok || (m.USE != "" && m.USE != jwkset.UseSig) || (m.ALG != "" && m.ALG != jwkset.AlgRS256) || m.KID == "" ||
-			skipped[m.KID] {
+		if !ok || pub.N.BitLen() < minRSAKeyBits || pub.E < 3 || pub.E%2 == 0 {
 			continue
 		}
-		if _, dup := keys[m.KID]; dup { // ambiguous: trust neither
-			delete(keys, m.KID)
-			skipped[m.KID] = true
-			continue
-		}
-		if pub.N.BitLen() < minRSAKeyBits || pub.E < 3 || pub.E%2 == 0 {
-			continue
-		}
-		keys[m.KID] = pub
+		keys[head.Kid] = pub
 		if len(keys) == maxJWKSKeyCount {
 			break
 		}
