@@ -343,8 +343,23 @@ func TestJourney(t *testing.T) {
 	if out != fnName+" now serves version 2 (was 3).\n" {
 		t.Errorf("rollback output: %q", out)
 	}
-	if out, _ := e.mustRun("", "status", "dev"); !strings.Contains(out, "Serving:         version 2 (alias live)") {
+	if out, _ := e.mustRun("", "status", "dev"); !strings.Contains(out, "Serving:         version 2 (alias live)\nNote:            rolled back: live serves 2, $LATEST has newer code from version 3;") {
 		t.Errorf("status after rollback:\n%s", out)
+	}
+
+	// jwt --set-secret would publish $LATEST, the newer code: it refuses
+	// and prints no secret; with --roll-forward it publishes it.
+	out, errOut, err = e.run("my-auth0-api-key\n", "jwt", "dev", "--set-secret")
+	keep(out, errOut)
+	if err == nil || !strings.Contains(err.Error(), "alias live serves version 2 (rolled back) and $LATEST has newer code from version 3") ||
+		!strings.Contains(err.Error(), "run `relayctl update dev` to roll forward first, or pass --roll-forward") || secretLine.MatchString(out) {
+		t.Errorf("jwt --set-secret after rollback = %v\n%s", err, out)
+	}
+	out, errOut = e.mustRun("my-auth0-api-key\n", "jwt", "dev", "--set-secret", "--roll-forward")
+	secretsSeen = append(secretsSeen, parseJWTOutput(t, out).secret)
+	if fn, _ := e.fake.Function(fnName); !strings.Contains(errOut, "Rolling forward: rolled back: live serves 2, $LATEST has newer code from version 3;") ||
+		fn.Aliases["live"].Version != "4" {
+		t.Errorf("jwt --set-secret --roll-forward: alias %v\n%s", fn.Aliases, errOut)
 	}
 	if boot, _ := pack.ReadBootstrap(fn.Zip); !bytes.Contains(boot, []byte("2.0.1-test")) {
 		t.Error("updated code does not carry the new version")
@@ -566,6 +581,7 @@ func TestCommandLineErrors(t *testing.T) {
 		{"no command", nil, flag.ErrHelp.Error()},
 		{"unknown command", []string{"frobnicate", "dev"}, `unknown command "frobnicate"`},
 		{"rollback zero", []string{"rollback", "dev", "-n", "0"}, "rollback: -n 0: want 1 or more"},
+		{"roll-forward alone", []string{"jwt", "dev", "--roll-forward"}, "--roll-forward goes with --set-secret"},
 		{"http and non-http", []string{"tail", "dev", "--http", "--non-http"}, "--http and --non-http exclude each other"},
 		{"missing stage", []string{"status"}, "missing STAGE"},
 		{"two stages", []string{"status", "dev", "prod"}, "unexpected arguments prod"},

@@ -8,8 +8,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+
 	"github.com/signals-relay/signals-relay/internal/awsfake"
 	"github.com/signals-relay/signals-relay/internal/awsops"
+	"github.com/signals-relay/signals-relay/internal/pack"
 )
 
 // checkServed fails unless the stage's function is complete: the alias
@@ -158,7 +162,7 @@ func TestFailedUpdate(t *testing.T) {
 			if op == "update" {
 				_, err = c.Update(t.Context(), settings(t, baseStage), testZip(t, "v2"))
 			} else {
-				_, err = c.SetSecret(t.Context(), settings(t, baseStage), "s")
+				_, err = c.SetSecret(t.Context(), settings(t, baseStage), "s", awsops.SetSecretOptions{})
 			}
 			if err != nil {
 				t.Fatal(err)
@@ -341,5 +345,95 @@ func TestInvoke(t *testing.T) {
 	}
 	if res, err := c.Invoke(t.Context(), s, awsops.InvokeRequest{Route: "/health", JWT: "j"}); err != nil || res.Status != 200 {
 		t.Errorf("after update: %d, %v", res.Status, err)
+	}
+}
+
+// TestSetSecretAfterRollback: after a rollback $LATEST holds newer code
+// than the alias serves. Status says so, SetSecret refuses before changing
+// anything (publishing would serve the newer code again), and with
+// RollForward it publishes $LATEST's code.
+func TestSetSecretAfterRollback(t *testing.T) {
+	t.Parallel()
+	fake, c, progress := setup(t)
+	fake.AddRole("tr-auth0-signals-relay-dev-role", nil)
+	s := settings(t, baseStage)
+	v1, v2 := testZip(t, "v1"), testZip(t, "v2")
+	if _, err := c.Deploy(t.Context(), s, v1, awsops.DeployOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Update(t.Context(), s, v2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Rollback(t.Context(), s, 1); err != nil {
+		t.Fatal(err)
+	}
+	status := func() string {
+		t.Helper()
+		st, err := c.Status(t.Context(), s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out strings.Builder
+		if err := st.Write(&out); err != nil {
+			t.Fatal(err)
+		}
+		return out.String()
+	}
+	const note = "Note:            rolled back: live serves 1, $LATEST has newer code from version 2; `relayctl update dev` rolls forward, " +
+		"and `relayctl jwt dev --set-secret` refuses until then (--roll-forward publishes $LATEST's code)\n"
+	if got := status(); !strings.Contains(got, "Serving:         version 1 (alias live)\n"+note) {
+		t.Errorf("status after rollback lacks %q:\n%s", note, got)
+	}
+
+	before, _ := fake.Function(fnName)
+	_, err := c.SetSecret(t.Context(), s, "S3CR3T", awsops.SetSecretOptions{})
+	want := "lambda:PublishVersion: alias live serves version 1 (rolled back) and $LATEST has newer code from version 2: " +
+		"publishing now would serve that code again; nothing was changed — run `relayctl update dev` to roll forward first, " +
+		"or pass --roll-forward to publish $LATEST's code"
+	if err == nil || err.Error() != want {
+		t.Errorf("SetSecret after rollback =\n%v\nwant\n%s", err, want)
+	}
+	after, _ := fake.Function(fnName)
+	if after.Revision != before.Revision || len(after.Versions) != 2 || after.Aliases["live"].Version != "1" || after.Env["SECRET_KEY"] != "" {
+		t.Errorf("a refused SetSecret changed the function: revision %d→%d, %d versions, aliases %v", before.Revision, after.Revision, len(after.Versions), after.Aliases)
+	}
+
+	// Code uploaded outside relayctl is no kept version's.
+	if _, err := c.Lambda.UpdateFunctionCode(t.Context(), &lambda.UpdateFunctionCodeInput{FunctionName: aws.String(fnName), ZipFile: testZip(t, "v3")}); err != nil {
+		t.Fatal(err)
+	}
+	if got := status(); !strings.Contains(got, "rolled back: live serves 1, $LATEST has code no kept version holds;") {
+		t.Errorf("status with unpublished code:\n%s", got)
+	}
+	_, err = c.SetSecret(t.Context(), s, "S3CR3T", awsops.SetSecretOptions{})
+	if err == nil || !strings.Contains(err.Error(), "alias live serves version 1 (rolled back) and $LATEST has code no kept version holds:") {
+		t.Errorf("SetSecret with unpublished code = %v", err)
+	}
+
+	// --roll-forward publishes $LATEST's code with the secret.
+	res, err := c.SetSecret(t.Context(), s, "S3CR3T", awsops.SetSecretOptions{RollForward: true})
+	if err != nil || res.Version != "3" || res.CodeSHA256 != pack.CodeSHA256(testZip(t, "v3")) {
+		t.Errorf("SetSecret --roll-forward = %+v, %v", res, err)
+	}
+	if !strings.Contains(progress.String(), "Rolling forward: rolled back: live serves 1, $LATEST has code no kept version holds; the new version serves $LATEST's code.") {
+		t.Errorf("progress:\n%s", progress)
+	}
+	if got := status(); strings.Contains(got, "rolled back") || !strings.Contains(got, "SECRET_KEY:      set") {
+		t.Errorf("status after rolling forward:\n%s", got)
+	}
+
+	// A rollback to a version with the same code (only SECRET_KEY differs)
+	// leaves nothing to roll forward: SetSecret publishes as usual.
+	if _, err := c.SetSecret(t.Context(), s, "S3CR3T-2", awsops.SetSecretOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := c.Rollback(t.Context(), s, 1); err != nil || res.To != "3" {
+		t.Fatalf("Rollback = %+v, %v", res, err)
+	}
+	if got := status(); strings.Contains(got, "rolled back") {
+		t.Errorf("status after a rollback to the same code:\n%s", got)
+	}
+	if res, err := c.SetSecret(t.Context(), s, "S3CR3T-3", awsops.SetSecretOptions{}); err != nil || res.Version != "5" {
+		t.Errorf("SetSecret after a rollback to the same code = %+v, %v", res, err)
 	}
 }
