@@ -15,13 +15,14 @@ import (
 // cmdJWT is the JWT generator: it asks for the module's credentials (or
 // reads them from a file), makes a SECRET_KEY, signs the JWT and prints both
 // with the links that finish the deployment. With --set-secret it also
-// writes SECRET_KEY into the function's environment. SECRET_KEY is printed
-// here and nowhere else.
+// writes SECRET_KEY into the function's environment and publishes a version
+// that keeps the code alias live serves (after a rollback too, unless
+// --roll-forward). SECRET_KEY is printed here and nowhere else.
 func (a *app) cmdJWT(ctx context.Context, args []string) error {
 	fs, c := a.newFlags("jwt", "STAGE [-f credentials.json] [--set-secret [--roll-forward]]")
 	file := fs.String("f", "", "read the JWT fields from this JSON `file` instead of asking")
 	setSecret := fs.Bool("set-secret", false, "write SECRET_KEY into the function's environment (other variables are kept)")
-	rollForward := fs.Bool("roll-forward", false, "with --set-secret after a rollback: publish $LATEST's newer code with the new SECRET_KEY instead of refusing")
+	rollForward := fs.Bool("roll-forward", false, "with --set-secret after a rollback: publish $LATEST's newer code with the new SECRET_KEY instead of the code alias live serves")
 	linkTemplate := fs.String("module-link-template", "", "module-creation link `template` with {region} and {module_type_id} (default: the stage's module_link_template)")
 	name, err := parse(fs, args)
 	if err != nil {

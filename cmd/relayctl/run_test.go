@@ -347,19 +347,23 @@ func TestJourney(t *testing.T) {
 		t.Errorf("status after rollback:\n%s", out)
 	}
 
-	// jwt --set-secret would publish $LATEST, the newer code: it refuses
-	// and prints no secret; with --roll-forward it publishes it.
-	out, errOut, err = e.run("my-auth0-api-key\n", "jwt", "dev", "--set-secret")
-	keep(out, errOut)
-	if err == nil || !strings.Contains(err.Error(), "alias live serves version 2 (rolled back) and $LATEST has newer code from version 3") ||
-		!strings.Contains(err.Error(), "run `relayctl update dev` to roll forward first, or pass --roll-forward") || secretLine.MatchString(out) {
-		t.Errorf("jwt --set-secret after rollback = %v\n%s", err, out)
-	}
+	// jwt --set-secret --roll-forward publishes $LATEST, the newer code.
 	out, errOut = e.mustRun("my-auth0-api-key\n", "jwt", "dev", "--set-secret", "--roll-forward")
 	secretsSeen = append(secretsSeen, parseJWTOutput(t, out).secret)
-	if fn, _ := e.fake.Function(fnName); !strings.Contains(errOut, "Rolling forward: rolled back: live serves 2, $LATEST has newer code from version 3;") ||
-		fn.Aliases["live"].Version != "4" {
-		t.Errorf("jwt --set-secret --roll-forward: alias %v\n%s", fn.Aliases, errOut)
+	if now, _ := e.fake.Function(fnName); !strings.Contains(errOut, "Rolling forward: rolled back: live serves 2, $LATEST has newer code from version 3;") ||
+		now.Aliases["live"].Version != "4" || !bytes.Equal(now.Versions[len(now.Versions)-1].Config.Zip, fn.Zip) {
+		t.Errorf("jwt --set-secret --roll-forward: alias %v\n%s", now.Aliases, errOut)
+	}
+	// Rolled back again, jwt --set-secret keeps serving the first package.
+	e.mustRun("", "rollback", "dev", "-n", "2")
+	out, errOut = e.mustRun("my-auth0-api-key\n", "jwt", "dev", "--set-secret")
+	secretsSeen = append(secretsSeen, parseJWTOutput(t, out).secret)
+	if now, _ := e.fake.Function(fnName); !strings.Contains(errOut, "putting version 2's code") ||
+		now.Aliases["live"].Version != "5" || !bytes.Equal(now.Zip, a) || !bytes.Equal(now.Versions[len(now.Versions)-1].Config.Zip, a) {
+		t.Errorf("jwt --set-secret after rollback: alias %v, first package served %v\n%s", now.Aliases, bytes.Equal(now.Zip, a), errOut)
+	}
+	if out, _ := e.mustRun("", "status", "dev"); strings.Contains(out, "rolled back") || !strings.Contains(out, "Serving:         version 5 (alias live)") {
+		t.Errorf("status after jwt --set-secret:\n%s", out)
 	}
 	if boot, _ := pack.ReadBootstrap(fn.Zip); !bytes.Contains(boot, []byte("2.0.1-test")) {
 		t.Error("updated code does not carry the new version")

@@ -169,7 +169,7 @@ func (st Status) Write(w io.Writer) error {
 	line("Serving", serving)
 	if st.RolledBack != nil {
 		line("Note", st.RolledBack.String()+"; `relayctl update "+st.Stage+"` rolls forward, and `relayctl jwt "+st.Stage+
-			" --set-secret` refuses until then (--roll-forward publishes $LATEST's code)")
+			" --set-secret` puts version "+st.RolledBack.Serving+"'s code back on $LATEST first")
 	}
 	for i, v := range st.Versions {
 		k := ""

@@ -61,7 +61,8 @@ func (c *Client) Update(ctx context.Context, s stage.Settings, zipFile []byte) (
 // SetSecretOptions adjusts SetSecret.
 type SetSecretOptions struct {
 	// RollForward publishes $LATEST's code even when the alias serves
-	// other code (after a rollback), instead of refusing.
+	// other code (after a rollback), instead of putting the served code
+	// back on $LATEST first.
 	RollForward bool
 }
 
@@ -69,14 +70,15 @@ type SetSecretOptions struct {
 // keeps every other variable, and releases the result, since a version
 // holds its environment: the alias serves the new SECRET_KEY only from a
 // new version. That version holds $LATEST's code, so while the alias
-// serves other code (after a rollback) it refuses before changing anything,
-// unless o.RollForward. It never prints the value.
+// serves other code (after a rollback) it first puts the served code back
+// on $LATEST (keepServedCode), unless o.RollForward. It never prints the
+// value.
 func (c *Client) SetSecret(ctx context.Context, s stage.Settings, secret string, o SetSecretOptions) (Result, error) {
 	cur, err := c.settleForChange(ctx, s)
 	if err != nil {
 		return Result{}, err
 	}
-	if err := c.checkRolledBack(ctx, s, aws.ToString(cur.CodeSha256), o.RollForward); err != nil {
+	if cur, err = c.keepServedCode(ctx, s, cur, o.RollForward); err != nil {
 		return Result{}, err
 	}
 	env := currentEnv(cur)
