@@ -525,18 +525,7 @@ func TestStatus(t *testing.T) {
 	if _, err := c.Deploy(t.Context(), s, zip, awsops.DeployOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	status := func() string {
-		t.Helper()
-		st, err := c.Status(t.Context(), s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out bytes.Buffer
-		if err := st.Write(&out); err != nil {
-			t.Fatal(err)
-		}
-		return out.String()
-	}
+	status := func() string { t.Helper(); return statusText(t, c, s) }
 	got := status()
 	fn, _ := fake.Function(fnName)
 	for _, want := range []string{
@@ -585,6 +574,20 @@ func TestStatus(t *testing.T) {
 	if got := status(); !strings.Contains(got, want) {
 		t.Errorf("status lacks %q:\n%s", want, got)
 	}
+}
+
+// statusText is what `relayctl status` prints for s.
+func statusText(t *testing.T, c *awsops.Client, s stage.Settings) string {
+	t.Helper()
+	st, err := c.Status(t.Context(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := st.Write(&out); err != nil {
+		t.Fatal(err)
+	}
+	return out.String()
 }
 
 func TestStatusNotDeployed(t *testing.T) {

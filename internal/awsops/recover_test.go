@@ -371,18 +371,7 @@ func TestSetSecretAfterRollback(t *testing.T) {
 	if _, err := c.Rollback(t.Context(), s, 1); err != nil {
 		t.Fatal(err)
 	}
-	status := func() string {
-		t.Helper()
-		st, err := c.Status(t.Context(), s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out strings.Builder
-		if err := st.Write(&out); err != nil {
-			t.Fatal(err)
-		}
-		return out.String()
-	}
+	status := func() string { t.Helper(); return statusText(t, c, s) }
 	const note = "Note:            rolled back: live serves 1, $LATEST has newer code from version 2; `relayctl update dev` rolls forward, " +
 		"and `relayctl jwt dev --set-secret` puts version 1's code back on $LATEST first\n"
 	if got := status(); !strings.Contains(got, "Serving:         version 1 (alias live)\n"+note) {
