@@ -3,9 +3,11 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 
+	"github.com/signals-relay/signals-relay/internal/awsops"
 	"github.com/signals-relay/signals-relay/internal/jwtgen"
 	"github.com/signals-relay/signals-relay/internal/stage"
 )
@@ -13,16 +15,21 @@ import (
 // cmdJWT is the JWT generator: it asks for the module's credentials (or
 // reads them from a file), makes a SECRET_KEY, signs the JWT and prints both
 // with the links that finish the deployment. With --set-secret it also
-// writes SECRET_KEY into the function's environment. SECRET_KEY is printed
-// here and nowhere else.
+// writes SECRET_KEY into the function's environment and publishes a version
+// that keeps the code alias live serves (after a rollback too, unless
+// --roll-forward). SECRET_KEY is printed here and nowhere else.
 func (a *app) cmdJWT(ctx context.Context, args []string) error {
-	fs, c := a.newFlags("jwt", "STAGE [-f credentials.json] [--set-secret]")
+	fs, c := a.newFlags("jwt", "STAGE [-f credentials.json] [--set-secret [--roll-forward]]")
 	file := fs.String("f", "", "read the JWT fields from this JSON `file` instead of asking")
 	setSecret := fs.Bool("set-secret", false, "write SECRET_KEY into the function's environment (other variables are kept)")
+	rollForward := fs.Bool("roll-forward", false, "with --set-secret after a rollback: publish $LATEST's newer code with the new SECRET_KEY instead of the code alias live serves")
 	linkTemplate := fs.String("module-link-template", "", "module-creation link `template` with {region} and {module_type_id} (default: the stage's module_link_template)")
 	name, err := parse(fs, args)
 	if err != nil {
 		return err
+	}
+	if *rollForward && !*setSecret {
+		return errors.New("jwt: --roll-forward goes with --set-secret")
 	}
 	s, err := c.stage(name)
 	if err != nil {
@@ -76,7 +83,7 @@ func (a *app) cmdJWT(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		res, err := cl.SetSecret(ctx, s, secret)
+		res, err := cl.SetSecret(ctx, s, secret, awsops.SetSecretOptions{RollForward: *rollForward})
 		if err != nil {
 			return err
 		}

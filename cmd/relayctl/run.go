@@ -31,7 +31,7 @@ Usage:
   relayctl invoke   STAGE [--health | --observe FILE] [--jwt-file FILE]
   relayctl tail     STAGE [--since 10m] [--http | --non-http] [--filter PATTERN] [--follow]
   relayctl undeploy STAGE [--yes] [--remove-logs]
-  relayctl jwt      STAGE [-f credentials.json] [--set-secret]
+  relayctl jwt      STAGE [-f credentials.json] [--set-secret [--roll-forward]]
   relayctl module-type --url URL [--region us|eu|apjc]
   relayctl image    [--platform linux/amd64,linux/arm64] (--output FILE | --push REF)
   relayctl version

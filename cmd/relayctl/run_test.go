@@ -343,8 +343,27 @@ func TestJourney(t *testing.T) {
 	if out != fnName+" now serves version 2 (was 3).\n" {
 		t.Errorf("rollback output: %q", out)
 	}
-	if out, _ := e.mustRun("", "status", "dev"); !strings.Contains(out, "Serving:         version 2 (alias live)") {
+	if out, _ := e.mustRun("", "status", "dev"); !strings.Contains(out, "Serving:         version 2 (alias live)\nNote:            rolled back: live serves 2, $LATEST has newer code from version 3;") {
 		t.Errorf("status after rollback:\n%s", out)
+	}
+
+	// jwt --set-secret --roll-forward publishes $LATEST, the newer code.
+	out, errOut = e.mustRun("my-auth0-api-key\n", "jwt", "dev", "--set-secret", "--roll-forward")
+	secretsSeen = append(secretsSeen, parseJWTOutput(t, out).secret)
+	if now, _ := e.fake.Function(fnName); !strings.Contains(errOut, "Rolling forward: rolled back: live serves 2, $LATEST has newer code from version 3;") ||
+		now.Aliases["live"].Version != "4" || !bytes.Equal(now.Versions[len(now.Versions)-1].Config.Zip, fn.Zip) {
+		t.Errorf("jwt --set-secret --roll-forward: alias %v\n%s", now.Aliases, errOut)
+	}
+	// Rolled back again, jwt --set-secret keeps serving the first package.
+	e.mustRun("", "rollback", "dev", "-n", "2")
+	out, errOut = e.mustRun("my-auth0-api-key\n", "jwt", "dev", "--set-secret")
+	secretsSeen = append(secretsSeen, parseJWTOutput(t, out).secret)
+	if now, _ := e.fake.Function(fnName); !strings.Contains(errOut, "putting version 2's code") ||
+		now.Aliases["live"].Version != "5" || !bytes.Equal(now.Zip, a) || !bytes.Equal(now.Versions[len(now.Versions)-1].Config.Zip, a) {
+		t.Errorf("jwt --set-secret after rollback: alias %v, first package served %v\n%s", now.Aliases, bytes.Equal(now.Zip, a), errOut)
+	}
+	if out, _ := e.mustRun("", "status", "dev"); strings.Contains(out, "rolled back") || !strings.Contains(out, "Serving:         version 5 (alias live)") {
+		t.Errorf("status after jwt --set-secret:\n%s", out)
 	}
 	if boot, _ := pack.ReadBootstrap(fn.Zip); !bytes.Contains(boot, []byte("2.0.1-test")) {
 		t.Error("updated code does not carry the new version")
@@ -566,6 +585,7 @@ func TestCommandLineErrors(t *testing.T) {
 		{"no command", nil, flag.ErrHelp.Error()},
 		{"unknown command", []string{"frobnicate", "dev"}, `unknown command "frobnicate"`},
 		{"rollback zero", []string{"rollback", "dev", "-n", "0"}, "rollback: -n 0: want 1 or more"},
+		{"roll-forward alone", []string{"jwt", "dev", "--roll-forward"}, "--roll-forward goes with --set-secret"},
 		{"http and non-http", []string{"tail", "dev", "--http", "--non-http"}, "--http and --non-http exclude each other"},
 		{"missing stage", []string{"status"}, "missing STAGE"},
 		{"two stages", []string{"status", "dev", "prod"}, "unexpected arguments prod"},

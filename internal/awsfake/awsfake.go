@@ -3,7 +3,8 @@
 // uses, on their real wire protocols (Lambda's and SSO's REST JSON, IAM's
 // and STS's query/XML, the Logs JSON 1.1 RPC), keeps the state those
 // operations change, and records every call. It also answers the Function
-// URLs it hands out, as Lambda's URL front end does. SDK clients reach it
+// URLs it hands out, as Lambda's URL front end does, and the presigned
+// Code.Location URLs of GetFunction, as S3 does. SDK clients reach it
 // through aws.Config.BaseEndpoint, so tests exercise the real SDK
 // serialisation, pagination, credential providers and error decoding
 // without touching AWS.
@@ -94,6 +95,9 @@ type Server struct {
 	// FunctionHandler is the code every deployed function runs when its
 	// Function URL is called. Nil answers 502.
 	FunctionHandler http.Handler
+	// CodeTamper, when set, changes the bytes a download of a
+	// GetFunction Code.Location returns.
+	CodeTamper func(zip []byte) []byte
 
 	calls     []Call
 	functions map[string]*Function
@@ -102,7 +106,8 @@ type Server struct {
 	logGroups map[string]*logGroup
 	failures  map[string][]*failure // nil entries let a call through
 	denied    map[string]bool
-	seq       int // request ids, URL ids, revision ids, event ids
+	seq       int               // request ids, URL ids, revision ids, event ids
+	code      map[string][]byte // code snapshots by the signature of their Code.Location
 }
 
 // New starts a fake endpoint that is closed when the test ends.
@@ -138,13 +143,13 @@ func (s *Server) Config() aws.Config {
 }
 
 // HTTPClient returns a client that sends requests for the Function URLs
-// the fake hands out (https://<id>.lambda-url.<region>.on.aws/) to the
-// fake, keeping their Host.
+// the fake hands out (https://<id>.lambda-url.<region>.on.aws/) and for the
+// Code.Location URLs of GetFunction to the fake, keeping their Host.
 func (s *Server) HTTPClient() *http.Client {
 	base := s.srv.Client().Transport
 	return &http.Client{Transport: roundTripper(func(r *http.Request) (*http.Response, error) {
-		if !isFunctionURLHost(r.URL.Host) {
-			return nil, fmt.Errorf("awsfake: %s is not a Function URL of the fake", r.URL)
+		if !isFunctionURLHost(r.URL.Host) && r.URL.Host != codeHost {
+			return nil, fmt.Errorf("awsfake: %s is not a Function URL or code location of the fake", r.URL.Host)
 		}
 		r = r.Clone(r.Context())
 		r.Host = r.URL.Host
@@ -273,6 +278,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	if isFunctionURLHost(r.Host) {
 		s.serveFunctionURL(w, r, body)
+		return
+	}
+	if r.Host == codeHost {
+		s.serveCode(w, r)
 		return
 	}
 	if r.URL.Path == "/federation/credentials" {

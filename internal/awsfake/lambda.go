@@ -278,14 +278,16 @@ func (s *Server) serveLambda(w http.ResponseWriter, r *http.Request, body []byte
 	switch op {
 	case "GetFunction":
 		s.poll(fn)
+		cfg, zip := s.qualified(fn, qualifier)
 		writeJSON(w, http.StatusOK, map[string]any{
-			"Configuration": s.configuration(fn),
-			"Code":          map[string]any{"RepositoryType": "S3", "Location": "https://awslambda-" + Region + "-tasks.s3.example/snapshots/" + name},
+			"Configuration": cfg,
+			"Code":          map[string]any{"RepositoryType": "S3", "Location": s.codeLocation(fn.Name, zip)},
 			"Tags":          fn.Tags,
 		})
 	case "GetFunctionConfiguration":
 		s.poll(fn)
-		writeJSON(w, http.StatusOK, s.configuration(fn))
+		cfg, _ := s.qualified(fn, qualifier)
+		writeJSON(w, http.StatusOK, cfg)
 	case "UpdateFunctionCode":
 		s.updateCode(w, fn, in)
 	case "UpdateFunctionConfiguration":
@@ -317,6 +319,18 @@ func (s *Server) qualifierExists(fn *Function, q string) bool {
 		return true
 	}
 	return fn.version(q) != nil
+}
+
+// qualified returns the configuration and code of $LATEST (qualifier ""
+// or "$LATEST"), a version, or the version an alias points at.
+func (s *Server) qualified(fn *Function, qualifier string) (map[string]any, []byte) {
+	if a, ok := fn.Aliases[qualifier]; ok {
+		qualifier = a.Version
+	}
+	if v := fn.version(qualifier); v != nil {
+		return s.versionConfiguration(fn, *v), v.Config.Zip
+	}
+	return s.configuration(fn), fn.Zip
 }
 
 func (f *Function) version(q string) *Version {

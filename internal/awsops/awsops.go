@@ -23,6 +23,10 @@
 //   - CloudWatch Logs: CreateLogGroup, PutRetentionPolicy, FilterLogEvents,
 //     DeleteLogGroup.
 //
+// Besides, setting SECRET_KEY after a rollback downloads the served
+// version's code from the presigned Code.Location GetFunction returns,
+// which needs no permission of its own.
+//
 // Every error leaving the package has gone through Explain, so it reads as
 // one line naming the failed call, the fix when known, and AWS's own error
 // code, message and request id.
@@ -78,8 +82,9 @@ type Client struct {
 	IAM    *iam.Client
 	Logs   *cloudwatchlogs.Client
 	STS    *sts.Client
-	// HTTPClient calls the Function URL for Invoke. Nil means a client
-	// with a one-minute timeout.
+	// HTTPClient calls the Function URL for Invoke and downloads a
+	// version's code from its Code.Location. Nil means a client with a
+	// one-minute (download: five-minute) timeout.
 	HTTPClient *http.Client
 	// Region is the region the clients talk to, for messages.
 	Region string
@@ -143,6 +148,14 @@ func (c *Client) progressf(format string, args ...any) {
 	if c.Progress != nil {
 		fmt.Fprintf(c.Progress, format+"\n", args...)
 	}
+}
+
+// httpClient is HTTPClient, or a client with this timeout.
+func (c *Client) httpClient(timeout time.Duration) *http.Client {
+	if c.HTTPClient != nil {
+		return c.HTTPClient
+	}
+	return &http.Client{Timeout: timeout}
 }
 
 func (c *Client) poll() time.Duration {

@@ -406,7 +406,7 @@ func TestUpdateKeepsURLAndMergesEnvironment(t *testing.T) {
 		t.Fatal(err)
 	}
 	before, _ := fake.Function(fnName)
-	if _, err := c.SetSecret(t.Context(), s, "S3CR3T"); err != nil {
+	if _, err := c.SetSecret(t.Context(), s, "S3CR3T", awsops.SetSecretOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	start := len(fake.Calls())
@@ -476,12 +476,13 @@ func TestSetSecretMergesAndHidesValue(t *testing.T) {
 	fake, c, progress := setup(t)
 	fake.AddFunction(awsfake.Function{Name: fnName, Config: awsfake.Config{Env: map[string]string{"LOG_LEVEL": "info", "OTHER": "kept"}}, Revision: 7})
 	const secret = "Z9yX8wV7uT6sR5qP4oN3mL2kJ1iH0gF9eD8cB7aZ6yX5wV4uT3sR2qP1oN0mL9kJ"
-	res, err := c.SetSecret(t.Context(), settings(t, baseStage), secret)
+	res, err := c.SetSecret(t.Context(), settings(t, baseStage), secret, awsops.SetSecretOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	checkOps(t, fake.Ops(), append([]string{
 		"lambda:GetFunctionConfiguration",
+		"lambda:GetAlias", // none: nothing was rolled back
 		"lambda:UpdateFunctionConfiguration",
 		"lambda:GetFunctionConfiguration",
 	}, slices.Insert(slices.Clone(firstReleaseOps), 5, "lambda:GetFunctionUrlConfig")...)) // a URL on $LATEST?
@@ -509,7 +510,7 @@ func TestSetSecretMergesAndHidesValue(t *testing.T) {
 
 	// A concurrent change is reported, not overwritten.
 	fake.Fail("lambda:UpdateFunctionConfiguration", http.StatusPreconditionFailed, "PreconditionFailedException", "The Revision Id provided does not match")
-	_, err = c.SetSecret(t.Context(), settings(t, baseStage), secret)
+	_, err = c.SetSecret(t.Context(), settings(t, baseStage), secret, awsops.SetSecretOptions{})
 	if err == nil || !strings.Contains(err.Error(), "changed by someone else") || !strings.Contains(err.Error(), "run the command again") {
 		t.Errorf("SetSecret on a stale revision = %v", err)
 	}
@@ -524,18 +525,7 @@ func TestStatus(t *testing.T) {
 	if _, err := c.Deploy(t.Context(), s, zip, awsops.DeployOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	status := func() string {
-		t.Helper()
-		st, err := c.Status(t.Context(), s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out bytes.Buffer
-		if err := st.Write(&out); err != nil {
-			t.Fatal(err)
-		}
-		return out.String()
-	}
+	status := func() string { t.Helper(); return statusText(t, c, s) }
 	got := status()
 	fn, _ := fake.Function(fnName)
 	for _, want := range []string{
@@ -561,7 +551,7 @@ func TestStatus(t *testing.T) {
 	}
 
 	const secret = "do-not-print-me-0123456789"
-	if _, err := c.SetSecret(t.Context(), s, secret); err != nil {
+	if _, err := c.SetSecret(t.Context(), s, secret, awsops.SetSecretOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	got = status()
@@ -584,6 +574,20 @@ func TestStatus(t *testing.T) {
 	if got := status(); !strings.Contains(got, want) {
 		t.Errorf("status lacks %q:\n%s", want, got)
 	}
+}
+
+// statusText is what `relayctl status` prints for s.
+func statusText(t *testing.T, c *awsops.Client, s stage.Settings) string {
+	t.Helper()
+	st, err := c.Status(t.Context(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := st.Write(&out); err != nil {
+		t.Fatal(err)
+	}
+	return out.String()
 }
 
 func TestStatusNotDeployed(t *testing.T) {

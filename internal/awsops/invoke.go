@@ -59,11 +59,7 @@ func (c *Client) Invoke(ctx context.Context, s stage.Settings, req InvokeRequest
 	hreq.Header.Set("Authorization", "Bearer "+req.JWT)
 	hreq.Header.Set("Content-Type", "application/json")
 	hreq.Header.Set("Accept", "application/json")
-	client := c.HTTPClient
-	if client == nil {
-		client = &http.Client{Timeout: time.Minute}
-	}
-	resp, err := client.Do(hreq)
+	resp, err := c.httpClient(time.Minute).Do(hreq)
 	if err != nil {
 		return res, fmt.Errorf("call %s: %w", res.URL, err)
 	}

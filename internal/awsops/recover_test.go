@@ -1,15 +1,22 @@
 package awsops_test
 
 import (
+	"bytes"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+
 	"github.com/signals-relay/signals-relay/internal/awsfake"
 	"github.com/signals-relay/signals-relay/internal/awsops"
+	"github.com/signals-relay/signals-relay/internal/pack"
 )
 
 // checkServed fails unless the stage's function is complete: the alias
@@ -158,7 +165,7 @@ func TestFailedUpdate(t *testing.T) {
 			if op == "update" {
 				_, err = c.Update(t.Context(), settings(t, baseStage), testZip(t, "v2"))
 			} else {
-				_, err = c.SetSecret(t.Context(), settings(t, baseStage), "s")
+				_, err = c.SetSecret(t.Context(), settings(t, baseStage), "s", awsops.SetSecretOptions{})
 			}
 			if err != nil {
 				t.Fatal(err)
@@ -341,5 +348,138 @@ func TestInvoke(t *testing.T) {
 	}
 	if res, err := c.Invoke(t.Context(), s, awsops.InvokeRequest{Route: "/health", JWT: "j"}); err != nil || res.Status != 200 {
 		t.Errorf("after update: %d, %v", res.Status, err)
+	}
+}
+
+// TestSetSecretAfterRollback: after a rollback $LATEST holds newer code
+// than the alias serves. Status says so; SetSecret puts the served code
+// back on $LATEST before it publishes, so the alias keeps serving it, and
+// changes nothing when that code cannot be had intact; with RollForward it
+// publishes $LATEST's code.
+func TestSetSecretAfterRollback(t *testing.T) {
+	t.Parallel()
+	fake, c, progress := setup(t)
+	fake.AddRole("tr-auth0-signals-relay-dev-role", nil)
+	s := settings(t, baseStage)
+	v1, v2 := testZip(t, "v1"), testZip(t, "v2")
+	if _, err := c.Deploy(t.Context(), s, v1, awsops.DeployOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Update(t.Context(), s, v2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Rollback(t.Context(), s, 1); err != nil {
+		t.Fatal(err)
+	}
+	status := func() string { t.Helper(); return statusText(t, c, s) }
+	const note = "Note:            rolled back: live serves 1, $LATEST has newer code from version 2; `relayctl update dev` rolls forward, " +
+		"and `relayctl jwt dev --set-secret` puts version 1's code back on $LATEST first\n"
+	if got := status(); !strings.Contains(got, "Serving:         version 1 (alias live)\n"+note) {
+		t.Errorf("status after rollback lacks %q:\n%s", note, got)
+	}
+
+	// When the served code cannot be had intact, nothing changes.
+	const stuck = "lambda:GetFunction: alias live serves version 1 (rolled back) and $LATEST has newer code from version 2; " +
+		"putting version 1's code back on $LATEST failed: "
+	const ways = "; nothing was changed — run `relayctl update dev` to roll forward first, or pass --roll-forward to publish $LATEST's code"
+	for _, tc := range []struct {
+		name   string
+		tamper func([]byte) []byte
+		fail   bool
+		want   string
+	}{
+		{name: "one byte changed", tamper: func(b []byte) []byte { b[len(b)/2] ^= 1; return b },
+			want: stuck + "the code downloaded does not match its CodeSha256" + ways},
+		{name: "longer", tamper: func(b []byte) []byte { return append(b, make([]byte, 1<<20)...) },
+			want: stuck + "the code downloaded is not " + strconv.Itoa(len(v1)) + " bytes (CodeSize)" + ways},
+		{name: "shorter", tamper: func(b []byte) []byte { return b[:len(b)-1] },
+			want: stuck + "the code downloaded is not " + strconv.Itoa(len(v1)) + " bytes (CodeSize)" + ways},
+		{name: "GetFunction fails", fail: true,
+			want: stuck + "reading the version failed" + ways + " [AWS TooManyRequestsException: Rate exceeded; request id "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before, _ := fake.Function(fnName)
+			fake.CodeTamper = tc.tamper
+			if tc.fail {
+				fake.Fail("lambda:GetFunction", http.StatusTooManyRequests, "TooManyRequestsException", "Rate exceeded")
+			}
+			_, err := c.SetSecret(t.Context(), s, "S3CR3T", awsops.SetSecretOptions{})
+			fake.CodeTamper = nil
+			if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+				t.Errorf("SetSecret =\n%v\nwant\n%s", err, tc.want)
+			}
+			after, _ := fake.Function(fnName)
+			if after.Revision != before.Revision || len(after.Versions) != 2 || after.Aliases["live"].Version != "1" || after.Env["SECRET_KEY"] != "" {
+				t.Errorf("a failed SetSecret changed the function: revision %d→%d, %d versions, aliases %v", before.Revision, after.Revision, len(after.Versions), after.Aliases)
+			}
+		})
+	}
+
+	// It puts version 1's code (with its architecture) back and publishes.
+	start := len(fake.Calls())
+	res, err := c.SetSecret(t.Context(), s, "S3CR3T", awsops.SetSecretOptions{})
+	if err != nil || res.Version != "3" || res.CodeSHA256 != pack.CodeSHA256(v1) {
+		t.Fatalf("SetSecret after rollback = %+v, %v", res, err)
+	}
+	fn, _ := fake.Function(fnName)
+	if !bytes.Equal(fn.Zip, v1) || !bytes.Equal(fn.Versions[2].Config.Zip, v1) || fn.Versions[2].Config.Env["SECRET_KEY"] != "S3CR3T" || fn.Aliases["live"].Version != "3" {
+		t.Errorf("after SetSecret: $LATEST holds v1 %v, version 3 holds v1 %v with %v, alias %v",
+			bytes.Equal(fn.Zip, v1), bytes.Equal(fn.Versions[2].Config.Zip, v1), fn.Versions[2].Config.Env, fn.Aliases)
+	}
+	checkOps(t, fake.Ops()[start:], append([]string{
+		"lambda:GetFunctionConfiguration",
+		"lambda:GetAlias",
+		"lambda:ListVersionsByFunction",
+		"lambda:GetFunction",
+		"lambda:UpdateFunctionCode",
+		"lambda:GetFunctionConfiguration",
+		"lambda:UpdateFunctionConfiguration",
+		"lambda:GetFunctionConfiguration",
+	}, releaseOps...))
+	if q := fake.CallsTo("lambda:GetFunction"); q[len(q)-1].Query.Get("Qualifier") != "1" {
+		t.Errorf("GetFunction of %v, want version 1", q[len(q)-1].Query)
+	}
+	if up := fake.CallsTo("lambda:UpdateFunctionCode"); fmt.Sprint(up[len(up)-1].Body["Architectures"]) != "[arm64]" || up[len(up)-1].Body["RevisionId"] == nil {
+		t.Errorf("UpdateFunctionCode = %v, want version 1's architecture and the revision read", up[len(up)-1].Body)
+	}
+	if want := "Alias live serves version 1 (rolled back) and $LATEST has newer code from version 2: putting version 1's code (" +
+		strconv.Itoa(len(v1)) + " bytes) back on $LATEST, so the new version serves it (`relayctl update dev` rolls forward)…"; !strings.Contains(progress.String(), want) {
+		t.Errorf("progress lacks %q:\n%s", want, progress)
+	}
+	if got := status(); strings.Contains(got, "rolled back") || !strings.Contains(got, "SECRET_KEY:      set") {
+		t.Errorf("status after SetSecret:\n%s", got)
+	}
+
+	// Code uploaded outside relayctl is no kept version's; RollForward
+	// publishes it.
+	if _, err := c.Lambda.UpdateFunctionCode(t.Context(), &lambda.UpdateFunctionCodeInput{FunctionName: aws.String(fnName), ZipFile: testZip(t, "v3")}); err != nil {
+		t.Fatal(err)
+	}
+	if got := status(); !strings.Contains(got, "rolled back: live serves 3, $LATEST has code no kept version holds;") {
+		t.Errorf("status with unpublished code:\n%s", got)
+	}
+	res, err = c.SetSecret(t.Context(), s, "S3CR3T-2", awsops.SetSecretOptions{RollForward: true})
+	if err != nil || res.Version != "4" || res.CodeSHA256 != pack.CodeSHA256(testZip(t, "v3")) {
+		t.Errorf("SetSecret --roll-forward = %+v, %v", res, err)
+	}
+	if !strings.Contains(progress.String(), "Rolling forward: rolled back: live serves 3, $LATEST has code no kept version holds; the new version serves $LATEST's code.") {
+		t.Errorf("progress:\n%s", progress)
+	}
+
+	// A rollback to a version with the same code (only SECRET_KEY differs)
+	// leaves nothing to put back.
+	if _, err := c.SetSecret(t.Context(), s, "S3CR3T-3", awsops.SetSecretOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := c.Rollback(t.Context(), s, 1); err != nil || res.To != "4" {
+		t.Fatalf("Rollback = %+v, %v", res, err)
+	}
+	if got := status(); strings.Contains(got, "rolled back") || !strings.Contains(got, "Serving:         version 4 (alias live)") {
+		t.Errorf("status after a rollback to the same code:\n%s", got)
+	}
+	start = len(fake.Calls())
+	if res, err := c.SetSecret(t.Context(), s, "S3CR3T-4", awsops.SetSecretOptions{}); err != nil || res.Version != "6" ||
+		slices.Contains(fake.Ops()[start:], "lambda:GetFunction") || slices.Contains(fake.Ops()[start:], "lambda:UpdateFunctionCode") {
+		t.Errorf("SetSecret after a rollback to the same code = %+v, %v, calls %v", res, err, fake.Ops()[start:])
 	}
 }

@@ -42,6 +42,9 @@ type Status struct {
 	URLForbidden []string
 	// Serving is the version the alias serves; "" without the alias.
 	Serving string
+	// RolledBack is set when $LATEST holds other code than the version
+	// the alias serves.
+	RolledBack *RolledBack
 	// Versions are the newest published versions, newest first.
 	Versions []VersionInfo
 	// SecretKeySet says whether the served version (or, without the
@@ -101,6 +104,7 @@ func (c *Client) Status(ctx context.Context, s stage.Settings) (Status, error) {
 	}
 	if alias != nil {
 		st.Serving = aws.ToString(alias.FunctionVersion)
+		st.RolledBack = rolledBack(st.CodeSHA256, st.Serving, versions)
 	}
 	for _, v := range slices.Backward(versions) {
 		if aws.ToString(v.Version) == st.Serving {
@@ -163,6 +167,10 @@ func (st Status) Write(w io.Writer) error {
 		serving = "version " + st.Serving + " (alias " + Alias + ")"
 	}
 	line("Serving", serving)
+	if st.RolledBack != nil {
+		line("Note", st.RolledBack.String()+"; `relayctl update "+st.Stage+"` rolls forward, and `relayctl jwt "+st.Stage+
+			" --set-secret` puts version "+st.RolledBack.Serving+"'s code back on $LATEST first")
+	}
 	for i, v := range st.Versions {
 		k := ""
 		if i == 0 {

@@ -58,13 +58,27 @@ func (c *Client) Update(ctx context.Context, s stage.Settings, zipFile []byte) (
 	return res, c.release(ctx, s, cfg, "update", &res)
 }
 
+// SetSecretOptions adjusts SetSecret.
+type SetSecretOptions struct {
+	// RollForward publishes $LATEST's code even when the alias serves
+	// other code (after a rollback), instead of putting the served code
+	// back on $LATEST first.
+	RollForward bool
+}
+
 // SetSecret writes secret as SECRET_KEY into the function's environment,
 // keeps every other variable, and releases the result, since a version
 // holds its environment: the alias serves the new SECRET_KEY only from a
-// new version. It never prints the value.
-func (c *Client) SetSecret(ctx context.Context, s stage.Settings, secret string) (Result, error) {
+// new version. That version holds $LATEST's code, so while the alias
+// serves other code (after a rollback) it first puts the served code back
+// on $LATEST (keepServedCode), unless o.RollForward. It never prints the
+// value.
+func (c *Client) SetSecret(ctx context.Context, s stage.Settings, secret string, o SetSecretOptions) (Result, error) {
 	cur, err := c.settleForChange(ctx, s)
 	if err != nil {
+		return Result{}, err
+	}
+	if cur, err = c.keepServedCode(ctx, s, cur, o.RollForward); err != nil {
 		return Result{}, err
 	}
 	env := currentEnv(cur)
