@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/signals-relay/signals-relay/internal/auth"
 	"github.com/signals-relay/signals-relay/internal/simulator"
+	"github.com/signals-relay/signals-relay/internal/version"
 )
 
 // lockedBuffer collects a command's output while it runs.
@@ -391,6 +393,23 @@ func TestUpstreamHTTPClientFitsTheBounds(t *testing.T) {
 		if tr.MaxConnsPerHost != tc.want || tr.MaxIdleConnsPerHost != tc.want || tr.MaxIdleConns < tc.want || hc.Timeout != time.Second {
 			t.Errorf("UPSTREAM_MAX_CONNS %d: conns per host %d, idle per host %d, idle %d, timeout %s; want %d",
 				tc.conns, tr.MaxConnsPerHost, tr.MaxIdleConnsPerHost, tr.MaxIdleConns, hc.Timeout, tc.want)
+		}
+	}
+}
+
+func TestWarnOldToolchain(t *testing.T) {
+	for _, tc := range []struct {
+		goVersion string
+		warn      bool
+	}{
+		{"go1.26.8", true},
+		{version.Toolchain, false},
+		{"devel go1.28-abc", false},
+	} {
+		var buf bytes.Buffer
+		warnOldToolchain(slog.New(slog.NewJSONHandler(&buf, nil)), tc.goVersion)
+		if got := strings.Contains(buf.String(), `"go_version":"`+tc.goVersion+`"`); got != tc.warn {
+			t.Errorf("%s: warned %v, want %v (%s)", tc.goVersion, got, tc.warn, buf.String())
 		}
 	}
 }

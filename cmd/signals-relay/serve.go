@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"time"
 
 	"golang.org/x/net/netutil"
@@ -103,6 +104,7 @@ func newRelay(cfg config, logger *slog.Logger, upstream *http.Client, observe fu
 	if err != nil {
 		return nil, err
 	}
+	warnOldToolchain(logger, runtime.Version())
 	lookup := enrich.New(client, enrich.Config{
 		ReportWorkers:   cfg.ReportConcurrency,
 		ListWorkers:     cfg.ListConcurrency,
@@ -124,6 +126,16 @@ func newRelay(cfg config, logger *slog.Logger, upstream *http.Client, observe fu
 		MaxObservables: cfg.MaxObservables,
 		Observe:        observe,
 	}), nil
+}
+
+// warnOldToolchain warns when the binary was built with a Go release older
+// than the toolchain go.mod names (a Go installation with GOTOOLCHAIN=local
+// builds with itself): such a build lacks standard-library fixes.
+func warnOldToolchain(logger *slog.Logger, goVersion string) {
+	if version.OldToolchain(goVersion) {
+		logger.Warn("built with a Go release that lacks standard-library security fixes; rebuild with "+
+			version.Toolchain+" (GOTOOLCHAIN=auto lets the go command fetch it)", "go_version", goVersion)
+	}
 }
 
 // newVerifier is the verifier cfg selects (auth.New), with a warning when

@@ -17,6 +17,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/signals-relay/signals-relay/internal/version"
 )
 
 // VersionVar is the variable the build stamps with the release version.
@@ -97,8 +99,9 @@ func (o BuildOptions) Environ() []string {
 // ReleaseToolchain is the Go toolchain release bootstraps are built with:
 // the release that fixes every standard-library vulnerability govulncheck
 // finds reachable from the relay in older ones (docs/reliability.md). The go
-// command fetches it through the module proxy the first time.
-const ReleaseToolchain = "go1.27.3"
+// command fetches it through the module proxy the first time. It is the
+// toolchain go.mod names.
+const ReleaseToolchain = version.Toolchain
 
 // Build compiles the bootstrap and returns its bytes.
 func Build(ctx context.Context, o BuildOptions) ([]byte, error) {

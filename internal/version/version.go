@@ -3,6 +3,8 @@
 // -ldflags "-X github.com/signals-relay/signals-relay/internal/version.Version=<v>".
 package version
 
+import goversion "go/version"
+
 // Version is the release version of signals-relay.
 var Version = "1.0.0"
 
@@ -11,3 +13,13 @@ const Product = "signals-relay"
 
 // UserAgent is the User-Agent the relay sends upstream.
 func UserAgent() string { return Product + "/" + Version }
+
+// Toolchain is the Go toolchain the module builds with (the toolchain line
+// of go.mod): older ones lack standard-library fixes the relay relies on.
+const Toolchain = "go1.27.3"
+
+// OldToolchain reports whether goVersion (runtime.Version()) is a release
+// older than Toolchain; development builds are not judged.
+func OldToolchain(goVersion string) bool {
+	return goversion.IsValid(goVersion) && goversion.Compare(goVersion, Toolchain) < 0
+}
