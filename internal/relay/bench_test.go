@@ -53,11 +53,7 @@ func newPerfRelay(tb testing.TB, o perfOptions) *perfRelay {
 	counter := &upstreamCounter{next: sim, lists: make(map[string]bool)}
 	srv := httptest.NewServer(counter)
 	tb.Cleanup(srv.Close)
-	// The same transport settings as the signals-relay command.
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConns, tr.MaxIdleConnsPerHost = 256, 128
-	hc := &http.Client{Timeout: 10 * time.Second, Transport: tr}
-	tb.Cleanup(hc.CloseIdleConnections)
+	hc := commandClient(tb)
 	client, err := signals.New(srv.URL, hc, "signals-relay/bench")
 	if err != nil {
 		tb.Fatal(err)
@@ -79,12 +75,32 @@ func newPerfRelay(tb testing.TB, o perfOptions) *perfRelay {
 	}
 	p.handler = relay.New(relay.Options{
 		Logger:         logger,
-		Verifier:       auth.HS256{Secret: []byte(testSecret)},
+		Verifier:       commandVerifier(tb),
 		Signals:        client,
 		Lookup:         enrich.New(client, cfg),
 		RequestTimeout: o.requestTimeout,
 	})
 	return p
+}
+
+// commandClient is an upstream client with the signals-relay command's
+// default settings (upstreamHTTPClient: timeouts and connection pool).
+func commandClient(tb testing.TB) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxConnsPerHost, tr.MaxIdleConnsPerHost, tr.MaxIdleConns = 128, 128, 128
+	tr.ResponseHeaderTimeout = 10 * time.Second
+	hc := &http.Client{Timeout: 10 * time.Second, Transport: tr}
+	tb.Cleanup(hc.CloseIdleConnections)
+	return hc
+}
+
+// commandVerifier is the verifier the command builds for SECRET_KEY.
+func commandVerifier(tb testing.TB) auth.Verifier {
+	v, err := auth.New(auth.Config{SecretKey: auth.Secret(testSecret)})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return v
 }
 
 // benchClock is the lookup's clock: real time plus what the benchmark
@@ -288,14 +304,10 @@ func BenchmarkRelayCPU(b *testing.B) {
 			if upstream == "loopback" {
 				srv := httptest.NewServer(sim)
 				b.Cleanup(srv.Close)
-				tr := http.DefaultTransport.(*http.Transport).Clone()
-				b.Cleanup(tr.CloseIdleConnections)
-				hc, base = &http.Client{Transport: tr}, srv.URL
+				hc, base = commandClient(b), srv.URL
 			}
 			if upstream == "process" {
-				tr := http.DefaultTransport.(*http.Transport).Clone()
-				b.Cleanup(tr.CloseIdleConnections)
-				hc, base = &http.Client{Transport: tr}, helperUpstream(b)
+				hc, base = commandClient(b), helperUpstream(b)
 			}
 			client, err := signals.New(base, hc, "signals-relay/bench")
 			if err != nil {
@@ -303,7 +315,7 @@ func BenchmarkRelayCPU(b *testing.B) {
 			}
 			h := relay.New(relay.Options{
 				Logger:   slog.New(slog.DiscardHandler),
-				Verifier: auth.HS256{Secret: []byte(testSecret)},
+				Verifier: commandVerifier(b),
 				Signals:  client,
 				Lookup:   enrich.New(client, enrich.Config{}),
 			})
