@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/net/http/httpguts"
@@ -95,17 +96,17 @@ func (c *Client) Report(ctx context.Context, apiKey, ip string) (*Report, error)
 	if dotSegment(ip) {
 		return nil, nil
 	}
-	body, err := c.get(ctx, op, apiKey, []string{"v2.0", "ip", ip}, MaxReportBytes)
+	var r *Report
+	err := c.get(ctx, op, apiKey, []string{"v2.0", "ip", ip}, MaxReportBytes, func(body []byte) (err error) {
+		r, err = decodeReport(body)
+		return err
+	})
 	if err != nil {
 		var apiErr *APIError
 		if errors.As(err, &apiErr) && apiErr.NoData() {
 			return nil, nil
 		}
 		return nil, err
-	}
-	r, err := decodeReport(body)
-	if err != nil {
-		return nil, &TransportError{Op: op, Kind: Unreadable, Err: fmt.Errorf("decode body: %w", err), secret: apiKey}
 	}
 	return r, nil
 }
@@ -116,13 +117,13 @@ func (c *Client) ListDetails(ctx context.Context, apiKey string, ref ListRef) (*
 	if dotSegment(ref.ID) {
 		return nil, &TransportError{Op: op, Kind: Unreadable, Err: errors.New("invalid list id")}
 	}
-	body, err := c.get(ctx, op, apiKey, []string{"metadata", string(ref.Kind), "lists", ref.ID}, MaxDetailsBytes)
+	var d *ListDetails
+	err := c.get(ctx, op, apiKey, []string{"metadata", string(ref.Kind), "lists", ref.ID}, MaxDetailsBytes, func(body []byte) (err error) {
+		d, err = decodeListDetails(body)
+		return err
+	})
 	if err != nil {
 		return nil, err
-	}
-	d, err := decodeListDetails(body)
-	if err != nil {
-		return nil, &TransportError{Op: op, Kind: Unreadable, Err: fmt.Errorf("decode body: %w", err), secret: apiKey}
 	}
 	return d, nil
 }
@@ -131,7 +132,7 @@ func (c *Client) ListDetails(ctx context.Context, apiKey string, ref ListRef) (*
 // report of the caller's own address (GET /v2.0/ip). As in the original
 // relay, a 400 or 404 that is not a key problem still counts as healthy.
 func (c *Client) Ping(ctx context.Context, apiKey string) error {
-	_, err := c.get(ctx, "health check", apiKey, []string{"v2.0", "ip"}, MaxReportBytes)
+	err := c.get(ctx, "health check", apiKey, []string{"v2.0", "ip"}, MaxReportBytes, nil)
 	var apiErr *APIError
 	if errors.As(err, &apiErr) && apiErr.NoData() {
 		return nil
@@ -157,14 +158,22 @@ func (c *Client) endpoint(segments []string) *url.URL {
 	return &u
 }
 
-// get performs one GET and returns the body of a 2xx answer.
-func (c *Client) get(ctx context.Context, op, apiKey string, segments []string, limit int64) ([]byte, error) {
+// bodyBuffers holds the buffers answers are read into; a buffer that grew
+// past maxPooledBody (a large report) is left to the garbage collector.
+var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const maxPooledBody = 64 << 10
+
+// get performs one GET and passes the body of a 2xx answer, at most limit
+// bytes, to decode (when not nil), whose failure is the call's. The body is
+// only valid during decode: decode must copy what it keeps.
+func (c *Client) get(ctx context.Context, op, apiKey string, segments []string, limit int64, decode func([]byte) error) error {
 	if !httpguts.ValidHeaderFieldValue(apiKey) {
-		return nil, &TransportError{Op: op, Kind: KeyNotSendable, Err: errors.New("the API key is not a valid header value")}
+		return &TransportError{Op: op, Kind: KeyNotSendable, Err: errors.New("the API key is not a valid header value")}
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.endpoint(segments).String(), nil)
 	if err != nil {
-		return nil, &TransportError{Op: op, Err: err, secret: apiKey}
+		return &TransportError{Op: op, Err: err, secret: apiKey}
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.userAgent)
@@ -172,27 +181,43 @@ func (c *Client) get(ctx context.Context, op, apiKey string, segments []string, 
 
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return nil, c.transportError(ctx, op, apiKey, Unreachable, err)
+		return c.transportError(ctx, op, apiKey, Unreachable, err)
 	}
 	defer resp.Body.Close()
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBytes))
-		return nil, &APIError{
+		return &APIError{
 			Op:           op,
 			StatusCode:   resp.StatusCode,
 			Body:         cleanBody(b, apiKey, maxErrorText),
 			invalidToken: bytes.Contains(b, []byte(invalidTokenText)),
 		}
 	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
-	if err != nil {
-		return nil, c.transportError(ctx, op, apiKey, Unreadable, fmt.Errorf("read body: %w", err))
+	buf := bodyBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= maxPooledBody {
+			buf.Reset()
+			bodyBuffers.Put(buf)
+		}
+	}()
+	buf.Reset()
+	if n := resp.ContentLength; n > 0 && n <= limit {
+		buf.Grow(int(n) + bytes.MinRead) // room for the read that finds the end
 	}
-	if int64(len(b)) > limit {
-		return nil, &TransportError{Op: op, Kind: Unreadable, Err: fmt.Errorf("body larger than %d bytes", limit)}
+	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, limit+1)); err != nil {
+		return c.transportError(ctx, op, apiKey, Unreadable, fmt.Errorf("read body: %w", err))
 	}
-	return b, nil
+	if int64(buf.Len()) > limit {
+		return &TransportError{Op: op, Kind: Unreadable, Err: fmt.Errorf("body larger than %d bytes", limit)}
+	}
+	if decode == nil {
+		return nil
+	}
+	if err := decode(buf.Bytes()); err != nil {
+		return &TransportError{Op: op, Kind: Unreadable, Err: fmt.Errorf("decode body: %w", err), secret: apiKey}
+	}
+	return nil
 }
 
 // transportError classifies a failed round trip or body read; kind is what
