@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/signals-relay/signals-relay/internal/ctim"
@@ -20,11 +21,24 @@ type envelope struct {
 	Errors []wireError `json:"errors,omitempty"`
 }
 
-// writeJSON writes v with the given status. Encoding errors are logged: the
-// status line is already gone by then.
+// answerBuffers holds the buffers answers are encoded into; one that grew
+// past maxPooledAnswer (a large observe) is left to the garbage collector.
+var answerBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const maxPooledAnswer = 64 << 10
+
+// writeJSON writes v with the given status, in one Write. Encoding errors are
+// logged: the status line is already gone by then.
 func writeJSON(w http.ResponseWriter, logger *slog.Logger, status int, v any) {
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(v); err != nil {
+	buf := answerBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= maxPooledAnswer {
+			buf.Reset()
+			answerBuffers.Put(buf)
+		}
+	}()
+	buf.Reset()
+	if err := json.NewEncoder(buf).Encode(v); err != nil {
 		logger.Error("encode response", "err", err)
 		status = http.StatusInternalServerError
 		buf.Reset()
