@@ -37,6 +37,7 @@ const DefaultBaseURL = "https://signals.api.auth0.com"
 // one and share it so connections are reused.
 type Client struct {
 	base      *url.URL
+	prefix    string // base without a trailing slash, as endpoint extends it
 	hc        *http.Client
 	userAgent string
 }
@@ -76,7 +77,8 @@ func New(baseURL string, hc *http.Client, userAgent string) (*Client, error) {
 		}
 		return nil
 	}
-	return &Client{base: u, hc: &own, userAgent: userAgent}, nil
+	prefix := (&url.URL{Scheme: u.Scheme, Host: u.Host}).String() + strings.TrimRight(u.EscapedPath(), "/")
+	return &Client{base: u, prefix: prefix, hc: &own, userAgent: userAgent}, nil
 }
 
 // redirectError is a redirect the client refused to follow.
@@ -146,16 +148,19 @@ func dotSegment(s string) bool { return s == "" || s == "." || s == ".." }
 
 // endpoint builds the URL of the path segments under the base URL. Each
 // segment is path-escaped, so a value can never add segments or a query.
-func (c *Client) endpoint(segments []string) *url.URL {
-	u := *c.base
-	raw := strings.TrimRight(c.base.EscapedPath(), "/")
-	plain := strings.TrimRight(c.base.Path, "/")
+func (c *Client) endpoint(segments []string) string {
+	var b strings.Builder
+	n := len(c.prefix)
 	for _, s := range segments {
-		raw += "/" + url.PathEscape(s)
-		plain += "/" + s
+		n += 1 + len(s)
 	}
-	u.Path, u.RawPath = plain, raw
-	return &u
+	b.Grow(n + 8) // room for a few escapes
+	b.WriteString(c.prefix)
+	for _, s := range segments {
+		b.WriteByte('/')
+		b.WriteString(url.PathEscape(s))
+	}
+	return b.String()
 }
 
 // bodyBuffers holds the buffers answers are read into; a buffer that grew
@@ -171,7 +176,7 @@ func (c *Client) get(ctx context.Context, op, apiKey string, segments []string, 
 	if !httpguts.ValidHeaderFieldValue(apiKey) {
 		return &TransportError{Op: op, Kind: KeyNotSendable, Err: errors.New("the API key is not a valid header value")}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.endpoint(segments).String(), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.endpoint(segments), nil)
 	if err != nil {
 		return &TransportError{Op: op, Err: err, secret: apiKey}
 	}
