@@ -9,9 +9,9 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"unicode/utf8"
 
+	"github.com/signals-relay/signals-relay/internal/bufpool"
 	"github.com/signals-relay/signals-relay/internal/ctim"
 )
 
@@ -21,23 +21,11 @@ type envelope struct {
 	Errors []wireError `json:"errors,omitempty"`
 }
 
-// answerBuffers holds the buffers answers are encoded into; one that grew
-// past maxPooledAnswer (a large observe) is left to the garbage collector.
-var answerBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-const maxPooledAnswer = 64 << 10
-
 // writeJSON writes v with the given status, in one Write. Encoding errors are
 // logged: the status line is already gone by then.
 func writeJSON(w http.ResponseWriter, logger *slog.Logger, status int, v any) {
-	buf := answerBuffers.Get().(*bytes.Buffer)
-	defer func() {
-		if buf.Cap() <= maxPooledAnswer {
-			buf.Reset()
-			answerBuffers.Put(buf)
-		}
-	}()
-	buf.Reset()
+	buf := bufpool.Get()
+	defer bufpool.Put(buf)
 	if err := json.NewEncoder(buf).Encode(v); err != nil {
 		logger.Error("encode response", "err", err)
 		status = http.StatusInternalServerError

@@ -10,10 +10,11 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/net/http/httpguts"
+
+	"github.com/signals-relay/signals-relay/internal/bufpool"
 )
 
 // Limits on what the client reads from the API.
@@ -163,12 +164,6 @@ func (c *Client) endpoint(segments []string) string {
 	return b.String()
 }
 
-// bodyBuffers holds the buffers answers are read into; a buffer that grew
-// past maxPooledBody (a large report) is left to the garbage collector.
-var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-const maxPooledBody = 64 << 10
-
 // get performs one GET and passes the body of a 2xx answer, at most limit
 // bytes, to decode (when not nil), whose failure is the call's. The body is
 // only valid during decode: decode must copy what it keeps.
@@ -199,14 +194,8 @@ func (c *Client) get(ctx context.Context, op, apiKey string, segments []string, 
 			invalidToken: bytes.Contains(b, []byte(invalidTokenText)),
 		}
 	}
-	buf := bodyBuffers.Get().(*bytes.Buffer)
-	defer func() {
-		if buf.Cap() <= maxPooledBody {
-			buf.Reset()
-			bodyBuffers.Put(buf)
-		}
-	}()
-	buf.Reset()
+	buf := bufpool.Get()
+	defer bufpool.Put(buf)
 	if n := resp.ContentLength; n > 0 && n <= limit {
 		buf.Grow(int(n) + bytes.MinRead) // room for the read that finds the end
 	}
