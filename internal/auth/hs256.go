@@ -133,11 +133,9 @@ func (c *verifiedTokens) verify(raw string, secret []byte) (Credentials, error) 
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.entries) >= maxVerifiedTokens {
-		for k, old := range c.entries {
-			if !old.valid(now) {
-				delete(c.entries, k)
-			}
+	for k, old := range c.entries { // no credentials stay once they no longer verify
+		if !old.valid(now) {
+			delete(c.entries, k)
 		}
 	}
 	if len(c.entries) >= maxVerifiedTokens {

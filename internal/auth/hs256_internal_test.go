@@ -8,8 +8,8 @@ import (
 )
 
 // TestVerifiedTokensBounds checks that a remembered token is verified again
-// once VerifiedTokenTTL has passed, and that no more than maxVerifiedTokens
-// are kept.
+// once VerifiedTokenTTL has passed, that it is dropped when not used again,
+// and that no more than maxVerifiedTokens are kept.
 func TestVerifiedTokensBounds(t *testing.T) {
 	t.Parallel()
 	secret := []byte("0123456789abcdefghijklmnopqrstuvwxyzABCDEF")
@@ -37,6 +37,20 @@ func TestVerifiedTokensBounds(t *testing.T) {
 	now = now.Add(time.Nanosecond)
 	if got := entry(); !got.until.Equal(now.Add(VerifiedTokenTTL)) {
 		t.Errorf("after the TTL the token was not verified again (until %v)", got.until)
+	}
+
+	// A token not used again is dropped at the next verification after
+	// its TTL, rather than kept until the cache is full.
+	now = now.Add(VerifiedTokenTTL)
+	other, err := SignHS256(map[string]any{"key": "another"}, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Verify(bearerRequest(other)); err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	if _, kept := v.verified.entries[tokenKey(token, secret)]; kept || len(v.verified.entries) != 1 {
+		t.Errorf("%d tokens remembered (the expired one: %v), want only the new one", len(v.verified.entries), kept)
 	}
 
 	for i := range 2 * maxVerifiedTokens {
