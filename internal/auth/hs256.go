@@ -1,9 +1,13 @@
 package auth
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -15,9 +19,36 @@ type HS256 struct {
 	// Secret is SECRET_KEY. When it is empty every call fails with
 	// ReasonSecretKeyMissing, as in the original relay.
 	Secret []byte
+
+	// verified, when set (NewHS256), remembers recently verified tokens.
+	verified *verifiedTokens
 }
 
 var _ Verifier = HS256{}
+
+// Bounds of the verified-token cache of NewHS256.
+const (
+	// VerifiedTokenTTL is the longest a verified token is taken without
+	// being verified again; a token's own exp ends it sooner.
+	VerifiedTokenTTL = time.Minute
+	// maxVerifiedTokens caps the tokens remembered at once.
+	maxVerifiedTokens = 256
+)
+
+// NewHS256 returns an HS256 verifier that remembers the tokens it has
+// verified, so that a caller sending the same token on every call (as a
+// self-hosted Threat Response module does) does not have it parsed and its
+// signature checked each time. A token is taken from memory only while it
+// would verify again: for at most VerifiedTokenTTL, before its exp and not
+// before its nbf, by the clock now (nil means time.Now), and only with the
+// secret it was verified with. Only the credentials are kept, under the
+// SHA-256 of the secret and the token; failures are never kept.
+func NewHS256(secret []byte, now func() time.Time) HS256 {
+	if now == nil {
+		now = time.Now
+	}
+	return HS256{Secret: secret, verified: &verifiedTokens{now: now, entries: make(map[[sha256.Size]byte]verifiedToken)}}
+}
 
 // Verify implements Verifier.
 func (v HS256) Verify(r *http.Request) (Credentials, error) {
@@ -28,19 +59,106 @@ func (v HS256) Verify(r *http.Request) (Credentials, error) {
 	if len(v.Secret) == 0 {
 		return Credentials{}, fail(ReasonSecretKeyMissing)
 	}
-	return ParseHS256(raw, v.Secret)
+	if v.verified == nil {
+		return ParseHS256(raw, v.Secret)
+	}
+	return v.verified.verify(raw, v.Secret)
 }
 
 // ParseHS256 verifies raw with secret and returns the credentials in its
 // payload ({"key": "<API key>"}).
 func ParseHS256(raw string, secret []byte) (Credentials, error) {
+	creds, _, err := parseHS256(raw, secret, time.Now)
+	return creds, err
+}
+
+// parseHS256 is ParseHS256 by the clock now; it also returns the verified
+// claims.
+func parseHS256(raw string, secret []byte, now func() time.Time) (Credentials, jwt.MapClaims, error) {
 	claims := jwt.MapClaims{}
-	_, err := jwt.NewParser(jwt.WithValidMethods([]string{"HS256"})).
+	_, err := jwt.NewParser(jwt.WithValidMethods([]string{"HS256"}), jwt.WithTimeFunc(now)).
 		ParseWithClaims(raw, claims, func(*jwt.Token) (any, error) { return secret, nil })
 	if err != nil {
-		return Credentials{}, classify(err, ReasonBadSignature)
+		return Credentials{}, nil, classify(err, ReasonBadSignature)
 	}
-	return credentialsFrom(claims)
+	creds, err := credentialsFrom(claims)
+	return creds, claims, err
+}
+
+// verifiedTokens remembers the credentials of recently verified HS256
+// tokens; see NewHS256.
+type verifiedTokens struct {
+	now     func() time.Time
+	mu      sync.Mutex
+	entries map[[sha256.Size]byte]verifiedToken
+}
+
+// verifiedToken is what is kept of a verified token: its credentials and
+// the times between which it verifies (zero: no bound from the token).
+type verifiedToken struct {
+	creds     Credentials
+	until     time.Time // the end of VerifiedTokenTTL
+	notBefore time.Time // the token's nbf
+	expires   time.Time // the token's exp
+}
+
+// valid reports whether the token would verify at now.
+func (t verifiedToken) valid(now time.Time) bool {
+	return now.Before(t.until) &&
+		(t.expires.IsZero() || now.Before(t.expires)) &&
+		(t.notBefore.IsZero() || !now.Before(t.notBefore))
+}
+
+// verify returns the credentials of raw, verified with secret now or
+// remembered from a verification that still holds.
+func (c *verifiedTokens) verify(raw string, secret []byte) (Credentials, error) {
+	key := tokenKey(raw, secret)
+	now := c.now()
+	c.mu.Lock()
+	t, ok := c.entries[key]
+	c.mu.Unlock()
+	if ok && t.valid(now) {
+		return t.creds, nil
+	}
+	creds, claims, err := parseHS256(raw, secret, func() time.Time { return now })
+	if err != nil {
+		return Credentials{}, err
+	}
+	t = verifiedToken{creds: creds, until: now.Add(VerifiedTokenTTL)}
+	if exp, err := claims.GetExpirationTime(); err == nil && exp != nil {
+		t.expires = exp.Time
+	}
+	if nbf, err := claims.GetNotBefore(); err == nil && nbf != nil {
+		t.notBefore = nbf.Time
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, old := range c.entries { // no credentials stay once they no longer verify
+		if !old.valid(now) {
+			delete(c.entries, k)
+		}
+	}
+	if len(c.entries) >= maxVerifiedTokens {
+		for k := range c.entries { // full of live tokens: drop any one
+			delete(c.entries, k)
+			break
+		}
+	}
+	c.entries[key] = t
+	return creds, nil
+}
+
+// tokenKey is the SHA-256 of the secret's length, the secret and the token.
+func tokenKey(raw string, secret []byte) [sha256.Size]byte {
+	h := sha256.New()
+	var n [8]byte
+	binary.BigEndian.PutUint64(n[:], uint64(len(secret)))
+	h.Write(n[:])
+	h.Write(secret)
+	h.Write([]byte(raw))
+	var key [sha256.Size]byte
+	h.Sum(key[:0])
+	return key
 }
 
 // classify maps a jwt parse error to the contract's reason; badKey is the

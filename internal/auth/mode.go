@@ -87,7 +87,7 @@ func New(cfg Config) (Verifier, error) {
 	if mode != ModeXDR && len(cfg.SecretKey) == 0 {
 		return nil, fmt.Errorf("auth: AUTH_MODE=%s needs SECRET_KEY", mode)
 	}
-	hs := HS256{Secret: cfg.SecretKey}
+	hs := NewHS256(cfg.SecretKey, cfg.Now)
 	if mode == ModeHS256 {
 		return hs, nil
 	}

@@ -53,11 +53,7 @@ func newPerfRelay(tb testing.TB, o perfOptions) *perfRelay {
 	counter := &upstreamCounter{next: sim, lists: make(map[string]bool)}
 	srv := httptest.NewServer(counter)
 	tb.Cleanup(srv.Close)
-	// The same transport settings as the signals-relay command.
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConns, tr.MaxIdleConnsPerHost = 256, 128
-	hc := &http.Client{Timeout: 10 * time.Second, Transport: tr}
-	tb.Cleanup(hc.CloseIdleConnections)
+	hc := commandClient(tb)
 	client, err := signals.New(srv.URL, hc, "signals-relay/bench")
 	if err != nil {
 		tb.Fatal(err)
@@ -79,12 +75,32 @@ func newPerfRelay(tb testing.TB, o perfOptions) *perfRelay {
 	}
 	p.handler = relay.New(relay.Options{
 		Logger:         logger,
-		Verifier:       auth.HS256{Secret: []byte(testSecret)},
+		Verifier:       commandVerifier(tb),
 		Signals:        client,
 		Lookup:         enrich.New(client, cfg),
 		RequestTimeout: o.requestTimeout,
 	})
 	return p
+}
+
+// commandClient is an upstream client with the signals-relay command's
+// default settings (upstreamHTTPClient: timeouts and connection pool).
+func commandClient(tb testing.TB) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxConnsPerHost, tr.MaxIdleConnsPerHost, tr.MaxIdleConns = 128, 128, 128
+	tr.ResponseHeaderTimeout = 10 * time.Second
+	hc := &http.Client{Timeout: 10 * time.Second, Transport: tr}
+	tb.Cleanup(hc.CloseIdleConnections)
+	return hc
+}
+
+// commandVerifier is the verifier the command builds for SECRET_KEY.
+func commandVerifier(tb testing.TB) auth.Verifier {
+	v, err := auth.New(auth.Config{SecretKey: auth.Secret(testSecret)})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return v
 }
 
 // benchClock is the lookup's clock: real time plus what the benchmark
@@ -261,7 +277,8 @@ func benchEnrich(b *testing.B, o perfOptions, path, body, cache string) {
 
 // BenchmarkRelayCPU measures the relay's own CPU time for one deliberate of
 // one address with the caches off: the real relay.New handler and
-// signals.Client against the simulator without latency. relay-cpu-µs/op is
+// signals.Client against the simulator without latency, with the command's
+// JSON request log line (formatted, then discarded). relay-cpu-µs/op is
 // the process's CPU time (user and system, garbage collection included) per
 // request minus the time spent inside the simulator's handler.
 //
@@ -288,22 +305,18 @@ func BenchmarkRelayCPU(b *testing.B) {
 			if upstream == "loopback" {
 				srv := httptest.NewServer(sim)
 				b.Cleanup(srv.Close)
-				tr := http.DefaultTransport.(*http.Transport).Clone()
-				b.Cleanup(tr.CloseIdleConnections)
-				hc, base = &http.Client{Transport: tr}, srv.URL
+				hc, base = commandClient(b), srv.URL
 			}
 			if upstream == "process" {
-				tr := http.DefaultTransport.(*http.Transport).Clone()
-				b.Cleanup(tr.CloseIdleConnections)
-				hc, base = &http.Client{Transport: tr}, helperUpstream(b)
+				hc, base = commandClient(b), helperUpstream(b)
 			}
 			client, err := signals.New(base, hc, "signals-relay/bench")
 			if err != nil {
 				b.Fatal(err)
 			}
 			h := relay.New(relay.Options{
-				Logger:   slog.New(slog.DiscardHandler),
-				Verifier: auth.HS256{Secret: []byte(testSecret)},
+				Logger:   slog.New(slog.NewJSONHandler(io.Discard, nil)), //nolint:sloglint // the command's log line is formatted, then discarded
+				Verifier: commandVerifier(b),
 				Signals:  client,
 				Lookup:   enrich.New(client, enrich.Config{}),
 			})

@@ -355,7 +355,14 @@ func withRequestLog(logger *slog.Logger, observe func(RequestRecord), next http.
 		if len(ri.upstream) > 0 {
 			attrs = append(attrs, slog.Any("upstream_causes", ri.upstream))
 		}
-		logger.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+		// The record goes to the handler directly: Logger.LogAttrs would
+		// also walk the stack for the caller's address, which no handler
+		// the relay uses prints.
+		if h := logger.Handler(); h.Enabled(r.Context(), slog.LevelInfo) {
+			line := slog.NewRecord(time.Now(), slog.LevelInfo, "request", 0)
+			line.AddAttrs(attrs...)
+			_ = h.Handle(r.Context(), line) // as Logger does, a failed write is not the caller's concern
+		}
 		if observe != nil {
 			observe(RequestRecord{Route: routeName(r.URL.Path), Status: rec.status, Duration: time.Since(start),
 				Observables: ri.observables, Stats: ri.stats, Errors: ri.errors})

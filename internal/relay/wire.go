@@ -11,6 +11,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/signals-relay/signals-relay/internal/bufpool"
 	"github.com/signals-relay/signals-relay/internal/ctim"
 )
 
@@ -20,11 +21,12 @@ type envelope struct {
 	Errors []wireError `json:"errors,omitempty"`
 }
 
-// writeJSON writes v with the given status. Encoding errors are logged: the
-// status line is already gone by then.
+// writeJSON writes v with the given status, in one Write. Encoding errors are
+// logged: the status line is already gone by then.
 func writeJSON(w http.ResponseWriter, logger *slog.Logger, status int, v any) {
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(v); err != nil {
+	buf := bufpool.Get()
+	defer bufpool.Put(buf)
+	if err := json.NewEncoder(buf).Encode(v); err != nil {
 		logger.Error("encode response", "err", err)
 		status = http.StatusInternalServerError
 		buf.Reset()

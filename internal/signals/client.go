@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/net/http/httpguts"
+
+	"github.com/signals-relay/signals-relay/internal/bufpool"
 )
 
 // Limits on what the client reads from the API.
@@ -36,6 +38,7 @@ const DefaultBaseURL = "https://signals.api.auth0.com"
 // one and share it so connections are reused.
 type Client struct {
 	base      *url.URL
+	prefix    string // base without a trailing slash, as endpoint extends it
 	hc        *http.Client
 	userAgent string
 }
@@ -75,7 +78,8 @@ func New(baseURL string, hc *http.Client, userAgent string) (*Client, error) {
 		}
 		return nil
 	}
-	return &Client{base: u, hc: &own, userAgent: userAgent}, nil
+	prefix := (&url.URL{Scheme: u.Scheme, Host: u.Host}).String() + strings.TrimRight(u.EscapedPath(), "/")
+	return &Client{base: u, prefix: prefix, hc: &own, userAgent: userAgent}, nil
 }
 
 // redirectError is a redirect the client refused to follow.
@@ -95,17 +99,17 @@ func (c *Client) Report(ctx context.Context, apiKey, ip string) (*Report, error)
 	if dotSegment(ip) {
 		return nil, nil
 	}
-	body, err := c.get(ctx, op, apiKey, []string{"v2.0", "ip", ip}, MaxReportBytes)
+	var r *Report
+	err := c.get(ctx, op, apiKey, []string{"v2.0", "ip", ip}, MaxReportBytes, func(body []byte) (err error) {
+		r, err = decodeReport(body)
+		return err
+	})
 	if err != nil {
 		var apiErr *APIError
 		if errors.As(err, &apiErr) && apiErr.NoData() {
 			return nil, nil
 		}
 		return nil, err
-	}
-	r, err := decodeReport(body)
-	if err != nil {
-		return nil, &TransportError{Op: op, Kind: Unreadable, Err: fmt.Errorf("decode body: %w", err), secret: apiKey}
 	}
 	return r, nil
 }
@@ -116,13 +120,13 @@ func (c *Client) ListDetails(ctx context.Context, apiKey string, ref ListRef) (*
 	if dotSegment(ref.ID) {
 		return nil, &TransportError{Op: op, Kind: Unreadable, Err: errors.New("invalid list id")}
 	}
-	body, err := c.get(ctx, op, apiKey, []string{"metadata", string(ref.Kind), "lists", ref.ID}, MaxDetailsBytes)
+	var d *ListDetails
+	err := c.get(ctx, op, apiKey, []string{"metadata", string(ref.Kind), "lists", ref.ID}, MaxDetailsBytes, func(body []byte) (err error) {
+		d, err = decodeListDetails(body)
+		return err
+	})
 	if err != nil {
 		return nil, err
-	}
-	d, err := decodeListDetails(body)
-	if err != nil {
-		return nil, &TransportError{Op: op, Kind: Unreadable, Err: fmt.Errorf("decode body: %w", err), secret: apiKey}
 	}
 	return d, nil
 }
@@ -131,7 +135,7 @@ func (c *Client) ListDetails(ctx context.Context, apiKey string, ref ListRef) (*
 // report of the caller's own address (GET /v2.0/ip). As in the original
 // relay, a 400 or 404 that is not a key problem still counts as healthy.
 func (c *Client) Ping(ctx context.Context, apiKey string) error {
-	_, err := c.get(ctx, "health check", apiKey, []string{"v2.0", "ip"}, MaxReportBytes)
+	err := c.get(ctx, "health check", apiKey, []string{"v2.0", "ip"}, MaxReportBytes, nil)
 	var apiErr *APIError
 	if errors.As(err, &apiErr) && apiErr.NoData() {
 		return nil
@@ -145,26 +149,31 @@ func dotSegment(s string) bool { return s == "" || s == "." || s == ".." }
 
 // endpoint builds the URL of the path segments under the base URL. Each
 // segment is path-escaped, so a value can never add segments or a query.
-func (c *Client) endpoint(segments []string) *url.URL {
-	u := *c.base
-	raw := strings.TrimRight(c.base.EscapedPath(), "/")
-	plain := strings.TrimRight(c.base.Path, "/")
+func (c *Client) endpoint(segments []string) string {
+	var b strings.Builder
+	n := len(c.prefix)
 	for _, s := range segments {
-		raw += "/" + url.PathEscape(s)
-		plain += "/" + s
+		n += 1 + len(s)
 	}
-	u.Path, u.RawPath = plain, raw
-	return &u
+	b.Grow(n + 8) // room for a few escapes
+	b.WriteString(c.prefix)
+	for _, s := range segments {
+		b.WriteByte('/')
+		b.WriteString(url.PathEscape(s))
+	}
+	return b.String()
 }
 
-// get performs one GET and returns the body of a 2xx answer.
-func (c *Client) get(ctx context.Context, op, apiKey string, segments []string, limit int64) ([]byte, error) {
+// get performs one GET and passes the body of a 2xx answer, at most limit
+// bytes, to decode (when not nil), whose failure is the call's. The body is
+// only valid during decode: decode must copy what it keeps.
+func (c *Client) get(ctx context.Context, op, apiKey string, segments []string, limit int64, decode func([]byte) error) error {
 	if !httpguts.ValidHeaderFieldValue(apiKey) {
-		return nil, &TransportError{Op: op, Kind: KeyNotSendable, Err: errors.New("the API key is not a valid header value")}
+		return &TransportError{Op: op, Kind: KeyNotSendable, Err: errors.New("the API key is not a valid header value")}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.endpoint(segments).String(), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.endpoint(segments), nil)
 	if err != nil {
-		return nil, &TransportError{Op: op, Err: err, secret: apiKey}
+		return &TransportError{Op: op, Err: err, secret: apiKey}
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.userAgent)
@@ -172,27 +181,37 @@ func (c *Client) get(ctx context.Context, op, apiKey string, segments []string, 
 
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return nil, c.transportError(ctx, op, apiKey, Unreachable, err)
+		return c.transportError(ctx, op, apiKey, Unreachable, err)
 	}
 	defer resp.Body.Close()
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBytes))
-		return nil, &APIError{
+		return &APIError{
 			Op:           op,
 			StatusCode:   resp.StatusCode,
 			Body:         cleanBody(b, apiKey, maxErrorText),
 			invalidToken: bytes.Contains(b, []byte(invalidTokenText)),
 		}
 	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
-	if err != nil {
-		return nil, c.transportError(ctx, op, apiKey, Unreadable, fmt.Errorf("read body: %w", err))
+	buf := bufpool.Get()
+	defer bufpool.Put(buf)
+	if n := resp.ContentLength; n > 0 && n <= limit {
+		buf.Grow(int(n) + bytes.MinRead) // room for the read that finds the end
 	}
-	if int64(len(b)) > limit {
-		return nil, &TransportError{Op: op, Kind: Unreadable, Err: fmt.Errorf("body larger than %d bytes", limit)}
+	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, limit+1)); err != nil {
+		return c.transportError(ctx, op, apiKey, Unreadable, fmt.Errorf("read body: %w", err))
 	}
-	return b, nil
+	if int64(buf.Len()) > limit {
+		return &TransportError{Op: op, Kind: Unreadable, Err: fmt.Errorf("body larger than %d bytes", limit)}
+	}
+	if decode == nil {
+		return nil
+	}
+	if err := decode(buf.Bytes()); err != nil {
+		return &TransportError{Op: op, Kind: Unreadable, Err: fmt.Errorf("decode body: %w", err), secret: apiKey}
+	}
+	return nil
 }
 
 // transportError classifies a failed round trip or body read; kind is what

@@ -4,12 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -190,6 +193,64 @@ func TestReport(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, r.Lists()); diff != "" {
 		t.Errorf("Lists() mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// TestReportsOutliveTheirBodies checks that what a call returns does not
+// share memory with the buffer its body was read into, which the next call
+// reuses: reports and list details read one after another, in both orders,
+// stay equal to their fixtures decoded directly. It runs on one P, so that the
+// calls do reuse one buffer (not in parallel with other tests: GOMAXPROCS is
+// the process's).
+func TestReportsOutliveTheirBodies(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	c, mux := setup(t)
+	reports := map[string]string{
+		"203.0.113.66":  "ip-report_malicious_203.0.113.66_score-3.json",
+		"198.51.100.23": "ip-report_suspicious_198.51.100.23_score-2.json",
+	}
+	mux.HandleFunc("/v2.0/ip/{ip}", func(w http.ResponseWriter, r *http.Request) {
+		serveFixture(t, w, reports[r.PathValue("ip")])
+	})
+	mux.HandleFunc("/metadata/{kind}/lists/{id}", func(w http.ResponseWriter, r *http.Request) {
+		serveFixture(t, w, "metadata/"+r.PathValue("kind")+"/"+r.PathValue("id")+".json")
+	})
+	want := map[string]*Report{}
+	for ip, name := range reports {
+		r, err := decodeReport(readTestdata(t, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[ip] = r
+	}
+	details := func(ref ListRef) *ListDetails {
+		d, err := c.ListDetails(t.Context(), testKey, ref)
+		if err != nil {
+			t.Fatalf("ListDetails(%v): %v", ref, err)
+		}
+		return d
+	}
+	wantDetails, err := decodeListDetails(readTestdata(t, "metadata/badip/NIXSPAM-IP.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []*Report
+	gotDetails := details(ListRef{BadIP, "NIXSPAM-IP"})
+	for _, ip := range []string{"203.0.113.66", "198.51.100.23", "203.0.113.66", "198.51.100.23"} {
+		r, err := c.Report(t.Context(), testKey, ip)
+		if err != nil || r == nil {
+			t.Fatalf("Report(%s) = %v, %v", ip, r, err)
+		}
+		got = append(got, r)
+	}
+	_ = details(ListRef{BadDomain, "MALWAREDOMAINS-COM"})
+	for i, ip := range []string{"203.0.113.66", "198.51.100.23", "203.0.113.66", "198.51.100.23"} {
+		if diff := cmp.Diff(want[ip], got[i]); diff != "" {
+			t.Errorf("report %d (%s) changed after later calls (-fixture +in turn):\n%s", i, ip, diff)
+		}
+	}
+	if diff := cmp.Diff(wantDetails, gotDetails); diff != "" {
+		t.Errorf("list details changed after later calls (-fixture +in turn):\n%s", diff)
 	}
 }
 
@@ -638,28 +699,33 @@ func TestBodyOverTheCap(t *testing.T) {
 		{"details over the cap", MaxDetailsBytes + 1, func(n int) string { return padded(`{"name":"A","description":"`, n) }, callDetails, true},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			body := tc.body(tc.limit)
-			if len(body) != tc.limit || !json.Valid([]byte(body)) {
-				t.Fatalf("test body: %d bytes, valid JSON %v", len(body), json.Valid([]byte(body)))
-			}
-			c, _ := recorder(t, func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Type", "application/json")
-				_, _ = io.WriteString(w, body)
-			})
-			got, err := tc.call(t.Context(), c)
-			if !tc.wantErr {
-				if err != nil || !got {
-					t.Fatalf("got data = %v, err = %v; want data", got, err)
+		for _, declared := range []bool{false, true} { // chunked, or with a Content-Length
+			t.Run(fmt.Sprintf("%s/content-length=%v", tc.name, declared), func(t *testing.T) {
+				t.Parallel()
+				body := tc.body(tc.limit)
+				if len(body) != tc.limit || !json.Valid([]byte(body)) {
+					t.Fatalf("test body: %d bytes, valid JSON %v", len(body), json.Valid([]byte(body)))
 				}
-				return
-			}
-			var te *TransportError
-			if !errors.As(err, &te) {
-				t.Fatalf("err = %#v, want a *TransportError", err)
-			}
-		})
+				c, _ := recorder(t, func(w http.ResponseWriter, r *http.Request) {
+					w.Header().Set("Content-Type", "application/json")
+					if declared {
+						w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+					}
+					_, _ = io.WriteString(w, body)
+				})
+				got, err := tc.call(t.Context(), c)
+				if !tc.wantErr {
+					if err != nil || !got {
+						t.Fatalf("got data = %v, err = %v; want data", got, err)
+					}
+					return
+				}
+				var te *TransportError
+				if !errors.As(err, &te) {
+					t.Fatalf("err = %#v, want a *TransportError", err)
+				}
+			})
+		}
 	}
 }
 
