@@ -88,6 +88,10 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 	return b, nil
 }
 
+// jsonSpace is the white space JSON allows between tokens (RFC 8259); a form
+// feed or a non-breaking space is not.
+const jsonSpace = " \t\r\n"
+
 // decodeObservables parses a body that must be a JSON array of
 // {"type": string, "value": string} objects with non-blank strings, whatever
 // the request's Content-Type. Errors say what is wrong and where. The body is
@@ -95,7 +99,7 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 // first problem: a wrong first element of a large array costs no more than
 // that element.
 func decodeObservables(body []byte) ([]ctim.Observable, error) {
-	trimmed := bytes.TrimSpace(body)
+	trimmed := bytes.Trim(body, jsonSpace)
 	if len(trimmed) == 0 {
 		return nil, invalidArgf("The request body is empty; expected a JSON array of observables.")
 	}
