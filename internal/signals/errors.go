@@ -173,7 +173,8 @@ func capitalize(s string) string {
 // cleanBody folds whitespace in an error body, drops control characters,
 // redacts secret, and caps the length.
 func cleanBody(b []byte, secret string, max int) string {
-	s := redact(strings.ToValidUTF8(string(b), "\uFFFD"), secret)
+	redact := redacter(secret)
+	s := redact(strings.ToValidUTF8(string(b), "\uFFFD"))
 	s = strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) || unicode.IsSpace(r) {
 			return ' '
@@ -181,7 +182,7 @@ func cleanBody(b []byte, secret string, max int) string {
 		return r
 	}, s)
 	s = strings.Join(strings.Fields(s), " ")
-	s = redact(s, secret) // the fold may have joined a key split by whitespace
+	s = redact(s) // the fold may have joined a key split by whitespace
 	if r := []rune(s); len(r) > max {
 		s = string(r[:max]) + "…"
 	}
@@ -193,11 +194,24 @@ func cleanBody(b []byte, secret string, max int) string {
 // hex case, '+' for a space) or JSON-escaped (\uXXXX in either hex case, or
 // the short escapes), as an upstream may echo the key back from a URL or
 // inside JSON.
-func redact(s, secret string) string {
-	if secret == "" || s == "" {
-		return s
+func redact(s, secret string) string { return redacter(secret)(s) }
+
+// redacter returns redact for one secret. Its pattern is compiled once, on
+// the first text long enough to hold the secret: every form of a character
+// is at least one character, so a shorter text (such as the usual 404 body)
+// costs no compilation.
+func redacter(secret string) func(string) string {
+	var re *regexp.Regexp
+	n := utf8.RuneCountInString(secret)
+	return func(s string) string {
+		if secret == "" || utf8.RuneCountInString(s) < n {
+			return s
+		}
+		if re == nil {
+			re = secretPattern(secret)
+		}
+		return re.ReplaceAllLiteralString(s, "[REDACTED]")
 	}
-	return secretPattern(secret).ReplaceAllLiteralString(s, "[REDACTED]")
 }
 
 // jsonShortEscapes are the two-character JSON escapes.

@@ -3,6 +3,7 @@ package signals
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -164,5 +165,18 @@ func TestAPIErrorCallerMessage(t *testing.T) {
 		if !strings.Contains(e.Error(), tc.body) {
 			t.Errorf("Error() = %q, want it to keep the body for the log", e.Error())
 		}
+	}
+}
+
+// BenchmarkCleanBody is the cost of the body of an upstream error: the
+// usual short 404 body, and a long body that echoes the key.
+func BenchmarkCleanBody(b *testing.B) {
+	const key = "6f1c2a8e-3b4d-4e5f-9a6b-7c8d9e0f1a2b"
+	for _, body := range []string{"Resource not found", `{"error": "bad key ` + key + `", "detail": "see the documentation"}`} {
+		b.Run(fmt.Sprintf("len=%d", len(body)), func(b *testing.B) {
+			for b.Loop() {
+				cleanBody([]byte(body), key, maxErrorText)
+			}
+		})
 	}
 }
