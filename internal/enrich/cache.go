@@ -46,9 +46,9 @@ func reportCache(size int, ttl time.Duration, now func() time.Time) *cache.Cache
 // listCache holds blocklist details for every API key: the details endpoint
 // (GET /metadata/{type}/lists/{id}) is documented as not needing an API key,
 // so its answer cannot depend on the key that asked, and a list's name,
-// source and description are the same for everyone. Loads are shared only
-// within one API key's scope, so that a key's failure (a rejected key, a
-// used-up quota) never reaches a request made with another key. A list whose
+// source and description are the same for everyone. A load in flight
+// serves every API key when it succeeds, but its failure (a rejected key, a
+// used-up quota) reaches only requests made with the same key. A list whose
 // details answered 404 is kept as missing for missingTTL; other failures are
 // not kept.
 func listCache(size int, ttl, missingTTL time.Duration, now func() time.Time) *cache.Cache[signals.ListRef, *signals.ListDetails] {

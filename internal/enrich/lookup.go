@@ -123,8 +123,8 @@ type Stats struct {
 	// caches.
 	ReportCacheHits int64
 	ListCacheHits   int64
-	// Coalesced counts lookups answered by a call another request with the
-	// same API key had in flight.
+	// Coalesced counts lookups answered by a call another request had in
+	// flight (a report: with the same API key; list details: with any).
 	Coalesced int64
 	// ObservablesSkipped counts observables whose report was not looked up
 	// because the request was stopped or ran out of time, and ListsSkipped

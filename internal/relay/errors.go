@@ -22,11 +22,10 @@ const (
 	// CodeServiceUnavailable answers a request the relay sheds because it
 	// is at its concurrency cap (HTTP 503 with Retry-After).
 	CodeServiceUnavailable = "service unavailable"
+	// CodeTooManyObservables is the warning code of a request that held
+	// more addresses than are looked up per request.
+	CodeTooManyObservables = "too many observables"
 )
-
-// CodeTooManyObservables is the warning code of a request that held more
-// addresses than are looked up per request.
-const CodeTooManyObservables = "too many observables"
 
 // wireError is one entry of the envelope's "errors".
 type wireError struct {

@@ -322,12 +322,13 @@ func withRequestLog(logger *slog.Logger, observe func(RequestRecord), next http.
 		ri := &requestInfo{}
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), infoKey{}, ri)))
+		route, took := routeName(r.URL.Path), time.Since(start)
 		attrs := []slog.Attr{
 			slog.String("request_id", id),
 			slog.String("method", methodName(r.Method)),
-			slog.String("route", routeName(r.URL.Path)),
+			slog.String("route", route),
 			slog.Int("status", rec.status),
-			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+			slog.Float64("duration_ms", float64(took.Microseconds())/1000),
 			slog.Int("observables", ri.observables),
 			slog.Int64("upstream_calls", ri.stats.UpstreamCalls),
 			slog.Float64("upstream_ms", float64(ri.stats.UpstreamTime.Microseconds())/1000),
@@ -364,7 +365,7 @@ func withRequestLog(logger *slog.Logger, observe func(RequestRecord), next http.
 			_ = h.Handle(r.Context(), line) // as Logger does, a failed write is not the caller's concern
 		}
 		if observe != nil {
-			observe(RequestRecord{Route: routeName(r.URL.Path), Status: rec.status, Duration: time.Since(start),
+			observe(RequestRecord{Route: route, Status: rec.status, Duration: took,
 				Observables: ri.observables, Stats: ri.stats, Errors: ri.errors})
 		}
 	})
