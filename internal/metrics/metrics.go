@@ -6,9 +6,9 @@
 //
 // Every label value comes from a fixed set (routes, status codes, the
 // contract's error codes, upstream endpoints and outcomes) and is checked
-// again here: a value that is long, holds characters no such name has, or
-// is new after a label has seen maxValues distinct values is counted as
-// "other". No label can carry an API key, a token or an observable.
+// again here: a route not in the route table is counted as "other", and so
+// is an error code that is long, holds characters no such code has, or is
+// new after the label has seen 64 distinct values. No label can carry an API key, a token or an observable.
 package metrics
 
 import (
@@ -27,6 +27,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/signals-relay/signals-relay/internal/relay"
+	"github.com/signals-relay/signals-relay/internal/routes"
 )
 
 // Namespace starts every metric name of the relay.
@@ -54,7 +55,11 @@ type Metrics struct {
 	coalesced        prometheus.Counter
 	quota            prometheus.Counter
 
-	routes, codes boundedLabel
+	// routeLabels maps each route of the relay (and "other", which the
+	// relay records for any other path) to itself; codes bounds the error
+	// codes, which are not one fixed list.
+	routeLabels map[string]string
+	codes       boundedLabel
 }
 
 // New returns the relay's metrics on a new registry, with the Go runtime
@@ -100,8 +105,11 @@ func New() *Metrics {
 			Namespace: Namespace, Name: "upstream_quota_exceeded_total",
 			Help: "Auth0 Signals answers 429 (an API key's quota used up).",
 		}),
-		routes: boundedLabel{max: 32},
-		codes:  boundedLabel{max: 64},
+		routeLabels: map[string]string{"other": "other"},
+		codes:       boundedLabel{max: 64},
+	}
+	for _, r := range routes.All() {
+		m.routeLabels[r.Path] = r.Path
 	}
 	m.reg.MustRegister(m.requests, m.requestDuration, m.inFlight, m.upstream, m.upstreamDuration,
 		m.cacheHits, m.cacheMisses, m.coalesced, m.quota,
@@ -121,7 +129,10 @@ func (m *Metrics) Observe(r relay.RequestRecord) {
 	if m == nil {
 		return
 	}
-	route := m.routes.value(r.Route)
+	route, ok := m.routeLabels[r.Route]
+	if !ok {
+		route = "other"
+	}
 	code := "none"
 	if len(r.Errors) > 0 {
 		code = m.codes.value(r.Errors[0])
@@ -158,7 +169,7 @@ func statusLabel(code int) string {
 }
 
 // boundedLabel admits at most max distinct values of one label, each
-// short and made of the characters route names and error codes use.
+// short and made of lower-case letters and a few separators.
 type boundedLabel struct {
 	max  int
 	mu   sync.Mutex
