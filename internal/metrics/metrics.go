@@ -50,10 +50,11 @@ type Metrics struct {
 	inFlight         prometheus.Gauge
 	upstream         *prometheus.CounterVec
 	upstreamDuration *prometheus.HistogramVec
-	cacheHits        *prometheus.CounterVec
-	cacheMisses      *prometheus.CounterVec
-	coalesced        prometheus.Counter
-	quota            prometheus.Counter
+	// The cache counters' children, one per cache (report, list).
+	reportHits, listHits     prometheus.Counter
+	reportMisses, listMisses prometheus.Counter
+	coalesced                prometheus.Counter
+	quota                    prometheus.Counter
 
 	// routeLabels maps each route of the relay (and "other", which the
 	// relay records for any other path) to itself; codes bounds the error
@@ -65,6 +66,14 @@ type Metrics struct {
 // New returns the relay's metrics on a new registry, with the Go runtime
 // and process collectors.
 func New() *Metrics {
+	cacheHits := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: Namespace, Name: "cache_hits_total",
+		Help: "Lookups answered from a cache: report (IP reports per API key) or list (blocklist details).",
+	}, []string{"cache"})
+	cacheMisses := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: Namespace, Name: "cache_misses_total",
+		Help: "Lookups a cache could not answer that were fetched from Auth0 Signals: report or list. Lookups that joined another request's call are counted in coalesced_lookups_total instead.",
+	}, []string{"cache"})
 	m := &Metrics{
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -89,14 +98,6 @@ func New() *Metrics {
 			Help:    "Time from sending a call to Auth0 Signals to its response headers (or its failure), by endpoint.",
 			Buckets: upstreamBuckets,
 		}, []string{"endpoint"}),
-		cacheHits: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: Namespace, Name: "cache_hits_total",
-			Help: "Lookups answered from a cache: report (IP reports per API key) or list (blocklist details).",
-		}, []string{"cache"}),
-		cacheMisses: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: Namespace, Name: "cache_misses_total",
-			Help: "Lookups a cache could not answer that were fetched from Auth0 Signals: report or list. Lookups that joined another request's call are counted in coalesced_lookups_total instead.",
-		}, []string{"cache"}),
 		coalesced: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: Namespace, Name: "coalesced_lookups_total",
 			Help: "Lookups answered by a call another request with the same API key had in flight.",
@@ -112,12 +113,10 @@ func New() *Metrics {
 		m.routeLabels[r.Path] = r.Path
 	}
 	m.reg.MustRegister(m.requests, m.requestDuration, m.inFlight, m.upstream, m.upstreamDuration,
-		m.cacheHits, m.cacheMisses, m.coalesced, m.quota,
+		cacheHits, cacheMisses, m.coalesced, m.quota,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	for _, c := range []string{"report", "list"} {
-		m.cacheHits.WithLabelValues(c)
-		m.cacheMisses.WithLabelValues(c)
-	}
+	m.reportHits, m.listHits = cacheHits.WithLabelValues("report"), cacheHits.WithLabelValues("list")
+	m.reportMisses, m.listMisses = cacheMisses.WithLabelValues("report"), cacheMisses.WithLabelValues("list")
 	return m
 }
 
@@ -139,8 +138,8 @@ func (m *Metrics) Observe(r relay.RequestRecord) {
 	}
 	m.requests.WithLabelValues(route, statusLabel(r.Status), code).Inc()
 	m.requestDuration.WithLabelValues(route).Observe(r.Duration.Seconds())
-	m.cacheHits.WithLabelValues("report").Add(float64(r.Stats.ReportCacheHits))
-	m.cacheHits.WithLabelValues("list").Add(float64(r.Stats.ListCacheHits))
+	m.reportHits.Add(float64(r.Stats.ReportCacheHits))
+	m.listHits.Add(float64(r.Stats.ListCacheHits))
 	m.coalesced.Add(float64(r.Stats.Coalesced))
 }
 
