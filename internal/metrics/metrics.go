@@ -120,9 +120,6 @@ func New() *Metrics {
 	return m
 }
 
-// Registry returns the registry the metrics are on.
-func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
-
 // Observe records one answered request; it is the relay's Options.Observe.
 func (m *Metrics) Observe(r relay.RequestRecord) {
 	if m == nil {
@@ -149,11 +146,6 @@ func (m *Metrics) InFlight(next http.Handler) http.Handler {
 		return next
 	}
 	return promhttp.InstrumentHandlerInFlight(m.inFlight, next)
-}
-
-// Handler serves the metrics in the Prometheus exposition formats.
-func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
 }
 
 // statusLabel is an HTTP status as a label: three digits, or "other".
@@ -216,10 +208,11 @@ func Listen(ctx context.Context, addr, relayAddr string) (net.Listener, error) {
 	return lc.Listen(ctx, "tcp", addr)
 }
 
-// Serve serves GET /metrics on ln until ctx ends.
+// Serve serves GET /metrics, in the Prometheus exposition formats, on ln
+// until ctx ends.
 func (m *Metrics) Serve(ctx context.Context, ln net.Listener, logger *slog.Logger) error {
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", m.Handler())
+	mux.Handle("GET /metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg}))
 	srv := &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 5 * time.Second,
