@@ -33,7 +33,7 @@ const (
 	warmup         = 5 * time.Second  // load before the first RSS sample counts
 	rssWindow      = 10 * time.Second // RSS is compared between the first and last windows
 	startTimeout   = 30 * time.Second
-	stopTimeout    = 30 * time.Second // the relay's shutdown grace is 15 s
+	stopTimeout    = 30 * time.Second // the relay waits REQUEST_TIMEOUT (15 s) plus 5 s on shutdown
 )
 
 // config is one soak run.

@@ -6,9 +6,9 @@
 //
 // Every label value comes from a fixed set (routes, status codes, the
 // contract's error codes, upstream endpoints and outcomes) and is checked
-// again here: a value that is long, holds characters no such name has, or
-// is new after a label has seen maxValues distinct values is counted as
-// "other". No label can carry an API key, a token or an observable.
+// again here: a route not in the route table is counted as "other", and so
+// is an error code that is long, holds characters no such code has, or is
+// new after the label has seen 64 distinct values. No label can carry an API key, a token or an observable.
 package metrics
 
 import (
@@ -27,6 +27,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/signals-relay/signals-relay/internal/relay"
+	"github.com/signals-relay/signals-relay/internal/routes"
 )
 
 // Namespace starts every metric name of the relay.
@@ -49,17 +50,30 @@ type Metrics struct {
 	inFlight         prometheus.Gauge
 	upstream         *prometheus.CounterVec
 	upstreamDuration *prometheus.HistogramVec
-	cacheHits        *prometheus.CounterVec
-	cacheMisses      *prometheus.CounterVec
-	coalesced        prometheus.Counter
-	quota            prometheus.Counter
+	// The cache counters' children, one per cache (report, list).
+	reportHits, listHits     prometheus.Counter
+	reportMisses, listMisses prometheus.Counter
+	coalesced                prometheus.Counter
+	quota                    prometheus.Counter
 
-	routes, codes boundedLabel
+	// routeLabels maps each route of the relay (and "other", which the
+	// relay records for any other path) to itself; codes bounds the error
+	// codes, which are not one fixed list.
+	routeLabels map[string]string
+	codes       boundedLabel
 }
 
 // New returns the relay's metrics on a new registry, with the Go runtime
 // and process collectors.
 func New() *Metrics {
+	cacheHits := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: Namespace, Name: "cache_hits_total",
+		Help: "Lookups answered from a cache: report (IP reports per API key) or list (blocklist details).",
+	}, []string{"cache"})
+	cacheMisses := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: Namespace, Name: "cache_misses_total",
+		Help: "Lookups a cache could not answer that were fetched from Auth0 Signals: report or list. Lookups that joined another request's call are counted in coalesced_lookups_total instead.",
+	}, []string{"cache"})
 	m := &Metrics{
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -84,14 +98,6 @@ func New() *Metrics {
 			Help:    "Time from sending a call to Auth0 Signals to its response headers (or its failure), by endpoint.",
 			Buckets: upstreamBuckets,
 		}, []string{"endpoint"}),
-		cacheHits: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: Namespace, Name: "cache_hits_total",
-			Help: "Lookups answered from a cache: report (IP reports per API key) or list (blocklist details).",
-		}, []string{"cache"}),
-		cacheMisses: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: Namespace, Name: "cache_misses_total",
-			Help: "Lookups a cache could not answer that were fetched from Auth0 Signals: report or list. Lookups that joined another request's call are counted in coalesced_lookups_total instead.",
-		}, []string{"cache"}),
 		coalesced: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: Namespace, Name: "coalesced_lookups_total",
 			Help: "Lookups answered by a call another request with the same API key had in flight.",
@@ -100,36 +106,37 @@ func New() *Metrics {
 			Namespace: Namespace, Name: "upstream_quota_exceeded_total",
 			Help: "Auth0 Signals answers 429 (an API key's quota used up).",
 		}),
-		routes: boundedLabel{max: 32},
-		codes:  boundedLabel{max: 64},
+		routeLabels: map[string]string{"other": "other"},
+		codes:       boundedLabel{max: 64},
+	}
+	for _, r := range routes.All() {
+		m.routeLabels[r.Path] = r.Path
 	}
 	m.reg.MustRegister(m.requests, m.requestDuration, m.inFlight, m.upstream, m.upstreamDuration,
-		m.cacheHits, m.cacheMisses, m.coalesced, m.quota,
+		cacheHits, cacheMisses, m.coalesced, m.quota,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	for _, c := range []string{"report", "list"} {
-		m.cacheHits.WithLabelValues(c)
-		m.cacheMisses.WithLabelValues(c)
-	}
+	m.reportHits, m.listHits = cacheHits.WithLabelValues("report"), cacheHits.WithLabelValues("list")
+	m.reportMisses, m.listMisses = cacheMisses.WithLabelValues("report"), cacheMisses.WithLabelValues("list")
 	return m
 }
-
-// Registry returns the registry the metrics are on.
-func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 
 // Observe records one answered request; it is the relay's Options.Observe.
 func (m *Metrics) Observe(r relay.RequestRecord) {
 	if m == nil {
 		return
 	}
-	route := m.routes.value(r.Route)
+	route, ok := m.routeLabels[r.Route]
+	if !ok {
+		route = "other"
+	}
 	code := "none"
 	if len(r.Errors) > 0 {
 		code = m.codes.value(r.Errors[0])
 	}
 	m.requests.WithLabelValues(route, statusLabel(r.Status), code).Inc()
 	m.requestDuration.WithLabelValues(route).Observe(r.Duration.Seconds())
-	m.cacheHits.WithLabelValues("report").Add(float64(r.Stats.ReportCacheHits))
-	m.cacheHits.WithLabelValues("list").Add(float64(r.Stats.ListCacheHits))
+	m.reportHits.Add(float64(r.Stats.ReportCacheHits))
+	m.listHits.Add(float64(r.Stats.ListCacheHits))
 	m.coalesced.Add(float64(r.Stats.Coalesced))
 }
 
@@ -139,11 +146,6 @@ func (m *Metrics) InFlight(next http.Handler) http.Handler {
 		return next
 	}
 	return promhttp.InstrumentHandlerInFlight(m.inFlight, next)
-}
-
-// Handler serves the metrics in the Prometheus exposition formats.
-func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
 }
 
 // statusLabel is an HTTP status as a label: three digits, or "other".
@@ -158,7 +160,7 @@ func statusLabel(code int) string {
 }
 
 // boundedLabel admits at most max distinct values of one label, each
-// short and made of the characters route names and error codes use.
+// short and made of lower-case letters and a few separators.
 type boundedLabel struct {
 	max  int
 	mu   sync.Mutex
@@ -206,10 +208,11 @@ func Listen(ctx context.Context, addr, relayAddr string) (net.Listener, error) {
 	return lc.Listen(ctx, "tcp", addr)
 }
 
-// Serve serves GET /metrics on ln until ctx ends.
+// Serve serves GET /metrics, in the Prometheus exposition formats, on ln
+// until ctx ends.
 func (m *Metrics) Serve(ctx context.Context, ln net.Listener, logger *slog.Logger) error {
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", m.Handler())
+	mux.Handle("GET /metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg}))
 	srv := &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 5 * time.Second,

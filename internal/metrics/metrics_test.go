@@ -33,7 +33,7 @@ type series []*dto.MetricFamily
 
 func gather(t *testing.T, m *Metrics) series {
 	t.Helper()
-	fams, err := m.Registry().Gather()
+	fams, err := m.reg.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,9 +45,9 @@ func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
 	t.m.upstream.WithLabelValues(ep, outcome).Inc()
 	switch ep {
 	case "ip":
-		t.m.cacheMisses.WithLabelValues("report").Inc()
+		t.m.reportMisses.Inc()
 	case "metadata":
-		t.m.cacheMisses.WithLabelValues("list").Inc()
+		t.m.listMisses.Inc()
 	}
 	return resp, err
 }

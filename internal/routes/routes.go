@@ -16,7 +16,6 @@ type Route struct {
 	// endpoints Cisco XDR calls, listed in the module type's
 	// supported-apis.
 	Auth bool
-	Doc  string
 }
 
 // Name is the route's name in the module type's supported-apis: its path
@@ -31,14 +30,14 @@ func (r Route) Pattern() string { return r.Method + " " + r.Path }
 func All() []Route { return slices.Clone(all) }
 
 var all = []Route{
-	{http.MethodPost, "/health", true, "verify the JWT, make one cheap upstream call"},
-	{http.MethodPost, "/deliberate/observables", true, "verdicts"},
-	{http.MethodPost, "/observe/observables", true, "verdicts, judgements, sightings, indicators, relationships"},
-	{http.MethodPost, "/refer/observables", true, "one Auth0 Signals pivot link per address"},
-	{http.MethodPost, "/respond/observables", true, `no response actions: {"data": []}`},
-	{http.MethodPost, "/respond/trigger", true, `no response actions: {"data": {"status": "failure"}}`},
-	{http.MethodPost, "/version", false, "the release version, unauthenticated, not enveloped"},
-	{http.MethodGet, "/watchdog", false, "echoes the Health-Check header, unauthenticated"},
+	{http.MethodPost, "/health", true},                 // verify the JWT, make one cheap upstream call
+	{http.MethodPost, "/deliberate/observables", true}, // verdicts
+	{http.MethodPost, "/observe/observables", true},    // verdicts, judgements, sightings, indicators, relationships
+	{http.MethodPost, "/refer/observables", true},      // one Auth0 Signals pivot link per address
+	{http.MethodPost, "/respond/observables", true},    // no response actions: {"data": []}
+	{http.MethodPost, "/respond/trigger", true},        // no response actions: {"data": {"status": "failure"}}
+	{http.MethodPost, "/version", false},               // the release version, unauthenticated, not enveloped
+	{http.MethodGet, "/watchdog", false},               // echoes the Health-Check header, unauthenticated
 }
 
 // Known reports whether path, without trailing slashes, is a route's path.
