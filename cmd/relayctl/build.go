@@ -51,32 +51,29 @@ func (a *app) cmdPackage(ctx context.Context, args []string) error {
 	if path == "" {
 		path = filepath.Join("dist", s.FunctionName()+"-"+s.GOARCH()+".zip")
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return err
-	}
-	//nolint:gosec // a release artifact, meant to be readable by whoever deploys it
-	if err := os.WriteFile(path, zipFile, 0o644); err != nil {
+	if err := writeArtifact(path, zipFile); err != nil {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "%s\t%d bytes\tCodeSha256 %s\n", path, len(zipFile), pack.CodeSHA256(zipFile))
 	return nil
 }
 
+// writeArtifact writes a release artifact (a package, an image archive),
+// making its directory.
+func writeArtifact(path string, b []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return err
+	}
+	//nolint:gosec // a release artifact, meant to be readable by whoever deploys or loads it
+	return os.WriteFile(path, b, 0o644)
+}
+
 // buildZip builds the bootstrap for the stage's architecture and zips it.
 func (a *app) buildZip(ctx context.Context, s stage.Settings, bf buildFlags) ([]byte, error) {
 	fmt.Fprintf(a.stderr, "Building bootstrap %s for linux/%s from %s…\n", bf.version, s.GOARCH(), bf.source)
 	start := time.Now()
-	bootstrap, err := a.build(ctx, pack.BuildOptions{
-		Dir:       bf.source,
-		GOARCH:    s.GOARCH(),
-		Version:   bf.version,
-		Toolchain: bf.toolchain,
-		Stderr:    a.stderr,
-	})
+	bootstrap, err := a.buildChecked(ctx, bf, s.GOARCH())
 	if err != nil {
-		return nil, err
-	}
-	if err := checkBootstrap(bootstrap, s.GOARCH()); err != nil {
 		return nil, err
 	}
 	zipFile, err := pack.Zip(bootstrap)
@@ -90,6 +87,25 @@ func (a *app) buildZip(ctx context.Context, s stage.Settings, bf buildFlags) ([]
 	fmt.Fprintf(a.stderr, "Packaged: bootstrap %d bytes (%s), zip %d bytes (%.1fs).\n",
 		len(bootstrap), goVersion, len(zipFile), time.Since(start).Seconds())
 	return zipFile, nil
+}
+
+// buildChecked builds the relay from bf for linux/goarch and checks that
+// it is a static executable for it.
+func (a *app) buildChecked(ctx context.Context, bf buildFlags, goarch string) ([]byte, error) {
+	exe, err := a.build(ctx, pack.BuildOptions{
+		Dir:       bf.source,
+		GOARCH:    goarch,
+		Version:   bf.version,
+		Toolchain: bf.toolchain,
+		Stderr:    a.stderr,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := checkBootstrap(exe, goarch); err != nil {
+		return nil, err
+	}
+	return exe, nil
 }
 
 // artifact returns the package to upload: the --zip file, checked, or a

@@ -6,12 +6,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/signals-relay/signals-relay/internal/ociimage"
-	"github.com/signals-relay/signals-relay/internal/pack"
 )
 
 // imageSource is the repository the image's source label names.
@@ -56,17 +53,8 @@ func (a *app) cmdImage(ctx context.Context, args []string) error {
 	var bins []ociimage.Binary
 	for _, p := range plats {
 		fmt.Fprintf(a.stderr, "Building signals-relay %s for %s from %s…\n", bf.version, p, bf.source)
-		exe, err := a.build(ctx, pack.BuildOptions{
-			Dir:       bf.source,
-			GOARCH:    p.Architecture,
-			Version:   bf.version,
-			Toolchain: bf.toolchain,
-			Stderr:    a.stderr,
-		})
+		exe, err := a.buildChecked(ctx, bf, p.Architecture)
 		if err != nil {
-			return err
-		}
-		if err := checkBootstrap(exe, p.Architecture); err != nil {
 			return fmt.Errorf("image: %w", err)
 		}
 		bins = append(bins, ociimage.Binary{Platform: p, Executable: exe})
@@ -92,11 +80,7 @@ func (a *app) cmdImage(ctx context.Context, args []string) error {
 	if err := ociimage.WriteArchive(&buf, idx, "signals-relay:"+tagOf(bf.version), src.Created); err != nil {
 		return fmt.Errorf("image: %w", err)
 	}
-	if err := os.MkdirAll(filepath.Dir(*output), 0o750); err != nil {
-		return err
-	}
-	//nolint:gosec // a release artifact, meant to be readable by whoever loads it
-	if err := os.WriteFile(*output, buf.Bytes(), 0o644); err != nil {
+	if err := writeArtifact(*output, buf.Bytes()); err != nil {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "%s\t%d bytes\tindex %s\n", *output, buf.Len(), digest)

@@ -59,7 +59,7 @@ func (c *Client) Deploy(ctx context.Context, s stage.Settings, zipFile []byte, o
 	if err != nil {
 		return res, err
 	}
-	return res, c.release(ctx, s, cfg, "deploy", &res)
+	return res, c.release(ctx, s, cfg, nil, "deploy", &res) // a function just created has no alias
 }
 
 // RecentRole is how old a role may be for CreateFunction to keep retrying

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+
 	"github.com/signals-relay/signals-relay/internal/stage"
 )
 
@@ -39,12 +41,18 @@ const maxAnswer = 6 << 20
 // statement) is an error that says how to repair it; any answer of the
 // relay is returned as it is.
 func (c *Client) Invoke(ctx context.Context, s stage.Settings, req InvokeRequest) (InvokeResult, error) {
-	base, err := c.aliasURL(ctx, s.FunctionName())
+	name := s.FunctionName()
+	base, err := c.aliasURL(ctx, name)
 	if err != nil {
-		return InvokeResult{}, c.notDeployed(err, s)
+		return InvokeResult{}, err
 	}
 	if base == "" {
-		return InvokeResult{}, &Error{Op: "lambda:GetFunctionUrlConfig", Msg: s.FunctionName() + " has no Function URL on alias " + Alias,
+		// GetFunctionUrlConfig answers a missing function as it answers
+		// one without a URL: which is it?
+		if _, err := c.Lambda.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: &name}); err != nil {
+			return InvokeResult{}, c.notDeployed(err, s)
+		}
+		return InvokeResult{}, &Error{Op: "lambda:GetFunctionUrlConfig", Msg: name + " has no Function URL on alias " + Alias,
 			Fix: "`relayctl update " + s.Stage + "` creates it"}
 	}
 	res := InvokeResult{URL: strings.TrimSuffix(base, "/") + req.Route}

@@ -351,6 +351,24 @@ func TestInvoke(t *testing.T) {
 	}
 }
 
+// TestInvokeNotDeployed: GetFunctionUrlConfig answers a missing function
+// as it answers a function without a URL; Invoke tells them apart.
+func TestInvokeNotDeployed(t *testing.T) {
+	t.Parallel()
+	fake, c, _ := setup(t)
+	s := settings(t, baseStage)
+	_, err := c.Invoke(t.Context(), s, awsops.InvokeRequest{Route: "/health", JWT: "j"})
+	if err == nil || !strings.Contains(err.Error(), "function tr-auth0-signals-relay-dev not found in us-east-1") ||
+		!strings.Contains(err.Error(), "relayctl deploy dev") {
+		t.Errorf("Invoke, no function = %v", err)
+	}
+	fake.AddFunction(awsfake.Function{Name: fnName})
+	_, err = c.Invoke(t.Context(), s, awsops.InvokeRequest{Route: "/health", JWT: "j"})
+	if err == nil || !strings.Contains(err.Error(), "has no Function URL on alias live — `relayctl update dev` creates it") {
+		t.Errorf("Invoke, no URL = %v", err)
+	}
+}
+
 // TestSetSecretAfterRollback: after a rollback $LATEST holds newer code
 // than the alias serves. Status says so; SetSecret puts the served code
 // back on $LATEST before it publishes, so the alias keeps serving it, and

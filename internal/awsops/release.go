@@ -35,11 +35,13 @@ type Result struct {
 	Pruned []string
 }
 
-// release publishes $LATEST as a version, points the alias at it, makes
-// sure the alias has a Function URL anyone may call (both permission
-// statements), and deletes the versions beyond the stage's count. On a
-// function it did not just create, it records in res what it had to add.
-func (c *Client) release(ctx context.Context, s stage.Settings, cfg *lambda.GetFunctionConfigurationOutput, why string, res *Result) error {
+// release publishes $LATEST as a version, points the alias at it (alias
+// is the alias as the caller read it, nil when the function has none;
+// moving it is guarded by the revision read), makes sure the alias has a
+// Function URL anyone may call (both permission statements), and deletes
+// the versions beyond the stage's count. On a function it did not just
+// create, it records in res what it had to add.
+func (c *Client) release(ctx context.Context, s stage.Settings, cfg *lambda.GetFunctionConfigurationOutput, alias *lambda.GetAliasOutput, why string, res *Result) error {
 	name := s.FunctionName()
 	res.FunctionARN = aws.ToString(cfg.FunctionArn)
 	res.CodeSHA256, res.CodeSize = aws.ToString(cfg.CodeSha256), cfg.CodeSize
@@ -59,19 +61,13 @@ func (c *Client) release(ctx context.Context, s stage.Settings, cfg *lambda.GetF
 	}
 	res.Version = aws.ToString(v.Version)
 
-	alias, err := c.getAlias(ctx, name)
-	switch {
-	case err != nil:
-		return err
-	case alias == nil:
+	if alias == nil {
 		if _, err := c.Lambda.CreateAlias(ctx, &lambda.CreateAliasInput{FunctionName: &name, Name: aws.String(Alias), FunctionVersion: &res.Version}); err != nil {
 			return c.Explain(err)
 		}
 		repaired("created alias " + Alias)
-	default:
-		if err := c.moveAlias(ctx, s, alias, res.Version); err != nil {
-			return err
-		}
+	} else if err := c.moveAlias(ctx, s, alias, res.Version); err != nil {
+		return err
 	}
 	c.progressf("Alias %s serves version %s.", Alias, res.Version)
 

@@ -66,16 +66,15 @@ func rolledBack(latestSHA, serving string, versions []types.FunctionConfiguratio
 const maxZip = 50 << 20
 
 // keepServedCode makes sure that publishing $LATEST (read as cur) serves
-// the code the alias serves now. After a rollback $LATEST holds other
+// the code the alias (as read; nil when there is none) serves now. After a rollback $LATEST holds other
 // code: unless rollForward accepts serving that code again, it puts the
 // served version's code back on $LATEST, downloaded from the version's
 // Code.Location (bounded by its CodeSize and checked against its
 // CodeSha256), and returns $LATEST as it is then.
-func (c *Client) keepServedCode(ctx context.Context, s stage.Settings, cur *lambda.GetFunctionConfigurationOutput, rollForward bool) (*lambda.GetFunctionConfigurationOutput, error) {
+func (c *Client) keepServedCode(ctx context.Context, s stage.Settings, cur *lambda.GetFunctionConfigurationOutput, alias *lambda.GetAliasOutput, rollForward bool) (*lambda.GetFunctionConfigurationOutput, error) {
 	name := s.FunctionName()
-	alias, err := c.getAlias(ctx, name)
-	if err != nil || alias == nil {
-		return cur, err
+	if alias == nil {
+		return cur, nil
 	}
 	versions, err := c.versions(ctx, name)
 	if err != nil {

@@ -54,8 +54,12 @@ func (c *Client) Update(ctx context.Context, s stage.Settings, zipFile []byte) (
 	if err := c.ensureLogGroup(ctx, s); err != nil {
 		return Result{}, err
 	}
+	alias, err := c.getAlias(ctx, name)
+	if err != nil {
+		return Result{}, err
+	}
 	var res Result
-	return res, c.release(ctx, s, cfg, "update", &res)
+	return res, c.release(ctx, s, cfg, alias, "update", &res)
 }
 
 // SetSecretOptions adjusts SetSecret.
@@ -78,7 +82,11 @@ func (c *Client) SetSecret(ctx context.Context, s stage.Settings, secret string,
 	if err != nil {
 		return Result{}, err
 	}
-	if cur, err = c.keepServedCode(ctx, s, cur, o.RollForward); err != nil {
+	alias, err := c.getAlias(ctx, s.FunctionName())
+	if err != nil {
+		return Result{}, err
+	}
+	if cur, err = c.keepServedCode(ctx, s, cur, alias, o.RollForward); err != nil {
 		return Result{}, err
 	}
 	env := currentEnv(cur)
@@ -89,7 +97,7 @@ func (c *Client) SetSecret(ctx context.Context, s stage.Settings, secret string,
 		return Result{}, err
 	}
 	var res Result
-	return res, c.release(ctx, s, cfg, "set "+stage.SecretKeyEnv, &res)
+	return res, c.release(ctx, s, cfg, alias, "set "+stage.SecretKeyEnv, &res)
 }
 
 // settleForChange waits until the function takes a change and says so
