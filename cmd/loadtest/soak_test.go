@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 import (
@@ -199,12 +201,13 @@ func (c *soakConfig) run(ctx context.Context, bin string, t *testing.T) (*report
 }
 
 // child returns a command for bin that gets SIGTERM (and, after
-// stopTimeout, SIGKILL) when ctx ends, so that an interrupted soak stops
-// its processes.
+// stopTimeout, SIGKILL) when ctx ends, and SIGKILL when the test process
+// dies (a -timeout), so that an interrupted soak stops its processes.
 func child(ctx context.Context, bin string, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = stopTimeout
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	return cmd
 }
 
