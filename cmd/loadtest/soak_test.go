@@ -31,7 +31,7 @@ import (
 
 // The soak runs only when asked for, as CI does:
 //
-//	go test ./cmd/loadtest -run '^TestSoak$' -v -timeout 5m -soak 20s -soak.c 16 -soak.latency 20ms
+//	go test ./cmd/loadtest -count=1 -run '^TestSoak$' -v -timeout 280s -soak 20s -soak.c 16 -soak.latency 20ms
 var (
 	soakFor     = flag.Duration("soak", 0, "run TestSoak: load the relay this long (at least 2s), after a 5 s warm-up")
 	soakConns   = flag.Int("soak.c", 64, "TestSoak's concurrent connections (at most 1024)")
