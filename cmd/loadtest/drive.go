@@ -16,9 +16,20 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 )
+
+// kind is one sort of request, with the answer the relay must give.
+type kind struct {
+	name, method, url string
+	header            http.Header // Authorization and the like; may be nil
+	// body makes the request body ("" for none); rng is the worker's own.
+	body func(rng *mrand.Rand) string
+	// status is the HTTP status the relay must answer, want a text its
+	// answer must contain and forbid one it must not (if any).
+	status       int
+	want, forbid string
+}
 
 // tally is what the relay answered during the measured part of a run.
 type tally struct {
@@ -48,22 +59,29 @@ func (t *tally) failed() int64 {
 	return n
 }
 
+// firstFailure describes one failed request.
+func (t *tally) firstFailure() string {
+	if t.firstTransport != "" {
+		return t.firstTransport
+	}
+	for what := range t.unexpected {
+		return what
+	}
+	return ""
+}
+
 // driver keeps workers sending requests of a rotation of kinds to the relay.
 type driver struct {
-	base, good, forged string // base URL; Authorization values
-	client             *http.Client
-	tally              *tally
-	limit              int64 // most counted requests; 0: no limit
-	sent               atomic.Int64
-	mu                 sync.Mutex
+	client *http.Client
+	tally  *tally
+	mu     sync.Mutex
 }
 
 // newDriver returns a driver with a client for n connections.
-func newDriver(base, good, forged string, n int, t *tally) *driver {
+func newDriver(n int, t *tally) *driver {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConns, tr.MaxIdleConnsPerHost, tr.MaxConnsPerHost = n, n, n
-	return &driver{base: base, good: good, forged: forged, tally: t,
-		client: &http.Client{Transport: tr, Timeout: 60 * time.Second}}
+	return &driver{tally: t, client: &http.Client{Transport: tr, Timeout: 60 * time.Second}}
 }
 
 // drive keeps n workers busy with rot for dur, each starting at its own
@@ -77,14 +95,13 @@ func (d *driver) drive(ctx context.Context, rot []kind, n int, dur time.Duration
 		wg.Go(func() {
 			rng := mrand.New(mrand.NewPCG(mrand.Uint64(), mrand.Uint64()))
 			var lat []time.Duration
-			for i := w; ctx.Err() == nil && (d.limit == 0 || d.sent.Load() < d.limit); i++ {
+			for i := w; ctx.Err() == nil; i++ {
 				k := rot[i%len(rot)]
 				status, latency, err := d.once(ctx, k, rng)
 				if ctx.Err() != nil {
 					break
 				}
 				if counted {
-					d.sent.Add(1)
 					lat = append(lat, latency)
 					d.record(k, status, err)
 				}
@@ -95,9 +112,7 @@ func (d *driver) drive(ctx context.Context, rot []kind, n int, dur time.Duration
 		})
 	}
 	wg.Wait()
-	d.mu.Lock()
 	slices.Sort(d.tally.latencies)
-	d.mu.Unlock()
 }
 
 // once sends one request of kind k, checks the answer and returns its
@@ -107,21 +122,15 @@ func (d *driver) once(ctx context.Context, k kind, rng *mrand.Rand) (int, time.D
 	if b := k.body(rng); b != "" {
 		body = strings.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, k.method, d.base+k.path, body)
+	req, err := http.NewRequestWithContext(ctx, k.method, k.url, body)
 	if err != nil {
 		return 0, 0, err
 	}
-	switch k.authz {
-	case "good":
-		req.Header.Set("Authorization", d.good)
-	case "forged":
-		req.Header.Set("Authorization", d.forged)
+	for name, v := range k.header {
+		req.Header[name] = v
 	}
 	if body != http.NoBody {
 		req.Header.Set("Content-Type", "application/json")
-	}
-	if k.path == "/watchdog" {
-		req.Header.Set("Health-Check", "soak")
 	}
 	start := time.Now()
 	resp, err := d.client.Do(req)
@@ -188,23 +197,36 @@ func (t *tally) writeLatency(w io.Writer) {
 		percentile(l, 50), percentile(l, 90), percentile(l, 99), percentile(l, 100))
 }
 
-// memory is a process's resident set size now and at its peak, in KiB.
-type memory struct{ rssKiB, peakKiB int64 }
+// userHZ is the unit of the CPU times in /proc/<pid>/stat: Linux's USER_HZ
+// (sysconf(_SC_CLK_TCK), `getconf CLK_TCK`), 100 ticks a second on every
+// architecture Go builds for.
+const userHZ = 100
 
-// readMemory reads VmRSS and VmHWM from /proc/<pid>/status (Linux).
-func readMemory(pid int) (memory, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return memory{}, fmt.Errorf("memory of process %d: %w", pid, err)
-	}
-	defer f.Close()
-	return parseStatus(f)
+// proc is what Linux's /proc says about a process: its resident set size
+// now and at its peak (VmRSS and VmHWM, KiB) and the CPU time it has used
+// (user plus system).
+type proc struct {
+	rssKiB, peakKiB int64
+	cpu             time.Duration
 }
 
-func parseStatus(r io.Reader) (memory, error) {
-	var m memory
+// readProc reads /proc/<pid>/status and /proc/<pid>/stat.
+func readProc(pid int) (proc, error) {
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return proc{}, fmt.Errorf("process %d: %w", pid, err)
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return proc{}, fmt.Errorf("process %d: %w", pid, err)
+	}
+	return parseProc(string(status), string(stat))
+}
+
+func parseProc(status, stat string) (proc, error) {
+	var p proc
 	found := 0
-	sc := bufio.NewScanner(r)
+	sc := bufio.NewScanner(strings.NewReader(status))
 	for sc.Scan() {
 		name, value, ok := strings.Cut(sc.Text(), ":")
 		if !ok || (name != "VmRSS" && name != "VmHWM") {
@@ -216,22 +238,36 @@ func parseStatus(r io.Reader) (memory, error) {
 			n, err = strconv.ParseInt(fields[0], 10, 64)
 		}
 		if err != nil {
-			return memory{}, fmt.Errorf("unexpected %s line %q", name, sc.Text())
+			return proc{}, fmt.Errorf("unexpected %s line %q", name, sc.Text())
 		}
 		if name == "VmRSS" {
-			m.rssKiB = n
+			p.rssKiB = n
 		} else {
-			m.peakKiB = n
+			p.peakKiB = n
 		}
 		found++
 	}
-	if err := sc.Err(); err != nil {
-		return memory{}, err
-	}
 	if found != 2 {
-		return memory{}, errors.New("no VmRSS and VmHWM in the process status")
+		return proc{}, errors.New("no VmRSS and VmHWM in the process status")
 	}
-	return m, nil
+	// stat is "pid (comm) state ...": utime and stime are the 14th and
+	// 15th fields, the 12th and 13th after the command name, which may
+	// hold spaces and parentheses itself.
+	paren := strings.LastIndexByte(stat, ')')
+	fields := strings.Fields(stat[paren+1:])
+	if paren < 0 || len(fields) < 13 {
+		return proc{}, fmt.Errorf("unexpected process stat %.80q", stat)
+	}
+	var ticks int64
+	for _, f := range fields[11:13] {
+		n, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return proc{}, fmt.Errorf("unexpected CPU time %q in the process stat", f)
+		}
+		ticks += n
+	}
+	p.cpu = time.Duration(ticks) * time.Second / userHZ
+	return p, nil
 }
 
 func mib(kib int64) float64 { return float64(kib) / 1024 }

@@ -47,37 +47,57 @@ func TestPercentile(t *testing.T) {
 	}
 }
 
-func TestParseStatus(t *testing.T) {
+func TestParseProc(t *testing.T) {
+	const status = "Name:\tsignals-relay\nVmPeak:\t  1000 kB\nVmHWM:\t   20480 kB\nVmRSS:\t   10240 kB\nThreads:\t9\n"
+	// utime 150 and stime 25 ticks: 1.75 s; the command name holds a
+	// parenthesis and spaces.
+	const stat = "4242 (relay) x y) S 1 4242 4242 0 -1 4194560 1 0 0 0 150 25 0 0 20 0 9 0 100 0 0\n"
 	for _, tc := range []struct {
-		name, status string
-		want         memory
-		wantErr      bool
+		name, status, stat string
+		want               proc
+		wantErr            bool
 	}{
-		{name: "linux", status: "Name:\tsignals-relay\nVmPeak:\t  1000 kB\nVmHWM:\t   20480 kB\nVmRSS:\t   10240 kB\nThreads:\t9\n",
-			want: memory{rssKiB: 10240, peakKiB: 20480}},
-		{name: "missing", status: "Name:\tx\nVmRSS:\t10 kB\n", wantErr: true},
-		{name: "odd unit", status: "VmRSS:\t10 MB\nVmHWM:\t10 kB\n", wantErr: true},
-		{name: "not a number", status: "VmRSS:\tten kB\nVmHWM:\t10 kB\n", wantErr: true},
+		{name: "linux", status: status, stat: stat, want: proc{rssKiB: 10240, peakKiB: 20480, cpu: 1750 * time.Millisecond}},
+		{name: "missing", status: "Name:\tx\nVmRSS:\t10 kB\n", stat: stat, wantErr: true},
+		{name: "odd unit", status: "VmRSS:\t10 MB\nVmHWM:\t10 kB\n", stat: stat, wantErr: true},
+		{name: "not a number", status: "VmRSS:\tten kB\nVmHWM:\t10 kB\n", stat: stat, wantErr: true},
+		{name: "short stat", status: status, stat: "4242 (relay) S 1 4242\n", wantErr: true},
+		{name: "stat without name", status: status, stat: "4242 relay S 1 4242 4242 0 -1 4194560 1 0 0 0 150 25 0 0\n", wantErr: true},
+		{name: "CPU not a number", status: status, stat: "4242 (relay) S 1 4242 4242 0 -1 4194560 1 0 0 0 x 25 0 0\n", wantErr: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := parseStatus(strings.NewReader(tc.status))
+			got, err := parseProc(tc.status, tc.stat)
 			if (err != nil) != tc.wantErr || got != tc.want {
-				t.Errorf("parseStatus = %+v, %v; want %+v, error %t", got, err, tc.want, tc.wantErr)
+				t.Errorf("parseProc = %+v, %v; want %+v, error %t", got, err, tc.want, tc.wantErr)
 			}
 		})
 	}
 }
 
-func TestReadMemoryOfThisProcess(t *testing.T) {
-	if _, err := os.Stat("/proc/self/status"); err != nil {
+func TestReadProcOfThisProcess(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
 		t.Skip("no /proc on this system")
 	}
-	m, err := readMemory(os.Getpid())
+	before, err := readProc(os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.rssKiB <= 0 || m.peakKiB < m.rssKiB {
-		t.Errorf("memory = %+v", m)
+	// Work until the process's CPU time moves by two ticks or more.
+	var after proc
+	sum := 0
+	for deadline := time.Now().Add(30 * time.Second); after.cpu-before.cpu < 2*time.Second/userHZ; {
+		if time.Now().After(deadline) {
+			t.Fatalf("CPU time stayed at %s, then %s", before.cpu, after.cpu)
+		}
+		for i := range 1_000_000 {
+			sum += i % 7
+		}
+		if after, err = readProc(os.Getpid()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if after.rssKiB <= 0 || after.peakKiB < after.rssKiB || sum == 0 {
+		t.Errorf("memory = %+v", after)
 	}
 }
 
@@ -107,26 +127,32 @@ func TestRun(t *testing.T) {
 	srv, served := fakeRelay(t, secret, nil)
 	var stdout, stderr strings.Builder
 	args := []string{"-url", srv.URL, "-c", "4", "-d", "200ms", "-warmup", "50ms", "-pid", fmt.Sprint(os.Getpid())}
-	if _, err := os.Stat("/proc/self/status"); err != nil {
-		args = args[:len(args)-2]
+	wants := []string{"connections   4", "throughput", "p50", "p99", "relay memory  RSS before", "relay cpu "}
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		args, wants = args[:len(args)-2], wants[:4]
 	}
 	err := run(t.Context(), append([]string{"load"}, args...), func(k string) string { return map[string]string{"SECRET_KEY": secret}[k] }, &stdout, &stderr)
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, stderr.String())
 	}
 	out := stdout.String()
-	var requests, failed int
+	var requests, failed, cpu int
 	for _, line := range strings.Split(out, "\n") {
-		if strings.HasPrefix(line, "requests") {
-			if _, err := fmt.Sscanf(line, "requests %d (%d failed)", &requests, &failed); err != nil {
-				t.Fatalf("unreadable summary line %q: %v", line, err)
-			}
+		var err error
+		switch {
+		case strings.HasPrefix(line, "requests"):
+			_, err = fmt.Sscanf(line, "requests %d (%d failed)", &requests, &failed)
+		case strings.HasPrefix(line, "relay cpu"):
+			_, err = fmt.Sscanf(line, "relay cpu %d µs/request (user+system:", &cpu)
+		}
+		if err != nil {
+			t.Fatalf("unreadable line %q: %v", line, err)
 		}
 	}
 	if requests == 0 || failed != 0 || int64(requests) > served.Load() {
 		t.Errorf("reported %d requests (%d failed), server saw %d:\n%s", requests, failed, served.Load(), out)
 	}
-	for _, want := range []string{"connections   4", "throughput", "p50", "p99"} {
+	for _, want := range wants {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
 		}

@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/signals-relay/signals-relay/internal/lambdaedge"
-	"github.com/signals-relay/signals-relay/internal/lambdaedge/eventtest"
 )
 
 const lambdaRequestID = "8f5cbbd6-2f4e-4b9e-9d59-0c6a3e0b7d11"
@@ -56,13 +55,13 @@ func echo(t *testing.T) http.Handler {
 	})
 }
 
-// TestHandlerRoundTrip replays AWS's sample events (see eventtest) carrying
+// TestHandlerRoundTrip replays AWS's sample events (events_test.go) carrying
 // relay requests, and checks what the handler saw and what the function
 // answered, read with aws-lambda-go's response types.
 func TestHandlerRoundTrip(t *testing.T) {
 	t.Parallel()
 	const observables = `[{"type":"ip","value":"203.0.113.66"}]`
-	req := func(method, path, stage string, status int, base64 bool) eventtest.Request {
+	req := func(method, path, stage string, status int, base64 bool) eventRequest {
 		h := http.Header{}
 		h.Set("Authorization", "Bearer a.b.c")
 		h.Set("Content-Type", "application/json")
@@ -71,37 +70,37 @@ func TestHandlerRoundTrip(t *testing.T) {
 		if method == http.MethodPost {
 			body = []byte(observables)
 		}
-		return eventtest.Request{Method: method, Path: path, RawQuery: "limit=5", Header: h, Body: body, Base64: base64, Stage: stage}
+		return eventRequest{Method: method, Path: path, RawQuery: "limit=5", Header: h, Body: body, Base64: base64, Stage: stage}
 	}
 	// The client addresses are those of AWS's samples.
 	const urlClient, httpAPIClient, restClient = "123.123.123.123", "1.2.3.4", "192.168.196.186"
 	tests := []struct {
 		name   string
-		sample eventtest.Sample
-		req    eventtest.Request
+		sample awsSample
+		req    eventRequest
 		client string
 	}{
-		{"function URL", eventtest.FunctionURL, req("POST", "/observe/observables", "", 200, false), urlClient},
-		{"function URL base64 body", eventtest.FunctionURL, req("POST", "/observe/observables", "", 200, true), urlClient},
-		{"function URL 404", eventtest.FunctionURL, req("POST", "/nowhere", "", 404, false), urlClient},
-		{"HTTP API named stage", eventtest.HTTPAPI, req("POST", "/health", "dev", 200, false), httpAPIClient},
-		{"HTTP API named stage base64 body 401", eventtest.HTTPAPI, req("POST", "/deliberate/observables", "prod", 401, true), httpAPIClient},
-		{"HTTP API default stage", eventtest.HTTPAPI, req("POST", "/refer/observables", "", 200, false), httpAPIClient},
-		{"HTTP API GET 405", eventtest.HTTPAPI, req("GET", "/health", "dev", 405, false), httpAPIClient},
-		{"REST API", eventtest.REST, req("POST", "/observe/observables", "dev", 200, false), restClient},
-		{"REST API sample stage", eventtest.REST, req("POST", "/observe/observables", "", 200, false), restClient},
-		{"REST API base64 body 500", eventtest.REST, req("POST", "/health", "dev", 500, true), restClient},
+		{"function URL", urlSample, req("POST", "/observe/observables", "", 200, false), urlClient},
+		{"function URL base64 body", urlSample, req("POST", "/observe/observables", "", 200, true), urlClient},
+		{"function URL 404", urlSample, req("POST", "/nowhere", "", 404, false), urlClient},
+		{"HTTP API named stage", httpAPISample, req("POST", "/health", "dev", 200, false), httpAPIClient},
+		{"HTTP API named stage base64 body 401", httpAPISample, req("POST", "/deliberate/observables", "prod", 401, true), httpAPIClient},
+		{"HTTP API default stage", httpAPISample, req("POST", "/refer/observables", "", 200, false), httpAPIClient},
+		{"HTTP API GET 405", httpAPISample, req("GET", "/health", "dev", 405, false), httpAPIClient},
+		{"REST API", restSample, req("POST", "/observe/observables", "dev", 200, false), restClient},
+		{"REST API sample stage", restSample, req("POST", "/observe/observables", "", 200, false), restClient},
+		{"REST API base64 body 500", restSample, req("POST", "/health", "dev", 500, true), restClient},
 	}
 	h := lambdaedge.Handler(echo(t))
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := lambdacontext.NewContext(t.Context(), &lambdacontext.LambdaContext{AwsRequestID: lambdaRequestID})
-			out, err := h.Invoke(ctx, eventtest.Event(t, tc.sample, tc.req))
+			out, err := h.Invoke(ctx, awsEvent(t, tc.sample, tc.req))
 			if err != nil {
 				t.Fatalf("Invoke: %v", err)
 			}
-			resp, err := eventtest.ParseResponse(tc.sample, out)
+			resp, err := parseEventResponse(tc.sample, out)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -142,11 +141,11 @@ func TestHandlerKeepsCallerRequestID(t *testing.T) {
 	hdr := http.Header{}
 	hdr.Set("X-Request-Id", "from-caller")
 	ctx := lambdacontext.NewContext(t.Context(), &lambdacontext.LambdaContext{AwsRequestID: lambdaRequestID})
-	out, err := h.Invoke(ctx, eventtest.Event(t, eventtest.FunctionURL, eventtest.Request{Method: "POST", Path: "/health", Header: hdr}))
+	out, err := h.Invoke(ctx, awsEvent(t, urlSample, eventRequest{Method: "POST", Path: "/health", Header: hdr}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := eventtest.ParseResponse(eventtest.FunctionURL, out)
+	resp, err := parseEventResponse(urlSample, out)
 	if err != nil {
 		t.Fatal(err)
 	}

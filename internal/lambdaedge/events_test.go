@@ -1,12 +1,13 @@
-// Package eventtest replays the sample events that AWS publishes with
+package lambdaedge_test
+
+// The tests replay the sample events that AWS publishes with
 // github.com/aws/aws-lambda-go (its events/testdata directory, Apache
-// License 2.0), read from the module cache at test time, and reads a
+// License 2.0), read from the module cache at test time, and read a
 // function's answers with that module's response types. A test picks a
 // sample and the HTTP request to carry in it: the method, path, query,
 // headers and body are written into the fields the sample already has (a
 // sample that lacks one of them fails the test), so the event's shape is
 // always AWS's own, never one this project made up.
-package eventtest
 
 import (
 	"context"
@@ -26,8 +27,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 )
 
-// Sample is one of AWS's sample request events.
-type Sample struct {
+// awsSample is one of AWS's sample request events.
+type awsSample struct {
 	name string // for messages
 	file string // in events/testdata
 	kind kind
@@ -43,21 +44,21 @@ const (
 
 // The samples the relay's Lambda adapter understands.
 var (
-	// FunctionURL is a Lambda Function URL request (payload format 2.0);
+	// urlSample is a Lambda Function URL request (payload format 2.0);
 	// its client address is 123.123.123.123.
-	FunctionURL = Sample{name: "Function URL", file: "lambda-urls-request.json", kind: functionURL}
-	// HTTPAPI is an API Gateway HTTP API request (payload format 2.0) on
+	urlSample = awsSample{name: "Function URL", file: "lambda-urls-request.json", kind: functionURL}
+	// httpAPISample is an API Gateway HTTP API request (payload format 2.0) on
 	// the "$default" stage; its client address is 1.2.3.4.
-	HTTPAPI = Sample{name: "HTTP API", file: "apigw-v2-request-no-authorizer.json", kind: httpAPI}
-	// REST is an API Gateway REST API proxy request (payload format 1.0)
+	httpAPISample = awsSample{name: "HTTP API", file: "apigw-v2-request-no-authorizer.json", kind: httpAPI}
+	// restSample is an API Gateway REST API proxy request (payload format 1.0)
 	// on the stage "testStage"; its client address is 192.168.196.186.
-	REST = Sample{name: "REST API", file: "apigw-request.json", kind: restAPI}
+	restSample = awsSample{name: "REST API", file: "apigw-request.json", kind: restAPI}
 )
 
-func (s Sample) String() string { return s.name }
+func (s awsSample) String() string { return s.name }
 
-// Request is the HTTP request an event carries.
-type Request struct {
+// eventRequest is the HTTP request an event carries.
+type eventRequest struct {
 	Method   string
 	Path     string // as the client sent it, without a stage prefix
 	RawQuery string
@@ -78,13 +79,13 @@ var testdataDir = sync.OnceValues(func() (string, error) {
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return "", fmt.Errorf("eventtest: locate github.com/aws/aws-lambda-go: %w", err)
+		return "", fmt.Errorf("locate github.com/aws/aws-lambda-go: %w", err)
 	}
 	return filepath.Join(strings.TrimSpace(string(out)), "events", "testdata"), nil
 })
 
-// Event returns the sample event s carrying r.
-func Event(t testing.TB, s Sample, r Request) []byte {
+// awsEvent returns the sample event s carrying r.
+func awsEvent(t testing.TB, s awsSample, r eventRequest) []byte {
 	t.Helper()
 	dir, err := testdataDir()
 	if err != nil {
@@ -92,11 +93,11 @@ func Event(t testing.TB, s Sample, r Request) []byte {
 	}
 	raw, err := os.ReadFile(filepath.Join(dir, s.file))
 	if err != nil {
-		t.Fatalf("eventtest: read AWS's sample %s event: %v", s, err)
+		t.Fatalf("read AWS's sample %s event: %v", s, err)
 	}
 	var ev map[string]any
 	if err := json.Unmarshal(raw, &ev); err != nil {
-		t.Fatalf("eventtest: decode %s: %v", s.file, err)
+		t.Fatalf("decode %s: %v", s.file, err)
 	}
 	e := event{t: t, sample: s}
 	body := string(r.Body)
@@ -118,7 +119,7 @@ func Event(t testing.TB, s Sample, r Request) []byte {
 
 type event struct {
 	t      testing.TB
-	sample Sample
+	sample awsSample
 }
 
 // object returns the member name of m, which must be an object.
@@ -126,7 +127,7 @@ func (e event) object(m map[string]any, name string) map[string]any {
 	e.t.Helper()
 	v, ok := m[name].(map[string]any)
 	if !ok {
-		e.t.Fatalf("eventtest: AWS's %s sample has no object %q", e.sample, name)
+		e.t.Fatalf("AWS's %s sample has no object %q", e.sample, name)
 	}
 	return v
 }
@@ -135,20 +136,20 @@ func (e event) object(m map[string]any, name string) map[string]any {
 func (e event) set(m map[string]any, name string, v any) {
 	e.t.Helper()
 	if _, ok := m[name]; !ok {
-		e.t.Fatalf("eventtest: AWS's %s sample has no %q", e.sample, name)
+		e.t.Fatalf("AWS's %s sample has no %q", e.sample, name)
 	}
 	m[name] = v
 }
 
 // setV2 writes r into a payload format 2.0 event: lower-case header names
 // with repeated values joined by commas, the stage prefix in rawPath.
-func (e event) setV2(ev map[string]any, r Request) {
+func (e event) setV2(ev map[string]any, r eventRequest) {
 	e.t.Helper()
 	ctx := e.object(ev, "requestContext")
 	path := r.Path
 	if r.Stage != "" {
 		if e.sample.kind != httpAPI {
-			e.t.Fatalf("eventtest: a %s has no stage", e.sample)
+			e.t.Fatalf("a %s has no stage", e.sample)
 		}
 		e.set(ctx, "stage", r.Stage)
 		if r.Stage != "$default" {
@@ -180,7 +181,7 @@ func (e event) setV2(ev map[string]any, r Request) {
 // setREST writes r into a payload format 1.0 event: single- and
 // multi-value headers and query, the path without the stage and the
 // request context's path with it.
-func (e event) setREST(ev map[string]any, r Request) {
+func (e event) setREST(ev map[string]any, r eventRequest) {
 	e.t.Helper()
 	ctx := e.object(ev, "requestContext")
 	if r.Stage != "" {
@@ -208,16 +209,16 @@ func (e event) setREST(ev map[string]any, r Request) {
 	}
 }
 
-// Response is what a function answered, in HTTP terms.
-type Response struct {
+// eventResponse is what a function answered, in HTTP terms.
+type eventResponse struct {
 	StatusCode int
 	Header     http.Header
 	Body       []byte
 }
 
-// ParseResponse reads a function's answer to an event of sample s with the
+// parseEventResponse reads a function's answer to an event of sample s with the
 // response type aws-lambda-go defines for it.
-func ParseResponse(s Sample, payload []byte) (Response, error) {
+func parseEventResponse(s awsSample, payload []byte) (eventResponse, error) {
 	var (
 		status  int
 		headers map[string]string
@@ -242,12 +243,12 @@ func ParseResponse(s Sample, payload []byte) (Response, error) {
 		status, headers, multi, body, base64d = r.StatusCode, r.Headers, r.MultiValueHeaders, r.Body, r.IsBase64Encoded
 	}
 	if err != nil {
-		return Response{}, fmt.Errorf("decode %s response: %w", s, err)
+		return eventResponse{}, fmt.Errorf("decode %s response: %w", s, err)
 	}
 	if status == 0 {
-		return Response{}, fmt.Errorf("%s response has no statusCode: %.200s", s, payload)
+		return eventResponse{}, fmt.Errorf("%s response has no statusCode: %.200s", s, payload)
 	}
-	resp := Response{StatusCode: status, Header: http.Header{}, Body: []byte(body)}
+	resp := eventResponse{StatusCode: status, Header: http.Header{}, Body: []byte(body)}
 	for k, v := range headers {
 		resp.Header.Add(k, v)
 	}
@@ -262,7 +263,7 @@ func ParseResponse(s Sample, payload []byte) (Response, error) {
 	if base64d {
 		b, err := base64.StdEncoding.DecodeString(body)
 		if err != nil {
-			return Response{}, fmt.Errorf("decode base64 body: %w", err)
+			return eventResponse{}, fmt.Errorf("decode base64 body: %w", err)
 		}
 		resp.Body = b
 	}

@@ -1,14 +1,6 @@
 //go:build linux
 
-// Package lambda_test runs the real bootstrap under the AWS Lambda Runtime
-// Interface Emulator (aws-lambda-rie) and checks that the relay answers
-// Function URL, API Gateway HTTP API (v2) and REST API (v1) events (AWS's
-// own samples, carrying the relay's requests) exactly as the same binary
-// answers plain HTTP with `serve`.
-//
-// The emulator is found on PATH or through $AWS_LAMBDA_RIE. Without it the
-// test is skipped, except when $CI is set, where it fails: CI installs it.
-package lambda_test
+package lambdaedge_test
 
 import (
 	"bytes"
@@ -30,7 +22,6 @@ import (
 	"time"
 
 	"github.com/signals-relay/signals-relay/internal/auth"
-	"github.com/signals-relay/signals-relay/internal/lambdaedge/eventtest"
 	"github.com/signals-relay/signals-relay/internal/pack"
 	"github.com/signals-relay/signals-relay/internal/simulator"
 )
@@ -146,6 +137,14 @@ type reply struct {
 	body        any
 }
 
+// TestRelayUnderRuntimeInterfaceEmulator runs the real bootstrap under the
+// AWS Lambda Runtime Interface Emulator (aws-lambda-rie) and checks that the
+// relay answers Function URL, API Gateway HTTP API (v2) and REST API (v1)
+// events (AWS's own samples, carrying the relay's requests) exactly as the
+// same binary answers plain HTTP with `serve`.
+//
+// The emulator is found on PATH or through $AWS_LAMBDA_RIE. Without it the
+// test is skipped, except when $CI is set, where it fails: CI installs it.
 func TestRelayUnderRuntimeInterfaceEmulator(t *testing.T) {
 	rie := rieBinary(t)
 	if runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64" {
@@ -205,7 +204,7 @@ func TestRelayUnderRuntimeInterfaceEmulator(t *testing.T) {
 	forged, _ := auth.SignHS256(map[string]any{"key": simulator.DemoKey}, []byte(strings.Repeat("x", 64)))
 	client := &http.Client{Timeout: 30 * time.Second}
 
-	invoke := func(t *testing.T, sample eventtest.Sample, payload []byte) (reply, time.Duration) {
+	invoke := func(t *testing.T, sample awsSample, payload []byte) (reply, time.Duration) {
 		t.Helper()
 		begin := time.Now()
 		resp, err := client.Post("http://"+rieAddr+"/2015-03-31/functions/function/invocations", "application/json", bytes.NewReader(payload))
@@ -218,7 +217,7 @@ func TestRelayUnderRuntimeInterfaceEmulator(t *testing.T) {
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("emulator answered %d: %s", resp.StatusCode, raw)
 		}
-		fr, err := eventtest.ParseResponse(sample, raw)
+		fr, err := parseEventResponse(sample, raw)
 		if err != nil {
 			t.Fatalf("%v\nemulator output:\n%s", err, emuOut.String())
 		}
@@ -281,17 +280,17 @@ func TestRelayUnderRuntimeInterfaceEmulator(t *testing.T) {
 	// requests.
 	shapes := []struct {
 		name   string
-		sample eventtest.Sample
+		sample awsSample
 		stage  string
 	}{
-		{"function URL", eventtest.FunctionURL, ""},
-		{"HTTP API v2 stage dev", eventtest.HTTPAPI, "dev"},
-		{"REST API v1 stage dev", eventtest.REST, "dev"},
+		{"function URL", urlSample, ""},
+		{"HTTP API v2 stage dev", httpAPISample, "dev"},
+		{"REST API v1 stage dev", restSample, "dev"},
 	}
 
 	// Cold start: the first invocation after the emulator started.
-	first, firstTook := invoke(t, eventtest.FunctionURL,
-		eventtest.Event(t, eventtest.FunctionURL, eventtest.Request{Method: "POST", Path: "/health", Header: requests[0].header()}))
+	first, firstTook := invoke(t, urlSample,
+		awsEvent(t, urlSample, eventRequest{Method: "POST", Path: "/health", Header: requests[0].header()}))
 	t.Logf("cold start (emulator start to first answer): %s; first invoke round trip %s", time.Since(coldStart).Round(time.Millisecond), firstTook.Round(time.Millisecond))
 	if first.status != http.StatusOK {
 		t.Fatalf("first invoke status %d, body %v", first.status, first.body)
@@ -312,7 +311,7 @@ func TestRelayUnderRuntimeInterfaceEmulator(t *testing.T) {
 					if b64 && r.body == "" {
 						continue
 					}
-					ev := eventtest.Event(t, shape.sample, eventtest.Request{
+					ev := awsEvent(t, shape.sample, eventRequest{
 						Method: r.method, Path: r.path, Header: r.header(), Body: []byte(r.body), Base64: b64, Stage: shape.stage,
 					})
 					got, took := invoke(t, shape.sample, ev)
