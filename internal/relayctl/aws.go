@@ -1,35 +1,3 @@
-// Package awsops carries out relayctl's AWS operations for one stage: deploy
-// the relay as a Lambda function whose alias "live" serves a published
-// version behind a Function URL, update its code and configuration (and
-// finish a deployment that stopped half-way), roll the alias back, report
-// its status, call it as XDR does, read its logs, set its SECRET_KEY, and
-// remove it again.
-//
-// It calls only these APIs, which the deployment policy shipped in
-// deploy/iam/ allows:
-//
-//   - Lambda: GetFunction, GetFunctionConfiguration, CreateFunction,
-//     UpdateFunctionCode, UpdateFunctionConfiguration, DeleteFunction,
-//     PublishVersion, ListVersionsByFunction, GetAlias, CreateAlias,
-//     UpdateAlias, CreateFunctionUrlConfig, GetFunctionUrlConfig,
-//     DeleteFunctionUrlConfig, AddPermission, GetPolicy (plus TagResource,
-//     which CreateFunction needs for tags);
-//   - IAM: GetRole, CreateRole (with TagRole for its tags) and PutRolePolicy,
-//     both only with the permissions boundary BoundaryPolicyName,
-//     ListRolePolicies, DeleteRolePolicy, DeleteRole, and PassRole when the
-//     function is created;
-//   - STS: GetCallerIdentity (which needs no permission), for the account a
-//     role's boundary lives in;
-//   - CloudWatch Logs: CreateLogGroup, PutRetentionPolicy, FilterLogEvents,
-//     DeleteLogGroup.
-//
-// Besides, setting SECRET_KEY after a rollback downloads the served
-// version's code from the presigned Code.Location GetFunction returns,
-// which needs no permission of its own.
-//
-// Every error leaving the package has gone through Explain, so it reads as
-// one line naming the failed call, the fix when known, and AWS's own error
-// code, message and request id.
 package relayctl
 
 import (
@@ -45,8 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
-
-	"github.com/signals-relay/signals-relay/internal/stage"
 )
 
 // Fixed parts of the function relayctl creates.
@@ -75,8 +41,7 @@ const (
 	StatementInvokeFunction = "FunctionURLAllowInvokeAction"
 )
 
-// Client performs the operations. Its zero Poll, MaxWait and Now take the
-// defaults.
+// Client performs the AWS operations for a stage.
 type Client struct {
 	Lambda *lambda.Client
 	IAM    *iam.Client
@@ -94,34 +59,33 @@ type Client struct {
 	Progress io.Writer
 	// Poll is the delay between polls of a settling function, between
 	// retries while a new role propagates, and between log reads with
-	// tail --follow. Default 2s.
+	// tail --follow.
 	Poll time.Duration
-	// MaxWait bounds each wait. Default 5 minutes.
+	// MaxWait bounds each wait.
 	MaxWait time.Duration
-	// Now is the clock. Default time.Now.
-	Now func() time.Time
+	Now     func() time.Time
 }
 
-// New returns a Client whose service clients use cfg.
+// New returns a Client whose service clients use cfg, polling every 2s
+// for at most 5 minutes.
 func New(cfg aws.Config) *Client {
 	return &Client{
-		Lambda: lambda.NewFromConfig(cfg),
-		IAM:    iam.NewFromConfig(cfg),
-		Logs:   cloudwatchlogs.NewFromConfig(cfg),
-		STS:    sts.NewFromConfig(cfg),
-		Region: cfg.Region,
+		Lambda:  lambda.NewFromConfig(cfg),
+		IAM:     iam.NewFromConfig(cfg),
+		Logs:    cloudwatchlogs.NewFromConfig(cfg),
+		STS:     sts.NewFromConfig(cfg),
+		Region:  cfg.Region,
+		Poll:    2 * time.Second,
+		MaxWait: 5 * time.Minute,
+		Now:     time.Now,
 	}
 }
 
-// LoadConfig loads the SDK configuration for s: its region, and its profile
-// unless profile overrides it (empty profile and profile_name leave the
-// SDK's default chain: AWS_PROFILE, environment credentials, instance
-// roles).
-func LoadConfig(ctx context.Context, s stage.Settings, profile string) (aws.Config, error) {
-	if profile == "" {
-		profile = s.Profile
-	}
-	opts := []func(*config.LoadOptions) error{config.WithRegion(s.Region)}
+// LoadConfig loads the SDK configuration for region and profile; an empty
+// profile leaves the SDK's default chain (AWS_PROFILE, environment
+// credentials, instance roles).
+func LoadConfig(ctx context.Context, region, profile string) (aws.Config, error) {
+	opts := []func(*config.LoadOptions) error{config.WithRegion(region)}
 	if profile != "" {
 		opts = append(opts, config.WithSharedConfigProfile(profile))
 	}
@@ -156,27 +120,6 @@ func (c *Client) httpClient(timeout time.Duration) *http.Client {
 		return c.HTTPClient
 	}
 	return &http.Client{Timeout: timeout}
-}
-
-func (c *Client) poll() time.Duration {
-	if c.Poll > 0 {
-		return c.Poll
-	}
-	return 2 * time.Second
-}
-
-func (c *Client) maxWait() time.Duration {
-	if c.MaxWait > 0 {
-		return c.MaxWait
-	}
-	return 5 * time.Minute
-}
-
-func (c *Client) now() time.Time {
-	if c.Now != nil {
-		return c.Now()
-	}
-	return time.Now()
 }
 
 // sleep waits d or until ctx ends.

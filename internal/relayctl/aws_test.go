@@ -3,6 +3,7 @@ package relayctl
 import (
 	"bytes"
 	"errors"
+	"io"
 	"net/http"
 	"reflect"
 	"regexp"
@@ -126,7 +127,7 @@ func TestDeployWithCreateRole(t *testing.T) {
 	s := settings(t, baseStage)
 	zip := testZip(t, "bootstrap-v1")
 
-	res, err := c.Deploy(t.Context(), s, zip, DeployOptions{CreateRole: true})
+	res, err := c.Deploy(t.Context(), s, zip, true)
 	if err != nil {
 		t.Fatalf("Deploy: %v", err)
 	}
@@ -238,7 +239,7 @@ func TestDeployWithExistingRole(t *testing.T) {
 	fake, c, _ := setup(t)
 	arn := fake.AddRole("tr-auth0-signals-relay-dev-role", nil)
 	s := settings(t, baseStage)
-	if _, err := c.Deploy(t.Context(), s, testZip(t, "x"), DeployOptions{}); err != nil {
+	if _, err := c.Deploy(t.Context(), s, testZip(t, "x"), false); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range fake.Calls() {
@@ -254,13 +255,13 @@ func TestDeployWithExistingRole(t *testing.T) {
 func TestDeployFailures(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name    string
-		stage   string
-		opts    DeployOptions
-		prepare func(*fakeAWS)
-		want    []string
-		notWant string
-		notOp   string
+		name       string
+		stage      string
+		createRole bool
+		prepare    func(*fakeAWS)
+		want       []string
+		notWant    string
+		notOp      string
 	}{
 		{
 			name:  "function exists",
@@ -284,9 +285,9 @@ func TestDeployFailures(t *testing.T) {
 			notOp: "iam:GetRole",
 		},
 		{
-			name:  "role exists but is not ours",
-			stage: baseStage,
-			opts:  DeployOptions{CreateRole: true},
+			name:       "role exists but is not ours",
+			stage:      baseStage,
+			createRole: true,
 			prepare: func(f *fakeAWS) {
 				f.AddRole("tr-auth0-signals-relay-dev-role", nil)
 			},
@@ -334,17 +335,17 @@ func TestDeployFailures(t *testing.T) {
 			notWant: "attaching",
 		},
 		{
-			name:  "no boundary policy",
-			stage: baseStage,
-			opts:  DeployOptions{CreateRole: true},
+			name:       "no boundary policy",
+			stage:      baseStage,
+			createRole: true,
 			want: []string{"iam:CreateRole: the permissions boundary policy arn:aws:iam::123456789012:policy/SignalsRelayExecutionBoundary does not exist",
 				"deploy/iam/execution-role-boundary.json", "[AWS NoSuchEntity: Scope ARN: arn:aws:iam::123456789012:policy/SignalsRelayExecutionBoundary does not exist or is not attachable.; request id"},
 			notOp: "iam:PutRolePolicy",
 		},
 		{
-			name:  "boundary refused",
-			stage: baseStage,
-			opts:  DeployOptions{CreateRole: true},
+			name:       "boundary refused",
+			stage:      baseStage,
+			createRole: true,
 			prepare: func(f *fakeAWS) {
 				f.AddPolicy("SignalsRelayExecutionBoundary")
 				f.RequireBoundary = "arn:aws:iam::123456789012:policy/OtherBoundary"
@@ -368,7 +369,7 @@ func TestDeployFailures(t *testing.T) {
 			if tc.prepare != nil {
 				tc.prepare(fake)
 			}
-			_, err := c.Deploy(t.Context(), settings(t, tc.stage), testZip(t, "x"), tc.opts)
+			_, err := c.Deploy(t.Context(), settings(t, tc.stage), testZip(t, "x"), tc.createRole)
 			if err == nil {
 				t.Fatal("Deploy succeeded")
 			}
@@ -400,11 +401,11 @@ func TestUpdateKeepsURLAndMergesEnvironment(t *testing.T) {
 	fake, c, progress := setup(t)
 	fake.AddRole("tr-auth0-signals-relay-dev-role", nil)
 	s := settings(t, baseStage)
-	if _, err := c.Deploy(t.Context(), s, testZip(t, "v1"), DeployOptions{}); err != nil {
+	if _, err := c.Deploy(t.Context(), s, testZip(t, "v1"), false); err != nil {
 		t.Fatal(err)
 	}
 	before, _ := fake.Function(fnName)
-	if _, err := c.SetSecret(t.Context(), s, "S3CR3T", SetSecretOptions{}); err != nil {
+	if _, err := c.SetSecret(t.Context(), s, "S3CR3T", false); err != nil {
 		t.Fatal(err)
 	}
 	start := len(fake.Calls())
@@ -475,7 +476,7 @@ func TestSetSecretMergesAndHidesValue(t *testing.T) {
 	fake, c, progress := setup(t)
 	fake.AddFunction(fakeFunction{Name: fnName, fakeConfig: fakeConfig{Env: map[string]string{"LOG_LEVEL": "info", "OTHER": "kept"}}, Revision: 7})
 	const secret = "Z9yX8wV7uT6sR5qP4oN3mL2kJ1iH0gF9eD8cB7aZ6yX5wV4uT3sR2qP1oN0mL9kJ"
-	res, err := c.SetSecret(t.Context(), settings(t, baseStage), secret, SetSecretOptions{})
+	res, err := c.SetSecret(t.Context(), settings(t, baseStage), secret, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -509,7 +510,7 @@ func TestSetSecretMergesAndHidesValue(t *testing.T) {
 
 	// A concurrent change is reported, not overwritten.
 	fake.Fail("lambda:UpdateFunctionConfiguration", http.StatusPreconditionFailed, "PreconditionFailedException", "The Revision Id provided does not match")
-	_, err = c.SetSecret(t.Context(), settings(t, baseStage), secret, SetSecretOptions{})
+	_, err = c.SetSecret(t.Context(), settings(t, baseStage), secret, false)
 	if err == nil || !strings.Contains(err.Error(), "changed by someone else") || !strings.Contains(err.Error(), "run the command again") {
 		t.Errorf("SetSecret on a stale revision = %v", err)
 	}
@@ -521,7 +522,7 @@ func TestStatus(t *testing.T) {
 	fake.AddRole("tr-auth0-signals-relay-dev-role", nil)
 	s := settings(t, baseStage)
 	zip := testZip(t, "v1")
-	if _, err := c.Deploy(t.Context(), s, zip, DeployOptions{}); err != nil {
+	if _, err := c.Deploy(t.Context(), s, zip, false); err != nil {
 		t.Fatal(err)
 	}
 	status := func() string { t.Helper(); return statusText(t, c, s) }
@@ -550,7 +551,7 @@ func TestStatus(t *testing.T) {
 	}
 
 	const secret = "do-not-print-me-0123456789"
-	if _, err := c.SetSecret(t.Context(), s, secret, SetSecretOptions{}); err != nil {
+	if _, err := c.SetSecret(t.Context(), s, secret, false); err != nil {
 		t.Fatal(err)
 	}
 	got = status()
@@ -578,12 +579,8 @@ func TestStatus(t *testing.T) {
 // statusText is what `relayctl status` prints for s.
 func statusText(t *testing.T, c *Client, s stage.Settings) string {
 	t.Helper()
-	st, err := c.Status(t.Context(), s)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out bytes.Buffer
-	if err := st.Write(&out); err != nil {
+	if err := c.Status(t.Context(), s, &out); err != nil {
 		t.Fatal(err)
 	}
 	return out.String()
@@ -592,7 +589,7 @@ func statusText(t *testing.T, c *Client, s stage.Settings) string {
 func TestStatusNotDeployed(t *testing.T) {
 	t.Parallel()
 	_, c, _ := setup(t)
-	_, err := c.Status(t.Context(), settings(t, baseStage))
+	err := c.Status(t.Context(), settings(t, baseStage), io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "lambda:GetFunction: function tr-auth0-signals-relay-dev not found in us-east-1") {
 		t.Errorf("Status = %v", err)
 	}
@@ -603,11 +600,11 @@ func TestUndeploy(t *testing.T) {
 	fake, c, _ := setup(t)
 	fake.AddPolicy("SignalsRelayExecutionBoundary")
 	s := settings(t, baseStage)
-	if _, err := c.Deploy(t.Context(), s, testZip(t, "x"), DeployOptions{CreateRole: true}); err != nil {
+	if _, err := c.Deploy(t.Context(), s, testZip(t, "x"), true); err != nil {
 		t.Fatal(err)
 	}
 	start := len(fake.Calls())
-	res, err := c.Undeploy(t.Context(), s, UndeployOptions{RemoveLogs: true})
+	res, err := c.Undeploy(t.Context(), s, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -637,7 +634,7 @@ func TestUndeploy(t *testing.T) {
 
 	// Running it again finds nothing left to do.
 	start = len(fake.Calls())
-	res, err = c.Undeploy(t.Context(), s, UndeployOptions{})
+	res, err = c.Undeploy(t.Context(), s, false)
 	if err != nil || res != (UndeployResult{}) {
 		t.Errorf("second Undeploy = %+v, %v", res, err)
 	}
@@ -649,10 +646,10 @@ func TestUndeployKeepsForeignRole(t *testing.T) {
 	fake, c, progress := setup(t)
 	fake.AddRole("tr-auth0-signals-relay-dev-role", map[string]string{"team": "secops"})
 	s := settings(t, baseStage)
-	if _, err := c.Deploy(t.Context(), s, testZip(t, "x"), DeployOptions{}); err != nil {
+	if _, err := c.Deploy(t.Context(), s, testZip(t, "x"), false); err != nil {
 		t.Fatal(err)
 	}
-	res, err := c.Undeploy(t.Context(), s, UndeployOptions{})
+	res, err := c.Undeploy(t.Context(), s, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package relayctl
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"debug/buildinfo"
 	"debug/elf"
@@ -35,11 +36,7 @@ func (a *app) cmdPackage(ctx context.Context, args []string) error {
 	var bf buildFlags
 	bf.register(fs)
 	out := fs.String("o", "", "zip `file` to write (default dist/<function>-<arch>.zip)")
-	name, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	s, err := c.stage(name)
+	s, err := c.load(fs, args)
 	if err != nil {
 		return err
 	}
@@ -47,10 +44,7 @@ func (a *app) cmdPackage(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	path := *out
-	if path == "" {
-		path = filepath.Join("dist", s.FunctionName()+"-"+s.GOARCH()+".zip")
-	}
+	path := cmp.Or(*out, filepath.Join("dist", s.FunctionName()+"-"+s.GOARCH()+".zip"))
 	if err := writeArtifact(path, zipFile); err != nil {
 		return err
 	}
@@ -108,30 +102,43 @@ func (a *app) buildChecked(ctx context.Context, bf buildFlags, goarch string) ([
 	return exe, nil
 }
 
-// artifact returns the package to upload: the --zip file, checked, or a
-// fresh build.
-func (a *app) artifact(ctx context.Context, s stage.Settings, zipPath string, bf buildFlags) ([]byte, error) {
-	var zipFile []byte
-	if zipPath == "" {
+// packageFlags registers --zip and the build flags of deploy and update,
+// and returns what yields the package to upload: the --zip file, checked,
+// or a fresh build.
+func (a *app) packageFlags(fs *flag.FlagSet) func(context.Context, stage.Settings) ([]byte, error) {
+	var bf buildFlags
+	bf.register(fs)
+	zipPath := fs.String("zip", "", "upload this `package` (from relayctl package) instead of building one")
+	return func(ctx context.Context, s stage.Settings) ([]byte, error) {
+		var zipFile []byte
 		var err error
-		if zipFile, err = a.buildZip(ctx, s, bf); err != nil {
-			return nil, err
+		if *zipPath == "" {
+			zipFile, err = a.buildZip(ctx, s, bf)
+		} else {
+			zipFile, err = readZip(*zipPath, s.GOARCH())
 		}
-	} else {
-		var err error
-		if zipFile, err = os.ReadFile(zipPath); err != nil {
-			return nil, err
-		}
-		bootstrap, err := pack.ReadBootstrap(zipFile)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", zipPath, err)
+			return nil, err
 		}
-		if err := checkBootstrap(bootstrap, s.GOARCH()); err != nil {
-			return nil, fmt.Errorf("%s: %w", zipPath, err)
+		if len(zipFile) > pack.MaxDirectUpload {
+			return nil, fmt.Errorf("the package is %d bytes; Lambda takes at most %d bytes uploaded directly", len(zipFile), pack.MaxDirectUpload)
 		}
+		return zipFile, nil
 	}
-	if len(zipFile) > pack.MaxDirectUpload {
-		return nil, fmt.Errorf("the package is %d bytes; Lambda takes at most %d bytes uploaded directly", len(zipFile), pack.MaxDirectUpload)
+}
+
+// readZip reads a package and checks its bootstrap.
+func readZip(path, goarch string) ([]byte, error) {
+	zipFile, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	bootstrap, err := pack.ReadBootstrap(zipFile)
+	if err == nil {
+		err = checkBootstrap(bootstrap, goarch)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return zipFile, nil
 }

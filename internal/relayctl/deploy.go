@@ -15,21 +15,41 @@ import (
 	"github.com/signals-relay/signals-relay/internal/version"
 )
 
-// DeployOptions adjusts Deploy.
-type DeployOptions struct {
-	// CreateRole makes a least-privilege execution role instead of using
-	// the one the stage names.
-	CreateRole bool
+// cmdDeploy creates the function and its URL, or finishes a deploy that
+// stopped half-way.
+func (a *app) cmdDeploy(ctx context.Context, args []string) error {
+	fs, c := a.newFlags("deploy", "STAGE [--create-role] [--zip FILE]")
+	zipFile := a.packageFlags(fs)
+	createRole := fs.Bool("create-role", false, "create a least-privilege execution role (it may only write the function's logs), bounded by "+BoundaryPolicyName)
+	s, cl, err := a.openStage(ctx, fs, c, args)
+	if err != nil {
+		return err
+	}
+	zip, err := zipFile(ctx, s)
+	if err != nil {
+		return err
+	}
+	res, err := cl.Deploy(ctx, s, zip, *createRole)
+	switch {
+	case err != nil && res.Created:
+		return fmt.Errorf("%w (function %s exists but is not finished: run `relayctl deploy %s` again to finish it)", err, s.FunctionName(), s.Stage)
+	case err != nil && res.RoleCreated:
+		return fmt.Errorf("%w (role %s was created: running the command again uses it, `relayctl undeploy %s` removes it)", err, res.RoleARN, s.Stage)
+	case err != nil:
+		return err
+	}
+	a.printResult("Deployed", s, res)
+	fmt.Fprintf(a.stdout, "\nNext: `relayctl jwt %s --set-secret` makes SECRET_KEY and the JWT; then create the Threat Response module with this URL and the JWT.\n", s.Stage)
+	return nil
 }
 
-// Deploy creates the stage's function from zipFile and serves it through a
-// Function URL on the alias: it resolves or creates the execution role,
-// creates the log group with its retention, creates the function
-// (provided.al2023, handler bootstrap), waits until it is Active, and
-// releases it (release). On a function relayctl created for the stage it
-// does what Update does, so a deploy that stopped half-way is finished by
-// running it again; any other existing function is refused.
-func (c *Client) Deploy(ctx context.Context, s stage.Settings, zipFile []byte, o DeployOptions) (Result, error) {
+// Deploy creates the stage's function from zipFile and releases it: it
+// resolves the execution role (or creates it, with createRole), creates
+// the log group with its retention and the function, and waits until it
+// is Active. On a function relayctl created for the stage it does what
+// Update does, so a deploy that stopped half-way is finished by running it
+// again; any other existing function is refused.
+func (c *Client) Deploy(ctx context.Context, s stage.Settings, zipFile []byte, createRole bool) (Result, error) {
 	name := s.FunctionName()
 	fn, err := c.Lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: &name})
 	switch {
@@ -43,7 +63,7 @@ func (c *Client) Deploy(ctx context.Context, s stage.Settings, zipFile []byte, o
 		return Result{}, c.Explain(err)
 	}
 
-	role, err := c.resolveRole(ctx, s, o.CreateRole)
+	role, err := c.resolveRole(ctx, s, createRole)
 	if err != nil {
 		return Result{}, err
 	}
@@ -87,8 +107,8 @@ func (c *Client) createFunction(ctx context.Context, s stage.Settings, role exec
 	}
 	c.progressf("Uploading %s (%d bytes) and creating %s (%s, %s, %d MB, %ds)…",
 		"the package", len(zipFile), name, Runtime, s.LambdaArchitecture(), s.MemoryMB, s.TimeoutSeconds)
-	deadline := time.Now().Add(c.maxWait())
-	recent := role.created || c.now().Sub(role.createdAt) < RecentRole
+	deadline := time.Now().Add(c.MaxWait)
+	recent := role.created || c.Now().Sub(role.createdAt) < RecentRole
 	for {
 		_, err := c.Lambda.CreateFunction(ctx, in)
 		if err == nil {
@@ -99,7 +119,7 @@ func (c *Client) createFunction(ctx context.Context, s stage.Settings, role exec
 		switch {
 		case notAssumable && recent && time.Now().Before(deadline):
 			c.progressf("The role was created moments ago and Lambda cannot use it yet; retrying…")
-			if err := sleep(ctx, c.poll()); err != nil {
+			if err := sleep(ctx, c.Poll); err != nil {
 				return err
 			}
 			continue
@@ -131,12 +151,4 @@ func (c *Client) ensureLogGroup(ctx context.Context, s stage.Settings) error {
 	}
 	c.progressf("Log group %s keeps logs %d days.", group, s.LogRetentionDays)
 	return nil
-}
-
-func copyEnv(m map[string]string) map[string]string {
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }

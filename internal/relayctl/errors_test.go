@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -81,7 +82,7 @@ func TestLoadConfigMissingProfile(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("AWS_CONFIG_FILE", dir+"/config")
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", dir+"/credentials")
-	_, err := LoadConfig(t.Context(), settings(t, baseStage), "serverless")
+	_, err := LoadConfig(t.Context(), "us-east-1", "serverless")
 	want := `AWS profile "serverless" not found in ~/.aws/config or ~/.aws/credentials — create it with ` + "`aws configure --profile serverless`"
 	if err == nil || !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("LoadConfig = %v\nwant prefix %s", err, want)
@@ -162,7 +163,7 @@ func TestSSOSessionExpired(t *testing.T) {
 			fake := newFakeAWS(t)
 			fake.SSOToken = "tok"
 			ssoProfile(t, fake, tc.session, tc.token, time.Now().Add(tc.expires))
-			cfg, err := LoadConfig(t.Context(), settings(t, baseStage), "corp")
+			cfg, err := LoadConfig(t.Context(), "us-east-1", "corp")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -177,7 +178,7 @@ func TestSSOSessionExpired(t *testing.T) {
 					t.Fatalf("CheckCredentials = %v", err)
 				}
 				// The credentials the portal gave sign a real call.
-				if _, err := c.Status(t.Context(), settings(t, baseStage)); err == nil || !strings.Contains(err.Error(), "not found in us-east-1") {
+				if err := c.Status(t.Context(), settings(t, baseStage), io.Discard); err == nil || !strings.Contains(err.Error(), "not found in us-east-1") {
 					t.Errorf("Status with SSO credentials = %v", err)
 				}
 				return
@@ -186,7 +187,7 @@ func TestSSOSessionExpired(t *testing.T) {
 				t.Errorf("CheckCredentials =\n%v\nwant prefix\n%s", err, want)
 			}
 			// The same failure inside a call reads the same.
-			_, err = c.Status(t.Context(), settings(t, baseStage))
+			err = c.Status(t.Context(), settings(t, baseStage), io.Discard)
 			if err == nil || !strings.HasPrefix(err.Error(), want) {
 				t.Errorf("Status =\n%v\nwant prefix\n%s", err, want)
 			}

@@ -23,16 +23,12 @@ func (a *app) cmdJWT(ctx context.Context, args []string) error {
 	setSecret := fs.Bool("set-secret", false, "write SECRET_KEY into the function's environment (other variables are kept)")
 	rollForward := fs.Bool("roll-forward", false, "with --set-secret after a rollback: publish $LATEST's newer code with the new SECRET_KEY instead of the code alias live serves")
 	linkTemplate := fs.String("module-link-template", "", "module-creation link `template` with {region} and {module_type_id} (default: the stage's module_link_template)")
-	name, err := parse(fs, args)
+	s, err := c.load(fs, args)
 	if err != nil {
 		return err
 	}
 	if *rollForward && !*setSecret {
 		return errors.New("jwt: --roll-forward goes with --set-secret")
-	}
-	s, err := c.stage(name)
-	if err != nil {
-		return err
 	}
 	if *linkTemplate != "" {
 		if err := stage.CheckModuleLinkTemplate(*linkTemplate); err != nil {
@@ -70,7 +66,7 @@ func (a *app) cmdJWT(ctx context.Context, args []string) error {
 		return err
 	}
 	out := jwtgen.Output{
-		Stage:      name,
+		Stage:      s.Stage,
 		SecretKey:  secret,
 		JWT:        token,
 		ConsoleURL: s.ConsoleEnvironmentURL(),
@@ -82,7 +78,7 @@ func (a *app) cmdJWT(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		res, err := cl.SetSecret(ctx, s, secret, SetSecretOptions{RollForward: *rollForward})
+		res, err := cl.SetSecret(ctx, s, secret, *rollForward)
 		if err != nil {
 			return err
 		}

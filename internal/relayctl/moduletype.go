@@ -1,6 +1,7 @@
 package relayctl
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -11,7 +12,7 @@ import (
 // cmdModuleType prints the module_type.json that registers the relay with
 // Cisco XDR (configuration-token auth, RS256). It needs no stage or AWS
 // access: only the relay's public URL and the XDR region.
-func (a *app) cmdModuleType(args []string) error {
+func (a *app) cmdModuleType(_ context.Context, args []string) error {
 	fs, _ := a.newFlags("module-type", "--url URL [--region us|eu|apjc]")
 	url := fs.String("url", "", "the relay's public https `URL` (the same as its RELAY_URL)")
 	region := fs.String("region", "us", "XDR `region`: "+strings.Join(moduletype.Regions(), ", "))

@@ -78,7 +78,7 @@ func TestHalfFinishedDeployIsFinished(t *testing.T) {
 				s := settings(t, baseStage)
 				zip := testZip(t, "v1")
 				tc.fail(fake)
-				res, err := c.Deploy(t.Context(), s, zip, DeployOptions{})
+				res, err := c.Deploy(t.Context(), s, zip, false)
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !res.Created {
 					t.Fatalf("first deploy = %+v, %v\nwant an error containing %q after creating the function", res, err, tc.wantErr)
 				}
@@ -88,7 +88,7 @@ func TestHalfFinishedDeployIsFinished(t *testing.T) {
 				fake.Allow("lambda:AddPermission") // the policy fixed; throttling is over by itself
 				var second Result
 				if again == "deploy" {
-					second, err = c.Deploy(t.Context(), s, zip, DeployOptions{})
+					second, err = c.Deploy(t.Context(), s, zip, false)
 				} else {
 					second, err = c.Update(t.Context(), s, zip)
 				}
@@ -140,7 +140,7 @@ func TestDeployRefusesForeignFunction(t *testing.T) {
 	for _, tags := range []map[string]string{nil, {"signals-relay:created-by": "relayctl", "signals-relay:stage": "prod"}} {
 		fake, c, _ := setup(t)
 		fake.AddFunction(fakeFunction{Name: fnName, Tags: tags})
-		_, err := c.Deploy(t.Context(), settings(t, baseStage), testZip(t, "x"), DeployOptions{})
+		_, err := c.Deploy(t.Context(), settings(t, baseStage), testZip(t, "x"), false)
 		if err == nil || !strings.Contains(err.Error(), "relayctl did not create it for stage dev") {
 			t.Errorf("tags %v: Deploy = %v", tags, err)
 		}
@@ -163,7 +163,7 @@ func TestFailedUpdate(t *testing.T) {
 			if op == "update" {
 				_, err = c.Update(t.Context(), settings(t, baseStage), testZip(t, "v2"))
 			} else {
-				_, err = c.SetSecret(t.Context(), settings(t, baseStage), "s", SetSecretOptions{})
+				_, err = c.SetSecret(t.Context(), settings(t, baseStage), "s", false)
 			}
 			if err != nil {
 				t.Fatal(err)
@@ -207,7 +207,7 @@ func TestRecentRoleRetry(t *testing.T) {
 		fake, c, _ := setup(t)
 		fake.AddRoleCreated("tr-auth0-signals-relay-dev-role", nil, time.Now().Add(-tc.age))
 		fake.RoleNotReady = 2
-		_, err := c.Deploy(t.Context(), settings(t, baseStage), testZip(t, "x"), DeployOptions{})
+		_, err := c.Deploy(t.Context(), settings(t, baseStage), testZip(t, "x"), false)
 		if (err != nil) != tc.wantErr {
 			t.Errorf("role made %s ago: Deploy = %v, want error %v", tc.age, err, tc.wantErr)
 		}
@@ -224,7 +224,7 @@ func TestRollbackAndPrune(t *testing.T) {
 	fake, c, progress := setup(t)
 	fake.AddRole("tr-auth0-signals-relay-dev-role", nil)
 	s := settings(t, strings.Replace(baseStage, `"memory_size": 256`, `"memory_size": 256, "num_retained_versions": 3`, 1))
-	if _, err := c.Deploy(t.Context(), s, testZip(t, "v1"), DeployOptions{}); err != nil {
+	if _, err := c.Deploy(t.Context(), s, testZip(t, "v1"), false); err != nil {
 		t.Fatal(err)
 	}
 	for _, v := range []string{"v2", "v3", "v4"} {
@@ -306,7 +306,7 @@ func TestInvoke(t *testing.T) {
 	fake, c, _ := setup(t)
 	fake.AddRole("tr-auth0-signals-relay-dev-role", nil)
 	s := settings(t, baseStage)
-	if _, err := c.Deploy(t.Context(), s, testZip(t, "v1"), DeployOptions{}); err != nil {
+	if _, err := c.Deploy(t.Context(), s, testZip(t, "v1"), false); err != nil {
 		t.Fatal(err)
 	}
 	var got *http.Request
@@ -378,7 +378,7 @@ func TestSetSecretAfterRollback(t *testing.T) {
 	fake.AddRole("tr-auth0-signals-relay-dev-role", nil)
 	s := settings(t, baseStage)
 	v1, v2 := testZip(t, "v1"), testZip(t, "v2")
-	if _, err := c.Deploy(t.Context(), s, v1, DeployOptions{}); err != nil {
+	if _, err := c.Deploy(t.Context(), s, v1, false); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.Update(t.Context(), s, v2); err != nil {
@@ -419,7 +419,7 @@ func TestSetSecretAfterRollback(t *testing.T) {
 			if tc.fail {
 				fake.Fail("lambda:GetFunction", http.StatusTooManyRequests, "TooManyRequestsException", "Rate exceeded")
 			}
-			_, err := c.SetSecret(t.Context(), s, "S3CR3T", SetSecretOptions{})
+			_, err := c.SetSecret(t.Context(), s, "S3CR3T", false)
 			fake.CodeTamper = nil
 			if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
 				t.Errorf("SetSecret =\n%v\nwant\n%s", err, tc.want)
@@ -433,7 +433,7 @@ func TestSetSecretAfterRollback(t *testing.T) {
 
 	// It puts version 1's code (with its architecture) back and publishes.
 	start := len(fake.Calls())
-	res, err := c.SetSecret(t.Context(), s, "S3CR3T", SetSecretOptions{})
+	res, err := c.SetSecret(t.Context(), s, "S3CR3T", false)
 	if err != nil || res.Version != "3" || res.CodeSHA256 != pack.CodeSHA256(v1) {
 		t.Fatalf("SetSecret after rollback = %+v, %v", res, err)
 	}
@@ -474,7 +474,7 @@ func TestSetSecretAfterRollback(t *testing.T) {
 	if got := status(); !strings.Contains(got, "rolled back: live serves 3, $LATEST has code no kept version holds;") {
 		t.Errorf("status with unpublished code:\n%s", got)
 	}
-	res, err = c.SetSecret(t.Context(), s, "S3CR3T-2", SetSecretOptions{RollForward: true})
+	res, err = c.SetSecret(t.Context(), s, "S3CR3T-2", true)
 	if err != nil || res.Version != "4" || res.CodeSHA256 != pack.CodeSHA256(testZip(t, "v3")) {
 		t.Errorf("SetSecret --roll-forward = %+v, %v", res, err)
 	}
@@ -484,7 +484,7 @@ func TestSetSecretAfterRollback(t *testing.T) {
 
 	// A rollback to a version with the same code (only SECRET_KEY differs)
 	// leaves nothing to put back.
-	if _, err := c.SetSecret(t.Context(), s, "S3CR3T-3", SetSecretOptions{}); err != nil {
+	if _, err := c.SetSecret(t.Context(), s, "S3CR3T-3", false); err != nil {
 		t.Fatal(err)
 	}
 	if res, err := c.Rollback(t.Context(), s, 1); err != nil || res.To != "4" {
@@ -494,7 +494,7 @@ func TestSetSecretAfterRollback(t *testing.T) {
 		t.Errorf("status after a rollback to the same code:\n%s", got)
 	}
 	start = len(fake.Calls())
-	if res, err := c.SetSecret(t.Context(), s, "S3CR3T-4", SetSecretOptions{}); err != nil || res.Version != "6" ||
+	if res, err := c.SetSecret(t.Context(), s, "S3CR3T-4", false); err != nil || res.Version != "6" ||
 		slices.Contains(fake.Ops()[start:], "lambda:GetFunction") || slices.Contains(fake.Ops()[start:], "lambda:UpdateFunctionCode") {
 		t.Errorf("SetSecret after a rollback to the same code = %+v, %v, calls %v", res, err, fake.Ops()[start:])
 	}

@@ -311,6 +311,25 @@ func (c *Client) prune(ctx context.Context, name string, keep int) []string {
 	return deleted
 }
 
+// cmdRollback moves the alias back to an earlier version.
+func (a *app) cmdRollback(ctx context.Context, args []string) error {
+	fs, c := a.newFlags("rollback", "STAGE [-n N]")
+	n := fs.Int("n", 1, "go back this many versions")
+	s, cl, err := a.openStage(ctx, fs, c, args)
+	if err != nil {
+		return err
+	}
+	if *n < 1 {
+		return fmt.Errorf("rollback: -n %d: want 1 or more", *n)
+	}
+	res, err := cl.Rollback(ctx, s, *n)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "%s now serves version %s (was %s).\n", s.FunctionName(), res.To, res.From)
+	return nil
+}
+
 // RollbackResult says which version the alias served and serves now.
 type RollbackResult struct {
 	From, To string

@@ -100,7 +100,7 @@ func (c *Client) resolveRole(ctx context.Context, s stage.Settings, create bool)
 		return execRole{}, c.Explain(err)
 	default:
 		arn, err := c.createRole(ctx, s, name)
-		return execRole{arn: arn, created: err == nil, createdAt: c.now()}, err
+		return execRole{arn: arn, created: err == nil, createdAt: c.Now()}, err
 	}
 	return execRole{arn: aws.ToString(out.Role.Arn), createdAt: aws.ToTime(out.Role.CreateDate)}, nil
 }

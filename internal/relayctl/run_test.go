@@ -24,7 +24,6 @@ import (
 	"github.com/signals-relay/signals-relay/internal/auth"
 	"github.com/signals-relay/signals-relay/internal/jwtgen"
 	"github.com/signals-relay/signals-relay/internal/pack"
-	"github.com/signals-relay/signals-relay/internal/stage"
 )
 
 const settingsJSON = `{
@@ -85,12 +84,9 @@ func (e *env) run(stdin string, args ...string) (string, string, error) {
 		stdin:  strings.NewReader(stdin),
 		stdout: &stdout,
 		stderr: &stderr,
-		awsConfig: func(_ context.Context, s stage.Settings, profile string) (aws.Config, error) {
+		awsConfig: func(_ context.Context, _, profile string) (aws.Config, error) {
 			e.mu.Lock()
 			defer e.mu.Unlock()
-			if profile == "" {
-				profile = s.Profile
-			}
 			e.profiles = append(e.profiles, profile)
 			return e.fake.Config(), nil
 		},

@@ -15,19 +15,30 @@ import (
 	"github.com/signals-relay/signals-relay/internal/stage"
 )
 
-// TailOptions adjusts Tail.
+// cmdTail prints the function's logs.
+func (a *app) cmdTail(ctx context.Context, args []string) error {
+	fs, c := a.newFlags("tail", "STAGE [--since 10m] [--http | --non-http] [--filter PATTERN] [--follow]")
+	var o TailOptions
+	fs.DurationVar(&o.Since, "since", 10*time.Minute, "show logs from this long ago (e.g. 30s, 10m, 4h)")
+	fs.BoolVar(&o.HTTP, "http", false, "show one line per relay request only")
+	fs.BoolVar(&o.NonHTTP, "non-http", false, "show everything but the relay's request lines")
+	fs.StringVar(&o.Filter, "filter", "", "CloudWatch Logs filter `pattern`, e.g. ERROR or '\"status\":500'")
+	fs.BoolVar(&o.Follow, "follow", false, "keep printing new log events until interrupted")
+	s, cl, err := a.openStage(ctx, fs, c, args)
+	if err != nil {
+		return err
+	}
+	return cl.Tail(ctx, s, o, a.stdout)
+}
+
+// TailOptions adjusts Tail: the flags of cmdTail. HTTP shows only one line
+// per relay request, read from its JSON request log; NonHTTP everything
+// else. Filter is a CloudWatch Logs filter pattern, applied by AWS.
 type TailOptions struct {
-	// Since is how far back to start. Default 10 minutes.
-	Since time.Duration
-	// HTTP shows one line per relay request, read from the relay's JSON
-	// request log, and nothing else.
-	HTTP bool
-	// NonHTTP shows every event except the relay's request lines.
-	NonHTTP bool
-	// Filter is a CloudWatch Logs filter pattern applied by AWS.
-	Filter string
-	// Follow keeps polling for new events until ctx ends.
-	Follow bool
+	Since         time.Duration // default 10 minutes
+	HTTP, NonHTTP bool
+	Filter        string
+	Follow        bool // keep polling for new events until ctx ends
 }
 
 // FollowOverlap is how far back each poll of tail --follow reaches before
@@ -46,7 +57,7 @@ func (c *Client) Tail(ctx context.Context, s stage.Settings, o TailOptions, w io
 		since = 10 * time.Minute
 	}
 	group := s.LogGroup()
-	start := c.now().Add(-since).UnixMilli()
+	start := c.Now().Add(-since).UnixMilli()
 	// seen holds the ids of the events printed, with their timestamps,
 	// for as long as a poll can read them again.
 	seen := map[string]int64{}
@@ -67,7 +78,7 @@ func (c *Client) Tail(ctx context.Context, s stage.Settings, o TailOptions, w io
 		}
 		start = max(start, newest-FollowOverlap.Milliseconds())
 		maps.DeleteFunc(seen, func(_ string, ts int64) bool { return ts < start })
-		if err := sleep(ctx, c.poll()); err != nil {
+		if err := sleep(ctx, c.Poll); err != nil {
 			return nil // interrupted: the normal end of --follow
 		}
 	}

@@ -1,7 +1,11 @@
 package relayctl
 
 import (
+	"bufio"
 	"context"
+	"errors"
+	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
@@ -10,10 +14,40 @@ import (
 	"github.com/signals-relay/signals-relay/internal/stage"
 )
 
-// UndeployOptions adjusts Undeploy.
-type UndeployOptions struct {
-	// RemoveLogs deletes the function's log group too.
-	RemoveLogs bool
+// cmdUndeploy removes the function, its URL and the role relayctl made.
+func (a *app) cmdUndeploy(ctx context.Context, args []string) error {
+	fs, c := a.newFlags("undeploy", "STAGE [--yes] [--remove-logs]")
+	yes := fs.Bool("yes", false, "do not ask for confirmation")
+	removeLogs := fs.Bool("remove-logs", false, "delete the function's log group too")
+	s, err := c.load(fs, args)
+	if err != nil {
+		return err
+	}
+	if !*yes {
+		fmt.Fprintf(a.stderr, "This removes function %s in %s, its URL (for good: a new deploy gets a new one) and the execution role if relayctl created it.\nAre you sure? [y/N] ", s.FunctionName(), s.Region)
+		line, err := bufio.NewReader(a.stdin).ReadString('\n')
+		answer := strings.ToLower(strings.TrimSpace(line))
+		if answer != "y" && answer != "yes" {
+			if err != nil && answer == "" {
+				return errors.New("not confirmed (no answer on standard input): pass --yes to undeploy without asking")
+			}
+			return errors.New("not confirmed; nothing was removed")
+		}
+	}
+	cl, err := a.client(ctx, s, c)
+	if err != nil {
+		return err
+	}
+	res, err := cl.Undeploy(ctx, s, *removeLogs)
+	switch {
+	case err != nil:
+		return err
+	case !res.FunctionRemoved && res.RoleRemoved == "" && !res.LogsRemoved:
+		fmt.Fprintf(a.stdout, "Nothing to remove for stage %s in %s.\n", s.Stage, s.Region)
+	default:
+		fmt.Fprintf(a.stdout, "Undeployed %s from %s.\n", s.FunctionName(), s.Region)
+	}
+	return nil
 }
 
 // UndeployResult lists what Undeploy removed.
@@ -25,11 +59,10 @@ type UndeployResult struct {
 }
 
 // Undeploy removes the alias's Function URL, then the function (with its
-// versions and alias), then the execution
-// role if relayctl created it for this function (its tags say so), and the
-// log group when asked. What is already gone is skipped, so a half-finished
-// deploy can be cleaned up too.
-func (c *Client) Undeploy(ctx context.Context, s stage.Settings, o UndeployOptions) (UndeployResult, error) {
+// versions and alias), then the execution role if relayctl created it for
+// this function (its tags say so), and the log group with removeLogs. What
+// is already gone is skipped, so a half-finished deploy is cleaned up too.
+func (c *Client) Undeploy(ctx context.Context, s stage.Settings, removeLogs bool) (UndeployResult, error) {
 	name := s.FunctionName()
 	var res UndeployResult
 	roleName := s.DefaultRoleName()
@@ -69,7 +102,7 @@ func (c *Client) Undeploy(ctx context.Context, s stage.Settings, o UndeployOptio
 		c.progressf("Removed role %s, which relayctl had created.", roleName)
 	}
 
-	if o.RemoveLogs {
+	if removeLogs {
 		group := s.LogGroup()
 		_, err := c.Logs.DeleteLogGroup(ctx, &cloudwatchlogs.DeleteLogGroupInput{LogGroupName: &group})
 		if err != nil && !isNotFound(err) {

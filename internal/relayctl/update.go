@@ -3,6 +3,7 @@ package relayctl
 import (
 	"context"
 	"fmt"
+	"maps"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -10,6 +11,38 @@ import (
 
 	"github.com/signals-relay/signals-relay/internal/stage"
 )
+
+// cmdUpdate uploads new code, applies the stage's configuration and
+// repairs what the deployment lacks.
+func (a *app) cmdUpdate(ctx context.Context, args []string) error {
+	fs, c := a.newFlags("update", "STAGE [--zip FILE]")
+	zipFile := a.packageFlags(fs)
+	s, cl, err := a.openStage(ctx, fs, c, args)
+	if err != nil {
+		return err
+	}
+	zip, err := zipFile(ctx, s)
+	if err != nil {
+		return err
+	}
+	res, err := cl.Update(ctx, s, zip)
+	if err != nil {
+		return err
+	}
+	a.printResult("Updated", s, res)
+	return nil
+}
+
+// printResult prints what a deploy, update or SECRET_KEY change left
+// behind.
+func (a *app) printResult(verb string, s stage.Settings, res Result) {
+	fmt.Fprintf(a.stdout, "%s %s in %s: version %s (alias %s), code %d bytes, CodeSha256 %s.\n",
+		verb, s.FunctionName(), s.Region, res.Version, Alias, res.CodeSize, res.CodeSHA256)
+	for _, r := range res.Repaired {
+		fmt.Fprintf(a.stdout, "Repaired: %s.\n", r)
+	}
+	fmt.Fprintf(a.stdout, "URL: %s\n", res.URL)
+}
 
 // Update replaces the function's code with zipFile (and its architecture),
 // waits for the update, applies the stage's configuration (memory,
@@ -37,9 +70,7 @@ func (c *Client) Update(ctx context.Context, s stage.Settings, zipFile []byte) (
 		return Result{}, err
 	}
 	env := currentEnv(cur)
-	for k, v := range s.Environment {
-		env[k] = v
-	}
+	maps.Copy(env, s.Environment)
 	c.progressf("Applying the configuration (%d MB, %ds, %d environment variables)…", s.MemoryMB, s.TimeoutSeconds, len(env))
 	cfg, err := c.configure(ctx, s, cur, &lambda.UpdateFunctionConfigurationInput{
 		Runtime:     types.Runtime(Runtime),
@@ -62,22 +93,14 @@ func (c *Client) Update(ctx context.Context, s stage.Settings, zipFile []byte) (
 	return res, c.release(ctx, s, cfg, alias, "update", &res)
 }
 
-// SetSecretOptions adjusts SetSecret.
-type SetSecretOptions struct {
-	// RollForward publishes $LATEST's code even when the alias serves
-	// other code (after a rollback), instead of putting the served code
-	// back on $LATEST first.
-	RollForward bool
-}
-
 // SetSecret writes secret as SECRET_KEY into the function's environment,
 // keeps every other variable, and releases the result, since a version
 // holds its environment: the alias serves the new SECRET_KEY only from a
 // new version. That version holds $LATEST's code, so while the alias
 // serves other code (after a rollback) it first puts the served code back
-// on $LATEST (keepServedCode), unless o.RollForward. It never prints the
+// on $LATEST (keepServedCode), unless rollForward. It never prints the
 // value.
-func (c *Client) SetSecret(ctx context.Context, s stage.Settings, secret string, o SetSecretOptions) (Result, error) {
+func (c *Client) SetSecret(ctx context.Context, s stage.Settings, secret string, rollForward bool) (Result, error) {
 	cur, err := c.settleForChange(ctx, s)
 	if err != nil {
 		return Result{}, err
@@ -86,7 +109,7 @@ func (c *Client) SetSecret(ctx context.Context, s stage.Settings, secret string,
 	if err != nil {
 		return Result{}, err
 	}
-	if cur, err = c.keepServedCode(ctx, s, cur, alias, o.RollForward); err != nil {
+	if cur, err = c.keepServedCode(ctx, s, cur, alias, rollForward); err != nil {
 		return Result{}, err
 	}
 	env := currentEnv(cur)
@@ -143,11 +166,15 @@ func (c *Client) explainRevision(err error, s stage.Settings) error {
 }
 
 func currentEnv(cfg *lambda.GetFunctionConfigurationOutput) map[string]string {
-	env := map[string]string{}
-	if cfg.Environment != nil {
-		for k, v := range cfg.Environment.Variables {
-			env[k] = v
-		}
+	if cfg.Environment == nil {
+		return map[string]string{}
 	}
+	return copyEnv(cfg.Environment.Variables)
+}
+
+// copyEnv copies variables into a map that is never nil.
+func copyEnv(vars map[string]string) map[string]string {
+	env := make(map[string]string, len(vars))
+	maps.Copy(env, vars)
 	return env
 }

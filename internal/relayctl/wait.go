@@ -18,7 +18,7 @@ import (
 // takes the next update, so settle does not stand in its way.
 func (c *Client) settle(ctx context.Context, s stage.Settings) (*lambda.GetFunctionConfigurationOutput, error) {
 	name := s.FunctionName()
-	deadline := time.Now().Add(c.maxWait())
+	deadline := time.Now().Add(c.MaxWait)
 	for {
 		cfg, err := c.Lambda.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: &name})
 		if err != nil {
@@ -29,10 +29,10 @@ func (c *Client) settle(ctx context.Context, s stage.Settings) (*lambda.GetFunct
 		}
 		if time.Now().After(deadline) {
 			return nil, &Error{Op: "lambda:GetFunctionConfiguration",
-				Msg: fmt.Sprintf("%s is still settling after %s (state %s, last update %s)", name, c.maxWait(), cfg.State, cfg.LastUpdateStatus),
+				Msg: fmt.Sprintf("%s is still settling after %s (state %s, last update %s)", name, c.MaxWait, cfg.State, cfg.LastUpdateStatus),
 				Fix: "check `relayctl status " + s.Stage + "`, and run the command again once the function has settled"}
 		}
-		if err := sleep(ctx, c.poll()); err != nil {
+		if err := sleep(ctx, c.Poll); err != nil {
 			return nil, err
 		}
 	}
