@@ -26,12 +26,9 @@ const (
 	// deletes a role only when it carries this tag with CreatedByValue.
 	TagCreatedBy   = "signals-relay:created-by"
 	CreatedByValue = "relayctl"
-	// TagFunction names the function a created role belongs to.
-	TagFunction = "signals-relay:function"
-	// TagStage names the stage a function was deployed for.
-	TagStage = "signals-relay:stage"
-	// LogPolicyName is the inline policy of a role relayctl created.
-	LogPolicyName = "signals-relay-logs"
+	TagFunction    = "signals-relay:function" // the function a created role belongs to
+	TagStage       = "signals-relay:stage"    // the stage a function was deployed for
+	LogPolicyName  = "signals-relay-logs"     // the inline policy of a role relayctl created
 	// Alias is the alias the Function URL serves; every deploy, update and
 	// SECRET_KEY change publishes a version and moves it there, and
 	// rollback moves it back.

@@ -86,17 +86,11 @@ func (a *app) buildZip(ctx context.Context, s stage.Settings, bf buildFlags) ([]
 // buildChecked builds the relay from bf for linux/goarch and checks that
 // it is a static executable for it.
 func (a *app) buildChecked(ctx context.Context, bf buildFlags, goarch string) ([]byte, error) {
-	exe, err := a.build(ctx, pack.BuildOptions{
-		Dir:       bf.source,
-		GOARCH:    goarch,
-		Version:   bf.version,
-		Toolchain: bf.toolchain,
-		Stderr:    a.stderr,
-	})
-	if err != nil {
-		return nil, err
+	exe, err := a.build(ctx, pack.BuildOptions{Dir: bf.source, GOARCH: goarch, Version: bf.version, Toolchain: bf.toolchain, Stderr: a.stderr})
+	if err == nil {
+		err = checkBootstrap(exe, goarch)
 	}
-	if err := checkBootstrap(exe, goarch); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	return exe, nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"regexp"
+	"slices"
 	"strings"
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -18,14 +19,10 @@ import (
 // what went wrong, how to fix it when that is known, and what AWS itself
 // answered (error code, message and request id). It prints as one line.
 type Error struct {
-	// Op is the failed call as an IAM action, e.g. "lambda:CreateFunction".
-	Op string
-	// Msg says what went wrong.
-	Msg string
-	// Fix says what to do about it; empty when unknown.
-	Fix string
-	// Err is the SDK error.
-	Err error
+	Op  string // the failed call as an IAM action, e.g. "lambda:CreateFunction"
+	Msg string // what went wrong
+	Fix string // what to do about it; empty when unknown
+	Err error  // the SDK error
 }
 
 func (e *Error) Error() string {
@@ -95,12 +92,7 @@ func apiCode(err error) (code, msg string) {
 // isCode reports whether err is an AWS error with one of codes.
 func isCode(err error, codes ...string) bool {
 	code, _ := apiCode(err)
-	for _, c := range codes {
-		if code == c {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(codes, code)
 }
 
 func isNotFound(err error) bool {

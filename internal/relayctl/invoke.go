@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"github.com/signals-relay/signals-relay/internal/stage"
@@ -94,8 +95,7 @@ type InvokeRequest struct {
 
 // InvokeResult is the relay's answer.
 type InvokeResult struct {
-	// URL is the address called.
-	URL    string
+	URL    string // the address called
 	Status int
 	Body   []byte
 }
@@ -109,7 +109,7 @@ const maxAnswer = 6 << 20
 // relay is returned as it is.
 func (c *Client) Invoke(ctx context.Context, s stage.Settings, req InvokeRequest) (InvokeResult, error) {
 	name := s.FunctionName()
-	base, err := c.aliasURL(ctx, name)
+	base, _, err := c.functionURL(ctx, name, aws.String(Alias))
 	if err != nil {
 		return InvokeResult{}, err
 	}

@@ -17,22 +17,16 @@ import (
 
 // Result is what Deploy, Update and SetSecret left behind.
 type Result struct {
-	FunctionARN string
-	URL         string
-	// Version is the version the alias serves now.
-	Version    string
-	CodeSHA256 string
-	CodeSize   int64
-	RoleARN    string
-	// RoleCreated is set when Deploy created the execution role.
-	RoleCreated bool
-	// Created is set when Deploy created the function.
-	Created bool
+	FunctionARN, URL     string
+	Version              string // the version the alias serves now
+	CodeSHA256           string
+	CodeSize             int64
+	RoleARN              string
+	RoleCreated, Created bool // Deploy created the execution role, the function
 	// Repaired lists what an existing function lacked and now has: the
 	// alias, the Function URL, permission statements.
 	Repaired []string
-	// Pruned lists the old versions deleted.
-	Pruned []string
+	Pruned   []string // the old versions deleted
 }
 
 // release publishes $LATEST as a version, points the alias at it (alias
@@ -71,7 +65,7 @@ func (c *Client) release(ctx context.Context, s stage.Settings, cfg *lambda.GetF
 	}
 	c.progressf("Alias %s serves version %s.", Alias, res.Version)
 
-	if res.URL, err = c.aliasURL(ctx, name); err != nil {
+	if res.URL, _, err = c.functionURL(ctx, name, aws.String(Alias)); err != nil {
 		return err
 	}
 	if res.URL == "" {
@@ -134,15 +128,10 @@ func (c *Client) moveAlias(ctx context.Context, s stage.Settings, a *lambda.GetA
 	return c.explainRevision(err, s)
 }
 
-// aliasURL returns the alias's Function URL, or "" when it has none.
-func (c *Client) aliasURL(ctx context.Context, name string) (string, error) {
-	return c.functionURL(ctx, name, aws.String(Alias))
-}
-
 // noteUnqualifiedURL tells about a Function URL of the unqualified
 // function, which relayctl made before it served an alias.
 func (c *Client) noteUnqualifiedURL(ctx context.Context, name string) error {
-	old, err := c.functionURL(ctx, name, nil)
+	old, _, err := c.functionURL(ctx, name, nil)
 	if old != "" {
 		c.progressf("Note: %s also has the URL %s, made by an earlier relayctl: it serves $LATEST, not alias %s, and rollback does not move it. "+
 			"Give XDR the new URL, then remove the old one with `aws lambda delete-function-url-config --function-name %s`.", name, old, Alias, name)
@@ -151,16 +140,16 @@ func (c *Client) noteUnqualifiedURL(ctx context.Context, name string) error {
 }
 
 // functionURL returns the Function URL of the function (qualifier nil)
-// or of an alias, or "" when it has none.
-func (c *Client) functionURL(ctx context.Context, name string, qualifier *string) (string, error) {
+// or of an alias and its auth type, or "" when it has none.
+func (c *Client) functionURL(ctx context.Context, name string, qualifier *string) (url, authType string, err error) {
 	out, err := c.Lambda.GetFunctionUrlConfig(ctx, &lambda.GetFunctionUrlConfigInput{FunctionName: &name, Qualifier: qualifier})
 	if isNotFound(err) {
-		return "", nil
+		return "", "", nil
 	}
 	if err != nil {
-		return "", c.Explain(err)
+		return "", "", c.Explain(err)
 	}
-	return aws.ToString(out.FunctionUrl), nil
+	return aws.ToString(out.FunctionUrl), string(out.AuthType), nil
 }
 
 // publicStatements are the two resource-policy statements a Function URL

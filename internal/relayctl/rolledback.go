@@ -23,11 +23,8 @@ import (
 // would serve $LATEST's code again (SetSecret puts the served code back
 // first).
 type RolledBack struct {
-	// Serving is the version the alias serves.
-	Serving string
-	// LatestFrom is the newest version holding $LATEST's code; "" when no
-	// kept version does.
-	LatestFrom string
+	Serving    string // the version the alias serves
+	LatestFrom string // the newest version holding $LATEST's code; "" when no kept version does
 }
 
 // latestCode describes where $LATEST's code comes from, for messages.

@@ -47,17 +47,13 @@ func (c *Client) Status(ctx context.Context, s stage.Settings, w io.Writer) erro
 	if err != nil {
 		return c.Explain(err)
 	}
-	var u *lambda.GetFunctionUrlConfigOutput
+	var url, authType string
 	var forbidden []string
 	if alias != nil {
-		u, err = c.Lambda.GetFunctionUrlConfig(ctx, &lambda.GetFunctionUrlConfigInput{FunctionName: &name, Qualifier: aws.String(Alias)})
-		if isNotFound(err) {
-			u, err = nil, nil
+		if url, authType, err = c.functionURL(ctx, name, aws.String(Alias)); err != nil {
+			return err
 		}
-		if err != nil {
-			return c.Explain(err)
-		}
-		if u != nil {
+		if url != "" {
 			missing, err := c.missingStatements(ctx, name)
 			if err != nil {
 				return err
@@ -118,10 +114,10 @@ func (c *Client) Status(ctx context.Context, s stage.Settings, w io.Writer) erro
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", k, aws.ToString(v.Version), desc)
 	}
-	if u == nil {
+	if url == "" {
 		line("URL", "none — `relayctl update "+s.Stage+"` creates it")
 	} else {
-		line("URL", aws.ToString(u.FunctionUrl)+" (auth "+string(u.AuthType)+")")
+		line("URL", url+" (auth "+authType+")")
 	}
 	if len(forbidden) > 0 {
 		line("WARNING", "the URL answers 403 Forbidden: its resource policy lacks "+strings.Join(forbidden, " and ")+

@@ -1,6 +1,7 @@
 package relayctl
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -144,19 +145,10 @@ func FormatHTTP(message string) (string, bool) {
 	if err := json.Unmarshal([]byte(message), &r); err != nil || r.Msg != "request" || r.Status == 0 {
 		return "", false
 	}
-	method := r.Method
-	if method == "" {
-		method = "-"
-	}
-	line := fmt.Sprintf("%d %s %s %sms observables=%d request_id=%s",
-		r.Status, method, r.Route, trimFloat(r.DurationMS), r.Observables, r.RequestID)
+	line := fmt.Sprintf("%d %s %s %sms observables=%d request_id=%s", r.Status, cmp.Or(r.Method, "-"), r.Route,
+		strings.TrimSuffix(fmt.Sprintf("%.1f", r.DurationMS), ".0"), r.Observables, r.RequestID)
 	if len(r.Errors) > 0 {
 		line += " errors=" + strings.Join(r.Errors, ",")
 	}
 	return line, true
-}
-
-func trimFloat(f float64) string {
-	s := fmt.Sprintf("%.1f", f)
-	return strings.TrimSuffix(s, ".0")
 }
