@@ -96,28 +96,28 @@ func (a *app) buildChecked(ctx context.Context, bf buildFlags, goarch string) ([
 	return exe, nil
 }
 
-// packageFlags registers --zip and the build flags of deploy and update,
-// and returns what yields the package to upload: the --zip file, checked,
-// or a fresh build.
-func (a *app) packageFlags(fs *flag.FlagSet) func(context.Context, stage.Settings) ([]byte, error) {
+// packageFlags registers --zip and the build flags of deploy and update.
+// What it returns opens the stage named in args (openStage) and yields the
+// package to upload: the --zip file, checked, or a fresh build.
+func (a *app) packageFlags(fs *flag.FlagSet, c *common) func(context.Context, []string) (stage.Settings, *Client, []byte, error) {
 	var bf buildFlags
 	bf.register(fs)
 	zipPath := fs.String("zip", "", "upload this `package` (from relayctl package) instead of building one")
-	return func(ctx context.Context, s stage.Settings) ([]byte, error) {
+	return func(ctx context.Context, args []string) (stage.Settings, *Client, []byte, error) {
+		s, cl, err := a.openStage(ctx, fs, c, args)
+		if err != nil {
+			return s, nil, nil, err
+		}
 		var zipFile []byte
-		var err error
 		if *zipPath == "" {
 			zipFile, err = a.buildZip(ctx, s, bf)
 		} else {
 			zipFile, err = readZip(*zipPath, s.GOARCH())
 		}
-		if err != nil {
-			return nil, err
+		if err == nil && len(zipFile) > pack.MaxDirectUpload {
+			err = fmt.Errorf("the package is %d bytes; Lambda takes at most %d bytes uploaded directly", len(zipFile), pack.MaxDirectUpload)
 		}
-		if len(zipFile) > pack.MaxDirectUpload {
-			return nil, fmt.Errorf("the package is %d bytes; Lambda takes at most %d bytes uploaded directly", len(zipFile), pack.MaxDirectUpload)
-		}
-		return zipFile, nil
+		return s, cl, zipFile, err
 	}
 }
 

@@ -19,13 +19,9 @@ import (
 // stopped half-way.
 func (a *app) cmdDeploy(ctx context.Context, args []string) error {
 	fs, c := a.newFlags("deploy", "STAGE [--create-role] [--zip FILE]")
-	zipFile := a.packageFlags(fs)
+	open := a.packageFlags(fs, c)
 	createRole := fs.Bool("create-role", false, "create a least-privilege execution role (it may only write the function's logs), bounded by "+BoundaryPolicyName)
-	s, cl, err := a.openStage(ctx, fs, c, args)
-	if err != nil {
-		return err
-	}
-	zip, err := zipFile(ctx, s)
+	s, cl, zip, err := open(ctx, args)
 	if err != nil {
 		return err
 	}

@@ -63,7 +63,6 @@ func (s *fakeAWS) AddPolicy(name string) string {
 func iamErrorWriter(w http.ResponseWriter, status int, code, msg string) {
 	w.Header().Set("Content-Type", "text/xml")
 	w.WriteHeader(status)
-	//nolint:gosec // an XML answer to the SDK, with the message escaped
 	fmt.Fprintf(w, `<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>%s</RequestId></ErrorResponse>`,
 		code, xmlEscape(msg), requestID(w))
 }
@@ -96,7 +95,7 @@ func roleXML(r *fakeRole) string {
 func (s *fakeAWS) serveIAM(w http.ResponseWriter, r *http.Request, body []byte) {
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
-		s.t.Errorf("awsfake: IAM body is not a form: %v", err)
+		s.t.Errorf("fake AWS: IAM body is not a form: %v", err)
 	}
 	action := form.Get("Action")
 	name := form.Get("RoleName")
@@ -193,7 +192,7 @@ func (s *fakeAWS) serveIAM(w http.ResponseWriter, r *http.Request, body []byte) 
 		delete(s.roles, name)
 		queryOK(w, ns, action, "")
 	default:
-		s.t.Errorf("awsfake: unexpected IAM action %q", action)
+		s.t.Errorf("fake AWS: unexpected IAM action %q", action)
 		iamErrorWriter(w, http.StatusBadRequest, "InvalidAction", "unknown action "+action)
 	}
 }
@@ -202,7 +201,7 @@ func (s *fakeAWS) serveIAM(w http.ResponseWriter, r *http.Request, body []byte) 
 func (s *fakeAWS) serveSTS(w http.ResponseWriter, r *http.Request, body []byte) {
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
-		s.t.Errorf("awsfake: STS body is not a form: %v", err)
+		s.t.Errorf("fake AWS: STS body is not a form: %v", err)
 	}
 	action := form.Get("Action")
 	s.mu.Lock()
@@ -211,7 +210,7 @@ func (s *fakeAWS) serveSTS(w http.ResponseWriter, r *http.Request, body []byte) 
 		return
 	}
 	if action != "GetCallerIdentity" {
-		s.t.Errorf("awsfake: unexpected STS action %q", action)
+		s.t.Errorf("fake AWS: unexpected STS action %q", action)
 		iamErrorWriter(w, http.StatusBadRequest, "InvalidAction", "unknown action "+action)
 		return
 	}

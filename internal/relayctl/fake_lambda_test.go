@@ -237,7 +237,7 @@ func (s *fakeAWS) serveLambda(w http.ResponseWriter, r *http.Request, body []byt
 	var in map[string]any
 	if len(body) > 0 {
 		if err := json.Unmarshal(body, &in); err != nil {
-			s.t.Errorf("awsfake: lambda %s: body is not JSON: %v", op, err)
+			s.t.Errorf("fake AWS: lambda %s: body is not JSON: %v", op, err)
 		}
 	}
 	if op == "CreateFunction" {
@@ -258,7 +258,7 @@ func (s *fakeAWS) serveLambda(w http.ResponseWriter, r *http.Request, body []byt
 		return
 	}
 	if op == "" {
-		s.t.Errorf("awsfake: unexpected Lambda request %s %s", r.Method, r.URL.Path)
+		s.t.Errorf("fake AWS: unexpected Lambda request %s %s", r.Method, r.URL.Path)
 		lambdaError(w, http.StatusBadRequest, "UnknownOperationException", "unknown operation")
 		return
 	}

@@ -65,7 +65,7 @@ func logsErrorWriter(w http.ResponseWriter, status int, code, msg string) {
 // the fake knows: terms and "quoted phrases", all of which must occur.
 func (s *fakeAWS) matchFilter(pattern, message string) bool {
 	if strings.ContainsAny(pattern, "{[?") {
-		s.t.Errorf("awsfake: filter pattern %q uses syntax the fake does not implement", pattern)
+		s.t.Errorf("fake AWS: filter pattern %q uses syntax the fake does not implement", pattern)
 	}
 	for rest := strings.TrimSpace(pattern); rest != ""; rest = strings.TrimSpace(rest) {
 		var term string
@@ -85,11 +85,11 @@ func (s *fakeAWS) serveLogs(w http.ResponseWriter, r *http.Request, body []byte)
 	target := r.Header.Get("X-Amz-Target")
 	op, ok := strings.CutPrefix(target, "Logs_20140328.")
 	if !ok {
-		s.t.Errorf("awsfake: unexpected X-Amz-Target %q", target)
+		s.t.Errorf("fake AWS: unexpected X-Amz-Target %q", target)
 	}
 	var in map[string]any
 	if err := json.Unmarshal(body, &in); err != nil {
-		s.t.Errorf("awsfake: logs %s: body is not JSON: %v", op, err)
+		s.t.Errorf("fake AWS: logs %s: body is not JSON: %v", op, err)
 	}
 	name := str(in["logGroupName"])
 	s.mu.Lock()
@@ -149,7 +149,7 @@ func (s *fakeAWS) serveLogs(w http.ResponseWriter, r *http.Request, body []byte)
 		}
 		ok200(out)
 	default:
-		s.t.Errorf("awsfake: unexpected Logs operation %q", op)
+		s.t.Errorf("fake AWS: unexpected Logs operation %q", op)
 		logsErrorWriter(w, http.StatusBadRequest, "InvalidOperationException", "unknown operation "+op)
 	}
 }

@@ -1,23 +1,3 @@
-// Package awsfake is a fake AWS endpoint for tests: one httptest server that
-// answers the Lambda, IAM, STS, SSO and CloudWatch Logs operations relayctl
-// uses, on their real wire protocols (Lambda's and SSO's REST JSON, IAM's
-// and STS's query/XML, the Logs JSON 1.1 RPC), keeps the state those
-// operations change, and records every call. It also answers the Function
-// URLs it hands out, as Lambda's URL front end does, and the presigned
-// Code.Location URLs of GetFunction, as S3 does. SDK clients reach it
-// through aws.Config.BaseEndpoint, so tests exercise the real SDK
-// serialisation, pagination, credential providers and error decoding
-// without touching AWS.
-//
-// It behaves like AWS where relayctl's correctness depends on it: a new
-// function is Pending for a few polls before it is Active, an update is
-// InProgress for a few polls, refuses a second update meanwhile and may end
-// Failed, a stale RevisionId fails, PublishVersion publishes nothing new for
-// an unchanged function, a version an alias serves cannot be deleted, a
-// Function URL answers 403 unless the resource policy has both public
-// statements, a role with inline policies cannot be deleted, a new role may
-// not be assumable at once, and names collide as they do on AWS. Failures
-// carry AWS's error codes and messages, and every answer a request id.
 package relayctl
 
 import (
@@ -62,7 +42,26 @@ type failure struct {
 	code, message string
 }
 
-// fakeAWS is the fake endpoint.
+// fakeAWS is a fake AWS endpoint for tests: one httptest server that
+// answers the Lambda, IAM, STS, SSO and CloudWatch Logs operations relayctl
+// uses, on their real wire protocols (Lambda's and SSO's REST JSON, IAM's
+// and STS's query/XML, the Logs JSON 1.1 RPC), keeps the state those
+// operations change, and records every call. It also answers the Function
+// URLs it hands out, as Lambda's URL front end does, and the presigned
+// Code.Location URLs of GetFunction, as S3 does. SDK clients reach it
+// through aws.Config.BaseEndpoint, so tests exercise the real SDK
+// serialisation, pagination, credential providers and error decoding
+// without touching AWS.
+//
+// It behaves like AWS where relayctl's correctness depends on it: a new
+// function is Pending for a few polls before it is Active, an update is
+// InProgress for a few polls, refuses a second update meanwhile and may end
+// Failed, a stale RevisionId fails, PublishVersion publishes nothing new for
+// an unchanged function, a version an alias serves cannot be deleted, a
+// Function URL answers 403 unless the resource policy has both public
+// statements, a role with inline policies cannot be deleted, a new role may
+// not be assumable at once, and names collide as they do on AWS. Failures
+// carry AWS's error codes and messages, and every answer a request id.
 type fakeAWS struct {
 	// URL is the endpoint to put in aws.Config.BaseEndpoint.
 	URL string
@@ -149,7 +148,7 @@ func (s *fakeAWS) HTTPClient() *http.Client {
 	base := s.srv.Client().Transport
 	return &http.Client{Transport: roundTripper(func(r *http.Request) (*http.Response, error) {
 		if !isFunctionURLHost(r.URL.Host) && r.URL.Host != codeHost {
-			return nil, fmt.Errorf("awsfake: %s is not a Function URL or code location of the fake", r.URL.Host)
+			return nil, fmt.Errorf("fake AWS: %s is not a Function URL or code location of the fake", r.URL.Host)
 		}
 		r = r.Clone(r.Context())
 		r.Host = r.URL.Host
@@ -290,7 +289,7 @@ func (s *fakeAWS) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	authz := r.Header.Get("Authorization")
 	if !strings.HasPrefix(authz, "AWS4-HMAC-SHA256 Credential=AKIAFAKEFAKEFAKE/") {
-		s.t.Errorf("awsfake: %s %s without SigV4 signature of the fake credentials", r.Method, r.URL.Path)
+		s.t.Errorf("fake AWS: %s %s without SigV4 signature of the fake credentials", r.Method, r.URL.Path)
 	}
 	switch {
 	case r.Header.Get("X-Amz-Target") != "":

@@ -16,12 +16,7 @@ import (
 // repairs what the deployment lacks.
 func (a *app) cmdUpdate(ctx context.Context, args []string) error {
 	fs, c := a.newFlags("update", "STAGE [--zip FILE]")
-	zipFile := a.packageFlags(fs)
-	s, cl, err := a.openStage(ctx, fs, c, args)
-	if err != nil {
-		return err
-	}
-	zip, err := zipFile(ctx, s)
+	s, cl, zip, err := a.packageFlags(fs, c)(ctx, args)
 	if err != nil {
 		return err
 	}
