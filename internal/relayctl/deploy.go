@@ -101,8 +101,8 @@ func (c *Client) createFunction(ctx context.Context, s stage.Settings, role exec
 		Environment:   &types.Environment{Variables: copyEnv(s.Environment)},
 		Tags:          map[string]string{TagStage: s.Stage, TagCreatedBy: CreatedByValue},
 	}
-	c.progressf("Uploading %s (%d bytes) and creating %s (%s, %s, %d MB, %ds)…",
-		"the package", len(zipFile), name, Runtime, s.LambdaArchitecture(), s.MemoryMB, s.TimeoutSeconds)
+	c.progressf("Uploading the package (%d bytes) and creating %s (%s, %s, %d MB, %ds)…",
+		len(zipFile), name, Runtime, s.LambdaArchitecture(), s.MemoryMB, s.TimeoutSeconds)
 	deadline := time.Now().Add(c.MaxWait)
 	recent := role.created || c.Now().Sub(role.createdAt) < RecentRole
 	for {
