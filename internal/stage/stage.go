@@ -1,22 +1,6 @@
 // Package stage reads relayctl's stage settings: the checked-in JSON file
-// (relay_settings.json) that, like Zappa's zappa_settings.json, holds one
-// object per deployment stage.
-//
-//	{
-//	  "dev": {
-//	    "profile_name": "serverless",
-//	    "aws_region": "us-east-1",
-//	    "project_name": "tr-auth0-signals-relay",
-//	    "role_name": "tr-auth0-signals-relay-dev-role",
-//	    "memory_size": 128,
-//	    "timeout_seconds": 30,
-//	    "architecture": "arm64",
-//	    "log_retention_days": 30,
-//	    "num_retained_versions": 10,
-//	    "aws_environment_variables": {"LOG_LEVEL": "INFO"}
-//	  }
-//	}
-//
+// (relay_settings.json; deploy/relay_settings.json is an example) that,
+// like Zappa's zappa_settings.json, holds one object per deployment stage.
 // Load validates every stage up front and reports problems as
 // "<file>: stage "<name>": <field>: <problem>". Zero values take the defaults
 // documented on Settings.
@@ -24,15 +8,16 @@ package stage
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
 	"os"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 )
 
@@ -143,14 +128,7 @@ type File struct {
 }
 
 // Stages lists the stage names in order.
-func (f File) Stages() []string {
-	names := make([]string, 0, len(f.stages))
-	for n := range f.stages {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func (f File) Stages() []string { return slices.Sorted(maps.Keys(f.stages)) }
 
 // Stage returns the named stage.
 func (f File) Stage(name string) (Settings, error) {
@@ -183,12 +161,7 @@ func Parse(path string, data []byte) (File, error) {
 		return File{}, fmt.Errorf("%s: no stages defined", path)
 	}
 	f := File{Path: path, stages: make(map[string]Settings, len(raw))}
-	names := make([]string, 0, len(raw))
-	for n := range raw {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(raw)) {
 		s, err := parseStage(name, raw[name])
 		if err != nil {
 			return File{}, fmt.Errorf("%s: stage %q: %w", path, name, err)
@@ -290,15 +263,11 @@ func (s *Settings) normalise() error {
 	if s.RoleName == "" && s.RoleARN == "" && !roleName.MatchString(s.DefaultRoleName()) {
 		return fmt.Errorf("role_name: the default %q is too long for IAM; set role_name", s.DefaultRoleName())
 	}
-	if s.MemoryMB == 0 {
-		s.MemoryMB = DefaultMemoryMB
-	}
+	s.MemoryMB = cmp.Or(s.MemoryMB, DefaultMemoryMB)
 	if s.MemoryMB < 128 || s.MemoryMB > 10240 {
 		return fmt.Errorf("memory_size: %d MB is outside 128–10240", s.MemoryMB)
 	}
-	if s.TimeoutSeconds == 0 {
-		s.TimeoutSeconds = DefaultTimeoutSeconds
-	}
+	s.TimeoutSeconds = cmp.Or(s.TimeoutSeconds, DefaultTimeoutSeconds)
 	if s.TimeoutSeconds < 1 || s.TimeoutSeconds > 900 {
 		return fmt.Errorf("timeout_seconds: %d is outside 1–900", s.TimeoutSeconds)
 	}
@@ -311,15 +280,11 @@ func (s *Settings) normalise() error {
 	default:
 		return fmt.Errorf("architecture: %q is not arm64 or amd64", s.Architecture)
 	}
-	if s.LogRetentionDays == 0 {
-		s.LogRetentionDays = DefaultLogRetentionDays
-	}
+	s.LogRetentionDays = cmp.Or(s.LogRetentionDays, DefaultLogRetentionDays)
 	if !slices.Contains(retentionDays, s.LogRetentionDays) {
 		return fmt.Errorf("log_retention_days: %d is not one CloudWatch Logs accepts (%s)", s.LogRetentionDays, joinInts(retentionDays))
 	}
-	if s.KeepVersions == 0 {
-		s.KeepVersions = DefaultKeepVersions
-	}
+	s.KeepVersions = cmp.Or(s.KeepVersions, DefaultKeepVersions)
 	if s.KeepVersions < 1 || s.KeepVersions > MaxKeepVersions {
 		return fmt.Errorf("num_retained_versions: %d is outside 1–%d", s.KeepVersions, MaxKeepVersions)
 	}
@@ -333,9 +298,7 @@ func (s *Settings) normalise() error {
 			return fmt.Errorf("aws_environment_variables.%s: reserved by Lambda", k)
 		}
 	}
-	if s.ModuleLinkTemplate == "" {
-		s.ModuleLinkTemplate = DefaultModuleLinkTemplate
-	}
+	s.ModuleLinkTemplate = cmp.Or(s.ModuleLinkTemplate, DefaultModuleLinkTemplate)
 	if err := CheckModuleLinkTemplate(s.ModuleLinkTemplate); err != nil {
 		return fmt.Errorf("module_link_template: %w", err)
 	}

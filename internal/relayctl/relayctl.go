@@ -1,0 +1,208 @@
+// Package relayctl is the relayctl command: it packages the relay for AWS
+// Lambda and deploys it as a function whose alias "live" serves a published
+// version behind a Function URL, updates its code and configuration
+// (finishing a deployment that stopped half-way), rolls the alias back,
+// reports its status, calls it as XDR does, reads its logs, sets its
+// SECRET_KEY and removes it again; it also makes the JWT, the module type
+// and the container image.
+//
+// It calls only these AWS APIs, which the deployment policy shipped in
+// deploy/iam/ allows:
+//
+//   - Lambda: GetFunction, GetFunctionConfiguration, CreateFunction,
+//     UpdateFunctionCode, UpdateFunctionConfiguration, DeleteFunction,
+//     PublishVersion, ListVersionsByFunction, GetAlias, CreateAlias,
+//     UpdateAlias, CreateFunctionUrlConfig, GetFunctionUrlConfig,
+//     DeleteFunctionUrlConfig, AddPermission, GetPolicy (plus TagResource,
+//     which CreateFunction needs for tags);
+//   - IAM: GetRole, CreateRole (with TagRole for its tags) and PutRolePolicy,
+//     both only with the permissions boundary BoundaryPolicyName,
+//     ListRolePolicies, DeleteRolePolicy, DeleteRole, and PassRole when the
+//     function is created;
+//   - STS: GetCallerIdentity (which needs no permission), for the account a
+//     role's boundary lives in;
+//   - CloudWatch Logs: CreateLogGroup, PutRetentionPolicy, FilterLogEvents,
+//     DeleteLogGroup.
+//
+// Setting SECRET_KEY after a rollback also downloads the served version's
+// code from the presigned Code.Location of GetFunction, which needs no
+// permission of its own.
+//
+// Every AWS error a command returns has gone through Explain, so it reads as
+// one line naming the failed call, the fix when known, and AWS's own error
+// code, message and request id.
+package relayctl
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"golang.org/x/term"
+
+	"github.com/signals-relay/signals-relay/internal/pack"
+	"github.com/signals-relay/signals-relay/internal/stage"
+	"github.com/signals-relay/signals-relay/internal/version"
+)
+
+const usage = `relayctl packages the signals-relay for AWS Lambda and manages its deployment.
+
+Usage:
+  relayctl package  STAGE [-o FILE] [--source DIR] [--relay-version V]
+  relayctl deploy   STAGE [--create-role] [--zip FILE]
+  relayctl update   STAGE [--zip FILE]
+  relayctl status   STAGE
+  relayctl rollback STAGE [-n N]
+  relayctl invoke   STAGE [--health | --observe FILE] [--jwt-file FILE]
+  relayctl tail     STAGE [--since 10m] [--http | --non-http] [--filter PATTERN] [--follow]
+  relayctl undeploy STAGE [--yes] [--remove-logs]
+  relayctl jwt      STAGE [-f credentials.json] [--set-secret [--roll-forward]]
+  relayctl module-type --url URL [--region us|eu|apjc]
+  relayctl image    [--platform linux/amd64,linux/arm64] (--output FILE | --push REF)
+  relayctl version
+
+Every command takes --settings FILE (default relay_settings.json, or
+$RELAYCTL_SETTINGS) and --profile NAME (overrides the stage's profile_name).
+Run "relayctl COMMAND -h" for a command's flags; docs/aws.md has the AWS setup.
+`
+
+// app is relayctl with its surroundings: the process's I/O and environment,
+// and the seams tests replace.
+type app struct {
+	getenv         func(string) string
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	awsConfig      func(ctx context.Context, region, profile string) (aws.Config, error)
+	build          func(ctx context.Context, o pack.BuildOptions) ([]byte, error)
+	// terminal returns a reader of one hidden line when r is a terminal.
+	terminal func(r io.Reader) (readHidden func() (string, error), ok bool)
+	random   io.Reader     // the secret's randomness; nil means crypto/rand
+	poll     time.Duration // zero keeps Client's default
+	// httpClient calls Function URLs; nil keeps Client's default.
+	httpClient *http.Client
+}
+
+// Run is relayctl: it parses args and runs one command.
+func Run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	a := &app{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr,
+		awsConfig: LoadConfig, build: pack.Build, terminal: terminalReader}
+	return a.run(ctx, args)
+}
+
+func (a *app) run(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(a.stderr, usage)
+		return flag.ErrHelp
+	}
+	commands := map[string]func(context.Context, []string) error{
+		"package": a.cmdPackage, "deploy": a.cmdDeploy, "update": a.cmdUpdate, "status": a.cmdStatus,
+		"tail": a.cmdTail, "undeploy": a.cmdUndeploy, "rollback": a.cmdRollback, "invoke": a.cmdInvoke,
+		"jwt": a.cmdJWT, "module-type": a.cmdModuleType, "image": a.cmdImage,
+	}
+	switch cmd := args[0]; cmd {
+	case "version", "--version":
+		fmt.Fprintln(a.stdout, "relayctl", version.Version)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(a.stdout, usage)
+	default:
+		if f, ok := commands[cmd]; ok {
+			return f(ctx, args[1:])
+		}
+		fmt.Fprint(a.stderr, usage)
+		return fmt.Errorf("unknown command %q", cmd)
+	}
+	return nil
+}
+
+// common are the flags every stage command takes.
+type common struct {
+	settings string
+	profile  string
+}
+
+// newFlags returns a command's flag set with the common flags.
+func (a *app) newFlags(name, synopsis string) (*flag.FlagSet, *common) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(a.stderr)
+	c := &common{}
+	fs.StringVar(&c.settings, "settings", cmp.Or(a.getenv("RELAYCTL_SETTINGS"), "relay_settings.json"), "stage settings `file`")
+	fs.StringVar(&c.profile, "profile", "", "AWS `profile` to use instead of the stage's profile_name")
+	fs.Usage = func() {
+		fmt.Fprintf(a.stderr, "Usage: relayctl %s %s\n\nFlags:\n", name, synopsis)
+		fs.PrintDefaults()
+	}
+	return fs, c
+}
+
+// load parses flags that may come before or after the one STAGE argument
+// and loads that stage.
+func (c *common) load(fs *flag.FlagSet, args []string) (stage.Settings, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return stage.Settings{}, err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(positional) != 1 {
+		fs.Usage()
+		if len(positional) == 0 {
+			return stage.Settings{}, errors.New("missing STAGE")
+		}
+		return stage.Settings{}, fmt.Errorf("unexpected arguments %s", strings.Join(positional[1:], " "))
+	}
+	f, err := stage.Load(c.settings)
+	if err != nil {
+		return stage.Settings{}, err
+	}
+	return f.Stage(positional[0])
+}
+
+// openStage loads the stage from a stage command's arguments and returns
+// an AWS client for it.
+func (a *app) openStage(ctx context.Context, fs *flag.FlagSet, c *common, args []string) (stage.Settings, *Client, error) {
+	s, err := c.load(fs, args)
+	if err != nil {
+		return s, nil, err
+	}
+	cl, err := a.client(ctx, s, c)
+	return s, cl, err
+}
+
+// client returns an AWS client for the stage after checking that
+// credentials can be found.
+func (a *app) client(ctx context.Context, s stage.Settings, c *common) (*Client, error) {
+	profile := cmp.Or(c.profile, s.Profile)
+	cfg, err := a.awsConfig(ctx, s.Region, profile)
+	if err != nil {
+		return nil, err
+	}
+	cl := New(cfg)
+	cl.Profile, cl.Progress, cl.HTTPClient = profile, a.stderr, a.httpClient
+	cl.Poll = cmp.Or(a.poll, cl.Poll)
+	return cl, cl.CheckCredentials(ctx, cfg)
+}
+
+// terminalReader reads hidden input when r is a terminal.
+func terminalReader(r io.Reader) (func() (string, error), bool) {
+	f, ok := r.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return nil, false
+	}
+	return func() (string, error) {
+		b, err := term.ReadPassword(int(f.Fd()))
+		return string(b), err
+	}, true
+}
