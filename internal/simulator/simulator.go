@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // DemoKey is the API key a Simulator accepts when Options.Keys is empty. It
@@ -33,22 +35,12 @@ const (
 // Options configures a Simulator. The zero value answers at once, has no
 // quota and accepts only DemoKey.
 type Options struct {
-	// Latency is added before every answer. A request whose context ends
-	// while it waits stops waiting at once. Negative values count as zero.
-	Latency time.Duration
-	// Quota is the number of requests each API key may make during the life
-	// of the Simulator. Further requests with that key answer 429
-	// "429: Too Many Requests". Zero or less means unlimited.
-	Quota int
-	// Keys lists the accepted API keys. Keys are compared without regard to
-	// case; entries that are not RFC 4122 UUIDs can never match, because such
-	// keys are rejected with 400 first. Nil or empty means {DemoKey}.
-	Keys []string
+	Latency time.Duration // added before every answer; a cancelled request stops waiting
+	Quota   int           // requests each key may make, then 429; zero or less: unlimited
+	Keys    []string      // accepted keys, any case; empty means {DemoKey}
 }
 
-// Simulator serves the Auth0 Signals API from embedded fixtures and
-// deterministic synthetic reports. Create it with New; it is safe for
-// concurrent use.
+// Simulator serves the Auth0 Signals API; it is safe for concurrent use.
 type Simulator struct {
 	mux     *http.ServeMux
 	keys    map[string]bool // lower-cased accepted keys
@@ -86,8 +78,7 @@ func New(opts Options) *Simulator {
 	return s
 }
 
-// ServeHTTP answers one API request: it waits for the configured latency,
-// charges the quota of an accepted key and then dispatches it.
+// ServeHTTP waits out the latency, charges an accepted key and dispatches r.
 func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !sleep(r.Context(), s.latency) {
 		writeText(w, http.StatusServiceUnavailable, bodyCancelled)
@@ -105,8 +96,7 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
-// withData hands f the embedded data, parsing it on first use; if it cannot
-// be parsed, the request answers 500 naming the file at fault.
+// withData hands f the embedded data, answering 500 if it cannot be parsed.
 func withData(f func(http.ResponseWriter, *http.Request, *dataset)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		d, err := fixtures()
@@ -118,8 +108,7 @@ func withData(f func(http.ResponseWriter, *http.Request, *dataset)) http.Handler
 	}
 }
 
-// charge counts one request against key and reports whether it is within the
-// quota.
+// charge counts one request against key and reports whether it is within quota.
 func (s *Simulator) charge(key string) bool {
 	if s.quota == 0 {
 		return true
@@ -130,8 +119,6 @@ func (s *Simulator) charge(key string) bool {
 	return s.used[key] <= s.quota
 }
 
-// apiKey returns the key the request carries: the X-Auth-Token header, or the
-// token query parameter when the header is empty.
 func apiKey(r *http.Request) string {
 	if k := r.Header.Get("X-Auth-Token"); k != "" {
 		return k
@@ -149,8 +136,7 @@ func (s *Simulator) acceptedKey(r *http.Request) (string, bool) {
 	return k, s.keys[k]
 }
 
-// authorize answers 400 or 401 and returns false unless r carries an
-// accepted key.
+// authorize answers 400 or 401 and returns false unless r carries an accepted key.
 func (s *Simulator) authorize(w http.ResponseWriter, r *http.Request) bool {
 	if !isUUID(apiKey(r)) {
 		writeText(w, http.StatusBadRequest, bodyBadToken)
@@ -163,7 +149,6 @@ func (s *Simulator) authorize(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
-// serveHealth answers GET /v2.0/ip, the call the relay uses as health check.
 func (s *Simulator) serveHealth(w http.ResponseWriter, r *http.Request, d *dataset) {
 	if !s.authorize(w, r) {
 		return
@@ -171,7 +156,6 @@ func (s *Simulator) serveHealth(w http.ResponseWriter, r *http.Request, d *datas
 	writeJSON(w, d.health)
 }
 
-// serveEmptyIP answers GET /v2.0/ip/ (an empty address).
 func (s *Simulator) serveEmptyIP(w http.ResponseWriter, r *http.Request) {
 	if !s.authorize(w, r) {
 		return
@@ -179,7 +163,6 @@ func (s *Simulator) serveEmptyIP(w http.ResponseWriter, r *http.Request) {
 	writeText(w, http.StatusBadRequest, bodyBadIPPrefix)
 }
 
-// serveReport answers GET /v2.0/ip/{ip}.
 func (s *Simulator) serveReport(w http.ResponseWriter, r *http.Request, d *dataset) {
 	if !s.authorize(w, r) {
 		return
@@ -208,24 +191,21 @@ func (s *Simulator) serveReport(w http.ResponseWriter, r *http.Request, d *datas
 	writeJSON(w, syntheticJSON(addr))
 }
 
-// serveList answers GET /metadata/{type}/lists/{id}; it needs no key.
 func serveList(w http.ResponseWriter, r *http.Request, d *dataset) {
-	b, ok := d.lists[r.PathValue("type")][r.PathValue("id")]
-	if !ok {
-		writeText(w, http.StatusNotFound, bodyNotFound)
-		return
-	}
-	writeJSON(w, b)
+	writeFound(w, d.lists[r.PathValue("type")][r.PathValue("id")])
 }
 
-// serveListIndex answers GET /metadata/{type}/lists; it needs no key.
 func serveListIndex(w http.ResponseWriter, r *http.Request, d *dataset) {
-	b, ok := d.index[r.PathValue("type")]
-	if !ok {
+	writeFound(w, d.index[r.PathValue("type")])
+}
+
+// writeFound writes body as JSON, or 404 when there is none.
+func writeFound(w http.ResponseWriter, body []byte) {
+	if body == nil {
 		writeText(w, http.StatusNotFound, bodyNotFound)
 		return
 	}
-	writeJSON(w, b)
+	writeJSON(w, body)
 }
 
 func serveNotFound(w http.ResponseWriter, _ *http.Request) {
@@ -259,35 +239,9 @@ func writeJSON(w http.ResponseWriter, body []byte) {
 	_, _ = w.Write(body)
 }
 
-// isUUID reports whether s is an RFC 4122 UUID in its 36-character text form:
-// hexadecimal digits in groups 8-4-4-4-12, version 1 to 5, variant 10xx.
+// isUUID reports whether s is an RFC 4122 UUID in its 36-character text form
+// (version 1 to 5, variant 10xx), as the real service demanded.
 func isUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-			continue
-		}
-		if !isHex(c) {
-			return false
-		}
-	}
-	if v := s[14]; v < '1' || v > '5' {
-		return false
-	}
-	switch s[19] {
-	case '8', '9', 'a', 'b', 'A', 'B':
-		return true
-	}
-	return false
-}
-
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+	u, err := uuid.Parse(s)
+	return err == nil && len(s) == 36 && u.Variant() == uuid.RFC4122 && u.Version() >= 1 && u.Version() <= 5
 }

@@ -9,16 +9,13 @@ import (
 	"strings"
 )
 
-// List ids that synthetic reports draw from; each has an embedded metadata
-// file of the matching type.
+// List ids that synthetic reports draw from; each has embedded metadata.
 var (
 	syntheticIPLists     = []string{"FAIL2BAN-SSH", "STOPFORUMSPAM-30", "NIXSPAM-IP", "UCEPROTECT-LEVEL1", "QUARANTINE-IP"}
 	syntheticDomainLists = []string{"SBLACK-HOSTS-DOMAINS", "MALWAREDOMAINS-COM", "ISC-DOMAINS-HIGH"}
 )
 
-// Wire shapes of the parts of a full IP report that the relay reads, in the
-// field order of the fixtures. The fixtures carry the rest (geo, whois,
-// history activity) to exercise decoding; synthetic reports leave it out.
+// The parts of a full IP report that the relay reads, in the fixtures' order.
 type (
 	report struct {
 		FullIP fullIP `json:"fullip"`
@@ -49,31 +46,14 @@ type (
 	}
 )
 
-// provider is the kind of network a synthetic address belongs to.
-type provider struct {
-	label, host string
+// providers are the kinds of network a synthetic hostname names.
+var providers = []struct{ label, host string }{
+	{"cable", "cpe"}, {"dsl", "dsl"}, {"vps", "vps"}, {"mobile", "mob"}, {"fiber", "ftth"},
 }
 
-var providers = []provider{
-	{"cable", "cpe"},
-	{"dsl", "dsl"},
-	{"vps", "vps"},
-	{"mobile", "mob"},
-	{"fiber", "ftth"},
-}
-
-// syntheticJSON returns the encoded synthetic report of addr.
+// syntheticJSON returns the deterministic report of addr; the package
+// documentation gives its rules.
 func syntheticJSON(addr netip.Addr) []byte {
-	b, err := json.Marshal(synthesize(addr))
-	if err != nil { // only plain values; cannot happen
-		panic("simulator: encoding synthetic report: " + err.Error())
-	}
-	return b
-}
-
-// synthesize builds the deterministic report of addr; see the package
-// documentation for the rules it follows.
-func synthesize(addr netip.Addr) report {
 	ip := addr.String()
 	h := fnv.New64a()
 	h.Write([]byte(ip))
@@ -128,13 +108,14 @@ func synthesize(addr netip.Addr) report {
 		hist.Score = -1
 	}
 
-	return report{FullIP: fullIP{
+	b, _ := json.Marshal(report{FullIP: fullIP{ // plain values: cannot fail
 		Hostname:  hostname,
 		BadDomain: badDomain{Domain: dom, Score: dom.Score},
 		BadIP:     bad,
 		History:   hist,
 		Score:     bad.Score + dom.Score + hist.Score,
-	}}
+	}})
+	return b
 }
 
 // rng is a SplitMix64 generator: small, fast and stable across Go releases,
