@@ -9,10 +9,9 @@ import (
 	"time"
 )
 
-// Transport wraps the upstream client's transport: it counts each call to
-// Auth0 Signals by endpoint and outcome, times it, counts 429 answers, and
-// counts report and list calls as misses of their caches (the relay calls
-// upstream only for what its caches do not hold).
+// Transport wraps the upstream client's transport: it counts and times each
+// call by endpoint and outcome, counts 429s, and counts report and list
+// calls as cache misses (the relay calls only for what its caches lack).
 func (m *Metrics) Transport(next http.RoundTripper) http.RoundTripper {
 	if m == nil {
 		return next
