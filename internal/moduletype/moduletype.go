@@ -23,31 +23,25 @@ import (
 // Regions lists the Cisco XDR regions Render accepts, default first.
 func Regions() []string { return []string{"us", "eu", "apjc"} }
 
+var jwksHosts = map[string]string{
+	"us": "visibility.amp.cisco.com", "eu": "visibility.eu.amp.cisco.com", "apjc": "visibility.apjc.amp.cisco.com",
+}
+
 // JWKSHost returns the host that publishes the keys XDR signs configuration
-// tokens with in region ("us", "eu" or "apjc", any case).
+// tokens with in region (any case).
 func JWKSHost(region string) (string, error) {
-	switch strings.ToLower(strings.TrimSpace(region)) {
-	case "us":
-		return "visibility.amp.cisco.com", nil
-	case "eu":
-		return "visibility.eu.amp.cisco.com", nil
-	case "apjc":
-		return "visibility.apjc.amp.cisco.com", nil
-	default:
-		return "", fmt.Errorf("moduletype: unknown region %q: want one of %s", region, strings.Join(Regions(), ", "))
+	if h, ok := jwksHosts[strings.ToLower(strings.TrimSpace(region))]; ok {
+		return h, nil
 	}
+	return "", fmt.Errorf("moduletype: unknown region %q: want one of %s", region, strings.Join(Regions(), ", "))
 }
 
 // Options are the deployment-specific parts of the module type.
 type Options struct {
-	// RelayURL is the public https URL at which XDR reaches the relay, for
-	// example "https://abc123.lambda-url.eu-west-1.on.aws" or an API
-	// gateway URL with its stage path. Trailing slashes are dropped. XDR
-	// also sends it as the token audience, so the relay's RELAY_URL must be
-	// the same URL.
+	// RelayURL is the public https URL at which XDR reaches the relay; XDR
+	// sends it as the token audience, so RELAY_URL must be the same URL.
 	RelayURL string
-	// Region is the XDR region the module type is for: "us" (the default
-	// when empty), "eu" or "apjc". It selects custom_jwks_host.
+	// Region is "us" (the default when empty), "eu" or "apjc".
 	Region string
 }
 
@@ -59,11 +53,10 @@ func Render(opts Options) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	region := opts.Region
-	if strings.TrimSpace(region) == "" {
-		region = Regions()[0]
+	if strings.TrimSpace(opts.Region) == "" {
+		opts.Region = Regions()[0]
 	}
-	host, err := JWKSHost(region)
+	host, err := JWKSHost(opts.Region)
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +123,6 @@ type properties struct {
 	CustomJWKSHost        string   `json:"custom_jwks_host"`
 }
 
-// build assembles the module type for a validated URL and key host.
 func build(relayURL, jwksHost string) moduleType {
 	return moduleType{
 		Title:       "Auth0 Signals",
@@ -161,21 +153,10 @@ func build(relayURL, jwksHost string) moduleType {
 			{Label: "Relay documentation", Link: "https://github.com/signals-relay/signals-relay/blob/main/docs/xdr.md"},
 		},
 		ConfigurationSpec: []configField{
-			{
-				Key:      "custom_key",
-				Type:     "api_key",
-				Label:    "API Key",
-				Tooltip:  "The Auth0 Signals API key",
-				Required: true,
-			},
-			{
-				Key:   "custom_CTR_ENTITIES_LIMIT",
-				Type:  "integer",
-				Label: "Entities Limit",
+			{Key: "custom_key", Type: "api_key", Label: "API Key", Tooltip: "The Auth0 Signals API key", Required: true},
+			{Key: "custom_CTR_ENTITIES_LIMIT", Type: "integer", Label: "Entities Limit",
 				Tooltip: "Restricts the maximum number of `Sightings` and `Indicators` per observable " +
-					"(1 to 1000; the relay's default applies when unset or invalid)",
-				Required: false,
-			},
+					"(1 to 1000; the relay's default applies when unset or invalid)"},
 		},
 		Capabilities: []capability{
 			{ID: "health", Description: "Check that the relay is up and the Auth0 Signals API key works"},
