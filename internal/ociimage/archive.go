@@ -18,14 +18,12 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
-// RefNameAnnotation names an image of an OCI layout; "podman load" and
-// "skopeo copy oci-archive:FILE:NAME" read it.
+// RefNameAnnotation names an image of an OCI layout for podman load and skopeo.
 const RefNameAnnotation = "org.opencontainers.image.ref.name"
 
-// WriteArchive writes idx as an OCI archive: a tar of an OCI image layout
-// whose index.json points at idx under the name refName. Entries are in
-// lexical order with modification time t and no owner, so the same index
-// always gives the same bytes.
+// WriteArchive writes idx as an OCI archive (a tar of an OCI image layout
+// naming idx refName), its entries sorted, timed t and unowned, so the same
+// index always gives the same bytes.
 func WriteArchive(w io.Writer, idx v1.ImageIndex, refName string, t time.Time) error {
 	dir, err := os.MkdirTemp("", "signals-relay-oci-")
 	if err != nil {
@@ -84,10 +82,8 @@ func tarDir(w io.Writer, dir string, t time.Time) error {
 	return tw.Close()
 }
 
-// Push sends idx to the registry as ref (registry/repository:tag or
-// @digest), with the credentials of the usual chain: the Docker and Podman
-// configuration files and their credential helpers, the same as "docker
-// login" or "podman login" leave them.
+// Push sends idx to the registry as ref, with the credentials docker login
+// or podman login left (their files and credential helpers).
 func Push(ctx context.Context, idx v1.ImageIndex, ref string) (name.Reference, error) {
 	r, err := name.ParseReference(ref)
 	if err != nil {

@@ -13,18 +13,13 @@ import (
 
 // Source is what the image records of the source tree it was built from.
 type Source struct {
-	// Revision is the commit (empty outside a git work tree).
-	Revision string
-	// Dirty reports uncommitted changes to tracked files: the image then
-	// holds code its revision does not.
-	Dirty bool
-	// Created is SOURCE_DATE_EPOCH when set, else the commit time.
-	Created time.Time
+	Revision string    // the commit; empty outside a git work tree
+	Dirty    bool      // tracked files have uncommitted changes
+	Created  time.Time // SOURCE_DATE_EPOCH when set, else the commit time
 }
 
-// ReadSource reads dir's git revision and commit time. sourceDateEpoch, the
-// value of $SOURCE_DATE_EPOCH, takes precedence over the commit time; with
-// neither there is no reproducible time and ReadSource fails.
+// ReadSource reads dir's git revision and commit time; $SOURCE_DATE_EPOCH
+// (sourceDateEpoch) takes precedence, and with neither ReadSource fails.
 func ReadSource(ctx context.Context, dir, sourceDateEpoch string) (Source, error) {
 	var s Source
 	if sourceDateEpoch != "" {
