@@ -53,10 +53,10 @@ var listTypes = []string{"badip", "baddomain"}
 
 // dataset is the parsed, immutable content of the embedded files.
 type dataset struct {
-	health  []byte                       // GET /v2.0/ip
-	reports map[string][]byte            // canonical IP → compact report
-	lists   map[string]map[string][]byte // type → id → compact list object
-	index   map[string][]byte            // type → object keyed by id
+	health  []byte                                // GET /v2.0/ip
+	reports map[string][]byte                     // canonical IP → compact report
+	lists   map[string]map[string]json.RawMessage // type → id → compact list object
+	index   map[string][]byte                     // type → object keyed by id
 }
 
 // fixtures parses the embedded files once, on first use.
@@ -65,7 +65,7 @@ var fixtures = sync.OnceValues(func() (*dataset, error) { return load(files) })
 func load(fsys fs.FS) (*dataset, error) {
 	d := &dataset{
 		reports: make(map[string][]byte, len(reportFiles)),
-		lists:   make(map[string]map[string][]byte, len(listTypes)),
+		lists:   make(map[string]map[string]json.RawMessage, len(listTypes)),
 		index:   make(map[string][]byte, len(listTypes)),
 	}
 	var err error
@@ -83,29 +83,16 @@ func load(fsys fs.FS) (*dataset, error) {
 		if err != nil {
 			return nil, err
 		}
-		byID := make(map[string][]byte, len(entries))
-		all := make(map[string]json.RawMessage, len(entries))
+		byID := make(map[string]json.RawMessage, len(entries))
 		for _, e := range entries {
-			id, ok := strings.CutSuffix(e.Name(), ".json")
-			if !ok || e.IsDir() {
-				continue
+			if id, ok := strings.CutSuffix(e.Name(), ".json"); ok && !e.IsDir() {
+				if byID[id], err = readCompact(fsys, path.Join(dir, e.Name())); err != nil {
+					return nil, err
+				}
 			}
-			b, err := readCompact(fsys, path.Join(dir, e.Name()))
-			if err != nil {
-				return nil, err
-			}
-			var obj map[string]string
-			if err := json.Unmarshal(b, &obj); err != nil {
-				return nil, fmt.Errorf("%s/%s: list values must be strings: %w", dir, e.Name(), err)
-			}
-			if obj["type"] != typ {
-				return nil, fmt.Errorf("%s/%s: type %q, want %q", dir, e.Name(), obj["type"], typ)
-			}
-			byID[id] = b
-			all[id] = b
 		}
 		d.lists[typ] = byID
-		if d.index[typ], err = json.Marshal(all); err != nil {
+		if d.index[typ], err = json.Marshal(byID); err != nil {
 			return nil, err
 		}
 	}
