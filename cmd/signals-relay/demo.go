@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
@@ -41,10 +42,6 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 		}
 		body = b
 	}
-	logLevel := "warn"
-	if v := getenv("LOG_LEVEL"); v != "" {
-		logLevel = v
-	}
 
 	// The simulator, on a loopback port of its own.
 	simLn, err := listen(ctx, "127.0.0.1:0")
@@ -71,7 +68,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	env := map[string]string{
 		"SECRET_KEY":      secret,
 		"SIGNALS_API_URL": "http://" + simLn.Addr().String(),
-		"LOG_LEVEL":       logLevel,
+		"LOG_LEVEL":       cmp.Or(getenv("LOG_LEVEL"), "warn"),
 	}
 	cfg, err := loadConfig(func(k string) string { return env[k] })
 	if err != nil {
