@@ -1,7 +1,6 @@
 package simulator
 
 import (
-	"context"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -11,8 +10,7 @@ import (
 	"github.com/google/uuid"
 )
 
-// DemoKey is the API key a Simulator accepts when Options.Keys is empty. It
-// is a fixed version-4 RFC 4122 UUID.
+// DemoKey is the API key (a version-4 UUID) accepted when Options.Keys is empty.
 const DemoKey = "6f1c2a8e-3b4d-4e5f-9a6b-7c8d9e0f1a2b"
 
 // Response bodies of the real service (text/plain).
@@ -24,12 +22,6 @@ const (
 	bodyBadIPPrefix = "Bad IP format:"
 	bodyNotAllowed  = "405: Method Not Allowed"
 	bodyCancelled   = "503: Service Unavailable"
-)
-
-const (
-	contentText = "text/plain; charset=utf-8"
-	contentJSON = "application/json"
-	contentHTML = "text/html; charset=utf-8"
 )
 
 // Options configures a Simulator. The zero value answers at once, has no
@@ -80,7 +72,13 @@ func New(opts Options) *Simulator {
 
 // ServeHTTP waits out the latency, charges an accepted key and dispatches r.
 func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !sleep(r.Context(), s.latency) {
+	if s.latency > 0 {
+		select {
+		case <-time.After(s.latency): // collected when unreferenced, stopped or not
+		case <-r.Context().Done():
+		}
+	}
+	if r.Context().Err() != nil {
 		writeText(w, http.StatusServiceUnavailable, bodyCancelled)
 		return
 	}
@@ -176,9 +174,7 @@ func (s *Simulator) serveReport(w http.ResponseWriter, r *http.Request, d *datas
 	ip := addr.String()
 	switch ip {
 	case IPServerError:
-		w.Header().Set("Content-Type", contentHTML)
-		w.WriteHeader(http.StatusInternalServerError)
-		_, _ = w.Write([]byte(serverErrorPage))
+		write(w, http.StatusInternalServerError, "text/html; charset=utf-8", []byte(serverErrorPage))
 		return
 	case IPNotFound:
 		writeText(w, http.StatusNotFound, bodyNotFound)
@@ -212,30 +208,15 @@ func serveNotFound(w http.ResponseWriter, _ *http.Request) {
 	writeText(w, http.StatusNotFound, bodyNotFound)
 }
 
-// sleep waits for d or until ctx ends, and reports whether ctx is still live.
-func sleep(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
 func writeText(w http.ResponseWriter, status int, body string) {
-	w.Header().Set("Content-Type", contentText)
-	w.WriteHeader(status)
-	_, _ = w.Write([]byte(body))
+	write(w, status, "text/plain; charset=utf-8", []byte(body))
 }
 
-func writeJSON(w http.ResponseWriter, body []byte) {
-	w.Header().Set("Content-Type", contentJSON)
-	w.WriteHeader(http.StatusOK)
+func writeJSON(w http.ResponseWriter, body []byte) { write(w, http.StatusOK, "application/json", body) }
+
+func write(w http.ResponseWriter, status int, contentType string, body []byte) {
+	w.Header().Set("Content-Type", contentType)
+	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }
 
