@@ -30,12 +30,10 @@ const (
 // Platform is an operating system and architecture the image is built for.
 type Platform struct{ OS, Architecture, Variant string }
 
-func (p Platform) String() string {
-	s := p.OS + "/" + p.Architecture
-	if p.Variant != "" {
-		s += "/" + p.Variant
-	}
-	return s
+func (p Platform) String() string { return p.v1().String() }
+
+func (p Platform) v1() *v1.Platform {
+	return &v1.Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant}
 }
 
 // supported are the platforms internal/pack builds for (GOAMD64=v1, GOARM64=v8.0).
@@ -74,8 +72,8 @@ type Metadata struct {
 
 func (m Metadata) created() time.Time { return m.Created.UTC().Truncate(time.Second) }
 
-// Labels are the image's OCI labels.
-func (m Metadata) Labels() map[string]string {
+// labels are the image's OCI labels.
+func (m Metadata) labels() map[string]string {
 	const p = "org.opencontainers.image."
 	l := map[string]string{p + "title": "signals-relay", p + "created": m.created().Format(time.RFC3339)}
 	for k, v := range map[string]string{"source": m.Source, "version": m.Version, "revision": m.Revision} {
@@ -107,14 +105,9 @@ func Index(bins []Binary, m Metadata) (v1.ImageIndex, error) {
 		if err != nil {
 			return nil, fmt.Errorf("image for %s: %w", b.Platform, err)
 		}
-		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{
-			Add: img,
-			Descriptor: v1.Descriptor{Platform: &v1.Platform{
-				OS: b.Platform.OS, Architecture: b.Platform.Architecture, Variant: b.Platform.Variant,
-			}},
-		})
+		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: b.Platform.v1()}})
 	}
-	annotated, ok := mutate.Annotations(idx, m.Labels()).(v1.ImageIndex)
+	annotated, ok := mutate.Annotations(idx, m.labels()).(v1.ImageIndex)
 	if !ok {
 		return nil, errors.New("annotating the index")
 	}
@@ -144,7 +137,7 @@ func image(base v1.Layer, b Binary, m Metadata) (v1.Image, error) {
 			Cmd:          []string{"serve"},
 			ExposedPorts: map[string]struct{}{"9090/tcp": {}}, // LISTEN_ADDR's default
 			WorkingDir:   "/",
-			Labels:       m.Labels(),
+			Labels:       m.labels(),
 		},
 	})
 	if err != nil {
