@@ -1,7 +1,6 @@
 package ociimage
 
 import (
-	"archive/tar"
 	"context"
 	"fmt"
 	"io"
@@ -41,13 +40,8 @@ func WriteArchive(w io.Writer, idx v1.ImageIndex, refName string, t time.Time) e
 	if err := p.AppendIndex(idx, opts...); err != nil {
 		return fmt.Errorf("OCI layout: %w", err)
 	}
-	return tarDir(w, dir, t.UTC().Truncate(time.Second))
-}
-
-// tarDir writes the tree under dir as a tar stream.
-func tarDir(w io.Writer, dir string, t time.Time) error {
-	tw := tar.NewWriter(w)
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+	var files []file // the layout's tree, in lexical order
+	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || path == dir {
 			return err
 		}
@@ -55,31 +49,18 @@ func tarDir(w io.Writer, dir string, t time.Time) error {
 		if err != nil {
 			return err
 		}
-		h := &tar.Header{Name: filepath.ToSlash(rel), ModTime: t, Format: tar.FormatPAX}
-		if d.IsDir() {
-			h.Typeflag, h.Mode, h.Name = tar.TypeDir, 0o755, h.Name+"/"
-			return tw.WriteHeader(h)
+		f := file{name: filepath.ToSlash(rel) + "/", mode: 0o755}
+		if !d.IsDir() {
+			f.name, f.mode = filepath.ToSlash(rel), 0o644
+			f.data, err = os.ReadFile(path) //nolint:gosec // a file of the layout just written
 		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		h.Typeflag, h.Mode, h.Size = tar.TypeReg, 0o644, info.Size()
-		if err := tw.WriteHeader(h); err != nil {
-			return err
-		}
-		f, err := os.Open(path) //nolint:gosec // a file of the layout just written
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		_, err = io.Copy(tw, f)
+		files = append(files, f)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	return tw.Close()
+	return writeTar(w, t.UTC().Truncate(time.Second), files)
 }
 
 // Push sends idx to the registry as ref, with the credentials docker login

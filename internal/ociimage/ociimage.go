@@ -175,10 +175,9 @@ type file struct {
 	data     []byte
 }
 
-// layer returns a gzip-compressed OCI layer of files, in order, all with time t.
-func layer(t time.Time, files []file) (v1.Layer, error) {
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
+// writeTar writes files as a tar stream, in order, all with time t.
+func writeTar(w io.Writer, t time.Time, files []file) error {
+	tw := tar.NewWriter(w)
 	for _, f := range files {
 		h := &tar.Header{Typeflag: tar.TypeReg, Name: f.name, Mode: f.mode, Uid: f.uid, Gid: f.gid,
 			Size: int64(len(f.data)), ModTime: t, Format: tar.FormatPAX}
@@ -186,13 +185,19 @@ func layer(t time.Time, files []file) (v1.Layer, error) {
 			h.Typeflag = tar.TypeDir
 		}
 		if err := tw.WriteHeader(h); err != nil {
-			return nil, err
+			return err
 		}
 		if _, err := tw.Write(f.data); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	if err := tw.Close(); err != nil {
+	return tw.Close()
+}
+
+// layer returns a gzip-compressed OCI layer of files, in order, all with time t.
+func layer(t time.Time, files []file) (v1.Layer, error) {
+	var buf bytes.Buffer
+	if err := writeTar(&buf, t, files); err != nil {
 		return nil, err
 	}
 	b := buf.Bytes()
