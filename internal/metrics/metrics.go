@@ -17,6 +17,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -87,7 +88,7 @@ func New() *Metrics {
 		reportHits: hits.WithLabelValues("report"), listHits: hits.WithLabelValues("list"),
 		reportMisses: misses.WithLabelValues("report"), listMisses: misses.WithLabelValues("list"),
 		routeLabels: map[string]string{"other": "other"},
-		codes:       boundedLabel{max: 64},
+		codes:       boundedLabel{max: 64, seen: make(map[string]bool)},
 	}
 	for _, r := range routes.All() {
 		m.routeLabels[r.Path] = r.Path
@@ -144,21 +145,15 @@ type boundedLabel struct {
 const maxLabelLen = 48
 
 func (b *boundedLabel) value(v string) string {
-	if v == "" || len(v) > maxLabelLen {
+	if v == "" || len(v) > maxLabelLen || strings.ContainsFunc(v, func(c rune) bool {
+		return !(c == '/' || c == ' ' || c == '-' || c == '_' || c == '.' || c == '\'' || ('a' <= c && c <= 'z'))
+	}) {
 		return "other"
-	}
-	for _, c := range v {
-		if !(c == '/' || c == ' ' || c == '-' || c == '_' || c == '.' || c == '\'' || ('a' <= c && c <= 'z')) {
-			return "other"
-		}
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if !b.seen[v] && len(b.seen) >= b.max {
 		return "other"
-	}
-	if b.seen == nil {
-		b.seen = make(map[string]bool)
 	}
 	b.seen[v] = true
 	return v
