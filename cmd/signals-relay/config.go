@@ -52,9 +52,8 @@ type config struct {
 	MetadataMissingTTL time.Duration // METADATA_MISSING_TTL; 0 keeps no missing list
 }
 
-// loadConfig reads and validates the configuration. Every variable but
-// SECRET_KEY (taken byte for byte) is trimmed, and an empty one keeps its
-// default.
+// loadConfig reads and validates the configuration. Variables but SECRET_KEY
+// (taken byte for byte) are trimmed; an empty one keeps its default.
 func loadConfig(getenv func(string) string) (config, error) {
 	c := config{
 		Auth:           auth.Config{SecretKey: auth.Secret(getenv("SECRET_KEY"))},

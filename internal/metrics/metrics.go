@@ -1,12 +1,8 @@
-// Package metrics is the relay's Prometheus instrumentation: each request's
-// record, its upstream calls (a transport wrapper), requests in flight and
-// the Go runtime and process collectors, on a registry and listener of its
-// own.
-//
-// Every label value comes from a fixed set and is checked again here: an
-// unknown route, or an error code that is long, has unusual characters or
-// is new after 64 distinct ones, counts as "other". No label can carry an
-// API key, a token or an observable.
+// Package metrics is the relay's Prometheus instrumentation (requests,
+// upstream calls, requests in flight, Go runtime and process) on a registry
+// and listener of its own. Label values come from fixed sets, checked again
+// here (anything else counts as "other"), so no label can carry an API key,
+// a token or an observable.
 package metrics
 
 import (
@@ -184,10 +180,7 @@ func (m *Metrics) Serve(ctx context.Context, ln net.Listener, logger *slog.Logge
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	go func() {
-		<-ctx.Done()
-		_ = srv.Close()
-	}()
+	context.AfterFunc(ctx, func() { _ = srv.Close() })
 	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

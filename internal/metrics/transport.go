@@ -69,10 +69,8 @@ func failure(r *http.Request, err error) string {
 	return "error"
 }
 
-// endpoint names the Auth0 Signals endpoint of a request path (after any
-// base-URL prefix): "ip" for GET /v2.0/ip/{ip}, "health" for GET /v2.0/ip,
-// "metadata" for GET /metadata/{type}/lists/{id}, "other" for anything
-// else.
+// endpoint names the Auth0 Signals endpoint of a path after any base-URL
+// prefix: ip (/v2.0/ip/{ip}), health (/v2.0/ip), metadata or other.
 func endpoint(escapedPath string) string {
 	s := strings.Split(strings.TrimRight(escapedPath, "/"), "/")
 	n := len(s)

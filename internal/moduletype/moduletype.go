@@ -51,9 +51,8 @@ type Options struct {
 	Region string
 }
 
-// Render returns module_type.json for opts: indented JSON ending in a
-// newline. It fails when the URL is not an absolute https URL without
-// query, fragment or credentials, or the region is unknown.
+// Render returns module_type.json for opts, or why the URL (an absolute
+// https URL without query, fragment or credentials) or region is unusable.
 func Render(opts Options) ([]byte, error) {
 	relayURL, err := normalizeURL(opts.RelayURL)
 	if err != nil {

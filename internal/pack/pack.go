@@ -66,11 +66,10 @@ func (o BuildOptions) Args(out string) []string {
 // Environ returns the go command's environment: Env plus the settings that
 // make a static, reproducible linux binary for GOARCH.
 func (o BuildOptions) Environ() []string {
-	env := o.Env
-	if env == nil {
+	env := append([]string(nil), o.Env...)
+	if o.Env == nil {
 		env = os.Environ()
 	}
-	env = append([]string(nil), env...)
 	if o.Toolchain != "" {
 		env = append(env, "GOTOOLCHAIN="+o.Toolchain)
 	}
@@ -100,7 +99,6 @@ func Build(ctx context.Context, o BuildOptions) ([]byte, error) {
 	cmd.Dir = o.Dir
 	cmd.Env = o.Environ()
 	var stderr bytes.Buffer
-	cmd.Stdout = io.Discard
 	cmd.Stderr = &stderr
 	if o.Stderr != nil {
 		cmd.Stderr = io.MultiWriter(&stderr, o.Stderr)

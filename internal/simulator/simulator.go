@@ -171,20 +171,16 @@ func (s *Simulator) serveReport(w http.ResponseWriter, r *http.Request, d *datas
 		writeText(w, http.StatusBadRequest, bodyBadIPPrefix+raw)
 		return
 	}
-	ip := addr.String()
-	switch ip {
-	case IPServerError:
+	switch ip := addr.String(); {
+	case ip == IPServerError:
 		write(w, http.StatusInternalServerError, "text/html; charset=utf-8", []byte(serverErrorPage))
-		return
-	case IPNotFound:
+	case ip == IPNotFound:
 		writeText(w, http.StatusNotFound, bodyNotFound)
-		return
+	case d.reports[ip] != nil:
+		writeJSON(w, d.reports[ip])
+	default:
+		writeJSON(w, syntheticJSON(addr))
 	}
-	if b, ok := d.reports[ip]; ok {
-		writeJSON(w, b)
-		return
-	}
-	writeJSON(w, syntheticJSON(addr))
 }
 
 func serveList(w http.ResponseWriter, r *http.Request, d *dataset) {
