@@ -60,11 +60,13 @@ func New(opts Options) *Simulator {
 	}
 
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /v2.0/ip", withData(s.serveHealth))
+	mux.HandleFunc("GET /v2.0/ip", s.withData(true, func(w http.ResponseWriter, _ *http.Request, d *dataset) {
+		writeJSON(w, d.health)
+	}))
 	mux.HandleFunc("GET /v2.0/ip/{$}", s.serveEmptyIP)
-	mux.HandleFunc("GET /v2.0/ip/{ip}", withData(s.serveReport))
-	mux.HandleFunc("GET /metadata/{type}/lists", withData(serveListIndex))
-	mux.HandleFunc("GET /metadata/{type}/lists/{id}", withData(serveList))
+	mux.HandleFunc("GET /v2.0/ip/{ip}", s.withData(true, serveReport))
+	mux.HandleFunc("GET /metadata/{type}/lists", s.withData(false, serveListIndex))
+	mux.HandleFunc("GET /metadata/{type}/lists/{id}", s.withData(false, serveList))
 	mux.HandleFunc("/", serveNotFound)
 	s.mux = mux
 	return s
@@ -94,15 +96,16 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
-// withData hands f the embedded data, answering 500 if it cannot be parsed.
-func withData(f func(http.ResponseWriter, *http.Request, *dataset)) http.HandlerFunc {
+// withData hands f the embedded data, answering 500 if it cannot be parsed;
+// if keyed, it answers 400 or 401 instead unless r carries an accepted key.
+func (s *Simulator) withData(keyed bool, f func(http.ResponseWriter, *http.Request, *dataset)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		d, err := fixtures()
 		if err != nil {
 			writeText(w, http.StatusInternalServerError, "simulator: embedded data: "+err.Error())
-			return
+		} else if !keyed || s.authorize(w, r) {
+			f(w, r, d)
 		}
-		f(w, r, d)
 	}
 }
 
@@ -147,13 +150,6 @@ func (s *Simulator) authorize(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
-func (s *Simulator) serveHealth(w http.ResponseWriter, r *http.Request, d *dataset) {
-	if !s.authorize(w, r) {
-		return
-	}
-	writeJSON(w, d.health)
-}
-
 func (s *Simulator) serveEmptyIP(w http.ResponseWriter, r *http.Request) {
 	if !s.authorize(w, r) {
 		return
@@ -161,10 +157,7 @@ func (s *Simulator) serveEmptyIP(w http.ResponseWriter, r *http.Request) {
 	writeText(w, http.StatusBadRequest, bodyBadIPPrefix)
 }
 
-func (s *Simulator) serveReport(w http.ResponseWriter, r *http.Request, d *dataset) {
-	if !s.authorize(w, r) {
-		return
-	}
+func serveReport(w http.ResponseWriter, r *http.Request, d *dataset) {
 	raw := r.PathValue("ip")
 	addr, err := netip.ParseAddr(raw)
 	if err != nil || addr.Zone() != "" {
