@@ -140,9 +140,8 @@ func newVerifier(cfg config, logger *slog.Logger) (auth.Verifier, error) {
 	return auth.New(cfg.Auth)
 }
 
-// upstreamHTTPClient is the client for Auth0 Signals: SIGNALS_TIMEOUT on
-// every call and UPSTREAM_MAX_CONNS connections, all kept for reuse, that
-// every request shares; a lookup finding them busy waits within its deadline.
+// upstreamHTTPClient is the client for Auth0 Signals: SIGNALS_TIMEOUT per call,
+// UPSTREAM_MAX_CONNS shared connections kept for reuse, waited for when busy.
 func upstreamHTTPClient(cfg config) *http.Client {
 	n := cfg.UpstreamConns
 	if n <= 0 {

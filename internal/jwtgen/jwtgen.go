@@ -1,8 +1,6 @@
-// Package jwtgen is the relay's JWT generator, the Go counterpart of the
-// Threat Response JWT generator the original relay's README used: it makes
-// a random SECRET_KEY, signs the operator's fields of the module's JWT
-// structure into an HS256 JWT with it, and links to where both go (the
-// function's environment, each region's module-creation form).
+// Package jwtgen is the counterpart of the Threat Response JWT generator the
+// original relay used: a random SECRET_KEY, the operator's fields signed into
+// an HS256 JWT with it, and links to where both go.
 package jwtgen
 
 import (

@@ -1,12 +1,8 @@
 // Package moduletype renders the module_type.json that registers the relay
-// with Cisco XDR as a configuration-token integration.
-//
-// With a configuration token, XDR signs a fresh RS256 JWT for every call to
-// the relay. Its payload is the module instance's configuration with the
-// "custom_" prefix removed ("key", "CTR_ENTITIES_LIMIT"), the region's key
-// host ("jwks_host", from properties.custom_jwks_host) and the relay URL as
-// "aud" (from properties.url). The relay's XDR auth mode verifies exactly
-// that, so the URL rendered here must equal the relay's RELAY_URL.
+// with Cisco XDR as a configuration-token integration: for every call XDR
+// signs an RS256 JWT of the module's configuration without its "custom_"
+// prefixes ("key", "CTR_ENTITIES_LIMIT"), "jwks_host" (custom_jwks_host) and
+// "aud" (properties.url), which must therefore equal the relay's RELAY_URL.
 package moduletype
 
 import (
