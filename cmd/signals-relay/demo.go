@@ -123,9 +123,8 @@ func observeSummary(ctx context.Context, base, jwt string, body []byte) (string,
 	}
 	req.Header.Set("Authorization", "Bearer "+jwt)
 	req.Header.Set("Content-Type", "application/json")
-	client := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
-	defer client.CloseIdleConnections() // so the relay's shutdown need not wait for them
-	resp, err := client.Do(req)
+	req.Close = true // leaves no idle connection for the relay's shutdown to wait for
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return "", fmt.Errorf("observe: %w", err)
 	}
