@@ -53,16 +53,15 @@ func ReadSource(ctx context.Context, dir, sourceDateEpoch string) (Source, error
 	return s, nil
 }
 
+// git runs git in dir; a failure reads as the first line git printed.
 func git(ctx context.Context, dir string, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, args...)...) //nolint:gosec // git on the source directory the caller named
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	out, err := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, args...)...).Output() //nolint:gosec // git on the source directory the caller named
+	var exit *exec.ExitError
+	if errors.As(err, &exit) && len(bytes.TrimSpace(exit.Stderr)) > 0 {
+		msg, _, _ := strings.Cut(strings.TrimSpace(string(exit.Stderr)), "\n")
+		err = errors.New(msg)
+	}
 	if err != nil {
-		if msg := strings.TrimSpace(stderr.String()); msg != "" {
-			l, _, _ := strings.Cut(msg, "\n")
-			err = errors.New(l)
-		}
 		return "", fmt.Errorf("git %s: %w", args[0], err)
 	}
 	return strings.TrimSpace(string(out)), nil
