@@ -23,8 +23,7 @@ import (
 	"github.com/signals-relay/signals-relay/internal/version"
 )
 
-// shutdownMargin is what serve allows in-flight requests beyond their
-// REQUEST_TIMEOUT to finish after a shutdown signal.
+// shutdownMargin is what in-flight requests get beyond REQUEST_TIMEOUT at shutdown.
 const shutdownMargin = 5 * time.Second
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {

@@ -23,8 +23,7 @@ type Field struct {
 	Label string // what the operator is asked for
 }
 
-// Structure returns the Auth0 Signals module's JWT structure, from the
-// original module settings: {"key": "Auth0 Signals API Key"}.
+// Structure returns the module's JWT structure, as the original module set it.
 func Structure() []Field {
 	return []Field{{Name: "key", Label: "Auth0 Signals API Key"}}
 }
