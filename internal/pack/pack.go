@@ -95,7 +95,7 @@ func Build(ctx context.Context, o BuildOptions) ([]byte, error) {
 	}
 	defer os.RemoveAll(tmp)
 	out := filepath.Join(tmp, bootstrapName)
-	cmd := exec.CommandContext(ctx, "go", o.Args(out)...)
+	cmd := exec.CommandContext(ctx, "go", o.Args(out)...) //nolint:gosec // go build with the arguments Args makes
 	cmd.Dir = o.Dir
 	cmd.Env = o.Environ()
 	var stderr bytes.Buffer
