@@ -17,23 +17,15 @@ import (
 // WriteTimeout (see newServer), so an answer is never cut off.
 const maxRequestTimeout = 50 * time.Second
 
-// Process-wide bounds of serve (and of each Lambda instance, for the
-// upstream connections).
+// Process-wide bounds of serve (and of each Lambda instance, upstream).
 const (
-	// defaultUpstreamConns caps the connections to Auth0 Signals that all
-	// requests share (UPSTREAM_MAX_CONNS).
-	defaultUpstreamConns = 128
-	// defaultMaxConns caps the client connections serve holds open at once
-	// (MAX_CONNECTIONS); further clients wait in the listen backlog.
-	defaultMaxConns = 512
-	// defaultIdleTimeout closes a client's keep-alive connection after this
-	// long without a request (IDLE_TIMEOUT).
-	defaultIdleTimeout = 30 * time.Second
+	defaultUpstreamConns = 128              // UPSTREAM_MAX_CONNS: connections to Auth0 Signals, shared
+	defaultMaxConns      = 512              // MAX_CONNECTIONS: client connections served at once
+	defaultIdleTimeout   = 30 * time.Second // IDLE_TIMEOUT: of a client's idle keep-alive connection
 )
 
-// config is the relay's configuration, read once from the environment.
-// Its SECRET_KEY is an auth.Secret: formatting or logging the config never
-// shows it.
+// config is the relay's configuration, read once from the environment; its
+// SECRET_KEY is an auth.Secret, which formatting or logging never shows.
 type config struct {
 	Auth           auth.Config   // AUTH_MODE, SECRET_KEY, JWKS_HOSTS, RELAY_URL, RELAY_URL_FROM_REQUEST
 	SignalsURL     string        // SIGNALS_API_URL
@@ -60,9 +52,8 @@ type config struct {
 	MetadataMissingTTL time.Duration // METADATA_MISSING_TTL; 0 keeps no missing list
 }
 
-// loadConfig reads and validates the configuration. Every variable but
-// SECRET_KEY (taken byte for byte) is trimmed, and an empty one keeps its
-// default.
+// loadConfig reads and validates the configuration. Variables but SECRET_KEY
+// (taken byte for byte) are trimmed; an empty one keeps its default.
 func loadConfig(getenv func(string) string) (config, error) {
 	c := config{
 		Auth:           auth.Config{SecretKey: auth.Secret(getenv("SECRET_KEY"))},
@@ -126,15 +117,15 @@ func loadConfig(getenv func(string) string) (config, error) {
 	return c, nil
 }
 
-// env reads environment variables into typed fields, collecting one
-// message per variable that does not parse.
+// env reads environment variables into typed fields, with one message per
+// variable that does not parse.
 type env struct {
 	getenv func(string) string
 	errs   []string
 }
 
-// parse sets *dst from the trimmed variable name, when it is set; a value
-// that conv rejects is reported with what is wanted.
+// parse sets *dst from the trimmed variable name when it is set, reporting
+// what is wanted when conv rejects it.
 func parse[T any](e *env, name string, dst *T, want string, conv func(string) (T, bool)) {
 	v := strings.TrimSpace(e.getenv(name))
 	if v == "" {

@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
@@ -18,6 +19,7 @@ import (
 	signalsrelay "github.com/signals-relay/signals-relay"
 	"github.com/signals-relay/signals-relay/internal/auth"
 	"github.com/signals-relay/signals-relay/internal/cmdflag"
+	"github.com/signals-relay/signals-relay/internal/ctim"
 	"github.com/signals-relay/signals-relay/internal/jwtgen"
 	"github.com/signals-relay/signals-relay/internal/simulator"
 )
@@ -39,10 +41,6 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 			return err
 		}
 		body = b
-	}
-	logLevel := "warn"
-	if v := getenv("LOG_LEVEL"); v != "" {
-		logLevel = v
 	}
 
 	// The simulator, on a loopback port of its own.
@@ -70,7 +68,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	env := map[string]string{
 		"SECRET_KEY":      secret,
 		"SIGNALS_API_URL": "http://" + simLn.Addr().String(),
-		"LOG_LEVEL":       logLevel,
+		"LOG_LEVEL":       cmp.Or(getenv("LOG_LEVEL"), "warn"),
 	}
 	cfg, err := loadConfig(func(k string) string { return env[k] })
 	if err != nil {
@@ -125,9 +123,8 @@ func observeSummary(ctx context.Context, base, jwt string, body []byte) (string,
 	}
 	req.Header.Set("Authorization", "Bearer "+jwt)
 	req.Header.Set("Content-Type", "application/json")
-	client := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
-	defer client.CloseIdleConnections() // so the relay's shutdown need not wait for them
-	resp, err := client.Do(req)
+	req.Close = true // leaves no idle connection for the relay's shutdown to wait for
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return "", fmt.Errorf("observe: %w", err)
 	}
@@ -142,75 +139,45 @@ func observeSummary(ctx context.Context, base, jwt string, body []byte) (string,
 	return out.render(), nil
 }
 
-type observable struct {
-	Type  string `json:"type"`
-	Value string `json:"value"`
-}
-
-// observeAnswer is the part of an observe answer the summary shows.
+// observeAnswer is an observe answer, decoded for the summary.
 type observeAnswer struct {
-	Data struct {
-		Verdicts struct {
-			Docs []struct {
-				DispositionName string     `json:"disposition_name"`
-				Observable      observable `json:"observable"`
-			} `json:"docs"`
-		} `json:"verdicts"`
-		Judgements struct {
-			Docs []struct {
-				Reason     string     `json:"reason"`
-				Observable observable `json:"observable"`
-			} `json:"docs"`
-		} `json:"judgements"`
-		Sightings struct {
-			Docs []struct {
-				ID          string       `json:"id"`
-				Severity    string       `json:"severity"`
-				TLP         string       `json:"tlp"`
-				Observables []observable `json:"observables"`
-			} `json:"docs"`
-		} `json:"sightings"`
-		Indicators struct {
-			Docs []struct {
-				ID    string `json:"id"`
-				Title string `json:"title"`
-			} `json:"docs"`
-		} `json:"indicators"`
-		Relationships struct {
-			Docs []struct {
-				SourceRef string `json:"source_ref"`
-				TargetRef string `json:"target_ref"`
-			} `json:"docs"`
-		} `json:"relationships"`
-	} `json:"data"`
+	Data   ctim.Bundle `json:"data"`
 	Errors []struct {
 		Code    string `json:"code"`
 		Message string `json:"message"`
 	} `json:"errors"`
 }
 
+// docs returns a collection's documents; an absent collection has none.
+func docs[T any](d *ctim.Docs[T]) []T {
+	if d == nil {
+		return nil
+	}
+	return d.Docs
+}
+
 func (a observeAnswer) render() string {
 	d := a.Data
 	titles := make(map[string]string)
-	for _, ind := range d.Indicators.Docs {
+	for _, ind := range docs(d.Indicators) {
 		titles[ind.ID] = ind.Title
 	}
 	listOf := make(map[string]string) // sighting id → indicator title
-	for _, rel := range d.Relationships.Docs {
+	for _, rel := range docs(d.Relationships) {
 		listOf[rel.SourceRef] = titles[rel.TargetRef]
 	}
-	reasons := make(map[observable][]string)
-	for _, j := range d.Judgements.Docs {
+	reasons := make(map[ctim.Observable][]string)
+	for _, j := range docs(d.Judgements) {
 		reasons[j.Observable] = append(reasons[j.Observable], j.Reason)
 	}
-	lists := make(map[observable][]string)
-	for _, s := range d.Sightings.Docs {
+	lists := make(map[ctim.Observable][]string)
+	for _, s := range docs(d.Sightings) {
 		for _, o := range s.Observables {
 			lists[o] = append(lists[o], fmt.Sprintf("%s (%s, TLP %s)", listOf[s.ID], s.Severity, s.TLP))
 		}
 	}
 	var b strings.Builder
-	for _, v := range d.Verdicts.Docs {
+	for _, v := range docs(d.Verdicts) {
 		o := v.Observable
 		fmt.Fprintf(&b, "%-5s %-16s %s\n", o.Type, o.Value, v.DispositionName)
 		for _, r := range reasons[o] {
@@ -221,7 +188,7 @@ func (a observeAnswer) render() string {
 		}
 	}
 	fmt.Fprintf(&b, "\n%d verdicts, %d judgements, %d sightings, %d indicators, %d relationships\n",
-		len(d.Verdicts.Docs), len(d.Judgements.Docs), len(d.Sightings.Docs), len(d.Indicators.Docs), len(d.Relationships.Docs))
+		len(docs(d.Verdicts)), len(docs(d.Judgements)), len(docs(d.Sightings)), len(docs(d.Indicators)), len(docs(d.Relationships)))
 	for _, e := range a.Errors {
 		fmt.Fprintf(&b, "error: %s: %s\n", e.Code, e.Message)
 	}

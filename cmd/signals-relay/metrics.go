@@ -9,11 +9,9 @@ import (
 	"github.com/signals-relay/signals-relay/internal/relay"
 )
 
-// serveMetrics serves Prometheus metrics on METRICS_ADDR, a listener of
-// their own, until ctx ends, and instruments the upstream client. It
-// returns the relay's observer and the wrapper that counts requests in
-// flight; with METRICS_ADDR unset it does nothing and returns nil and the
-// identity.
+// serveMetrics serves metrics on METRICS_ADDR until ctx ends, instruments
+// upstream, and returns the relay's observer and in-flight counter (nil and
+// the identity when METRICS_ADDR is unset).
 func serveMetrics(ctx context.Context, cfg config, logger *slog.Logger, upstream *http.Client) (func(relay.RequestRecord), func(http.Handler) http.Handler, error) {
 	if cfg.MetricsAddr == "" {
 		return nil, func(h http.Handler) http.Handler { return h }, nil

@@ -8,9 +8,8 @@ import (
 	"io"
 )
 
-// A release build (go build -tags release) is what production runs: it
-// leaves out the simulator and the JWT generator, so the commands built on
-// them answer this error instead.
+// A release build (-tags release), what production runs, leaves out the
+// simulator and JWT generator; the commands built on them answer this error.
 func errNotInRelease(cmd string) error {
 	return fmt.Errorf("%s is not in release builds; run it from a development build: go run ./cmd/signals-relay %s", cmd, cmd)
 }

@@ -23,8 +23,7 @@ import (
 	"github.com/signals-relay/signals-relay/internal/version"
 )
 
-// shutdownMargin is what serve allows in-flight requests beyond their
-// REQUEST_TIMEOUT to finish after a shutdown signal.
+// shutdownMargin is what in-flight requests get beyond REQUEST_TIMEOUT at shutdown.
 const shutdownMargin = 5 * time.Second
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
@@ -64,8 +63,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	return serveUntilDone(ctx, srv, ln, logger, cfg.RequestTimeout+shutdownMargin)
 }
 
-// runLambda serves the relay as an AWS Lambda function: the same handler,
-// behind the Function URL / API Gateway event adapter.
+// runLambda serves the same handler as an AWS Lambda function.
 func runLambda(getenv func(string) string, stderr io.Writer) error {
 	cfg, err := loadConfig(getenv)
 	if err != nil {
@@ -80,21 +78,17 @@ func runLambda(getenv func(string) string, stderr io.Writer) error {
 	return lambdaedge.Serve(getenv, h)
 }
 
-// listen opens a TCP listener on addr.
 func listen(ctx context.Context, addr string) (net.Listener, error) {
 	var lc net.ListenConfig
 	return lc.Listen(ctx, "tcp", addr)
 }
 
-// newLogger returns the JSON logger every command uses.
 func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
 }
 
-// newRelay builds the relay's handler from the configuration; upstream is
-// the HTTP client for Auth0 Signals and observe, when set, receives each
-// request's record. The caches it creates live as long as the process (on
-// AWS Lambda, as long as the warm instance).
+// newRelay builds the relay's handler; observe, when set, receives each
+// request's record. Its caches live as long as the process (or warm Lambda).
 func newRelay(cfg config, logger *slog.Logger, upstream *http.Client, observe func(relay.RequestRecord)) (http.Handler, error) {
 	client, err := signals.New(cfg.SignalsURL, upstream, version.UserAgent())
 	if err != nil {
@@ -128,9 +122,8 @@ func newRelay(cfg config, logger *slog.Logger, upstream *http.Client, observe fu
 	}), nil
 }
 
-// warnOldToolchain warns when the binary was built with a Go release older
-// than the toolchain go.mod names (a Go installation with GOTOOLCHAIN=local
-// builds with itself): such a build lacks standard-library fixes.
+// warnOldToolchain warns when the binary was built with a Go older than
+// go.mod's toolchain (GOTOOLCHAIN=local), which lacks standard-library fixes.
 func warnOldToolchain(logger *slog.Logger, goVersion string) {
 	if version.OldToolchain(goVersion) {
 		logger.Warn("built with a Go release that lacks standard-library security fixes; rebuild with "+
@@ -138,8 +131,7 @@ func warnOldToolchain(logger *slog.Logger, goVersion string) {
 	}
 }
 
-// newVerifier is the verifier cfg selects (auth.New), with a warning when
-// no credentials are set at all.
+// newVerifier is auth.New(cfg.Auth), warning when no credentials are set.
 func newVerifier(cfg config, logger *slog.Logger) (auth.Verifier, error) {
 	if cfg.Auth.Unconfigured() {
 		logger.Warn("neither SECRET_KEY nor RELAY_URL is set: authenticated calls fail until one is")
@@ -147,11 +139,8 @@ func newVerifier(cfg config, logger *slog.Logger) (auth.Verifier, error) {
 	return auth.New(cfg.Auth)
 }
 
-// upstreamHTTPClient returns the HTTP client for Auth0 Signals: a timeout
-// (SIGNALS_TIMEOUT) on every call, at most UPSTREAM_MAX_CONNS connections
-// shared by every request, all of which may stay idle for reuse. A lookup
-// that finds every connection busy waits for one, within its request's
-// deadline (the transport gives up waiting when the request's context ends).
+// upstreamHTTPClient is the client for Auth0 Signals: SIGNALS_TIMEOUT per call,
+// UPSTREAM_MAX_CONNS shared connections kept for reuse, waited for when busy.
 func upstreamHTTPClient(cfg config) *http.Client {
 	n := cfg.UpstreamConns
 	if n <= 0 {
@@ -176,9 +165,8 @@ func newServer(h http.Handler, logger *slog.Logger) *http.Server {
 	}
 }
 
-// serveUntilDone serves on ln until ctx ends, then shuts down gracefully,
-// letting in-flight requests finish within grace; connections still open
-// after it are closed.
+// serveUntilDone serves on ln until ctx ends, then lets in-flight requests
+// finish within grace and closes what is left.
 func serveUntilDone(ctx context.Context, srv *http.Server, ln net.Listener, logger *slog.Logger, grace time.Duration) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -13,8 +13,7 @@ import (
 	"github.com/signals-relay/signals-relay/internal/simulator"
 )
 
-// shutdownGrace bounds how long in-flight requests of the simulator and
-// the demo may finish after a shutdown signal.
+// shutdownGrace is what in-flight requests of simulate and demo get at shutdown.
 const shutdownGrace = 5 * time.Second
 
 func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) error {

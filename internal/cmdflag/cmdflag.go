@@ -8,9 +8,8 @@ import (
 	"fmt"
 )
 
-// Parse parses args into fs. It reports help when args ask for it (fs has
-// printed its usage), and fails on a flag error or on any argument left
-// after the flags.
+// Parse parses args into fs, reporting help when asked (fs printed its usage)
+// and failing on a flag error or an argument left after the flags.
 func Parse(fs *flag.FlagSet, args []string) (help bool, err error) {
 	err = fs.Parse(args)
 	if errors.Is(err, flag.ErrHelp) {

@@ -1,13 +1,6 @@
-// Package jwtgen is the relay's JWT generator, the Go counterpart of the
-// Threat Response JWT generator the original relay's README used.
-//
-// The operator enters the fields of the module's JWT structure (for Auth0
-// Signals, {"key": "Auth0 Signals API Key"}); the generator makes a
-// 64-character SECRET_KEY from a CSPRNG, signs the entered fields into an
-// HS256 JWT with it, and builds the links needed to finish the deployment:
-// the AWS console page of the function's environment variables (where
-// SECRET_KEY goes) and the Threat Response / XDR module-creation form of
-// every region (where the function URL and the JWT go).
+// Package jwtgen is the counterpart of the Threat Response JWT generator the
+// original relay used: a random SECRET_KEY, the operator's fields signed into
+// an HS256 JWT with it, and links to where both go.
 package jwtgen
 
 import (
@@ -26,60 +19,50 @@ import (
 
 // Field is one claim of the module's JWT structure.
 type Field struct {
-	// Name is the claim's name in the JWT payload.
-	Name string
-	// Label is what the operator is asked for.
-	Label string
+	Name  string // the claim's name in the JWT payload
+	Label string // what the operator is asked for
 }
 
-// Structure returns the Auth0 Signals module's JWT structure, from the
-// original module settings: {"key": "Auth0 Signals API Key"}.
+// Structure returns the module's JWT structure, as the original module set it.
 func Structure() []Field {
 	return []Field{{Name: "key", Label: "Auth0 Signals API Key"}}
 }
 
-// ModuleType is the Threat Response module type of one region.
-type ModuleType struct {
-	Region string // us, eu or apjc
-	ID     string
-}
+// ModuleType is the Auth0 Signals module type of one Threat Response region.
+type ModuleType struct{ Region, ID string }
 
-// ModuleTypes returns the Auth0 Signals module type ids of every Threat
-// Response region, from the original module settings.
+// ModuleTypes returns the module type of every region, from the original
+// module settings.
 func ModuleTypes() []ModuleType {
 	return []ModuleType{
-		{Region: "us", ID: "c6311f9b-33a6-4935-9c31-24b9b755e5cc"},
-		{Region: "eu", ID: "9be60d7a-92bf-476c-92cc-e9144650745a"},
-		{Region: "apjc", ID: "f73afdc1-c3b2-4c2c-a12a-c76093b79c19"},
+		{"us", "c6311f9b-33a6-4935-9c31-24b9b755e5cc"},
+		{"eu", "9be60d7a-92bf-476c-92cc-e9144650745a"},
+		{"apjc", "f73afdc1-c3b2-4c2c-a12a-c76093b79c19"},
 	}
 }
 
 // Link is a module-creation link for one region.
-type Link struct {
-	Region, URL string
-}
+type Link struct{ Region, URL string }
 
-// ModuleLinks fills template's {region} and {module_type_id} for every
-// region.
+// ModuleLinks fills template's {region} and {module_type_id} for every region.
 func ModuleLinks(template string) []Link {
 	var links []Link
 	for _, m := range ModuleTypes() {
 		u := strings.NewReplacer("{region}", m.Region, "{module_type_id}", m.ID).Replace(template)
-		links = append(links, Link{Region: m.Region, URL: u})
+		links = append(links, Link{m.Region, u})
 	}
 	return links
 }
 
-// SecretLength is the length of a generated SECRET_KEY: 64 characters, as
-// the original generator made (256 bits of key material for HS256).
+// SecretLength is the length of a generated SECRET_KEY, as the original
+// generator made it (256 bits of key material for HS256).
 const SecretLength = 64
 
 const secretAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
-// NewSecret returns a SECRET_KEY of SecretLength characters from
-// [A-Za-z0-9], drawn from random (crypto/rand when nil). Bytes that would
-// bias the choice (248 and above, since 256 is not a multiple of 62) are
-// discarded rather than reduced modulo 62.
+// NewSecret returns a SECRET_KEY of [A-Za-z0-9] drawn from random
+// (crypto/rand when nil). Bytes of 248 and above, which would bias the
+// choice (256 is not a multiple of 62), are discarded, not reduced.
 func NewSecret(random io.Reader) (string, error) {
 	if random == nil {
 		random = rand.Reader
@@ -88,8 +71,6 @@ func NewSecret(random io.Reader) (string, error) {
 	out := make([]byte, 0, SecretLength)
 	buf := make([]byte, SecretLength)
 	for len(out) < SecretLength {
-		// Read only as many bytes as characters are still missing, so
-		// nothing drawn is thrown away except the biased values.
 		chunk := buf[:SecretLength-len(out)]
 		if _, err := io.ReadFull(random, chunk); err != nil {
 			return "", fmt.Errorf("read random bytes: %w", err)
@@ -112,9 +93,8 @@ func Sign(values map[string]string, secret string) (string, error) {
 	return auth.SignHS256(claims, []byte(secret))
 }
 
-// FromJSON reads the field values from a credentials file: a JSON object
-// holding every field of the structure as a non-empty string, and nothing
-// else.
+// FromJSON reads the field values from a credentials file: a JSON object of
+// exactly the structure's fields, each a non-empty string.
 func FromJSON(data []byte, fields []Field) (map[string]string, error) {
 	var raw map[string]any
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -148,44 +128,34 @@ func FromJSON(data []byte, fields []Field) (map[string]string, error) {
 	return values, nil
 }
 
-// Prompter asks the operator for each field.
+// Prompter asks the operator for each field on Out.
 type Prompter struct {
-	// In supplies answers one line each when ReadHidden is nil.
-	In *bufio.Reader
-	// Out receives the prompts.
-	Out io.Writer
-	// ReadHidden, when set, reads one answer without echoing it (a
-	// terminal).
-	ReadHidden func() (string, error)
+	In         *bufio.Reader          // one answer a line, when ReadHidden is nil
+	Out        io.Writer              // the prompts
+	ReadHidden func() (string, error) // when set, reads one answer without echo
 }
 
-// Ask prompts for every field and returns the answers. Empty answers are
-// asked again, up to three times.
+// Ask prompts for every field, up to three times while answers are empty.
 func (p Prompter) Ask(fields []Field) (map[string]string, error) {
 	values := make(map[string]string, len(fields))
 	for _, f := range fields {
-		var v string
-		for try := 0; ; try++ {
+		for try := 0; values[f.Name] == ""; try++ {
 			if try == 3 {
 				return nil, fmt.Errorf("no value entered for %s", f.Label)
 			}
 			fmt.Fprintf(p.Out, "%s: ", f.Label)
-			var err error
-			v, err = p.readOne()
+			v, err := p.readOne()
 			if p.ReadHidden != nil {
 				fmt.Fprintln(p.Out)
 			}
-			if err != nil && !(errors.Is(err, io.EOF) && v != "") {
-				if errors.Is(err, io.EOF) {
-					return nil, fmt.Errorf("no value entered for %s (input ended)", f.Label)
-				}
+			switch {
+			case errors.Is(err, io.EOF) && v == "":
+				return nil, fmt.Errorf("no value entered for %s (input ended)", f.Label)
+			case err != nil && !errors.Is(err, io.EOF):
 				return nil, fmt.Errorf("read %s: %w", f.Label, err)
 			}
-			if v = strings.TrimSpace(v); v != "" {
-				break
-			}
+			values[f.Name] = strings.TrimSpace(v)
 		}
-		values[f.Name] = v
 	}
 	return values, nil
 }
@@ -200,20 +170,13 @@ func (p Prompter) readOne() (string, error) {
 
 // Output is what the generator prints.
 type Output struct {
-	Stage      string
-	SecretKey  string
-	JWT        string
-	ConsoleURL string
-	Links      []Link
-	// SecretSet says SECRET_KEY was written to Function already.
-	SecretSet bool
-	Function  string
-	// FunctionURL is the function's URL when known.
-	FunctionURL string
+	Stage, SecretKey, JWT, ConsoleURL string
+	Links                             []Link
+	SecretSet                         bool   // SECRET_KEY is set on Function already
+	Function, FunctionURL             string // FunctionURL when known
 }
 
-// Write prints o in the order the deployment continues: the two values to
-// keep, where SECRET_KEY goes, and where the module is created.
+// Write prints o in the order the deployment continues.
 func (o Output) Write(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "SECRET_KEY: %s\n", o.SecretKey)

@@ -486,3 +486,22 @@ func TestListenAndServe(t *testing.T) {
 		t.Error("metrics still served after Serve returned")
 	}
 }
+
+func TestBoundedLabel(t *testing.T) {
+	b := boundedLabel{max: 2, seen: make(map[string]bool)}
+	for _, tc := range []struct{ in, want string }{
+		{"invalid argument", "invalid argument"},
+		{"", "other"},
+		{"Upper", "other"},
+		{"key=0e2b8f3c", "other"},
+		{"203.0.113.66", "other"},
+		{strings.Repeat("a", maxLabelLen+1), "other"},
+		{"auth error", "auth error"},
+		{"third code", "other"}, // over max distinct values
+		{"invalid argument", "invalid argument"},
+	} {
+		if got := b.value(tc.in); got != tc.want {
+			t.Errorf("value(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

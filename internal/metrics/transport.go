@@ -9,10 +9,9 @@ import (
 	"time"
 )
 
-// Transport wraps the upstream client's transport: it counts each call to
-// Auth0 Signals by endpoint and outcome, times it, counts 429 answers, and
-// counts report and list calls as misses of their caches (the relay calls
-// upstream only for what its caches do not hold).
+// Transport wraps the upstream client's transport: it counts and times each
+// call by endpoint and outcome, counts 429s, and counts report and list
+// calls as cache misses (the relay calls only for what its caches lack).
 func (m *Metrics) Transport(next http.RoundTripper) http.RoundTripper {
 	if m == nil {
 		return next
@@ -70,10 +69,8 @@ func failure(r *http.Request, err error) string {
 	return "error"
 }
 
-// endpoint names the Auth0 Signals endpoint of a request path (after any
-// base-URL prefix): "ip" for GET /v2.0/ip/{ip}, "health" for GET /v2.0/ip,
-// "metadata" for GET /metadata/{type}/lists/{id}, "other" for anything
-// else.
+// endpoint names the Auth0 Signals endpoint of a path after any base-URL
+// prefix: ip (/v2.0/ip/{ip}), health (/v2.0/ip), metadata or other.
 func endpoint(escapedPath string) string {
 	s := strings.Split(strings.TrimRight(escapedPath, "/"), "/")
 	n := len(s)

@@ -1,7 +1,6 @@
 package ociimage
 
 import (
-	"archive/tar"
 	"context"
 	"fmt"
 	"io"
@@ -18,14 +17,12 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
-// RefNameAnnotation names an image of an OCI layout; "podman load" and
-// "skopeo copy oci-archive:FILE:NAME" read it.
+// RefNameAnnotation names an image of an OCI layout for podman load and skopeo.
 const RefNameAnnotation = "org.opencontainers.image.ref.name"
 
-// WriteArchive writes idx as an OCI archive: a tar of an OCI image layout
-// whose index.json points at idx under the name refName. Entries are in
-// lexical order with modification time t and no owner, so the same index
-// always gives the same bytes.
+// WriteArchive writes idx as an OCI archive (a tar of an OCI image layout
+// naming idx refName), its entries sorted, timed t and unowned, so the same
+// index always gives the same bytes.
 func WriteArchive(w io.Writer, idx v1.ImageIndex, refName string, t time.Time) error {
 	dir, err := os.MkdirTemp("", "signals-relay-oci-")
 	if err != nil {
@@ -43,13 +40,8 @@ func WriteArchive(w io.Writer, idx v1.ImageIndex, refName string, t time.Time) e
 	if err := p.AppendIndex(idx, opts...); err != nil {
 		return fmt.Errorf("OCI layout: %w", err)
 	}
-	return tarDir(w, dir, t.UTC().Truncate(time.Second))
-}
-
-// tarDir writes the tree under dir as a tar stream.
-func tarDir(w io.Writer, dir string, t time.Time) error {
-	tw := tar.NewWriter(w)
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+	var files []file // the layout's tree, in lexical order
+	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || path == dir {
 			return err
 		}
@@ -57,37 +49,22 @@ func tarDir(w io.Writer, dir string, t time.Time) error {
 		if err != nil {
 			return err
 		}
-		h := &tar.Header{Name: filepath.ToSlash(rel), ModTime: t, Format: tar.FormatPAX}
-		if d.IsDir() {
-			h.Typeflag, h.Mode, h.Name = tar.TypeDir, 0o755, h.Name+"/"
-			return tw.WriteHeader(h)
+		f := file{name: filepath.ToSlash(rel) + "/", mode: 0o755}
+		if !d.IsDir() {
+			f.name, f.mode = filepath.ToSlash(rel), 0o644
+			f.data, err = os.ReadFile(path) //nolint:gosec // a file of the layout just written
 		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		h.Typeflag, h.Mode, h.Size = tar.TypeReg, 0o644, info.Size()
-		if err := tw.WriteHeader(h); err != nil {
-			return err
-		}
-		f, err := os.Open(path) //nolint:gosec // a file of the layout just written
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		_, err = io.Copy(tw, f)
+		files = append(files, f)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	return tw.Close()
+	return writeTar(w, t.UTC().Truncate(time.Second), files)
 }
 
-// Push sends idx to the registry as ref (registry/repository:tag or
-// @digest), with the credentials of the usual chain: the Docker and Podman
-// configuration files and their credential helpers, the same as "docker
-// login" or "podman login" leave them.
+// Push sends idx to the registry as ref, with the credentials docker login
+// or podman login left (their files and credential helpers).
 func Push(ctx context.Context, idx v1.ImageIndex, ref string) (name.Reference, error) {
 	r, err := name.ParseReference(ref)
 	if err != nil {

@@ -1,12 +1,8 @@
-// Package ociimage builds the relay's container image without a container
-// daemon or a base image: a scratch image holding the static relay binary,
-// CA certificates and the user database of one numeric non-root user, one
-// image per platform under one OCI image index. The OCI structures come from
-// github.com/google/go-containerregistry.
-//
-// Every time in the image (its creation time, its history, every file's
-// modification time) is Metadata.Created, so the same binaries and metadata
-// always give the same index digest.
+// Package ociimage builds the relay's container image with
+// go-containerregistry, without a daemon or a base image: per platform, a
+// scratch image of the static binary, CA certificates and one numeric
+// non-root user, under one OCI image index. Every time in it is
+// Metadata.Created, so the same binaries and metadata give the same digest.
 package ociimage
 
 import (
@@ -26,46 +22,21 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
-// What the image runs and as whom.
 const (
-	// BinaryPath is where the relay lives in the image.
-	BinaryPath = "/signals-relay"
-	// UID and GID are the image's user and group, a non-root numeric id
-	// (the "nonroot" id of distroless images).
-	UID = 65532
-	GID = 65532
-	// Port is the relay's default listen port (LISTEN_ADDR ":9090").
-	Port = "9090/tcp"
-	// CertificatesPath is where Go's crypto/x509 looks first on Linux.
-	CertificatesPath = "/etc/ssl/certs/ca-certificates.crt"
-)
-
-// The OCI image labels the image carries.
-const (
-	LabelSource   = "org.opencontainers.image.source"
-	LabelVersion  = "org.opencontainers.image.version"
-	LabelRevision = "org.opencontainers.image.revision"
-	LabelCreated  = "org.opencontainers.image.created"
-	LabelTitle    = "org.opencontainers.image.title"
+	binaryPath = "/signals-relay"
+	nonroot    = 65532 // the image's user and group: distroless's "nonroot"
 )
 
 // Platform is an operating system and architecture the image is built for.
-type Platform struct {
-	OS           string
-	Architecture string
-	Variant      string
+type Platform struct{ OS, Architecture, Variant string }
+
+func (p Platform) String() string { return p.v1().String() }
+
+func (p Platform) v1() *v1.Platform {
+	return &v1.Platform{OS: p.OS, Architecture: p.Architecture, Variant: p.Variant}
 }
 
-func (p Platform) String() string {
-	s := p.OS + "/" + p.Architecture
-	if p.Variant != "" {
-		s += "/" + p.Variant
-	}
-	return s
-}
-
-// supported are the platforms the relay is built for, as the static
-// binaries internal/pack builds them (GOAMD64=v1, GOARM64=v8.0).
+// supported are the platforms internal/pack builds for (GOAMD64=v1, GOARM64=v8.0).
 var supported = map[string]Platform{
 	"linux/amd64":    {OS: "linux", Architecture: "amd64"},
 	"linux/arm64":    {OS: "linux", Architecture: "arm64", Variant: "v8"},
@@ -93,28 +64,21 @@ func ParsePlatforms(s string) ([]Platform, error) {
 }
 
 // Metadata describes the build: the OCI labels and the one time used
-// everywhere in the image.
+// everywhere in the image (SOURCE_DATE_EPOCH or the commit time, to the second).
 type Metadata struct {
-	// Created is the image's creation time and every file's modification
-	// time (SOURCE_DATE_EPOCH or the commit time, for reproducibility). It
-	// is recorded to the second.
-	Created time.Time
-	// Source is the source repository URL, Version the relay's release
-	// version and Revision the source revision (commit).
-	Source, Version, Revision string
+	Created                   time.Time
+	Source, Version, Revision string // repository URL, release version, commit
 }
 
 func (m Metadata) created() time.Time { return m.Created.UTC().Truncate(time.Second) }
 
-// Labels are the image's OCI labels.
-func (m Metadata) Labels() map[string]string {
-	l := map[string]string{
-		LabelTitle:   "signals-relay",
-		LabelCreated: m.created().Format(time.RFC3339),
-	}
-	for k, v := range map[string]string{LabelSource: m.Source, LabelVersion: m.Version, LabelRevision: m.Revision} {
+// labels are the image's OCI labels.
+func (m Metadata) labels() map[string]string {
+	const p = "org.opencontainers.image."
+	l := map[string]string{p + "title": "signals-relay", p + "created": m.created().Format(time.RFC3339)}
+	for k, v := range map[string]string{"source": m.Source, "version": m.Version, "revision": m.Revision} {
 		if v != "" {
-			l[k] = v
+			l[p+k] = v
 		}
 	}
 	return l
@@ -126,8 +90,7 @@ type Binary struct {
 	Executable []byte
 }
 
-// Index returns the image index holding one image per binary, in the order
-// given.
+// Index returns the image index of one image per binary, in order.
 func Index(bins []Binary, m Metadata) (v1.ImageIndex, error) {
 	if len(bins) == 0 {
 		return nil, errors.New("no platform to build")
@@ -142,14 +105,9 @@ func Index(bins []Binary, m Metadata) (v1.ImageIndex, error) {
 		if err != nil {
 			return nil, fmt.Errorf("image for %s: %w", b.Platform, err)
 		}
-		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{
-			Add: img,
-			Descriptor: v1.Descriptor{Platform: &v1.Platform{
-				OS: b.Platform.OS, Architecture: b.Platform.Architecture, Variant: b.Platform.Variant,
-			}},
-		})
+		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: b.Platform.v1()}})
 	}
-	annotated, ok := mutate.Annotations(idx, m.Labels()).(v1.ImageIndex)
+	annotated, ok := mutate.Annotations(idx, m.labels()).(v1.ImageIndex)
 	if !ok {
 		return nil, errors.New("annotating the index")
 	}
@@ -160,7 +118,7 @@ func image(base v1.Layer, b Binary, m Metadata) (v1.Image, error) {
 	if len(b.Executable) == 0 {
 		return nil, errors.New("no relay binary")
 	}
-	bin, err := layer(m.created(), []file{{name: strings.TrimPrefix(BinaryPath, "/"), mode: 0o755, data: b.Executable}})
+	bin, err := layer(m.created(), []file{{name: binaryPath[1:], mode: 0o755, data: b.Executable}})
 	if err != nil {
 		return nil, err
 	}
@@ -174,37 +132,37 @@ func image(base v1.Layer, b Binary, m Metadata) (v1.Image, error) {
 		Created:      created,
 		RootFS:       v1.RootFS{Type: "layers"},
 		Config: v1.Config{
-			User:         fmt.Sprintf("%d:%d", UID, GID),
-			Entrypoint:   []string{BinaryPath},
+			User:         fmt.Sprintf("%d:%d", nonroot, nonroot),
+			Entrypoint:   []string{binaryPath},
 			Cmd:          []string{"serve"},
-			ExposedPorts: map[string]struct{}{Port: {}},
+			ExposedPorts: map[string]struct{}{"9090/tcp": {}}, // LISTEN_ADDR's default
 			WorkingDir:   "/",
-			Labels:       m.Labels(),
+			Labels:       m.labels(),
 		},
 	})
 	if err != nil {
 		return nil, err
 	}
 	return mutate.Append(img,
-		mutate.Addendum{Layer: base, History: v1.History{Created: created, CreatedBy: "signals-relay: CA certificates, user " + fmt.Sprint(UID)}},
-		mutate.Addendum{Layer: bin, History: v1.History{Created: created, CreatedBy: "signals-relay: " + BinaryPath}},
+		mutate.Addendum{Layer: base, History: v1.History{Created: created, CreatedBy: "signals-relay: CA certificates, user " + fmt.Sprint(nonroot)}},
+		mutate.Addendum{Layer: bin, History: v1.History{Created: created, CreatedBy: "signals-relay: " + binaryPath}},
 	)
 }
 
 // baseLayer holds what every platform shares: the user database, the CA
-// certificates and a writable /tmp.
+// certificates where crypto/x509 looks first on Linux, and a writable /tmp.
 func baseLayer(m Metadata) (v1.Layer, error) {
-	passwd := fmt.Sprintf("root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:%d:%d:nonroot:/home/nonroot:/sbin/nologin\n", UID, GID)
-	group := fmt.Sprintf("root:x:0:\nnonroot:x:%d:\n", GID)
+	passwd := fmt.Sprintf("root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:%d:%d:nonroot:/home/nonroot:/sbin/nologin\n", nonroot, nonroot)
+	group := fmt.Sprintf("root:x:0:\nnonroot:x:%d:\n", nonroot)
 	return layer(m.created(), []file{
 		{name: "etc/", mode: 0o755},
 		{name: "etc/group", mode: 0o644, data: []byte(group)},
 		{name: "etc/passwd", mode: 0o644, data: []byte(passwd)},
 		{name: "etc/ssl/", mode: 0o755},
 		{name: "etc/ssl/certs/", mode: 0o755},
-		{name: strings.TrimPrefix(CertificatesPath, "/"), mode: 0o644, data: Certificates()},
+		{name: "etc/ssl/certs/ca-certificates.crt", mode: 0o644, data: Certificates()},
 		{name: "home/", mode: 0o755},
-		{name: "home/nonroot/", mode: 0o700, uid: UID, gid: GID},
+		{name: "home/nonroot/", mode: 0o700, uid: nonroot, gid: nonroot},
 		{name: "tmp/", mode: 0o1777},
 	})
 }
@@ -217,34 +175,29 @@ type file struct {
 	data     []byte
 }
 
-// layer returns a gzip-compressed OCI layer of files, in the order given,
-// every entry with modification time t.
-func layer(t time.Time, files []file) (v1.Layer, error) {
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
+// writeTar writes files as a tar stream, in order, all with time t.
+func writeTar(w io.Writer, t time.Time, files []file) error {
+	tw := tar.NewWriter(w)
 	for _, f := range files {
-		h := &tar.Header{
-			Name:    f.name,
-			Mode:    f.mode,
-			Uid:     f.uid,
-			Gid:     f.gid,
-			ModTime: t,
-			Format:  tar.FormatPAX,
-		}
+		h := &tar.Header{Typeflag: tar.TypeReg, Name: f.name, Mode: f.mode, Uid: f.uid, Gid: f.gid,
+			Size: int64(len(f.data)), ModTime: t, Format: tar.FormatPAX}
 		if strings.HasSuffix(f.name, "/") {
 			h.Typeflag = tar.TypeDir
-		} else {
-			h.Typeflag = tar.TypeReg
-			h.Size = int64(len(f.data))
 		}
 		if err := tw.WriteHeader(h); err != nil {
-			return nil, err
+			return err
 		}
 		if _, err := tw.Write(f.data); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	if err := tw.Close(); err != nil {
+	return tw.Close()
+}
+
+// layer returns a gzip-compressed OCI layer of files, in order, all with time t.
+func layer(t time.Time, files []file) (v1.Layer, error) {
+	var buf bytes.Buffer
+	if err := writeTar(&buf, t, files); err != nil {
 		return nil, err
 	}
 	b := buf.Bytes()

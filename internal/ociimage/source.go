@@ -13,18 +13,13 @@ import (
 
 // Source is what the image records of the source tree it was built from.
 type Source struct {
-	// Revision is the commit (empty outside a git work tree).
-	Revision string
-	// Dirty reports uncommitted changes to tracked files: the image then
-	// holds code its revision does not.
-	Dirty bool
-	// Created is SOURCE_DATE_EPOCH when set, else the commit time.
-	Created time.Time
+	Revision string    // the commit; empty outside a git work tree
+	Dirty    bool      // tracked files have uncommitted changes
+	Created  time.Time // SOURCE_DATE_EPOCH when set, else the commit time
 }
 
-// ReadSource reads dir's git revision and commit time. sourceDateEpoch, the
-// value of $SOURCE_DATE_EPOCH, takes precedence over the commit time; with
-// neither there is no reproducible time and ReadSource fails.
+// ReadSource reads dir's git revision and commit time; $SOURCE_DATE_EPOCH
+// (sourceDateEpoch) takes precedence, and with neither ReadSource fails.
 func ReadSource(ctx context.Context, dir, sourceDateEpoch string) (Source, error) {
 	var s Source
 	if sourceDateEpoch != "" {
@@ -58,16 +53,15 @@ func ReadSource(ctx context.Context, dir, sourceDateEpoch string) (Source, error
 	return s, nil
 }
 
+// git runs git in dir; a failure reads as the first line git printed.
 func git(ctx context.Context, dir string, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, args...)...) //nolint:gosec // git on the source directory the caller named
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	out, err := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, args...)...).Output() //nolint:gosec // git on the source directory the caller named
+	var exit *exec.ExitError
+	if errors.As(err, &exit) && len(bytes.TrimSpace(exit.Stderr)) > 0 {
+		msg, _, _ := strings.Cut(strings.TrimSpace(string(exit.Stderr)), "\n")
+		err = errors.New(msg)
+	}
 	if err != nil {
-		if msg := strings.TrimSpace(stderr.String()); msg != "" {
-			l, _, _ := strings.Cut(msg, "\n")
-			err = errors.New(l)
-		}
 		return "", fmt.Errorf("git %s: %w", args[0], err)
 	}
 	return strings.TrimSpace(string(out)), nil

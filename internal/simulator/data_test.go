@@ -45,6 +45,9 @@ func TestEmbeddedFilesParse(t *testing.T) {
 					t.Errorf("%s: missing %q", path, field)
 				}
 			}
+			if dir := strings.Split(path, "/")[2]; obj["type"] != dir {
+				t.Errorf("%s: type %q, want %q", path, obj["type"], dir)
+			}
 			return nil
 		}
 		if !referenced[path] {

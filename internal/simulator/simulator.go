@@ -1,16 +1,16 @@
 package simulator
 
 import (
-	"context"
 	"net/http"
 	"net/netip"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/google/uuid"
 )
 
-// DemoKey is the API key a Simulator accepts when Options.Keys is empty. It
-// is a fixed version-4 RFC 4122 UUID.
+// DemoKey is the API key (a version-4 UUID) accepted when Options.Keys is empty.
 const DemoKey = "6f1c2a8e-3b4d-4e5f-9a6b-7c8d9e0f1a2b"
 
 // Response bodies of the real service (text/plain).
@@ -24,31 +24,15 @@ const (
 	bodyCancelled   = "503: Service Unavailable"
 )
 
-const (
-	contentText = "text/plain; charset=utf-8"
-	contentJSON = "application/json"
-	contentHTML = "text/html; charset=utf-8"
-)
-
 // Options configures a Simulator. The zero value answers at once, has no
 // quota and accepts only DemoKey.
 type Options struct {
-	// Latency is added before every answer. A request whose context ends
-	// while it waits stops waiting at once. Negative values count as zero.
-	Latency time.Duration
-	// Quota is the number of requests each API key may make during the life
-	// of the Simulator. Further requests with that key answer 429
-	// "429: Too Many Requests". Zero or less means unlimited.
-	Quota int
-	// Keys lists the accepted API keys. Keys are compared without regard to
-	// case; entries that are not RFC 4122 UUIDs can never match, because such
-	// keys are rejected with 400 first. Nil or empty means {DemoKey}.
-	Keys []string
+	Latency time.Duration // added before every answer; a cancelled request stops waiting
+	Quota   int           // requests each key may make, then 429; zero or less: unlimited
+	Keys    []string      // accepted keys, any case; empty means {DemoKey}
 }
 
-// Simulator serves the Auth0 Signals API from embedded fixtures and
-// deterministic synthetic reports. Create it with New; it is safe for
-// concurrent use.
+// Simulator serves the Auth0 Signals API; it is safe for concurrent use.
 type Simulator struct {
 	mux     *http.ServeMux
 	keys    map[string]bool // lower-cased accepted keys
@@ -76,20 +60,27 @@ func New(opts Options) *Simulator {
 	}
 
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /v2.0/ip", withData(s.serveHealth))
+	mux.HandleFunc("GET /v2.0/ip", s.withData(true, func(w http.ResponseWriter, _ *http.Request, d *dataset) {
+		writeJSON(w, d.health)
+	}))
 	mux.HandleFunc("GET /v2.0/ip/{$}", s.serveEmptyIP)
-	mux.HandleFunc("GET /v2.0/ip/{ip}", withData(s.serveReport))
-	mux.HandleFunc("GET /metadata/{type}/lists", withData(serveListIndex))
-	mux.HandleFunc("GET /metadata/{type}/lists/{id}", withData(serveList))
+	mux.HandleFunc("GET /v2.0/ip/{ip}", s.withData(true, serveReport))
+	mux.HandleFunc("GET /metadata/{type}/lists", s.withData(false, serveListIndex))
+	mux.HandleFunc("GET /metadata/{type}/lists/{id}", s.withData(false, serveList))
 	mux.HandleFunc("/", serveNotFound)
 	s.mux = mux
 	return s
 }
 
-// ServeHTTP answers one API request: it waits for the configured latency,
-// charges the quota of an accepted key and then dispatches it.
+// ServeHTTP waits out the latency, charges an accepted key and dispatches r.
 func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !sleep(r.Context(), s.latency) {
+	if s.latency > 0 {
+		select {
+		case <-time.After(s.latency): // collected when unreferenced, stopped or not
+		case <-r.Context().Done():
+		}
+	}
+	if r.Context().Err() != nil {
 		writeText(w, http.StatusServiceUnavailable, bodyCancelled)
 		return
 	}
@@ -105,21 +96,20 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
-// withData hands f the embedded data, parsing it on first use; if it cannot
-// be parsed, the request answers 500 naming the file at fault.
-func withData(f func(http.ResponseWriter, *http.Request, *dataset)) http.HandlerFunc {
+// withData hands f the embedded data, answering 500 if it cannot be parsed;
+// if keyed, it answers 400 or 401 instead unless r carries an accepted key.
+func (s *Simulator) withData(keyed bool, f func(http.ResponseWriter, *http.Request, *dataset)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		d, err := fixtures()
 		if err != nil {
 			writeText(w, http.StatusInternalServerError, "simulator: embedded data: "+err.Error())
-			return
+		} else if !keyed || s.authorize(w, r) {
+			f(w, r, d)
 		}
-		f(w, r, d)
 	}
 }
 
-// charge counts one request against key and reports whether it is within the
-// quota.
+// charge counts one request against key and reports whether it is within quota.
 func (s *Simulator) charge(key string) bool {
 	if s.quota == 0 {
 		return true
@@ -130,8 +120,6 @@ func (s *Simulator) charge(key string) bool {
 	return s.used[key] <= s.quota
 }
 
-// apiKey returns the key the request carries: the X-Auth-Token header, or the
-// token query parameter when the header is empty.
 func apiKey(r *http.Request) string {
 	if k := r.Header.Get("X-Auth-Token"); k != "" {
 		return k
@@ -149,8 +137,7 @@ func (s *Simulator) acceptedKey(r *http.Request) (string, bool) {
 	return k, s.keys[k]
 }
 
-// authorize answers 400 or 401 and returns false unless r carries an
-// accepted key.
+// authorize answers 400 or 401 and returns false unless r carries an accepted key.
 func (s *Simulator) authorize(w http.ResponseWriter, r *http.Request) bool {
 	if !isUUID(apiKey(r)) {
 		writeText(w, http.StatusBadRequest, bodyBadToken)
@@ -163,15 +150,6 @@ func (s *Simulator) authorize(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
-// serveHealth answers GET /v2.0/ip, the call the relay uses as health check.
-func (s *Simulator) serveHealth(w http.ResponseWriter, r *http.Request, d *dataset) {
-	if !s.authorize(w, r) {
-		return
-	}
-	writeJSON(w, d.health)
-}
-
-// serveEmptyIP answers GET /v2.0/ip/ (an empty address).
 func (s *Simulator) serveEmptyIP(w http.ResponseWriter, r *http.Request) {
 	if !s.authorize(w, r) {
 		return
@@ -179,115 +157,61 @@ func (s *Simulator) serveEmptyIP(w http.ResponseWriter, r *http.Request) {
 	writeText(w, http.StatusBadRequest, bodyBadIPPrefix)
 }
 
-// serveReport answers GET /v2.0/ip/{ip}.
-func (s *Simulator) serveReport(w http.ResponseWriter, r *http.Request, d *dataset) {
-	if !s.authorize(w, r) {
-		return
-	}
+func serveReport(w http.ResponseWriter, r *http.Request, d *dataset) {
 	raw := r.PathValue("ip")
 	addr, err := netip.ParseAddr(raw)
 	if err != nil || addr.Zone() != "" {
 		writeText(w, http.StatusBadRequest, bodyBadIPPrefix+raw)
 		return
 	}
-	ip := addr.String()
-	switch ip {
-	case IPServerError:
-		w.Header().Set("Content-Type", contentHTML)
-		w.WriteHeader(http.StatusInternalServerError)
-		_, _ = w.Write([]byte(serverErrorPage))
-		return
-	case IPNotFound:
+	switch ip := addr.String(); {
+	case ip == IPServerError:
+		write(w, http.StatusInternalServerError, "text/html; charset=utf-8", []byte(serverErrorPage))
+	case ip == IPNotFound:
 		writeText(w, http.StatusNotFound, bodyNotFound)
-		return
+	case d.reports[ip] != nil:
+		writeJSON(w, d.reports[ip])
+	default:
+		writeJSON(w, syntheticJSON(addr))
 	}
-	if b, ok := d.reports[ip]; ok {
-		writeJSON(w, b)
-		return
-	}
-	writeJSON(w, syntheticJSON(addr))
 }
 
-// serveList answers GET /metadata/{type}/lists/{id}; it needs no key.
 func serveList(w http.ResponseWriter, r *http.Request, d *dataset) {
-	b, ok := d.lists[r.PathValue("type")][r.PathValue("id")]
-	if !ok {
-		writeText(w, http.StatusNotFound, bodyNotFound)
-		return
-	}
-	writeJSON(w, b)
+	writeFound(w, d.lists[r.PathValue("type")][r.PathValue("id")])
 }
 
-// serveListIndex answers GET /metadata/{type}/lists; it needs no key.
 func serveListIndex(w http.ResponseWriter, r *http.Request, d *dataset) {
-	b, ok := d.index[r.PathValue("type")]
-	if !ok {
+	writeFound(w, d.index[r.PathValue("type")])
+}
+
+// writeFound writes body as JSON, or 404 when there is none.
+func writeFound(w http.ResponseWriter, body []byte) {
+	if body == nil {
 		writeText(w, http.StatusNotFound, bodyNotFound)
 		return
 	}
-	writeJSON(w, b)
+	writeJSON(w, body)
 }
 
 func serveNotFound(w http.ResponseWriter, _ *http.Request) {
 	writeText(w, http.StatusNotFound, bodyNotFound)
 }
 
-// sleep waits for d or until ctx ends, and reports whether ctx is still live.
-func sleep(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
 func writeText(w http.ResponseWriter, status int, body string) {
-	w.Header().Set("Content-Type", contentText)
-	w.WriteHeader(status)
-	_, _ = w.Write([]byte(body))
+	write(w, status, "text/plain; charset=utf-8", []byte(body))
 }
 
-func writeJSON(w http.ResponseWriter, body []byte) {
-	w.Header().Set("Content-Type", contentJSON)
-	w.WriteHeader(http.StatusOK)
+func writeJSON(w http.ResponseWriter, body []byte) { write(w, http.StatusOK, "application/json", body) }
+
+func write(w http.ResponseWriter, status int, contentType string, body []byte) {
+	w.Header().Set("Content-Type", contentType)
+	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }
 
-// isUUID reports whether s is an RFC 4122 UUID in its 36-character text form:
-// hexadecimal digits in groups 8-4-4-4-12, version 1 to 5, variant 10xx.
+// isUUID reports whether s is an RFC 4122 UUID in its 36-character text form
+// (version 1 to 5, variant 10xx), as the real service demanded.
 func isUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-			continue
-		}
-		if !isHex(c) {
-			return false
-		}
-	}
-	if v := s[14]; v < '1' || v > '5' {
-		return false
-	}
-	switch s[19] {
-	case '8', '9', 'a', 'b', 'A', 'B':
-		return true
-	}
-	return false
-}
-
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+	u, err := uuid.Parse(s)
+	return err == nil && len(s) == 36 && u.Variant() == uuid.RFC4122 && u.Version() >= 1 && u.Version() <= 5
 }

@@ -9,71 +9,20 @@ import (
 	"strings"
 )
 
-// List ids that synthetic reports draw from; each has an embedded metadata
-// file of the matching type.
+// List ids that synthetic reports draw from; each has embedded metadata.
 var (
 	syntheticIPLists     = []string{"FAIL2BAN-SSH", "STOPFORUMSPAM-30", "NIXSPAM-IP", "UCEPROTECT-LEVEL1", "QUARANTINE-IP"}
 	syntheticDomainLists = []string{"SBLACK-HOSTS-DOMAINS", "MALWAREDOMAINS-COM", "ISC-DOMAINS-HIGH"}
 )
 
-// Wire shapes of the parts of a full IP report that the relay reads, in the
-// field order of the fixtures. The fixtures carry the rest (geo, whois,
-// history activity) to exercise decoding; synthetic reports leave it out.
-type (
-	report struct {
-		FullIP fullIP `json:"fullip"`
-	}
-	fullIP struct {
-		Hostname  string    `json:"hostname"`
-		BadDomain badDomain `json:"baddomain"`
-		BadIP     badIP     `json:"badip"`
-		History   history   `json:"history"`
-		Score     int       `json:"score"`
-	}
-	badDomain struct {
-		Domain domainCheck `json:"domain"`
-		Score  int         `json:"score"`
-	}
-	domainCheck struct {
-		Blacklist   []string `json:"blacklist"`
-		BlacklistMX []string `json:"blacklist_mx"`
-		BlacklistNS []string `json:"blacklist_ns"`
-		Score       int      `json:"score"`
-	}
-	badIP struct {
-		Score      int      `json:"score"`
-		Blacklists []string `json:"blacklists"`
-	}
-	history struct {
-		Score int `json:"score"`
-	}
-)
-
-// provider is the kind of network a synthetic address belongs to.
-type provider struct {
-	label, host string
+// providers are the kinds of network a synthetic hostname names.
+var providers = []struct{ label, host string }{
+	{"cable", "cpe"}, {"dsl", "dsl"}, {"vps", "vps"}, {"mobile", "mob"}, {"fiber", "ftth"},
 }
 
-var providers = []provider{
-	{"cable", "cpe"},
-	{"dsl", "dsl"},
-	{"vps", "vps"},
-	{"mobile", "mob"},
-	{"fiber", "ftth"},
-}
-
-// syntheticJSON returns the encoded synthetic report of addr.
+// syntheticJSON returns the deterministic report of addr; the package
+// documentation gives its rules.
 func syntheticJSON(addr netip.Addr) []byte {
-	b, err := json.Marshal(synthesize(addr))
-	if err != nil { // only plain values; cannot happen
-		panic("simulator: encoding synthetic report: " + err.Error())
-	}
-	return b
-}
-
-// synthesize builds the deterministic report of addr; see the package
-// documentation for the rules it follows.
-func synthesize(addr netip.Addr) report {
 	ip := addr.String()
 	h := fnv.New64a()
 	h.Write([]byte(ip))
@@ -91,50 +40,62 @@ func synthesize(addr netip.Addr) report {
 		v6, hostPct = true, 40
 	}
 
-	// Hostname and its domain check.
-	hostname := ""
+	// The parts of a full IP report that the relay reads, in the fixtures' order.
+	var rep struct {
+		FullIP struct {
+			Hostname  string `json:"hostname"`
+			BadDomain struct {
+				Domain struct {
+					Blacklist   []string `json:"blacklist"`
+					BlacklistMX []string `json:"blacklist_mx"`
+					BlacklistNS []string `json:"blacklist_ns"`
+					Score       int      `json:"score"`
+				} `json:"domain"`
+				Score int `json:"score"`
+			} `json:"baddomain"`
+			BadIP struct {
+				Score      int      `json:"score"`
+				Blacklists []string `json:"blacklists"`
+			} `json:"badip"`
+			History struct {
+				Score int `json:"score"`
+			} `json:"history"`
+			Score int `json:"score"`
+		} `json:"fullip"`
+	}
+	f := &rep.FullIP
+
+	// Hostname and its domain lists.
 	if r.percent(hostPct) {
 		label := strings.ReplaceAll(addr.Unmap().String(), ".", "-")
 		if v6 {
 			label = fmt.Sprintf("h%08x", uint32(r.next()))
 		}
-		hostname = pv.host + "-" + label + "." + pv.label + ".example.net"
+		f.Hostname = pv.host + "-" + label + "." + pv.label + ".example.net"
 	}
-	dom := domainCheck{Blacklist: []string{}, BlacklistMX: []string{}, BlacklistNS: []string{}}
-	if hostname != "" {
+	dom := &f.BadDomain.Domain
+	dom.Blacklist, dom.BlacklistMX, dom.BlacklistNS = []string{}, []string{}, []string{}
+	if f.Hostname != "" {
 		for _, id := range r.pick(syntheticDomainLists, r.weighted(72, 20, 8)) {
-			switch r.intn(3) {
-			case 0:
-				dom.Blacklist = append(dom.Blacklist, id)
-			case 1:
-				dom.BlacklistMX = append(dom.BlacklistMX, id)
-			default:
-				dom.BlacklistNS = append(dom.BlacklistNS, id)
-			}
+			where := []*[]string{&dom.Blacklist, &dom.BlacklistMX, &dom.BlacklistNS}[r.intn(3)]
+			*where = append(*where, id)
 		}
 	}
 	if len(dom.Blacklist)+len(dom.BlacklistMX)+len(dom.BlacklistNS) > 0 {
-		dom.Score = -1
+		dom.Score, f.BadDomain.Score = -1, -1
 	}
 
 	// Current IP lists; the history score counts them, or an older entry.
-	lists := r.pick(syntheticIPLists, r.weighted(58, 22, 12, 8))
-	bad := badIP{Blacklists: lists}
-	if len(lists) > 0 {
-		bad.Score = -1
+	f.BadIP.Blacklists = r.pick(syntheticIPLists, r.weighted(58, 22, 12, 8))
+	if len(f.BadIP.Blacklists) > 0 {
+		f.BadIP.Score = -1
 	}
-	var hist history
-	if len(lists) > 0 || r.percent(25) {
-		hist.Score = -1
+	if len(f.BadIP.Blacklists) > 0 || r.percent(25) {
+		f.History.Score = -1
 	}
-
-	return report{FullIP: fullIP{
-		Hostname:  hostname,
-		BadDomain: badDomain{Domain: dom, Score: dom.Score},
-		BadIP:     bad,
-		History:   hist,
-		Score:     bad.Score + dom.Score + hist.Score,
-	}}
+	f.Score = f.BadIP.Score + dom.Score + f.History.Score
+	b, _ := json.Marshal(rep) // plain values: cannot fail
+	return b
 }
 
 // rng is a SplitMix64 generator: small, fast and stable across Go releases,

@@ -1,6 +1,5 @@
-// Package version holds the relay's release version, reported by POST /version
-// and in the upstream User-Agent. Release builds set it with
-// -ldflags "-X github.com/signals-relay/signals-relay/internal/version.Version=<v>".
+// Package version holds the relay's release version (POST /version, the
+// upstream User-Agent), which release builds set with -ldflags -X.
 package version
 
 import goversion "go/version"
@@ -14,8 +13,7 @@ const Product = "signals-relay"
 // UserAgent is the User-Agent the relay sends upstream.
 func UserAgent() string { return Product + "/" + Version }
 
-// Toolchain is the Go toolchain the module builds with (the toolchain line
-// of go.mod): older ones lack standard-library fixes the relay relies on.
+// Toolchain is go.mod's toolchain: older ones lack fixes the relay relies on.
 const Toolchain = "go1.27.3"
 
 // OldToolchain reports whether goVersion (runtime.Version()) is a release

@@ -1,6 +1,5 @@
-// Package simtest wraps a simulator for tests that check how a client talks
-// to it: how many requests reached it, on which paths, how many at once, and
-// what happens when it stops answering. Only tests import it.
+// Package simtest wraps a simulator for tests that count what reaches it and
+// hold it back. Only tests import it.
 package simtest
 
 import (
@@ -13,7 +12,7 @@ import (
 )
 
 // Upstream is an http.Handler that counts the requests it passes on and can
-// hold them back for a while first. It is safe for concurrent use.
+// delay them. It is safe for concurrent use.
 type Upstream struct {
 	next http.Handler
 
@@ -34,8 +33,7 @@ func Wrap(next http.Handler) *Upstream {
 	return &Upstream{next: next, byPath: make(map[string]int64)}
 }
 
-// ServeHTTP counts r, waits out the latency set with SetLatency (answering 503 if
-// the caller leaves first) and passes r on.
+// ServeHTTP counts r, waits out SetLatency (503 if the caller leaves) and passes r on.
 func (u *Upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	u.mu.Lock()
 	u.byPath[r.URL.Path]++
@@ -47,10 +45,8 @@ func (u *Upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	if d := time.Duration(u.delay.Load()); d > 0 {
-		t := time.NewTimer(d)
-		defer t.Stop()
 		select {
-		case <-t.C:
+		case <-time.After(d): // collected when unreferenced, stopped or not
 		case <-r.Context().Done():
 			http.Error(w, "503: Service Unavailable", http.StatusServiceUnavailable)
 			return
@@ -59,27 +55,23 @@ func (u *Upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	u.next.ServeHTTP(w, r)
 }
 
-// Requests reports how many requests arrived since Wrap or the last Reset,
-// whatever their outcome.
+// Requests reports how many requests arrived since Wrap or Reset.
 func (u *Upstream) Requests() int64 { return u.total.Load() }
 
-// RequestsFor reports how many requests since Wrap or the last Reset had
-// exactly the given URL path (without the query string).
+// RequestsFor reports how many of them had exactly the URL path path.
 func (u *Upstream) RequestsFor(path string) int64 {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	return u.byPath[path]
 }
 
-// InFlight reports how many requests are being served now, latency included.
+// InFlight reports how many requests are being served now.
 func (u *Upstream) InFlight() int64 { return u.inFlight.Load() }
 
-// MaxInFlight reports the most requests served at the same time since Wrap
-// or the last Reset.
+// MaxInFlight reports the most requests served at once since Wrap or Reset.
 func (u *Upstream) MaxInFlight() int64 { return u.maxInFlight.Load() }
 
-// Reset zeroes the counters; the high-water mark restarts from the number of
-// requests in flight.
+// Reset zeroes the counters; MaxInFlight restarts from InFlight.
 func (u *Upstream) Reset() {
 	u.mu.Lock()
 	defer u.mu.Unlock()
@@ -88,6 +80,5 @@ func (u *Upstream) Reset() {
 	clear(u.byPath)
 }
 
-// SetLatency holds every later request for d before passing it on; zero or
-// less passes requests on at once.
+// SetLatency holds every later request for d before passing it on.
 func (u *Upstream) SetLatency(d time.Duration) { u.delay.Store(int64(max(d, 0))) }
