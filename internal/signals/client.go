@@ -17,25 +17,19 @@ import (
 	"github.com/signals-relay/signals-relay/internal/bufpool"
 )
 
-// Limits on what the client reads from the API.
+// Limits on what the client reads from the API; real reports are a few KiB.
 const (
-	// MaxReportBytes caps a report body; real reports are a few KiB.
-	MaxReportBytes = 2 << 20
-	// MaxDetailsBytes caps a list-details body.
-	MaxDetailsBytes = 256 << 10
-	// maxErrorBytes caps how much of an error body is read.
-	maxErrorBytes = 16 << 10
-	// maxErrorText caps how much of an error body is kept.
-	maxErrorText = 300
-	// maxRedirects caps same-host redirects.
-	maxRedirects = 3
+	MaxReportBytes  = 2 << 20   // a report body
+	MaxDetailsBytes = 256 << 10 // a list-details body
+	maxErrorBytes   = 16 << 10  // what is read of an error body
+	maxErrorText    = 300       // what is kept of it
+	maxRedirects    = 3         // same-host redirects followed
 )
 
 // DefaultBaseURL is the address of the public Auth0 Signals API.
 const DefaultBaseURL = "https://signals.api.auth0.com"
 
-// Client calls the Auth0 Signals API. It is safe for concurrent use; build
-// one and share it so connections are reused.
+// Client calls the Auth0 Signals API. It is safe for concurrent use.
 type Client struct {
 	base      *url.URL
 	prefix    string // base without a trailing slash, as endpoint extends it
@@ -43,10 +37,9 @@ type Client struct {
 	userAgent string
 }
 
-// New returns a client for the API at baseURL (scheme and host, optionally a
-// path prefix). hc should carry a timeout; nil means a client with a 10 s
-// timeout. The client refuses redirects to another host so that the API key
-// is never sent anywhere but baseURL's host.
+// New returns a client for the API at baseURL (scheme, host, optional path
+// prefix). nil hc means a client with a 10 s timeout. Redirects to another
+// host are refused, so the API key goes nowhere but baseURL's host.
 func New(baseURL string, hc *http.Client, userAgent string) (*Client, error) {
 	u, err := url.Parse(strings.TrimRight(baseURL, "/"))
 	if err != nil {
@@ -56,8 +49,8 @@ func New(baseURL string, hc *http.Client, userAgent string) (*Client, error) {
 		}
 		return nil, fmt.Errorf("signals base URL: %w", err)
 	}
-	// Messages show the URL without userinfo, query or fragment, where a
-	// password or an API key (?token=) could stand.
+	// Messages leave out userinfo, query and fragment: a password or a
+	// ?token= could stand there.
 	shown := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}).String()
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
 		return nil, fmt.Errorf("signals base URL %q: want http(s)://host[:port][/prefix]", shown)
@@ -90,28 +83,23 @@ func (e *redirectError) Error() string { return e.detail }
 // BaseURL returns the API base URL the client calls.
 func (c *Client) BaseURL() string { return c.base.String() }
 
-// Report returns the full report of ip. When the API knows nothing about the
-// address (400 or 404 that is not a key problem) it returns (nil, nil); so it
-// does without a request for "", "." and "..", which are no address and as a
-// path segment would name another resource (the caller's own report).
+// Report returns the full report of ip, or (nil, nil) when the API knows
+// nothing about it (a 400 or 404 that is not a key problem). "", "." and
+// ".." are no address, and as a path segment would name another resource
+// (the caller's own report): they get (nil, nil) without a request.
 func (c *Client) Report(ctx context.Context, apiKey, ip string) (*Report, error) {
-	const op = "ip report"
 	if dotSegment(ip) {
 		return nil, nil
 	}
 	var r *Report
-	err := c.get(ctx, op, apiKey, []string{"v2.0", "ip", ip}, MaxReportBytes, func(body []byte) (err error) {
+	err := c.get(ctx, "ip report", apiKey, []string{"v2.0", "ip", ip}, MaxReportBytes, func(body []byte) (err error) {
 		r, err = decodeReport(body)
 		return err
 	})
-	if err != nil {
-		var apiErr *APIError
-		if errors.As(err, &apiErr) && apiErr.NoData() {
-			return nil, nil
-		}
-		return nil, err
+	if nothingKnown(err) {
+		return nil, nil
 	}
-	return r, nil
+	return r, err
 }
 
 // ListDetails returns the details of one blocklist.
@@ -125,30 +113,31 @@ func (c *Client) ListDetails(ctx context.Context, apiKey string, ref ListRef) (*
 		d, err = decodeListDetails(body)
 		return err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return d, nil
+	return d, err
 }
 
-// Ping checks that the API is reachable and accepts apiKey, with the cheap
-// report of the caller's own address (GET /v2.0/ip). As in the original
-// relay, a 400 or 404 that is not a key problem still counts as healthy.
+// Ping checks that the API is reachable and accepts apiKey with the
+// caller's own report (GET /v2.0/ip). As in the original relay, a 400 or
+// 404 that is not a key problem counts as healthy.
 func (c *Client) Ping(ctx context.Context, apiKey string) error {
-	err := c.get(ctx, "health check", apiKey, []string{"v2.0", "ip"}, MaxReportBytes, nil)
-	var apiErr *APIError
-	if errors.As(err, &apiErr) && apiErr.NoData() {
-		return nil
+	if err := c.get(ctx, "health check", apiKey, []string{"v2.0", "ip"}, MaxReportBytes, nil); !nothingKnown(err) {
+		return err
 	}
-	return err
+	return nil
+}
+
+// nothingKnown reports whether err is an APIError that means NoData.
+func nothingKnown(err error) bool {
+	var apiErr *APIError
+	return errors.As(err, &apiErr) && apiErr.NoData()
 }
 
 // dotSegment reports whether s, as a path segment, would be empty or a dot
 // segment that servers and proxies resolve against the path before it.
 func dotSegment(s string) bool { return s == "" || s == "." || s == ".." }
 
-// endpoint builds the URL of the path segments under the base URL. Each
-// segment is path-escaped, so a value can never add segments or a query.
+// endpoint builds the URL of the segments under the base URL; each is
+// path-escaped, so a value can never add segments or a query.
 func (c *Client) endpoint(segments []string) string {
 	var b strings.Builder
 	n := len(c.prefix)
@@ -164,9 +153,8 @@ func (c *Client) endpoint(segments []string) string {
 	return b.String()
 }
 
-// get performs one GET and passes the body of a 2xx answer, at most limit
-// bytes, to decode (when not nil), whose failure is the call's. The body is
-// only valid during decode: decode must copy what it keeps.
+// get performs one GET and passes a 2xx body of at most limit bytes to
+// decode (when not nil). The body is only valid during decode.
 func (c *Client) get(ctx context.Context, op, apiKey string, segments []string, limit int64, decode func([]byte) error) error {
 	if !httpguts.ValidHeaderFieldValue(apiKey) {
 		return &TransportError{Op: op, Kind: KeyNotSendable, Err: errors.New("the API key is not a valid header value")}
@@ -214,10 +202,9 @@ func (c *Client) get(ctx context.Context, op, apiKey string, segments []string, 
 	return nil
 }
 
-// transportError classifies a failed round trip or body read; kind is what
-// it is unless it was a timeout, a refused redirect or a certificate
-// failure. The *url.Error wrapper is dropped: its URL adds nothing the op
-// does not say.
+// transportError classifies a failed round trip or body read as kind
+// unless it was a timeout, a refused redirect or a certificate failure. The
+// *url.Error wrapper is dropped: its URL adds nothing to op.
 func (c *Client) transportError(ctx context.Context, op, apiKey string, kind Kind, err error) error {
 	if tlsErr, ok := asTLSError(err); ok {
 		return tlsErr

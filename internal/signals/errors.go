@@ -15,14 +15,13 @@ import (
 
 var errNotObject = errors.New("not a JSON object")
 
-// invalidTokenText is what the API answers (with 400, sometimes 404) to a key
-// that is not a UUID.
+// invalidTokenText is the API's answer (400, sometimes 404) to a key that
+// is not a UUID.
 const invalidTokenText = "Token must be a valid RFC4122 UUID"
 
 // documentedMessages are the error bodies the API is documented to send
-// (docs/auth0-signals-api.md §6 and the fixtures): the only upstream text a
-// caller may be shown. Any other body can name internal hosts or echo
-// request data, and goes only to the log.
+// (docs/auth0-signals-api.md §6): the only upstream text a caller may see.
+// Any other body can name internal hosts or echo request data.
 var documentedMessages = map[string]bool{
 	"Unauthorized. API Key not found.": true,
 	"Unauthorized":                     true,
@@ -33,16 +32,13 @@ var documentedMessages = map[string]bool{
 
 // APIError is a non-2xx answer from the API.
 type APIError struct {
-	// Op names the call: "ip report", "list details" or "health check".
-	Op string
-	// StatusCode is the HTTP status of the answer.
+	Op         string // "ip report", "list details" or "health check"
 	StatusCode int
-	// Body is the start of the answer's body, whitespace-folded, with the API
-	// key redacted. It is for logs only: see Message for the caller.
+	// Body is the start of the body, whitespace-folded, with the API key
+	// redacted: for logs only (Message is for the caller).
 	Body string
-
-	// invalidToken records that the body, as received, said the key is not
-	// a UUID; Body may no longer show it (redaction, length cap).
+	// invalidToken: the body as received said the key is not a UUID, which
+	// Body may no longer show (redaction, length cap).
 	invalidToken bool
 }
 
@@ -54,9 +50,8 @@ func (e *APIError) Error() string {
 	return msg
 }
 
-// Message is the upstream's explanation as the caller may see it: the body
-// when it is one of the API's documented messages, the documented
-// invalid-token message when the body contained it, else "".
+// Message is the body when it is a documented message, the invalid-token
+// message when the body held it, else "".
 func (e *APIError) Message() string {
 	switch {
 	case documentedMessages[e.Body]:
@@ -90,7 +85,11 @@ type TLSError struct {
 }
 
 func (e *TLSError) Error() string {
-	return "Unable to verify SSL certificate: " + capitalize(reason(e.Err))
+	reason := "unknown reason"
+	if e.Err != nil {
+		reason = e.Err.Error()
+	}
+	return "Unable to verify SSL certificate: " + capitalize(reason)
 }
 
 func (e *TLSError) Unwrap() error { return e.Err }
@@ -100,31 +99,20 @@ type Kind int
 
 // The kinds of transport failure.
 const (
-	// Unreachable: no answer at all (connection refused or reset, DNS,
-	// closed before the headers).
-	Unreachable Kind = iota
-	// TimedOut: no complete answer within the client's timeout or the
-	// request's deadline.
-	TimedOut
-	// Unreadable: an answer that was cut off, too large or not the JSON
-	// expected.
-	Unreadable
-	// RedirectRefused: a redirect to another host, or too many redirects.
-	RedirectRefused
-	// KeyNotSendable: the API key cannot be sent as an HTTP header value
-	// (a line break, a NUL); nothing was sent.
-	KeyNotSendable
+	Unreachable     Kind = iota // no answer: refused, reset, DNS, closed early
+	TimedOut                    // no complete answer within the timeout or deadline
+	Unreadable                  // cut off, too large, or not the JSON expected
+	RedirectRefused             // to another host, or too many
+	KeyNotSendable              // the key is no valid header value; nothing was sent
 )
 
-// TransportError is any failure that prevented an answer: connection refused
-// or reset, timeout, a body that could not be read or decoded, a redirect
-// that was refused. Its Error text is detail for the log (with addresses and
-// Go error text); callers are shown a fixed message per Kind.
+// TransportError is any failure that prevented an answer. Its Error text
+// (addresses, Go error text) is for the log; callers see a fixed message
+// per Kind.
 type TransportError struct {
-	Op   string
-	Kind Kind
-	Err  error
-
+	Op     string
+	Kind   Kind
+	Err    error
 	secret string // the API key, redacted from Error
 }
 
@@ -134,8 +122,7 @@ func (e *TransportError) Error() string {
 
 func (e *TransportError) Unwrap() error { return e.Err }
 
-// asTLSError returns a *TLSError when err is a certificate verification
-// failure.
+// asTLSError returns a *TLSError when err is a certificate failure.
 func asTLSError(err error) (*TLSError, bool) {
 	var (
 		unknown   x509.UnknownAuthorityError
@@ -154,13 +141,6 @@ func asTLSError(err error) (*TLSError, bool) {
 		return &TLSError{Err: hostname}, true
 	}
 	return nil, false
-}
-
-func reason(err error) string {
-	if err == nil {
-		return "unknown reason"
-	}
-	return err.Error()
 }
 
 func capitalize(s string) string {
@@ -189,17 +169,14 @@ func cleanBody(b []byte, secret string, max int) string {
 	return s
 }
 
-// redact replaces every occurrence of secret in s with [REDACTED]: as is, in
-// any letter case, and with any of its characters percent-encoded (either
-// hex case, '+' for a space) or JSON-escaped (\uXXXX in either hex case, or
-// the short escapes), as an upstream may echo the key back from a URL or
-// inside JSON.
+// redact replaces secret in s with [REDACTED] in any letter case and with
+// any character percent-encoded ('+' for a space) or JSON-escaped, as an
+// upstream may echo the key from a URL or inside JSON.
 func redact(s, secret string) string { return redacter(secret)(s) }
 
-// redacter returns redact for one secret. Its pattern is compiled once, on
-// the first text long enough to hold the secret: every form of a character
-// is at least one character, so a shorter text (such as the usual 404 body)
-// costs no compilation.
+// redacter returns redact for one secret, compiling its pattern at most
+// once and only for a text long enough to hold the secret (every form of a
+// character is at least one character), so a short 404 body costs nothing.
 func redacter(secret string) func(string) string {
 	var re *regexp.Regexp
 	n := utf8.RuneCountInString(secret)
@@ -241,9 +218,8 @@ func secretPattern(secret string) *regexp.Regexp {
 	return regexp.MustCompile(b.String())
 }
 
-// encodedForms returns the percent-encoded and the \uXXXX-escaped form of r
-// as regexp literals (the pattern is case-insensitive, so either hex case
-// matches).
+// encodedForms returns r percent-encoded and \uXXXX-escaped as regexp
+// literals (the pattern ignores case, so either hex case matches).
 func encodedForms(r rune) []string {
 	var enc [utf8.UTFMax]byte
 	n := utf8.EncodeRune(enc[:], r)

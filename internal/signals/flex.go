@@ -10,9 +10,8 @@ import (
 	"unicode/utf8"
 )
 
-// Int is an integer that decodes leniently: a JSON number (fractions are
-// truncated toward zero), a numeric string, or anything else (which leaves it
-// unset). Valid reports whether a usable value was present.
+// Int is an integer that decodes leniently from a JSON number (truncated
+// toward zero) or a numeric string; anything else leaves it unset (!Valid).
 type Int struct {
 	Value int
 	Valid bool
@@ -48,8 +47,8 @@ func parseInt(b []byte) Int {
 	return Int{}
 }
 
-// String is a string that decodes leniently: a JSON string, or a number or
-// boolean in its JSON spelling; objects, arrays and null leave it empty.
+// String decodes leniently: a JSON string, or a number or boolean in its
+// JSON spelling; objects, arrays and null leave it empty.
 type String string
 
 // UnmarshalJSON implements json.Unmarshaler; it never fails.
@@ -72,10 +71,9 @@ func parseString(b []byte) String {
 	return String(b)
 }
 
-// Strings is a list of strings that decodes leniently from the forms the API
-// uses for lists: a JSON array of strings, the empty string "", a
-// comma-separated string "A,B", or a Python repr string "['A', 'B']".
-// Non-string array elements are skipped; empty entries are dropped.
+// Strings decodes leniently from the API's forms of a list: an array of
+// strings, "", "A,B" or a Python repr "['A', 'B']". Non-string elements and
+// empty entries are dropped.
 type Strings []string
 
 // UnmarshalJSON implements json.Unmarshaler; it never fails.
@@ -106,13 +104,13 @@ func splitList(s string) Strings {
 // maxDepth is how deeply encoding/json lets objects and arrays nest.
 const maxDepth = 10000
 
-// errScanner stands for a syntax error that encoding/json does not see; the
-// fuzz tests check that it never happens.
+// errScanner is a syntax error encoding/json does not see; the fuzz tests
+// check that it never happens.
 var errScanner = errors.New("malformed JSON")
 
-// scanner reads one JSON text in a single pass, checking its syntax by the
-// rules of encoding/json as it goes. After the first error every method
-// returns at once; end reports the error.
+// scanner reads one JSON text in a single pass, checking its syntax by
+// encoding/json's rules. After the first error every method returns at
+// once; end reports it.
 type scanner struct {
 	b     []byte
 	i     int
@@ -141,8 +139,8 @@ func (s *scanner) ws() {
 	}
 }
 
-// end checks that only white space follows, and returns encoding/json's
-// error for a text it rejects, so that messages stay as they were.
+// end checks that only white space follows; a rejected text gets
+// encoding/json's error, so messages stay as they were.
 func (s *scanner) end() error {
 	s.ws()
 	if !s.bad && s.i == len(s.b) {
@@ -188,80 +186,55 @@ func (s *scanner) skip() { s.value() }
 
 // object reads an object, handing each key (quotes included) to member,
 // which must read the value. A value that is not an object is skipped.
-func (s *scanner) object(member func(key []byte)) {
-	s.ws()
-	if s.peek() != '{' {
-		s.skip()
-		return
-	}
-	s.open()
-	if s.ws(); s.peek() == '}' {
-		s.close()
-		return
-	}
-	for !s.bad {
-		if s.ws(); s.peek() != '"' {
-			s.fail()
-			return
-		}
-		key := s.str()
-		if s.ws(); s.peek() != ':' {
-			s.fail()
-			return
-		}
-		s.i++
-		member(key)
-		s.ws()
-		switch s.peek() {
-		case ',':
-			s.i++
-		case '}':
-			s.close()
-			return
-		default:
-			s.fail()
-		}
-	}
-}
+func (s *scanner) object(member func(key []byte)) { s.container('{', '}', member) }
 
 // array reads an array, calling elem to read each element. A value that is
 // not an array is skipped.
-func (s *scanner) array(elem func()) {
-	s.ws()
-	if s.peek() != '[' {
+func (s *scanner) array(elem func()) { s.container('[', ']', func([]byte) { elem() }) }
+
+// container reads an object or an array (open … end), calling item with
+// each member's key, or nil for an element; anything else is skipped.
+func (s *scanner) container(open, end byte, item func(key []byte)) {
+	if s.ws(); s.peek() != open {
 		s.skip()
 		return
 	}
-	s.open()
-	if s.ws(); s.peek() == ']' {
-		s.close()
-		return
-	}
-	for !s.bad {
-		elem()
-		s.ws()
-		switch s.peek() {
-		case ',':
-			s.i++
-		case ']':
-			s.close()
-			return
-		default:
-			s.fail()
-		}
-	}
-}
-
-func (s *scanner) open() {
 	s.i++
 	if s.depth++; s.depth > maxDepth {
 		s.fail()
 	}
-}
-
-func (s *scanner) close() {
-	s.i++
-	s.depth--
+	if s.ws(); s.peek() == end {
+		s.i++
+		s.depth--
+		return
+	}
+	for !s.bad {
+		var key []byte
+		if open == '{' {
+			if s.ws(); s.peek() != '"' {
+				s.fail()
+				return
+			}
+			key = s.str()
+			if s.ws(); s.peek() != ':' {
+				s.fail()
+				return
+			}
+			s.i++
+		}
+		item(key)
+		s.ws()
+		switch s.peek() {
+		case ',':
+			s.i++
+		case end:
+			s.i++
+			s.depth--
+			return
+		default:
+			s.fail()
+		}
+	}
 }
 
 // str reads a string and returns it with its quotes.
@@ -352,9 +325,6 @@ func (s *scanner) literal(word string) {
 	}
 	s.i += len(word)
 }
-
-func (s *scanner) readInt() Int       { return parseInt(s.value()) }
-func (s *scanner) readString() String { return parseString(s.value()) }
 
 // readStrings reads a Strings value.
 func (s *scanner) readStrings() (l Strings) {

@@ -20,38 +20,29 @@ type ListRef struct {
 	ID   string
 }
 
-// Report is the part of a full IP report (GET /v2.0/ip/{ip}, "fullip") that
-// the relay maps. Fields the relay does not use (geo, whois, history
-// activity) are not decoded, so their quirks cannot break a lookup.
+// Report is what the relay maps of a full IP report ("fullip"): is the
+// address (BadIP), its hostname's domain directly or by its MX and NS hosts
+// (BadDomain), or was it recently (History) on a blocklist. Fields it does
+// not use (geo, whois) are not decoded, so their quirks cannot break a lookup.
 type Report struct {
-	Score     Int         `json:"score"`
-	Hostname  String      `json:"hostname"`
-	BadIP     BadIPPart   `json:"badip"`
-	BadDomain DomainPart  `json:"baddomain"`
-	History   HistoryPart `json:"history"`
-}
-
-// BadIPPart is "fullip.badip": is the address itself on a blocklist.
-type BadIPPart struct {
-	Score      Int     `json:"score"`
-	Blacklists Strings `json:"blacklists"`
-}
-
-// DomainPart is "fullip.baddomain": is the address's hostname domain on a
-// blocklist, directly or through its MX and NS hosts.
-type DomainPart struct {
-	Score  Int `json:"score"`
-	Domain struct {
-		Score       Int     `json:"score"`
-		Blacklist   Strings `json:"blacklist"`
-		BlacklistMX Strings `json:"blacklist_mx"`
-		BlacklistNS Strings `json:"blacklist_ns"`
-	} `json:"domain"`
-}
-
-// HistoryPart is "fullip.history": was the address on a blocklist recently.
-type HistoryPart struct {
-	Score Int `json:"score"`
+	Score    Int    `json:"score"`
+	Hostname String `json:"hostname"`
+	BadIP    struct {
+		Score      Int     `json:"score"`
+		Blacklists Strings `json:"blacklists"`
+	} `json:"badip"`
+	BadDomain struct {
+		Score  Int `json:"score"`
+		Domain struct {
+			Score       Int     `json:"score"`
+			Blacklist   Strings `json:"blacklist"`
+			BlacklistMX Strings `json:"blacklist_mx"`
+			BlacklistNS Strings `json:"blacklist_ns"`
+		} `json:"domain"`
+	} `json:"baddomain"`
+	History struct {
+		Score Int `json:"score"`
+	} `json:"history"`
 }
 
 // UnmarshalJSON decodes a report, tolerating a wrong JSON type for any part.
@@ -62,21 +53,21 @@ func (r *Report) UnmarshalJSON(b []byte) error {
 }
 
 // report reads the "fullip" object in one pass. As with encoding/json, keys
-// match without regard to case, and of a key given twice the last value
-// counts; a part that is not an object leaves its fields zero.
+// match in any case and the last of a repeated key counts; a part that is
+// not an object leaves its fields zero.
 func (s *scanner) report() (r Report) {
 	s.object(func(key []byte) {
 		switch {
 		case keyIs(key, "score"):
-			r.Score = s.readInt()
+			r.Score = parseInt(s.value())
 		case keyIs(key, "hostname"):
-			r.Hostname = s.readString()
+			r.Hostname = parseString(s.value())
 		case keyIs(key, "badip"):
-			r.BadIP = BadIPPart{}
+			r.BadIP = Report{}.BadIP
 			s.object(func(key []byte) {
 				switch {
 				case keyIs(key, "score"):
-					r.BadIP.Score = s.readInt()
+					r.BadIP.Score = parseInt(s.value())
 				case keyIs(key, "blacklists"):
 					r.BadIP.Blacklists = s.readStrings()
 				default:
@@ -84,18 +75,18 @@ func (s *scanner) report() (r Report) {
 				}
 			})
 		case keyIs(key, "baddomain"):
-			r.BadDomain = DomainPart{}
+			r.BadDomain = Report{}.BadDomain
 			s.object(func(key []byte) {
 				switch {
 				case keyIs(key, "score"):
-					r.BadDomain.Score = s.readInt()
+					r.BadDomain.Score = parseInt(s.value())
 				case keyIs(key, "domain"):
 					d := &r.BadDomain.Domain
-					*d = DomainPart{}.Domain
+					*d = Report{}.BadDomain.Domain
 					s.object(func(key []byte) {
 						switch {
 						case keyIs(key, "score"):
-							d.Score = s.readInt()
+							d.Score = parseInt(s.value())
 						case keyIs(key, "blacklist"):
 							d.Blacklist = s.readStrings()
 						case keyIs(key, "blacklist_mx"):
@@ -111,10 +102,10 @@ func (s *scanner) report() (r Report) {
 				}
 			})
 		case keyIs(key, "history"):
-			r.History = HistoryPart{}
+			r.History = Report{}.History
 			s.object(func(key []byte) {
 				if keyIs(key, "score") {
-					r.History.Score = s.readInt()
+					r.History.Score = parseInt(s.value())
 				} else {
 					s.skip()
 				}
@@ -126,9 +117,8 @@ func (s *scanner) report() (r Report) {
 	return r
 }
 
-// TotalScore is fullip.score; when the API left it out or sent a value that
-// is not a number, it is derived as the sum of the three sub-scores, which is
-// how the API computes it.
+// TotalScore is fullip.score or, when that is missing or not a number, the
+// sum of the three sub-scores, as the API computes it.
 func (r *Report) TotalScore() int {
 	if r.Score.Valid {
 		return r.Score.Value
@@ -136,9 +126,9 @@ func (r *Report) TotalScore() int {
 	return r.BadIP.Score.Value + r.BadDomain.Score.Value + r.History.Score.Value
 }
 
-// Lists returns the blocklists the report names, in the order the original
-// relay looked them up: badip lists, then the domain's blacklist,
-// blacklist_mx and blacklist_ns. A list named twice is returned once.
+// Lists returns the blocklists the report names, once each, in the original
+// relay's order: badip, then the domain's blacklist, blacklist_mx and
+// blacklist_ns.
 func (r *Report) Lists() []ListRef {
 	var refs []ListRef
 	seen := make(map[ListRef]bool)
@@ -160,9 +150,8 @@ func (r *Report) Lists() []ListRef {
 }
 
 // decodeReport decodes a report body in one pass. A body without "fullip"
-// (or null) is a report with nothing in it; a body that is not a JSON
-// object is an error, whose text names no Go type (it reaches the relay's
-// error message).
+// (or null) is an empty report; one that is not an object is an error whose
+// text names no Go type (it reaches the relay's error message).
 func decodeReport(body []byte) (*Report, error) {
 	s := scanner{b: body}
 	var r Report
@@ -188,8 +177,8 @@ func decodeReport(body []byte) (*Report, error) {
 	return &r, nil
 }
 
-// ListDetails is the part of a blocklist's metadata the relay maps
-// (GET /metadata/{type}/lists/{id}). All values arrive as strings.
+// ListDetails is what the relay maps of a blocklist's metadata; all values
+// arrive as strings.
 type ListDetails struct {
 	Name        String  `json:"name"`
 	Source      String  `json:"source"`
@@ -200,8 +189,8 @@ type ListDetails struct {
 	Visibility  String  `json:"visibility"`
 }
 
-// decodeListDetails decodes one details object. The endpoint is documented to
-// return one object; a one-element array is accepted defensively.
+// decodeListDetails decodes the one details object the endpoint sends, or,
+// defensively, a one-element array of it.
 func decodeListDetails(body []byte) (*ListDetails, error) {
 	body = bytes.TrimSpace(body)
 	if len(body) > 0 && body[0] == '[' {
