@@ -1,13 +1,8 @@
-// Package auth authenticates Threat Response / XDR calls to the relay and
-// recovers the Auth0 Signals credentials the caller's JWT carries.
-//
-// A Verifier is the seam between the HTTP surface and the token formats: the
-// relay asks it for Credentials and turns an *Error into the contract's
-// "authorization error". HS256 implements the self-hosted mode of the original
-// relay: the operator signs {"key": "<API key>"} with SECRET_KEY. XDR
-// implements Cisco XDR's configuration tokens: a fresh RS256 JWT per call,
-// verified against the key set published by an allowlisted Cisco host. New
-// picks one of them, or routes between both, from a Config.
+// Package auth verifies the caller's JWT and recovers the Auth0 Signals
+// credentials it carries. HS256 is the original relay's self-hosted mode
+// ({"key": "<API key>"} signed with SECRET_KEY); XDR checks Cisco XDR's
+// per-call RS256 configuration tokens against the key set of an allowlisted
+// Cisco host. New picks one, or routes between both, from a Config.
 package auth
 
 import (
@@ -19,11 +14,8 @@ import (
 
 // Credentials are what a verified token yields.
 type Credentials struct {
-	// APIKey is the Auth0 Signals API key sent upstream as X-Auth-Token.
-	APIKey string
-	// EntitiesLimit is the per-observable entity cap the token asks for;
-	// zero means the token does not set one and the relay default applies.
-	EntitiesLimit int
+	APIKey        string // sent upstream as X-Auth-Token
+	EntitiesLimit int    // the token's cap on entities per observable; 0: none
 }
 
 // String redacts the API key so that Credentials never leak through %v.
@@ -39,14 +31,13 @@ func (c Credentials) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("api_key", "[REDACTED]"), slog.Int("entities_limit", c.EntitiesLimit))
 }
 
-// Verifier authenticates a request and returns the credentials it carries.
-// Implementations return *Error for every authentication failure.
+// Verifier authenticates a request; every failure is an *Error.
 type Verifier interface {
 	Verify(r *http.Request) (Credentials, error)
 }
 
-// Reasons reported after "Authorization failed: ". The wording is the relay
-// contract's; operators and Threat Response support know these strings.
+// Reasons reported after "Authorization failed: ", worded as in the relay
+// contract: operators and Threat Response support know these strings.
 const (
 	ReasonHeaderMissing    = "Authorization header is missing"
 	ReasonWrongType        = "Wrong authorization type"
@@ -57,8 +48,7 @@ const (
 	ReasonExpired          = "JWT is expired or not yet valid"
 )
 
-// Reasons specific to Cisco XDR configuration tokens (RS256 + JWKS), worded
-// as in the relay contract.
+// Reasons specific to XDR configuration tokens (RS256 + JWKS).
 const (
 	ReasonRS256BadSignature = "Failed to decode JWT with provided key. " +
 		"Make sure domain in custom_jwks_host corresponds to your SecureX instance region."
@@ -70,14 +60,11 @@ const (
 	ReasonKidNotFound   = "kid from JWT header not found in API response"
 )
 
-// Error is an authentication failure. Its message is safe to return to the
-// caller: it never contains the token or any part of it.
+// Error is an authentication failure. Its message, which the caller sees,
+// never holds any part of the token.
 type Error struct {
 	Reason string
-	// Err, when set, is the underlying failure (for example why a key set
-	// could not be fetched). It is for the operator's log only: it is not
-	// part of Error's message, which the caller sees.
-	Err error
+	Err    error // the underlying failure (a key-set fetch), for the log only
 }
 
 func (e *Error) Error() string { return "Authorization failed: " + e.Reason }

@@ -14,8 +14,7 @@ import (
 	"github.com/MicahParks/jwkset"
 )
 
-// JWKS fetching limits. A key set is a few kilobytes; Cisco publishes a
-// handful of keys.
+// JWKS fetching limits. A key set is a few KiB of a handful of keys.
 const (
 	jwksPath        = "/.well-known/jwks"
 	maxJWKSBytes    = 1 << 20 // cap on a key-set response body
@@ -24,24 +23,18 @@ const (
 	maxJWKSKeyCount = 100
 )
 
-// Errors of the key cache. They never leave the package: XDR.Verify turns
-// them into contract reasons.
-var (
-	errKidNotFound = errors.New("kid not in key set")
-	errNoKeySet    = errors.New("no key set")
-)
+// errKidNotFound is turned into a contract reason by XDR.Verify.
+var errKidNotFound = errors.New("kid not in key set")
 
-// keyCache holds the RSA keys published by each allowlisted JWKS host. Its
-// map is built once from the allowlist and never grows, so a token cannot
-// make the relay remember (or contact) a host it was not configured with.
+// keyCache holds the RSA keys of each allowlisted JWKS host. Its map is
+// built once from the allowlist, so a token cannot make the relay remember
+// (or contact) another host.
 //
-// jwkset decodes the keys (parseJWKS). Fetching, caching and the rate limit
-// stay here: jwkset's HTTP storage refreshes on an unknown kid within the
-// caller's context (one caller hanging up cancels the fetch yet spends the
-// interval), lets no caller join a fetch under way, waits on its rate
-// limiter up to the deadline it also fetches with, reads the wall clock
-// rather than the verifier's, drops the fetch error instead of returning it,
-// and reads an unbounded body in which one bad key fails the whole set.
+// jwkset decodes the keys; fetching and the rate limit stay here, because
+// jwkset's HTTP storage fetches within the caller's context (one caller
+// hanging up spends the interval), lets no caller join a fetch under way,
+// reads the wall clock, drops the fetch error, and reads an unbounded body
+// in which one bad key fails the whole set.
 type keyCache struct {
 	client   *http.Client
 	timeout  time.Duration
@@ -50,9 +43,8 @@ type keyCache struct {
 	hosts    map[string]*hostKeys // allowlisted host → its keys
 }
 
-// hostKeys is the cached key set of one host. Its lock guards the fields
-// only and is never held across a network call: a fetch runs in its own
-// goroutine, and the callers that need its result wait on its done channel.
+// hostKeys is one host's cached key set. Its lock is never held across a
+// network call: a fetch runs in its own goroutine, and callers wait on it.
 type hostKeys struct {
 	url string
 
@@ -78,23 +70,15 @@ func newKeyCache(hosts []string, client *http.Client, timeout, interval time.Dur
 	return c
 }
 
-// key returns the key with id kid published by host, which must be one of
-// the allowlisted hosts.
-//
-// A cached kid is returned at once, whatever the host's state; when the
-// cached set is older than jwksMaxAge a refresh is started in the
-// background, and the old set stays in use until a fetch succeeds. An
-// unknown kid starts a fetch and waits for it (at most the fetch timeout,
-// or until ctx ends), or joins the fetch already under way. Whatever their
-// outcome, fetches of one host start at most once per interval, and never
-// two at a time: an unknown kid that the rate limit refuses is answered at
-// once, with errKidNotFound when the host has a key set and with the last
-// fetch's error when it has none.
+// key returns the key kid of an allowlisted host. A cached kid is returned
+// at once; a set older than jwksMaxAge is refreshed in the background and
+// used until a fetch succeeds. An unknown kid starts a fetch, or joins the
+// one under way, and waits for it (or for ctx). Fetches of one host start
+// at most once per interval, whatever their outcome; an unknown kid the
+// rate limit refuses gets errKidNotFound at once, or the last fetch's error
+// when the host has no key set.
 func (c *keyCache) key(ctx context.Context, host, kid string) (*rsa.PublicKey, error) {
-	hk, ok := c.hosts[host]
-	if !ok {
-		return nil, errNoKeySet // unreachable: callers check the allowlist
-	}
+	hk := c.hosts[host] // callers check the allowlist
 	hk.mu.Lock()
 	now := c.now()
 	if k, found := hk.keys[kid]; found {
@@ -136,14 +120,14 @@ func (c *keyCache) key(ctx context.Context, host, kid string) (*rsa.PublicKey, e
 	}
 }
 
-// mayFetch reports whether the rate limit allows another fetch of hk at
-// now. A failed fetch counts like a successful one. hk.mu must be held.
+// mayFetch reports whether the rate limit allows a fetch of hk at now (a
+// failed fetch counts too). hk.mu is held.
 func (c *keyCache) mayFetch(hk *hostKeys, now time.Time) bool {
 	return hk.triedAt.IsZero() || now.Sub(hk.triedAt) >= c.interval
 }
 
-// startFetch starts fetching hk's key set in its own goroutine and returns
-// the fetch to wait on. hk.mu must be held.
+// startFetch starts fetching hk's key set and returns the fetch to wait
+// on. hk.mu is held.
 func (c *keyCache) startFetch(hk *hostKeys, now time.Time) *keyFetch {
 	call := &keyFetch{done: make(chan struct{})}
 	hk.triedAt, hk.inflight = now, call
@@ -160,9 +144,8 @@ func (c *keyCache) startFetch(hk *hostKeys, now time.Time) *keyFetch {
 	return call
 }
 
-// fetch downloads and parses a key set. It belongs to no caller — one
-// impatient caller must not spoil the cache for the others — and is bounded
-// by the fetch timeout.
+// fetch downloads and parses a key set under its own timeout: one
+// impatient caller must not spoil the cache for the others.
 func (c *keyCache) fetch(url string) (map[string]*rsa.PublicKey, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 	defer cancel()
@@ -190,11 +173,10 @@ func (c *keyCache) fetch(url string) (map[string]*rsa.PublicKey, error) {
 	return parseJWKS(body)
 }
 
-// parseJWKS returns the RS256 signing keys of a JWK Set by kid. jwkset
-// decodes and validates each key; keys of other types or uses, keys without
-// a kid, keys the library refuses and weak keys are skipped. A kid that two
-// RS256 signing entries claim is ambiguous, whether or not the other entry
-// decodes: neither is trusted. A set without any usable key is an error.
+// parseJWKS returns a JWK Set's RS256 signing keys by kid, skipping keys of
+// other types or uses, without a kid, refused by jwkset, or weak. A kid two
+// entries claim is trusted in neither, whether or not the other decodes. A
+// set without a usable key is an error.
 func parseJWKS(body []byte) (map[string]*rsa.PublicKey, error) {
 	var set struct {
 		Keys []json.RawMessage `json:"keys"`

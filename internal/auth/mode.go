@@ -13,55 +13,43 @@ import (
 
 // Authentication modes (AUTH_MODE).
 const (
-	// ModeHS256 accepts only tokens signed with SECRET_KEY (self-hosted).
-	ModeHS256 = "hs256"
-	// ModeXDR accepts only Cisco XDR configuration tokens (RS256 + JWKS).
-	ModeXDR = "xdr"
-	// ModeBoth accepts either, routing each token by its header's alg.
-	ModeBoth = "both"
+	ModeHS256 = "hs256" // only tokens signed with SECRET_KEY (self-hosted)
+	ModeXDR   = "xdr"   // only Cisco XDR configuration tokens (RS256 + JWKS)
+	ModeBoth  = "both"  // either, routed by the token header's alg
 )
 
-// MinSecretKeyBytes is the shortest SECRET_KEY the relay accepts: an HS256
-// key shorter than the hash's 32-byte output is weaker than the algorithm.
+// MinSecretKeyBytes is the shortest SECRET_KEY accepted: an HS256 key
+// shorter than the hash's 32-byte output is weaker than the algorithm.
 const MinSecretKeyBytes = 32
 
-// Config selects and configures the verifier. It is built once at startup
-// from the environment: AUTH_MODE, SECRET_KEY, JWKS_HOSTS, RELAY_URL and
-// RELAY_URL_FROM_REQUEST.
+// Config selects and configures the verifier, from AUTH_MODE, SECRET_KEY,
+// JWKS_HOSTS, RELAY_URL and RELAY_URL_FROM_REQUEST.
 type Config struct {
-	// Mode is ModeHS256, ModeXDR, ModeBoth, or empty for automatic:
-	// ModeHS256 when SecretKey is set, otherwise ModeXDR, or, when nothing
-	// at all is set, a verifier that refuses every call (see Unconfigured).
+	// Mode is a Mode constant, or empty: ModeHS256 when SecretKey is set,
+	// else ModeXDR, or, when nothing is set, see Unconfigured.
 	Mode string
-	// SecretKey is SECRET_KEY, required by ModeHS256 and ModeBoth. When set
-	// it must be at least MinSecretKeyBytes long, whatever the mode.
+	// SecretKey, when set, must be at least MinSecretKeyBytes long.
 	SecretKey Secret
-	// JWKSHosts is the allowlist of JWKS hosts; empty means
-	// DefaultJWKSHosts.
-	JWKSHosts []string
-	// RelayURL is the relay's public URL, the audience XDR tokens must
-	// carry. ModeXDR and ModeBoth need it unless AudienceFromRequest is set.
-	RelayURL string
-	// AudienceFromRequest derives the audience from each request instead
-	// (see XDROptions.AudienceFromRequest). It excludes RelayURL.
+	JWKSHosts []string // empty: DefaultJWKSHosts
+	// RelayURL is the audience XDR tokens must carry; AudienceFromRequest
+	// takes it from each request instead (see XDROptions). One is needed
+	// for XDR tokens, not both.
+	RelayURL            string
 	AudienceFromRequest bool
-	// HTTPClient fetches key sets; nil means one on the system trust store.
-	HTTPClient *http.Client
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
+	HTTPClient          *http.Client     // fetches key sets; nil: system trust store
+	Now                 func() time.Time // nil: time.Now
 }
 
-// Unconfigured reports whether cfg sets no mode and no credentials at all.
-// New then returns an HS256 verifier without a key, which refuses every
-// call with "<SECRET_KEY> is missing": a relay can be deployed before its
-// SECRET_KEY is set, as the original could.
+// Unconfigured reports whether cfg sets no mode and no credentials. New
+// then returns an HS256 verifier without a key, which refuses every call
+// with "<SECRET_KEY> is missing": as with the original, a relay can be
+// deployed before its SECRET_KEY is set.
 func (cfg Config) Unconfigured() bool {
 	return strings.TrimSpace(cfg.Mode) == "" && len(cfg.SecretKey) == 0 && cfg.RelayURL == "" && !cfg.AudienceFromRequest
 }
 
 // New returns the Verifier cfg selects, or an error naming what the chosen
-// mode is missing or what is wrong with it. It is the relay's startup check
-// of its authentication settings.
+// mode is missing or what is wrong with it.
 func New(cfg Config) (Verifier, error) {
 	if cfg.Unconfigured() {
 		return HS256{}, nil
@@ -78,9 +66,7 @@ func New(cfg Config) (Verifier, error) {
 			mode = ModeHS256
 		}
 	}
-	switch mode {
-	case ModeHS256, ModeXDR, ModeBoth:
-	default:
+	if mode != ModeHS256 && mode != ModeXDR && mode != ModeBoth {
 		return nil, fmt.Errorf("auth: unknown AUTH_MODE %q: want %s, %s or %s", cfg.Mode, ModeHS256, ModeXDR, ModeBoth)
 	}
 
@@ -118,17 +104,14 @@ func New(cfg Config) (Verifier, error) {
 	return Both{HS256: hs, XDR: xdr}, nil
 }
 
-// Both accepts self-hosted HS256 tokens and XDR configuration tokens. The
-// token header's alg picks the verifier, and each verifier pins its own
-// algorithm, so neither kind of token can pass the other's checks: an
-// HS256 token signed with an XDR public key is checked against SECRET_KEY,
-// and an RS256 token never reaches the HS256 verifier.
+// Both accepts HS256 and XDR tokens. The header's alg picks the verifier,
+// and each pins its own algorithm, so an HS256 token signed with an XDR
+// public key is checked against SECRET_KEY, and an RS256 token never
+// reaches the HS256 verifier.
 type Both struct {
 	HS256 HS256
 	XDR   *XDR
 }
-
-var _ Verifier = Both{}
 
 // Verify implements Verifier.
 func (b Both) Verify(r *http.Request) (Credentials, error) {
@@ -144,9 +127,6 @@ func (b Both) Verify(r *http.Request) (Credentials, error) {
 	case "HS256":
 		return b.HS256.Verify(r)
 	case "RS256":
-		if b.XDR == nil {
-			return Credentials{}, fail(ReasonRS256BadSignature)
-		}
 		return b.XDR.Verify(r)
 	default:
 		return Credentials{}, fail(ReasonBadSignature)
@@ -183,10 +163,7 @@ func (s Secret) String() string {
 	return "[REDACTED]"
 }
 
-// GoString implements fmt.GoStringer.
-func (s Secret) GoString() string { return s.String() }
-
-// Format implements fmt.Formatter for every verb, so %x or %q redact too.
+// Format implements fmt.Formatter for every verb (%#v and %x too).
 func (s Secret) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, s.String()) }
 
 // LogValue implements slog.LogValuer.

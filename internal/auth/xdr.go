@@ -16,17 +16,10 @@ import (
 
 // Defaults and limits of the XDR verifier.
 const (
-	// MaxEntitiesLimit caps the CTR_ENTITIES_LIMIT a configuration token
-	// may ask for; larger values are lowered to it.
-	MaxEntitiesLimit = 1000
-	// DefaultJWKSTimeout bounds one key-set fetch when XDROptions.Timeout
-	// is zero.
-	DefaultJWKSTimeout = 5 * time.Second
-	// DefaultJWKSRefreshInterval is the least time between two fetches of
-	// one host's key set when XDROptions.RefreshInterval is zero.
-	DefaultJWKSRefreshInterval = 5 * time.Minute
-	// ClockLeeway is the clock skew tolerated on exp and nbf.
-	ClockLeeway = 30 * time.Second
+	MaxEntitiesLimit           = 1000             // a token's CTR_ENTITIES_LIMIT is capped to it
+	DefaultJWKSTimeout         = 5 * time.Second  // XDROptions.Timeout
+	DefaultJWKSRefreshInterval = 5 * time.Minute  // XDROptions.RefreshInterval
+	ClockLeeway                = 30 * time.Second // skew tolerated on exp and nbf
 )
 
 // DefaultJWKSHosts returns the Cisco XDR hosts that publish the keys
@@ -41,46 +34,34 @@ func DefaultJWKSHosts() []string {
 
 // XDROptions configures an XDR verifier.
 type XDROptions struct {
-	// Hosts is the allowlist of JWKS hosts, each "host" or "host:port".
-	// Empty means DefaultJWKSHosts.
-	Hosts []string
-	// Audience is the relay's public URL (RELAY_URL); every token's aud
-	// must equal it. A trailing slash is ignored on both sides.
+	Hosts []string // JWKS allowlist, "host" or "host:port"; empty: DefaultJWKSHosts
+	// Audience is the relay's public URL (RELAY_URL), which every token's
+	// aud must equal, a trailing slash aside.
 	Audience string
-	// AudienceFromRequest makes the expected audience the URL the request
-	// arrived at: scheme from X-Forwarded-Proto (or TLS), then the Host
-	// header, no path. It is only allowed when Audience is empty, and only
-	// safe behind a proxy that sets both headers itself: a client choosing
-	// them can replay a token issued for another relay.
+	// AudienceFromRequest expects instead the URL the request arrived at
+	// (X-Forwarded-Proto or TLS, and Host). It is only safe behind a proxy
+	// that sets both headers: a client choosing them can replay a token
+	// issued for another relay.
 	AudienceFromRequest bool
-	// HTTPClient fetches key sets. Nil means a client on the system trust
-	// store (so SSL_CERT_FILE applies). Redirects are never followed.
+	// HTTPClient fetches key sets; nil: the system trust store (so
+	// SSL_CERT_FILE applies). Redirects are never followed.
 	HTTPClient *http.Client
-	// Timeout bounds one key-set fetch; zero means DefaultJWKSTimeout.
-	Timeout time.Duration
+	Timeout    time.Duration // of one key-set fetch; zero: DefaultJWKSTimeout
 	// RefreshInterval is the least time between two fetches of one host's
-	// key set, however many unknown kids arrive and whether or not the last
-	// fetch succeeded; zero means DefaultJWKSRefreshInterval.
+	// key set, whatever their outcome; zero: DefaultJWKSRefreshInterval.
 	RefreshInterval time.Duration
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
+	Now             func() time.Time // nil: time.Now
 }
 
-// XDR verifies Cisco XDR configuration tokens: RS256 JWTs signed per call
-// by XDR, whose payload is the module instance's configuration (custom_key
-// as "key", custom_CTR_ENTITIES_LIMIT as "CTR_ENTITIES_LIMIT") plus
-// "jwks_host" and "aud".
+// XDR verifies Cisco XDR configuration tokens: RS256 JWTs signed per call,
+// whose payload is the module's configuration ("key", "CTR_ENTITIES_LIMIT")
+// plus "jwks_host" and "aud".
 //
-// Verify checks, in order: a Bearer token; alg RS256 and a kid in the
-// header; a jwks_host claim naming an allowlisted host (checked before any
-// network request, so a forged host is never contacted); the key with that
-// kid in the host's key set at https://<host>/.well-known/jwks; the
-// signature; exp (required) and nbf when present (with ClockLeeway); aud; and a
-// non-empty "key". Key sets are cached per host and refetched on an unknown
-// kid at most once per RefreshInterval; a cached kid never waits for a
-// fetch.
-//
-// An XDR is safe for concurrent use. Create it with NewXDR.
+// Verify checks, in order: alg RS256 and a kid; a jwks_host claim naming an
+// allowlisted host (before any network request, so a forged host is never
+// contacted); the kid in that host's key set at /.well-known/jwks; the
+// signature; exp (required) and nbf (with ClockLeeway); aud; a non-empty
+// "key". It is safe for concurrent use.
 type XDR struct {
 	audience    string
 	fromRequest bool
@@ -88,10 +69,7 @@ type XDR struct {
 	keys        *keyCache
 }
 
-var _ Verifier = (*XDR)(nil)
-
-// NewXDR returns an XDR verifier, or an error when the options are
-// unusable: no audience source, or a malformed host or audience.
+// NewXDR returns an XDR verifier, or an error for unusable options.
 func NewXDR(o XDROptions) (*XDR, error) {
 	v := &XDR{fromRequest: o.AudienceFromRequest, now: o.Now}
 	if v.now == nil {
@@ -223,31 +201,20 @@ func (v *XDR) jwksHost(claims jwt.MapClaims) (string, error) {
 	return host, nil
 }
 
-// expectedAudience is the aud a token for this request must carry.
+// expectedAudience is the aud a token for r must carry: with fromRequest,
+// the scheme of the first X-Forwarded-Proto value (which wins over TLS, as
+// the proxy saw the client) or of the connection, "://" and the Host header.
 func (v *XDR) expectedAudience(r *http.Request) string {
 	if !v.fromRequest {
 		return v.audience
 	}
-	return requestAudience(r)
-}
-
-// requestAudience derives a relay URL from r: "https" when the first
-// X-Forwarded-Proto value says so or the connection is TLS (X-Forwarded-Proto
-// "http" wins over TLS, as the proxy saw the client), otherwise "http";
-// then "://" and the Host header. It has no path and no trailing slash.
-func requestAudience(r *http.Request) string {
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	if p := r.Header.Get("X-Forwarded-Proto"); p != "" {
-		first, _, _ := strings.Cut(p, ",")
-		switch strings.ToLower(strings.TrimSpace(first)) {
-		case "https":
-			scheme = "https"
-		case "http":
-			scheme = "http"
-		}
+	first, _, _ := strings.Cut(r.Header.Get("X-Forwarded-Proto"), ",")
+	if p := strings.ToLower(strings.TrimSpace(first)); p == "https" || p == "http" {
+		scheme = p
 	}
 	return scheme + "://" + r.Host
 }
@@ -268,9 +235,8 @@ func audienceMatches(claims jwt.MapClaims, want string) bool {
 }
 
 // entitiesLimit reads the CTR_ENTITIES_LIMIT claim: a positive integer (a
-// JSON number or a decimal string), capped at MaxEntitiesLimit. Anything
-// else — absent, zero, negative, fractional, not a number — yields 0, which
-// leaves the relay's default in force.
+// number or a decimal string) capped at MaxEntitiesLimit, else 0 (the
+// relay's default applies).
 func entitiesLimit(c any) int {
 	switch x := c.(type) {
 	case float64:
@@ -299,11 +265,9 @@ func entitiesLimit(c any) int {
 	}
 }
 
-// asciiLower folds the ASCII letters of a host name to lower case. A name
-// with any other byte is refused (ok is false): Unicode case mapping would
-// let "vİsİbİlİty.amp.cİsco.com" (dotted capital I) or a Kelvin sign stand
-// for an allowlisted name. Internationalised names are written in their
-// ASCII (punycode) form.
+// asciiLower lower-cases a host name, refusing any non-ASCII byte: Unicode
+// case mapping would let "vİsİbİlİty.amp.cİsco.com" (dotted capital I) or a
+// Kelvin sign stand for an allowlisted name. IDNs come in punycode.
 func asciiLower(s string) (lower string, ok bool) {
 	b := []byte(s)
 	for i, c := range b {
@@ -329,8 +293,7 @@ func normalizeHost(entry string) (string, error) {
 	return h, nil
 }
 
-// normalizeAudience validates the relay URL used as the audience and drops
-// trailing slashes.
+// normalizeAudience validates the relay URL and drops trailing slashes.
 func normalizeAudience(s string) (string, error) {
 	u, err := url.Parse(strings.TrimSpace(s))
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
