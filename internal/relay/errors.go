@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/http"
@@ -19,11 +20,9 @@ const (
 	CodeUnknown           = "unknown"
 	CodeHealthCheckFailed = "health check failed"
 	CodeRequestTimeout    = "request timeout"
-	// CodeServiceUnavailable answers a request the relay sheds because it
-	// is at its concurrency cap (HTTP 503 with Retry-After).
+	// CodeServiceUnavailable is a request shed at the concurrency cap (503).
 	CodeServiceUnavailable = "service unavailable"
-	// CodeTooManyObservables is the warning code of a request that held
-	// more addresses than are looked up per request.
+	// CodeTooManyObservables warns that not every address was looked up.
 	CodeTooManyObservables = "too many observables"
 )
 
@@ -38,8 +37,7 @@ func fatal(code, message string) wireError {
 	return wireError{Type: "fatal", Code: code, Message: message}
 }
 
-// warning is a non-fatal error: the data that comes with it is usable but
-// incomplete.
+// warning is a non-fatal error: the data with it is usable but incomplete.
 func warning(code, message string) wireError {
 	return wireError{Type: "warning", Code: code, Message: message}
 }
@@ -84,13 +82,8 @@ func toWire(err error) wireError {
 			return fatal(CodeTooManyRequests, "Auth0 Signals quota for this API key is used up (HTTP 429); further lookups were stopped. "+upstreamText(apiErr))
 		default:
 			text := http.StatusText(apiErr.StatusCode)
-			code, msg := strings.ToLower(text), fmt.Sprintf("Unexpected response from Auth0 Signals: HTTP %d", apiErr.StatusCode)
-			if text == "" {
-				code = "unexpected response"
-			} else {
-				msg += " " + text
-			}
-			return fatal(code, msg)
+			return fatal(cmp.Or(strings.ToLower(text), "unexpected response"),
+				strings.TrimSpace(fmt.Sprintf("Unexpected response from Auth0 Signals: HTTP %d %s", apiErr.StatusCode, text)))
 		}
 	case errors.As(err, &tlsErr):
 		return fatal(CodeUnknown, tlsErr.Error())
@@ -104,9 +97,8 @@ func toWire(err error) wireError {
 	}
 }
 
-// transportMessages are the caller's messages for transport failures: fixed
-// per kind, so that no address or Go error text reaches the caller (the
-// detail goes to the request log).
+// transportMessages are fixed per kind, so that no address or Go error
+// text reaches the caller (the detail goes to the request log).
 var transportMessages = map[signals.Kind]string{
 	signals.Unreachable:     "Auth0 Signals could not be reached. Please, try again later.",
 	signals.TimedOut:        "Auth0 Signals did not answer in time. Please, try again later.",
@@ -114,26 +106,10 @@ var transportMessages = map[signals.Kind]string{
 	signals.RedirectRefused: "Auth0 Signals redirected the request to another address, which the relay does not follow.",
 }
 
-// upstreamText is the upstream's own explanation when it is one of the
-// API's documented messages, or its status text otherwise.
+// upstreamText is the upstream's documented message, or the status text.
 func upstreamText(e *signals.APIError) string {
 	if m := e.Message(); m != "" {
 		return m
 	}
 	return http.StatusText(e.StatusCode) + "."
-}
-
-// recordUpstream notes for the request's log line the detail of an
-// upstream failure that the caller is not shown: addresses, Go error text,
-// undocumented bodies. It never holds the API key (the signals client
-// redacts it) and is capped.
-func recordUpstream(ri *requestInfo, err error) {
-	var (
-		apiErr    *signals.APIError
-		tlsErr    *signals.TLSError
-		transport *signals.TransportError
-	)
-	if errors.As(err, &apiErr) || errors.As(err, &tlsErr) || errors.As(err, &transport) {
-		ri.upstream = addCause(ri.upstream, err.Error())
-	}
 }

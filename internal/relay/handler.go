@@ -21,65 +21,42 @@ import (
 	"github.com/signals-relay/signals-relay/internal/version"
 )
 
-// DefaultEntitiesLimit is the default cap on blocklists per observable
-// (CTR_ENTITIES_LIMIT).
-const DefaultEntitiesLimit = 100
+// Defaults of Options.
+const (
+	DefaultEntitiesLimit    = 100  // blocklists per observable (CTR_ENTITIES_LIMIT)
+	DefaultEntitiesLimitMax = 1000 // cap on a token's own limit (CTR_ENTITIES_LIMIT_MAX)
+	// DefaultMaxConcurrent caps observe and deliberate requests in progress
+	// (MAX_CONCURRENT_LOOKUPS); beyond it the relay answers 503 at once
+	// rather than queue without bound.
+	DefaultMaxConcurrent = 64
+	// DefaultRequestTimeout bounds an observe or deliberate request's
+	// upstream work to half of API Gateway's 29 s integration timeout
+	// (Threat Response's own timeout is not documented).
+	DefaultRequestTimeout = 15 * time.Second
+	retryAfter            = "5" // seconds, of a 503 at the concurrency cap
+)
 
-// DefaultEntitiesLimitMax is the default operator maximum that a token's
-// own entities limit is capped to (CTR_ENTITIES_LIMIT_MAX).
-const DefaultEntitiesLimitMax = 1000
-
-// DefaultMaxConcurrent is the default cap on observe and deliberate
-// requests in progress at once (MAX_CONCURRENT_LOOKUPS). Each may run the
-// enrich bounds' worth of upstream calls; beyond the cap the relay answers
-// 503 at once instead of queueing without bound.
-const DefaultMaxConcurrent = 64
-
-// retryAfter is the Retry-After, in seconds, of a 503 answered because the
-// relay is at its concurrency cap.
-const retryAfter = "5"
-
-// DefaultRequestTimeout bounds the upstream work of one observe or
-// deliberate request. It leaves half of API Gateway's 29 s integration
-// timeout for everything else; Threat Response's own module timeout is not
-// documented, so the relay answers well before either.
-const DefaultRequestTimeout = 15 * time.Second
-
-// Options configures the handler. Logger, Verifier and Signals are required.
+// Options configures the handler. Logger, Verifier and Signals are
+// required; a zero value elsewhere means the default.
 type Options struct {
 	Logger   *slog.Logger
 	Verifier auth.Verifier
 	Signals  *signals.Client
-
-	// EntitiesLimit caps blocklists per observable; zero means
-	// DefaultEntitiesLimit. A token may set its own for its calls, capped
-	// at EntitiesMax (zero means DefaultEntitiesLimitMax), which also caps
-	// EntitiesLimit.
+	// EntitiesLimit caps blocklists per observable. A token may set its own,
+	// capped at EntitiesMax, which caps EntitiesLimit too.
 	EntitiesLimit, EntitiesMax int
-	// MaxConcurrent caps observe and deliberate requests in progress at
-	// once; zero means DefaultMaxConcurrent.
-	MaxConcurrent int
-	// MaxBodyBytes and MaxObservables bound a request; zero means the defaults.
-	MaxBodyBytes   int64
-	MaxObservables int
-	// Lookup gathers what Auth0 Signals knows, with its bounds and caches;
-	// nil means enrich.New(Signals, enrich.Config{Now: Now}): the default
-	// bounds and no caches.
+	MaxConcurrent              int // observe and deliberate requests in progress
+	MaxBodyBytes               int64
+	MaxObservables             int
+	// Lookup gathers what Auth0 Signals knows; nil: default bounds, no caches.
 	Lookup *enrich.Lookup
-	// RequestTimeout bounds the upstream work of an observe or deliberate
-	// request: when it passes, the answer holds what is complete and a
-	// warning naming what was skipped. Zero means DefaultRequestTimeout.
+	// RequestTimeout bounds an observe or deliberate request's upstream
+	// work; then the answer holds what is complete and a warning.
 	RequestTimeout time.Duration
-
-	// Now and NewID are the clock and the id generator; nil means time.Now
-	// and random UUIDs.
-	Now   func() time.Time
-	NewID func() string
-	// Version is reported by /version; empty means version.Version.
-	Version string
-	// Observe, when set, is called after each request with what its log
-	// line records (for metrics).
-	Observe func(RequestRecord)
+	Now            func() time.Time    // nil: time.Now
+	NewID          func() string       // nil: random UUIDs
+	Version        string              // of /version; empty: version.Version
+	Observe        func(RequestRecord) // when set, called with each request's record (metrics)
 }
 
 // RequestRecord is what the request log line records of one request: no
@@ -128,8 +105,7 @@ func positiveOr[T int | int64 | time.Duration](v, def T) T {
 }
 
 // addRoutes mounts a handler on every route of the routes table, each
-// given only what it uses. Authenticated routes verify the caller first;
-// observe and deliberate share one cap on requests in progress.
+// given only what it uses; observe and deliberate share one load cap.
 func addRoutes(mux *http.ServeMux, o Options, lookup *enrich.Lookup, mapper enrich.Mapper) {
 	busy := make(chan struct{}, o.MaxConcurrent)
 	shed := func(h http.Handler) http.Handler { return withLoadShedding(o.Logger, busy, h) }
@@ -159,13 +135,12 @@ func addRoutes(mux *http.ServeMux, o Options, lookup *enrich.Lookup, mapper enri
 	}
 }
 
-// endpoint is an authenticated route's work for a verified caller: the data
-// to answer and the errors, if any, to answer with it.
+// endpoint is an authenticated route's work: the data and errors to answer.
 type endpoint func(r *http.Request, creds auth.Credentials) (data any, errs []error)
 
-// authenticated verifies the caller, runs h, notes the errors for the
-// request's log line and answers the envelope. A caller that fails
-// verification is answered onAuthFailure as data (nil leaves it out).
+// authenticated verifies the caller, runs h, records the errors for the log
+// line and answers the envelope; onAuthFailure is the data (nil: none)
+// answered to a caller that fails verification.
 func authenticated(logger *slog.Logger, verifier auth.Verifier, onAuthFailure any, h endpoint) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		creds, err := verifier.Verify(r)
@@ -182,9 +157,9 @@ func authenticated(logger *slog.Logger, verifier auth.Verifier, onAuthFailure an
 	})
 }
 
-// withLoadShedding lets at most cap(slots) requests through next at once;
-// the others are answered 503 with Retry-After at once, in the error
-// envelope, so that a saturated relay neither queues nor grows.
+// withLoadShedding lets at most cap(slots) requests through at once and
+// answers the others 503 with Retry-After, so a saturated relay neither
+// queues nor grows.
 func withLoadShedding(logger *slog.Logger, slots chan struct{}, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
@@ -219,8 +194,8 @@ func withoutTrailingSlash(next http.Handler) http.Handler {
 	})
 }
 
-// withRecovery turns a panic into a generic 500 envelope. The panic value is
-// not logged or answered (it could quote request data); the stack is logged.
+// withRecovery turns a panic into a generic 500 envelope. Only the stack
+// is logged: the panic value could quote request data.
 func withRecovery(logger *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
@@ -246,16 +221,14 @@ type requestInfo struct {
 	upstream    []string // detail of upstream failures, API key redacted
 }
 
-// Bounds on what a request's log line holds, whatever the caller sends.
+// Bounds on a log line's causes, whatever the caller sends.
 const (
-	// maxLoggedText caps each logged cause, in runes.
-	maxLoggedText = 300
-	// maxLoggedCauses caps the distinct causes logged per list.
-	maxLoggedCauses = 5
+	maxLoggedText   = 300 // runes of each
+	maxLoggedCauses = 5   // distinct ones per list
 )
 
-// distinct returns the distinct entries of list, in order: one request can
-// fail the same way for each of its observables.
+// distinct returns list's distinct entries in order: one request can fail
+// the same way for each of its observables.
 func distinct(list []string) []string {
 	var out []string
 	for _, s := range list {
@@ -266,8 +239,7 @@ func distinct(list []string) []string {
 	return out
 }
 
-// addCause appends text to list, capped, unless list already holds it or
-// is full.
+// addCause appends text, capped, unless list holds it or is full.
 func addCause(list []string, text string) []string {
 	if r := []rune(text); len(r) > maxLoggedText {
 		text = string(r[:maxLoggedText]) + "…"
@@ -309,11 +281,9 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
-// withRequestLog logs one JSON line per request: request id, route, status,
-// duration, observable count and the work done (upstream calls and their
-// summed time, cache hits, calls shared with concurrent requests, what was
-// skipped). It never logs headers or bodies, so no token, key or secret can
-// reach the log.
+// withRequestLog logs one line per request: id, route, status, duration,
+// observables and the work done. It never logs headers or bodies, so no
+// token, key or secret can reach the log.
 func withRequestLog(logger *slog.Logger, observe func(RequestRecord), next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -347,18 +317,16 @@ func withRequestLog(logger *slog.Logger, observe func(RequestRecord), next http.
 				attrs = append(attrs, slog.Int64(c.key, c.n))
 			}
 		}
-		if len(ri.errors) > 0 {
-			attrs = append(attrs, slog.Any("errors", distinct(ri.errors)))
+		for _, c := range []struct {
+			key  string
+			list []string
+		}{{"errors", distinct(ri.errors)}, {"auth_causes", ri.causes}, {"upstream_causes", ri.upstream}} {
+			if len(c.list) > 0 {
+				attrs = append(attrs, slog.Any(c.key, c.list))
+			}
 		}
-		if len(ri.causes) > 0 {
-			attrs = append(attrs, slog.Any("auth_causes", ri.causes))
-		}
-		if len(ri.upstream) > 0 {
-			attrs = append(attrs, slog.Any("upstream_causes", ri.upstream))
-		}
-		// The record goes to the handler directly: Logger.LogAttrs would
-		// also walk the stack for the caller's address, which no handler
-		// the relay uses prints.
+		// Straight to the handler: Logger.LogAttrs would also walk the stack
+		// for a caller's address that no handler the relay uses prints.
 		if h := logger.Handler(); h.Enabled(r.Context(), slog.LevelInfo) {
 			line := slog.NewRecord(time.Now(), slog.LevelInfo, "request", 0)
 			line.AddAttrs(attrs...)
@@ -391,8 +359,8 @@ func plain(s string) bool {
 	return true
 }
 
-// methodName logs the standard methods by name and any other as "other":
-// the method is the caller's text, of any length.
+// methodName is a standard method's name, or "other": a method is the
+// caller's text, of any length.
 func methodName(m string) string {
 	switch m {
 	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
@@ -402,8 +370,8 @@ func methodName(m string) string {
 	return "other"
 }
 
-// routeName logs a route by its path and anything else as "other", so that
-// scanners cannot write arbitrary text into the log.
+// routeName is a route's path, or "other", so that scanners cannot write
+// arbitrary text into the log.
 func routeName(p string) string {
 	if routes.Known(p) {
 		return strings.TrimRight(p, "/")

@@ -2,6 +2,7 @@ package relay
 
 import (
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -31,15 +32,6 @@ type enrichLimits struct {
 	entities, entitiesMax int
 }
 
-// entitiesLimit is the blocklist cap of one call: the token's own value
-// when it sets one, never above the operator's maximum; else the default.
-func (l enrichLimits) entitiesLimit(fromToken int) int {
-	if fromToken > 0 {
-		return min(fromToken, l.entitiesMax)
-	}
-	return l.entities
-}
-
 // handleEnrich serves POST /observe/observables (full) and
 // POST /deliberate/observables (verdicts only).
 func handleEnrich(lookup *enrich.Lookup, mapper enrich.Mapper, limits enrichLimits, full bool) endpoint {
@@ -48,11 +40,15 @@ func handleEnrich(lookup *enrich.Lookup, mapper enrich.Mapper, limits enrichLimi
 		if err != nil {
 			return struct{}{}, []error{err}
 		}
+		listLimit := limits.entities // or the token's own, never above the operator's maximum
+		if creds.EntitiesLimit > 0 {
+			listLimit = min(creds.EntitiesLimit, limits.entitiesMax)
+		}
 		res := lookup.Run(r.Context(), enrich.Request{
 			APIKey:      creds.APIKey,
 			Observables: observables,
 			Lists:       full,
-			ListLimit:   limits.entitiesLimit(creds.EntitiesLimit),
+			ListLimit:   listLimit,
 			Timeout:     limits.timeout,
 			MaxLookups:  limits.maxLookups,
 		})
@@ -64,12 +60,16 @@ func handleEnrich(lookup *enrich.Lookup, mapper enrich.Mapper, limits enrichLimi
 	}
 }
 
-// readObservables reads the body, at most maxBody bytes, and returns the
-// supported observables, however many.
+// readObservables returns the supported observables of a body of at most
+// maxBody bytes.
 func readObservables(r *http.Request, maxBody int64) ([]ctim.Observable, error) {
-	body, err := readBody(r, maxBody)
-	if err != nil {
-		return nil, err
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return nil, invalidArgf("The request body is larger than %d bytes.", maxBody)
+	case err != nil:
+		return nil, invalidArgf("The request body could not be read.")
 	}
 	all, err := decodeObservables(body)
 	if err != nil {
@@ -110,8 +110,7 @@ func handleRefer(maxBody int64) endpoint {
 	}
 }
 
-// handleRespondObservables serves POST /respond/observables: the relay
-// offers no response actions.
+// handleRespondObservables serves POST /respond/observables: no actions.
 func handleRespondObservables(maxBody int64) endpoint {
 	return func(r *http.Request, _ auth.Credentials) (any, []error) {
 		if _, err := readObservables(r, maxBody); err != nil {
@@ -121,8 +120,8 @@ func handleRespondObservables(maxBody int64) endpoint {
 	}
 }
 
-// handleRespondTrigger serves POST /respond/trigger: there is no action to
-// trigger, so every call fails.
+// handleRespondTrigger serves POST /respond/trigger: with no action to
+// trigger, every call fails.
 func handleRespondTrigger() endpoint {
 	return func(*http.Request, auth.Credentials) (any, []error) {
 		return map[string]string{"status": "failure"}, nil
@@ -149,17 +148,26 @@ func handleWatchdog(logger *slog.Logger) http.Handler {
 	})
 }
 
-// record notes the wire codes of errs for the request's log line, and the
-// causes behind authorization failures that the caller is not shown (such
-// as an unreachable key host): they never hold the token or the API key.
+// record notes for the request's log line the wire codes of errs and the
+// detail the caller is not shown: the cause of an authorization failure (an
+// unreachable key host) and of an upstream failure (addresses, Go error
+// text, undocumented bodies). Neither holds the token or the API key, which
+// the signals client redacts.
 func record(r *http.Request, errs ...error) {
 	ri := infoFrom(r.Context())
 	for _, err := range errs {
 		ri.errors = append(ri.errors, toWire(err).Code)
-		var authErr *auth.Error
+		var (
+			authErr   *auth.Error
+			apiErr    *signals.APIError
+			tlsErr    *signals.TLSError
+			transport *signals.TransportError
+		)
 		if errors.As(err, &authErr) && authErr.Err != nil {
 			ri.causes = addCause(ri.causes, authErr.Err.Error())
 		}
-		recordUpstream(ri, err)
+		if errors.As(err, &apiErr) || errors.As(err, &tlsErr) || errors.As(err, &transport) {
+			ri.upstream = addCause(ri.upstream, err.Error())
+		}
 	}
 }

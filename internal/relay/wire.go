@@ -21,8 +21,8 @@ type envelope struct {
 	Errors []wireError `json:"errors,omitempty"`
 }
 
-// writeJSON writes v with the given status, in one Write. Encoding errors are
-// logged: the status line is already gone by then.
+// writeJSON writes v with status in one Write; a failure to encode is a
+// logged 500.
 func writeJSON(w http.ResponseWriter, logger *slog.Logger, status int, v any) {
 	buf := bufpool.Get()
 	defer bufpool.Put(buf)
@@ -45,8 +45,8 @@ func writeData(w http.ResponseWriter, logger *slog.Logger, data any) {
 	writeJSON(w, logger, http.StatusOK, envelope{Data: data})
 }
 
-// writeErrors answers the error envelope with HTTP 200, keeping data (which
-// may be nil) gathered before the errors. Identical errors appear once.
+// writeErrors answers the error envelope (HTTP 200) with data gathered
+// before the errors (nil: none); identical errors appear once.
 func writeErrors(w http.ResponseWriter, logger *slog.Logger, data any, errs ...error) {
 	var out []wireError
 	seen := make(map[wireError]bool)
@@ -60,44 +60,25 @@ func writeErrors(w http.ResponseWriter, logger *slog.Logger, data any, errs ...e
 	writeJSON(w, logger, http.StatusOK, envelope{Data: data, Errors: out})
 }
 
-// Limits on what a request may carry.
+// Limits on a request.
 const (
-	// DefaultMaxBodyBytes caps a request body.
 	DefaultMaxBodyBytes = 1 << 20
-	// DefaultMaxObservables caps the distinct addresses of one observe or
-	// deliberate request that are looked up; the rest are answered with a
-	// warning. It does not limit what a request may carry.
+	// DefaultMaxObservables caps the distinct addresses of a request that
+	// are looked up; the rest are answered with a warning.
 	DefaultMaxObservables = 1000
-	// maxValueLen caps an observable's value; longer values cannot be an
-	// address and are rejected rather than echoed back.
+	// maxValueLen caps a field; a longer value is no address, and is
+	// rejected rather than echoed back.
 	maxValueLen = 1024
-	// maxDepth caps JSON nesting.
-	maxDepth = 32
+	maxDepth    = 32 // JSON nesting
 )
 
-// readBody reads the whole request body, at most limit bytes.
-func readBody(r *http.Request, limit int64) ([]byte, error) {
-	b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, limit))
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		return nil, invalidArgf("The request body is larger than %d bytes.", limit)
-	}
-	if err != nil {
-		return nil, invalidArgf("The request body could not be read.")
-	}
-	return b, nil
-}
-
-// jsonSpace is the white space JSON allows between tokens (RFC 8259); a form
-// feed or a non-breaking space is not.
+// jsonSpace is JSON's white space (RFC 8259); a form feed is not.
 const jsonSpace = " \t\r\n"
 
 // decodeObservables parses a body that must be a JSON array of
 // {"type": string, "value": string} objects with non-blank strings, whatever
-// the request's Content-Type. Errors say what is wrong and where. The body is
-// checked while it is read, element by element, and reading stops at the
-// first problem: a wrong first element of a large array costs no more than
-// that element.
+// the Content-Type. Errors say what is wrong and where. Reading stops at the
+// first problem, so a bad first element of a large array costs no more.
 func decodeObservables(body []byte) ([]ctim.Observable, error) {
 	trimmed := bytes.Trim(body, jsonSpace)
 	if len(trimmed) == 0 {
@@ -147,25 +128,20 @@ func decodeObservables(body []byte) ([]ctim.Observable, error) {
 	return out, nil
 }
 
-// Errors of reading one element: the body is not JSON, or nests too deep.
+// Errors of reading one element.
 var (
 	errSyntax  = errors.New("syntax error")
 	errTooDeep = errors.New("too deep")
 )
 
-// field is one member of an observable object: its JSON kind, and its text
-// when it is a string.
-type field struct {
-	kind string
-	text string
-}
+// field is one member of an observable object: its JSON kind, and its
+// text when it is a string.
+type field struct{ kind, text string }
 
-// readObservable reads the element of the top-level array that starts with
-// first, whole, then checks that it is a {"type": string, "value": string}
-// object. A field named twice is an error rather than last-wins: whatever
-// inspects the body in front of the relay must never read a different
-// observable from it than the relay does. Names are compared after
-// unescaping, so "v\u0061lue" is "value".
+// readObservable reads the array element that starts with first, whole,
+// then checks it. A field named twice is an error, not last-wins: whatever
+// inspects the body in front of the relay must never read another
+// observable from it. Names compare unescaped ("v\u0061lue" is "value").
 func readObservable(dec *json.Decoder, first json.Token) (ctim.Observable, error) {
 	if first != json.Delim('{') {
 		if err := skipValue(dec, first, 1); err != nil {
@@ -237,9 +213,8 @@ func checkObservable(fields map[string]field) (ctim.Observable, error) {
 	return o, nil
 }
 
-// skipValue reads the rest of the value that starts with first, a token read
-// at nesting depth, and fails with errSyntax on the first syntax error or
-// with errTooDeep past maxDepth.
+// skipValue reads the rest of the value that starts with first, read at
+// depth; it fails with errSyntax or, past maxDepth, errTooDeep.
 func skipValue(dec *json.Decoder, first json.Token, depth int) error {
 	base := depth
 	for tok := first; ; {
