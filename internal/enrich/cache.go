@@ -11,46 +11,34 @@ import (
 	"github.com/signals-relay/signals-relay/internal/signals"
 )
 
-// Defaults of the caches, as the relay's configuration applies them.
+// Defaults of the caches.
 const (
-	// DefaultListCacheTTL is how long blocklist details are reused. Lists
-	// change their name, source, sensitivity or tags rarely, so hours are
-	// safe.
+	// DefaultListCacheTTL: lists rarely change their details, so hours are safe.
 	DefaultListCacheTTL = 6 * time.Hour
-	// DefaultListCacheSize bounds the blocklists held. Auth0 Signals had
-	// about a hundred IP lists and a few dozen domain lists.
+	// DefaultListCacheSize: Auth0 Signals had about a hundred IP lists and a
+	// few dozen domain lists.
 	DefaultListCacheSize = 1024
 	// DefaultListMissingTTL is how long a list whose details answered 404
-	// (a retired list that reports still name) is remembered as missing, so
-	// that requests do not spend a call on it each time. It is short: a list
-	// may come back.
+	// (retired, yet still named by reports) is remembered as missing;
+	// briefly, as a list may come back.
 	DefaultListMissingTTL = time.Hour
-	// DefaultReportCacheTTL is how long a report is reused for the same key
-	// and address: long enough for one investigation (Threat Response asks
-	// for verdicts and for sightings of the same observables), short enough
-	// that a newly listed address shows up within minutes.
-	DefaultReportCacheTTL = 5 * time.Minute
-	// DefaultReportCacheSize bounds the reports held (a decoded report is
-	// well under 1 KiB).
-	DefaultReportCacheSize = 10000
+	// DefaultReportCacheTTL spans one investigation (Threat Response asks
+	// for verdicts, then sightings, of the same observables), yet a newly
+	// listed address shows up within minutes.
+	DefaultReportCacheTTL  = 5 * time.Minute
+	DefaultReportCacheSize = 10000 // a decoded report is well under 1 KiB
 )
 
-// reportCache holds reports per API key and address, so that the same
-// investigation repeated within minutes costs no quota. Its key holds the
-// SHA-256 of the API key, never the key itself. Answers that say the API
-// knows nothing about the address are kept too; failures are not.
+// reportCache holds reports per API key (its SHA-256, never the key) and
+// address, "nothing known" answers too, failures not.
 func reportCache(size int, ttl time.Duration, now func() time.Time) *cache.Cache[reportKey, fetchedReport] {
 	return cache.New[reportKey, fetchedReport](cache.Config{Size: orDefault(size, DefaultReportCacheSize), TTL: ttl, Now: now})
 }
 
-// listCache holds blocklist details for every API key: the details endpoint
-// (GET /metadata/{type}/lists/{id}) is documented as not needing an API key,
-// so its answer cannot depend on the key that asked, and a list's name,
-// source and description are the same for everyone. A load in flight
-// serves every API key when it succeeds, but its failure (a rejected key, a
-// used-up quota) reaches only requests made with the same key. A list whose
-// details answered 404 is kept as missing for missingTTL; other failures are
-// not kept.
+// listCache holds blocklist details for every API key: the endpoint is
+// documented as needing none, so its answer cannot depend on the key. A
+// load's failure (a rejected key, a used-up quota) reaches only requests
+// with the same key; a 404 is kept as missing for missingTTL.
 func listCache(size int, ttl, missingTTL time.Duration, now func() time.Time) *cache.Cache[signals.ListRef, *signals.ListDetails] {
 	return cache.New[signals.ListRef, *signals.ListDetails](cache.Config{
 		Size: orDefault(size, DefaultListCacheSize), TTL: ttl, ErrorTTL: missingTTL, KeepError: notFound, Now: now,
@@ -70,8 +58,7 @@ type reportKey struct {
 	ip  string            // canonical text form of the address
 }
 
-// fetchedReport is a report and when it was fetched. A nil report means the
-// API knows nothing about the address.
+// fetchedReport is a report (nil: nothing known) and when it was fetched.
 type fetchedReport struct {
 	report *signals.Report
 	at     time.Time
@@ -86,9 +73,8 @@ func notFound(err error) bool {
 // keyHash is what the caches and shared calls know of an API key.
 func keyHash(apiKey string) [sha256.Size]byte { return sha256.Sum256([]byte(apiKey)) }
 
-// canonicalIP returns the canonical text of an address, so that two
-// spellings of one IPv6 address share a report; anything else is returned
-// as it is.
+// canonicalIP is an address's canonical text, so that two spellings of one
+// IPv6 address share a report; anything else is returned as it is.
 func canonicalIP(value string) string {
 	if a, err := netip.ParseAddr(value); err == nil {
 		return a.String()

@@ -17,20 +17,16 @@ import (
 	"github.com/signals-relay/signals-relay/internal/signals"
 )
 
-// Default concurrency of one request's upstream calls. With 64 report
-// lookups at a time, a request of up to 64 addresses needs one round trip
-// for its reports and one for its lists, whatever the upstream latency.
+// Default concurrency of one request's upstream calls: a request of up to
+// 64 addresses needs one round trip for its reports and one for its lists.
 const (
 	DefaultReportWorkers = 64
 	DefaultListWorkers   = 32
 )
 
 // Lookup gathers what Auth0 Signals knows about a request's observables.
-//
-// It is safe for concurrent use, and meant to be built once per process
-// with New and shared: concurrent requests with the same API key that need
-// the same report or the same list share one upstream call, and its caches
-// serve every request.
+// Build one per process with New: concurrent requests that need the same
+// report (with the same API key) or list share one call and its caches.
 type Lookup struct {
 	client                     *signals.Client
 	now                        func() time.Time
@@ -39,25 +35,18 @@ type Lookup struct {
 	lists                      *cache.Cache[signals.ListRef, *signals.ListDetails]
 }
 
-// Config configures a Lookup. The zero Config means the default bounds and
-// no caches.
+// Config configures a Lookup; a zero field means the default, a zero TTL
+// no cache.
 type Config struct {
-	// ReportWorkers bounds a request's concurrent report lookups, and
-	// ListWorkers its concurrent list-details lookups; zero means the
-	// defaults. A Request can set its own bounds.
+	// ReportWorkers and ListWorkers bound a request's concurrent report and
+	// list-details lookups.
 	ReportWorkers, ListWorkers int
-	// Reports are kept per API key for ReportCacheTTL, at most
-	// ReportCacheSize of them (zero: DefaultReportCacheSize); a TTL of zero
-	// keeps none.
-	ReportCacheSize int
-	ReportCacheTTL  time.Duration
-	// Blocklist details are kept for every API key for ListCacheTTL, at most
-	// ListCacheSize of them (zero: DefaultListCacheSize), and a list whose
-	// details answered 404 for ListMissingTTL; a TTL of zero keeps none.
-	ListCacheSize                int
+	ReportCacheSize            int
+	ReportCacheTTL             time.Duration
+	ListCacheSize              int
+	// ListMissingTTL is how long a list whose details answered 404 is kept.
 	ListCacheTTL, ListMissingTTL time.Duration
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
+	Now                          func() time.Time
 }
 
 // New returns a Lookup that calls Auth0 Signals through client.
@@ -78,74 +67,54 @@ func New(client *signals.Client, cfg Config) *Lookup {
 // Request is one enrichment request.
 type Request struct {
 	APIKey      string
-	Observables []ctim.Observable // supported and de-duplicated (see Supported)
-	// Lists asks for blocklist details (observe); deliberate needs reports only.
-	Lists bool
-	// ListLimit caps the blocklists looked up per observable; zero or less
-	// means no list is looked up.
-	ListLimit int
-	// ReportWorkers and ListWorkers, when positive, replace the Lookup's
-	// bounds for this request.
+	Observables []ctim.Observable // as Supported returns them
+	Lists       bool              // look up blocklist details (observe)
+	ListLimit   int               // blocklists per observable; 0: none
+	// ReportWorkers and ListWorkers, when positive, replace the Lookup's.
 	ReportWorkers, ListWorkers int
-	// Timeout, when positive, bounds the time Run spends gathering. When it
-	// passes, Run returns what is complete and a *DeadlineError naming what
-	// was skipped. A deadline of ctx is treated the same way.
+	// Timeout, when positive, bounds Run, as a deadline of ctx does: then
+	// Run returns what is complete and a *DeadlineError.
 	Timeout time.Duration
-	// MaxLookups, when positive, caps the distinct addresses looked up: the
-	// first ones in request order are, the others are not, and the result's
-	// errors hold a *LimitError saying how many were left out.
+	// MaxLookups, when positive, caps the distinct addresses looked up, the
+	// first in request order; a *LimitError counts the others.
 	MaxLookups int
 }
 
 // Result is what a request gathered.
 type Result struct {
-	// Observations are the observables whose report lookup finished, in
-	// request order. Observables that spell one address differently (IPv6)
-	// share one lookup and each have their own observation.
+	// Observations are those whose report lookup finished, in request
+	// order; spellings of one address share one lookup.
 	Observations []Observation
-	// Errors are the failures, in observable order. A key problem (rejected
-	// key, quota used up) or a certificate failure stops all further calls
-	// and appears once; calls already made still complete, and what they
-	// answered is kept. Then come a *LimitError when addresses were left out
-	// by Request.MaxLookups, and a *DeadlineError when the time ran out.
+	// Errors are the failures in observable order. A key problem (rejected
+	// key, used-up quota) or a certificate failure stops further calls and
+	// appears once; what calls already made answer is kept. Then come a
+	// *LimitError and a *DeadlineError, if any.
 	Errors []error
-	// Stats describes the upstream work done.
-	Stats Stats
+	Stats  Stats
 }
 
 // Stats counts the work of one request.
 type Stats struct {
-	// UpstreamCalls is the number of calls this request made, and
-	// UpstreamTime their summed duration.
-	UpstreamCalls int64
-	UpstreamTime  time.Duration
-	// ReportCacheHits and ListCacheHits count lookups answered from the
-	// caches.
+	UpstreamCalls   int64
+	UpstreamTime    time.Duration // summed over the calls
 	ReportCacheHits int64
 	ListCacheHits   int64
-	// Coalesced counts lookups answered by a call another request had in
-	// flight (a report: with the same API key; list details: with any).
+	// Coalesced counts lookups answered by another request's call in flight.
 	Coalesced int64
-	// ObservablesSkipped counts observables whose report was not looked up
-	// because the request was stopped or ran out of time, and ListsSkipped
-	// blocklists of gathered observables whose details are missing, for any
-	// reason.
+	// ObservablesSkipped counts observables not looked up because the
+	// request was stopped or out of time; ListsSkipped the blocklists of
+	// gathered observables whose details are missing, for any reason.
 	ObservablesSkipped int64
 	ListsSkipped       int64
 }
 
-// DeadlineError reports that a request ran out of time before every lookup
-// finished. The result holds everything that was complete.
+// DeadlineError reports that a request ran out of time; the result holds
+// everything that was complete.
 type DeadlineError struct {
-	// Timeout is the request's time budget (Request.Timeout); zero when the
-	// caller's context set an earlier deadline.
+	// Timeout is Request.Timeout, or zero when ctx's deadline came first.
 	Timeout time.Duration
-	// Observables counts the observables whose report was not looked up, out
-	// of Total.
-	Observables, Total int
-	// Lists counts the blocklists of gathered observables whose details were
-	// not looked up.
-	Lists int
+	// Observables (out of Total) and Lists count what was not looked up.
+	Observables, Total, Lists int
 }
 
 func (e *DeadlineError) Error() string {
@@ -158,10 +127,8 @@ func (e *DeadlineError) Error() string {
 }
 
 // LimitError reports that a request held more distinct addresses than
-// Request.MaxLookups: only the first ones were looked up.
+// Max (Request.MaxLookups); Observables of Total were not looked up.
 type LimitError struct {
-	// Max is Request.MaxLookups; Observables counts the observables that
-	// were not looked up, out of Total.
 	Max, Observables, Total int
 }
 
@@ -193,11 +160,10 @@ func targets(obs []ctim.Observable) []*target {
 	return out
 }
 
-// Run gathers reports (and, when asked, list details) for req. List lookups
-// of an observable start as soon as its report arrives. Run never panics on
-// upstream data, never waits past req.Timeout or ctx's deadline for more
-// than the calls in flight take to notice, and always returns what was
-// gathered.
+// Run gathers reports (and, when asked, list details) for req; an
+// observable's list lookups start as soon as its report arrives. It never
+// waits past the deadline for more than calls in flight take to notice,
+// and always returns what was gathered.
 func (l *Lookup) Run(ctx context.Context, req Request) Result {
 	budget := req.Timeout // reported when it is what ran out
 	if d, ok := ctx.Deadline(); ok && time.Until(d) < budget {
@@ -208,9 +174,8 @@ func (l *Lookup) Run(ctx context.Context, req Request) Result {
 		ctx, cancel = context.WithTimeout(ctx, req.Timeout)
 		defer cancel()
 	}
-	// Calls run under ctx, bounded by the deadline only: a stop (a key
-	// problem) ends dispatching, never a call already made, so everything
-	// the upstream answers is kept.
+	// A stop (a key problem) ends dispatching, never a call already made
+	// under ctx, so everything the upstream answers is kept.
 	dispatch, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -228,23 +193,20 @@ func (l *Lookup) Run(ctx context.Context, req Request) Result {
 		obs:      make([]*Observation, len(req.Observables)),
 	}
 	if req.Lists && req.ListLimit > 0 {
-		// Within one request every answer is kept, failures too: each list
-		// is looked up at most once per request.
+		// Each list is looked up at most once per request, failures too.
 		r.details = cache.New[signals.ListRef, *signals.ListDetails](cache.Config{
 			TTL: forever, ErrorTTL: forever, KeepError: func(error) bool { return true },
 		})
 	}
-	// Reports are dispatched in request order: each lookup takes its slot
-	// before it starts, so with one worker the calls are made one after the
-	// other in request order, and a stop or the deadline ends dispatching.
-	// A kept report needs no slot.
+	// Each lookup takes its slot before it starts, so reports are
+	// dispatched in request order; a kept report needs no slot.
 	all := targets(req.Observables)
 	looked, over := all, []*target(nil)
 	if req.MaxLookups > 0 && len(all) > req.MaxLookups {
 		looked, over = all[:req.MaxLookups], all[req.MaxLookups:]
 	}
-	// The last lookup runs in this goroutine, which saves a goroutine (and
-	// the growth of its stack) per request.
+	// The last lookup runs in this goroutine, saving one (and its stack
+	// growth) per request.
 	var wg sync.WaitGroup
 	for j, t := range looked {
 		var lookup func()
@@ -320,16 +282,15 @@ type run struct {
 	req     Request
 	keyHash [sha256.Size]byte
 	scope   string // of the API key's shared loads
-	// ctx ends when the time is up or the caller leaves; dispatch ends with
-	// it and when the request is stopped: no call starts after that. cancel
-	// stops the request.
+	// ctx ends when the time is up or the caller leaves; dispatch also when
+	// cancel stops the request, and no call starts after that.
 	ctx      context.Context
 	dispatch context.Context
 	cancel   context.CancelFunc
 
 	reports, lists chan struct{} // semaphores
-	// details holds the list details this request looked up.
-	details *cache.Cache[signals.ListRef, *signals.ListDetails]
+
+	details *cache.Cache[signals.ListRef, *signals.ListDetails] // this request's lists
 
 	mu      sync.Mutex
 	errs    []indexedErr
@@ -347,8 +308,7 @@ type indexedErr struct {
 	err   error
 }
 
-// observe looks up the report of address t, holding a slot of the report
-// semaphore, then its lists.
+// observe looks up t's report, holding a report slot, then its lists.
 func (r *run) observe(ctx context.Context, t *target, key reportKey) {
 	i := t.indices[0]
 	f, err := r.report(ctx, i, t.ip, key)
@@ -360,8 +320,8 @@ func (r *run) observe(ctx context.Context, t *target, key reportKey) {
 	r.gathered(ctx, t, f)
 }
 
-// gathered records the report of address t for each observable spelling
-// it, and looks up its lists once.
+// gathered records t's report for each observable spelling it, and looks
+// up its lists once.
 func (r *run) gathered(ctx context.Context, t *target, f fetchedReport) {
 	var lists []List
 	if f.report != nil && r.details != nil {
@@ -372,9 +332,8 @@ func (r *run) gathered(ctx context.Context, t *target, f fetchedReport) {
 	}
 }
 
-// report returns the report of ip (key): kept, from a call another request
-// with the same API key has in flight, or from a call of its own. The caller
-// holds a slot of the report semaphore.
+// report returns ip's report: kept, shared with a call in flight of the
+// same API key, or fetched. The caller holds a report slot.
 func (r *run) report(ctx context.Context, i int, ip string, key reportKey) (fetchedReport, error) {
 	f, src, err := r.lookup.reports.Get(ctx, key, r.scope, func(ctx context.Context) (fetchedReport, error) {
 		var at time.Time
@@ -388,7 +347,7 @@ func (r *run) report(ctx context.Context, i int, ip string, key reportKey) (fetc
 	return f, err
 }
 
-// count records where a successful answer (or a kept failure) came from.
+// count records where an answer came from.
 func (r *run) count(src cache.Source, err error, hits *atomic.Int64) {
 	switch {
 	case src == cache.Kept:
@@ -398,8 +357,8 @@ func (r *run) count(src cache.Source, err error, hits *atomic.Int64) {
 	}
 }
 
-// fetchLists looks up the details of the report's lists (up to the limit)
-// concurrently and returns those that succeeded, in report order.
+// fetchLists looks up the details of the report's lists, up to the limit,
+// and returns those that succeeded, in report order.
 func (r *run) fetchLists(ctx context.Context, i int, report *signals.Report) []List {
 	refs := report.Lists()
 	if len(refs) > r.req.ListLimit {
@@ -435,8 +394,8 @@ func (r *run) fetchLists(ctx context.Context, i int, report *signals.Report) []L
 	return out
 }
 
-// listDetails returns the details of ref: kept, from a call another request
-// with the same API key has in flight, or from a call of its own.
+// listDetails returns ref's details: kept, shared with a call in flight,
+// or fetched.
 func (r *run) listDetails(ctx context.Context, i int, ref signals.ListRef) (*signals.ListDetails, error) {
 	d, src, err := r.lookup.lists.Get(ctx, ref, r.scope, func(ctx context.Context) (*signals.ListDetails, error) {
 		return upstream(ctx, r, i, r.lists, func(ctx context.Context) (*signals.ListDetails, error) {
@@ -447,11 +406,9 @@ func (r *run) listDetails(ctx context.Context, i int, ref signals.ListRef) (*sig
 	return d, err
 }
 
-// upstream makes one upstream call for observable i while holding a slot of
-// sem (nil: the caller holds one). No call starts once the request is
-// stopped; a call that fails with a key problem stops the request before
-// its slot is released, so no further call of the request starts after it.
-// A call already made runs under ctx, which only the deadline ends.
+// upstream makes one call for observable i holding a slot of sem (nil: the
+// caller holds one). None starts once the request is stopped, and a key
+// problem stops it before the slot is released, so no call follows it.
 func upstream[T any](ctx context.Context, r *run, i int, sem chan struct{}, call func(context.Context) (T, error)) (T, error) {
 	var zero T
 	if sem != nil {
@@ -472,9 +429,8 @@ func upstream[T any](ctx context.Context, r *run, i int, sem chan struct{}, call
 	return v, err
 }
 
-// fail records err for observable i. A key problem stops the request.
-// Failures caused by the request ending (a stop, the deadline, the caller
-// leaving) are not errors: the observable counts as skipped.
+// fail records err for observable i; a key problem stops the request. A
+// failure because the request ended is no error: the observable is skipped.
 func (r *run) fail(i int, err error) {
 	if stopsRequest(err) {
 		r.stop(i, err)
@@ -490,14 +446,12 @@ func (r *run) fail(i int, err error) {
 	}
 }
 
-// ended reports whether the request has ended: stopped, out of time or
-// left by its caller. A call that failed with a context error then failed
-// because of that. (ctx is checked too because it ends before dispatch
-// learns of it.)
+// ended reports whether the request was stopped, ran out of time or was
+// left (ctx too, as it ends before dispatch learns of it).
 func (r *run) ended() bool { return r.ctx.Err() != nil || r.dispatch.Err() != nil }
 
-// stop ends the request because of err, a key problem met by observable i.
-// Only the first such error is kept.
+// stop ends the request for err, a key problem of observable i; only the
+// first is kept.
 func (r *run) stop(i int, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -509,9 +463,8 @@ func (r *run) stop(i int, err error) {
 	r.errs = append(r.errs, indexedErr{index: i, err: err})
 }
 
-// stopsRequest reports whether err makes every further call of the request
-// pointless: the key is rejected, its quota is used up, or the API's
-// certificate cannot be verified.
+// stopsRequest reports whether err makes further calls pointless: a
+// rejected key, a used-up quota, or an unverifiable certificate.
 func stopsRequest(err error) bool {
 	var apiErr *signals.APIError
 	if errors.As(err, &apiErr) {

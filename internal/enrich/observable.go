@@ -13,12 +13,11 @@ const (
 	TypeIPv6 = "ipv6"
 )
 
-// Supported filters observables down to the ones the relay looks up, in
-// request order and without duplicates: type "ip" with an IPv4 value and type
-// "ipv6" with an IPv6 value (type compared case-insensitively, value trimmed).
-// Everything else is ignored, as the relay contract asks: other types are
-// not errors, and a value that is not an address of its type has no report
-// (the API would answer 400), so it costs no upstream call.
+// Supported returns the observables the relay looks up, once each in
+// request order: "ip" with an IPv4 value and "ipv6" with an IPv6 value
+// (type in any case, value trimmed). As the contract asks, anything else is
+// ignored, not an error; a value that is no address of its type has no
+// report (the API would answer 400), so it costs no call.
 func Supported(in []ctim.Observable) []ctim.Observable {
 	var out []ctim.Observable
 	seen := make(map[ctim.Observable]bool)
