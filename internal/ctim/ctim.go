@@ -6,9 +6,8 @@ import (
 	"unicode/utf8"
 )
 
-// SchemaVersion is the CTIM schema version stamped on every entity that
-// carries one. It matches the original Auth0 Signals relay so that consumers
-// keyed on it see no change.
+// SchemaVersion is stamped on every entity that carries one; it is the
+// original relay's, so consumers keyed on it see no change.
 const SchemaVersion = "1.0.17"
 
 // String limits from CTIM's common schema (in characters).
@@ -25,8 +24,8 @@ type Observable struct {
 	Value string `json:"value"`
 }
 
-// Time is an instant that always marshals as RFC 3339 in UTC with millisecond
-// precision and a "Z" suffix, the form every CTIM consumer accepts.
+// Time marshals as RFC 3339 in UTC with milliseconds and "Z", the form
+// every CTIM consumer accepts.
 type Time struct{ time.Time }
 
 // TimeLayout is the wire layout of Time.
@@ -40,8 +39,7 @@ func (t Time) MarshalJSON() ([]byte, error) {
 	return append(b, '"'), nil
 }
 
-// ValidTime is a validity window; both ends are optional and a missing end
-// means "no upper bound".
+// ValidTime is a validity window; both ends are optional.
 type ValidTime struct {
 	StartTime *Time `json:"start_time,omitempty"`
 	EndTime   *Time `json:"end_time,omitempty"`
@@ -79,25 +77,16 @@ const (
 
 // Name returns the disposition name that CTIM pairs with d.
 func (d Disposition) Name() string {
-	switch d {
-	case Clean:
-		return "Clean"
-	case Malicious:
-		return "Malicious"
-	case Suspicious:
-		return "Suspicious"
-	case Common:
-		return "Common"
-	default:
-		return "Unknown"
+	if d >= Clean && d <= Common {
+		return [...]string{"Clean", "Malicious", "Suspicious", "Common"}[d-Clean]
 	}
+	return "Unknown"
 }
 
 // Values of the CTIM HighMedLow and Severity vocabularies used by the relay.
 const (
 	High   = "High"
 	Medium = "Medium"
-	Low    = "Low"
 	Info   = "Info"
 )
 
@@ -108,43 +97,24 @@ const (
 )
 
 // Truncate shortens s to at most max characters as CTIM counts them (UTF-16
-// code units, so a character outside the Basic Multilingual Plane, such as
-// an emoji, counts twice), never splitting a character, and marks a cut with
-// a trailing ellipsis. Invalid UTF-8 is replaced so the result always
-// encodes as valid JSON text.
+// code units: an emoji counts twice), never splitting one, and marks a cut
+// with an ellipsis. Each invalid UTF-8 byte becomes U+FFFD, so the result
+// always encodes as valid JSON text.
 func Truncate(s string, max int) string {
 	if !utf8.ValidString(s) {
-		s = toValidUTF8(s)
+		s = string([]rune(s))
 	}
-	if utf16Len(s) <= max {
+	n, cut := 0, len(s) // cut: where the ellipsis goes, if one is needed
+	for i, r := range s {
+		if n += utf16.RuneLen(r); n > max-1 && cut == len(s) {
+			cut = i
+		}
+	}
+	switch {
+	case n <= max:
 		return s
-	}
-	if max <= 0 {
+	case max <= 0:
 		return ""
 	}
-	n := 0
-	for i, r := range s {
-		if n+utf16.RuneLen(r) > max-1 { // keep one unit for the ellipsis
-			return s[:i] + "…"
-		}
-		n += utf16.RuneLen(r)
-	}
-	return s
-}
-
-// utf16Len is the length of s in UTF-16 code units.
-func utf16Len(s string) int {
-	n := 0
-	for _, r := range s {
-		n += utf16.RuneLen(r)
-	}
-	return n
-}
-
-func toValidUTF8(s string) string {
-	out := make([]rune, 0, len(s))
-	for _, r := range s {
-		out = append(out, r) // range yields utf8.RuneError for invalid bytes
-	}
-	return string(out)
+	return s[:cut] + "…"
 }

@@ -1,8 +1,4 @@
-// Package ctim models the Cisco Threat Intelligence Model (CTIM) entities that
-// the relay returns to Cisco XDR / Threat Response: verdicts, judgements,
-// sightings, indicators and relationships.
-//
-// The model is output-only: plain values with JSON tags that match the CTIM
-// schema exactly. Constructors and limits live here so that mapping code never
-// spells a vocabulary value or a string limit by hand.
+// Package ctim models the Cisco Threat Intelligence Model (CTIM) entities
+// the relay returns: output-only values whose JSON matches the CTIM schema,
+// with the vocabulary and string limits mapping code uses.
 package ctim
