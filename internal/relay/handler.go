@@ -148,12 +148,8 @@ func authenticated(logger *slog.Logger, verifier auth.Verifier, onAuthFailure an
 		if err == nil {
 			data, errs = h(r, creds)
 		}
-		if len(errs) == 0 {
-			writeData(w, logger, data)
-			return
-		}
 		record(r, errs...)
-		writeErrors(w, logger, data, errs...)
+		writeEnvelope(w, logger, data, errs...)
 	})
 }
 

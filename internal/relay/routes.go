@@ -144,7 +144,7 @@ func handleWatchdog(logger *slog.Logger) http.Handler {
 			writeJSON(w, logger, http.StatusOK, envelope{Errors: []wireError{fatal(CodeHealthCheckFailed, "Invalid Health Check")}})
 			return
 		}
-		writeData(w, logger, ctim.Truncate(hc, 256))
+		writeEnvelope(w, logger, ctim.Truncate(hc, 256))
 	})
 }
 

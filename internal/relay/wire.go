@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -40,20 +41,12 @@ func writeJSON(w http.ResponseWriter, logger *slog.Logger, status int, v any) {
 	}
 }
 
-// writeData answers {"data": data}.
-func writeData(w http.ResponseWriter, logger *slog.Logger, data any) {
-	writeJSON(w, logger, http.StatusOK, envelope{Data: data})
-}
-
-// writeErrors answers the error envelope (HTTP 200) with data gathered
-// before the errors (nil: none); identical errors appear once.
-func writeErrors(w http.ResponseWriter, logger *slog.Logger, data any, errs ...error) {
+// writeEnvelope answers HTTP 200 with data (nil: none) and errs, which
+// keeps what was gathered before an error; identical errors appear once.
+func writeEnvelope(w http.ResponseWriter, logger *slog.Logger, data any, errs ...error) {
 	var out []wireError
-	seen := make(map[wireError]bool)
 	for _, err := range errs {
-		we := toWire(err)
-		if !seen[we] {
-			seen[we] = true
+		if we := toWire(err); !slices.Contains(out, we) {
 			out = append(out, we)
 		}
 	}
