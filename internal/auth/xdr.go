@@ -238,31 +238,21 @@ func audienceMatches(claims jwt.MapClaims, want string) bool {
 // number or a decimal string) capped at MaxEntitiesLimit, else 0 (the
 // relay's default applies).
 func entitiesLimit(c any) int {
-	switch x := c.(type) {
-	case float64:
-		switch {
-		case x != math.Trunc(x) || x < 1:
-			return 0
-		case x > MaxEntitiesLimit:
+	x, ok := c.(float64)
+	if s, isString := c.(string); isString {
+		n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+		if errors.Is(err, strconv.ErrRange) && n > 0 {
 			return MaxEntitiesLimit
-		default:
-			return int(x)
 		}
-	case string:
-		n, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64)
-		switch {
-		case err != nil && errors.Is(err, strconv.ErrRange) && n > 0:
-			return MaxEntitiesLimit
-		case err != nil || n < 1:
-			return 0
-		case n > MaxEntitiesLimit:
-			return MaxEntitiesLimit
-		default:
-			return int(n)
-		}
-	default:
-		return 0
+		x, ok = float64(n), err == nil
 	}
+	switch {
+	case !ok || x != math.Trunc(x) || x < 1:
+		return 0
+	case x > MaxEntitiesLimit:
+		return MaxEntitiesLimit
+	}
+	return int(x)
 }
 
 // asciiLower lower-cases a host name, refusing any non-ASCII byte: Unicode
