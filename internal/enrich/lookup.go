@@ -3,7 +3,6 @@ package enrich
 import (
 	"cmp"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"math"
@@ -183,7 +182,6 @@ func (l *Lookup) Run(ctx context.Context, req Request) Result {
 	r := &run{
 		lookup:   l,
 		req:      req,
-		keyHash:  keyHash,
 		scope:    string(keyHash[:]),
 		ctx:      ctx,
 		dispatch: dispatch,
@@ -210,7 +208,7 @@ func (l *Lookup) Run(ctx context.Context, req Request) Result {
 	var wg sync.WaitGroup
 	for j, t := range looked {
 		var lookup func()
-		key := reportKey{key: r.keyHash, ip: t.ip}
+		key := reportKey{key: keyHash, ip: t.ip}
 		if f, ok := l.reports.Peek(key); ok {
 			r.reportHits.Add(1)
 			lookup = func() { r.gathered(ctx, t, f) }
@@ -278,10 +276,9 @@ const forever = time.Duration(math.MaxInt64)
 
 // run is the state of one Run.
 type run struct {
-	lookup  *Lookup
-	req     Request
-	keyHash [sha256.Size]byte
-	scope   string // of the API key's shared loads
+	lookup *Lookup
+	req    Request
+	scope  string // of the API key's shared loads
 	// ctx ends when the time is up or the caller leaves; dispatch also when
 	// cancel stops the request, and no call starts after that.
 	ctx      context.Context
@@ -311,8 +308,12 @@ type indexedErr struct {
 // observe looks up t's report, holding a report slot, then its lists.
 func (r *run) observe(ctx context.Context, t *target, key reportKey) {
 	i := t.indices[0]
-	f, err := r.report(ctx, i, t.ip, key)
-	<-r.reports // after a stop (see upstream), so no further report call starts
+	f, err := fetch(ctx, r, r.lookup.reports, key, i, nil, &r.reportHits, func(ctx context.Context) (fetchedReport, error) {
+		at := r.lookup.now()
+		report, err := r.lookup.client.Report(ctx, r.req.APIKey, t.ip)
+		return fetchedReport{report: report, at: at}, err
+	})
+	<-r.reports // after a stop (see fetch), so no further report call starts
 	if err != nil {
 		r.fail(i, err)
 		return
@@ -332,31 +333,6 @@ func (r *run) gathered(ctx context.Context, t *target, f fetchedReport) {
 	}
 }
 
-// report returns ip's report: kept, shared with a call in flight of the
-// same API key, or fetched. The caller holds a report slot.
-func (r *run) report(ctx context.Context, i int, ip string, key reportKey) (fetchedReport, error) {
-	f, src, err := r.lookup.reports.Get(ctx, key, r.scope, func(ctx context.Context) (fetchedReport, error) {
-		var at time.Time
-		report, err := upstream(ctx, r, i, nil, func(ctx context.Context) (*signals.Report, error) {
-			at = r.lookup.now()
-			return r.lookup.client.Report(ctx, r.req.APIKey, ip)
-		})
-		return fetchedReport{report: report, at: at}, err
-	})
-	r.count(src, err, &r.reportHits)
-	return f, err
-}
-
-// count records where an answer came from.
-func (r *run) count(src cache.Source, err error, hits *atomic.Int64) {
-	switch {
-	case src == cache.Kept:
-		hits.Add(1)
-	case src == cache.Shared && err == nil:
-		r.coalesced.Add(1)
-	}
-}
-
 // fetchLists looks up the details of the report's lists, up to the limit,
 // and returns those that succeeded, in report order.
 func (r *run) fetchLists(ctx context.Context, i int, report *signals.Report) []List {
@@ -369,7 +345,9 @@ func (r *run) fetchLists(ctx context.Context, i int, report *signals.Report) []L
 	for j, ref := range refs {
 		wg.Go(func() {
 			d, _, err := r.details.Get(ctx, ref, "", func(ctx context.Context) (*signals.ListDetails, error) {
-				return r.listDetails(ctx, i, ref)
+				return fetch(ctx, r, r.lookup.lists, ref, i, r.lists, &r.listHits, func(ctx context.Context) (*signals.ListDetails, error) {
+					return r.lookup.client.ListDetails(ctx, r.req.APIKey, ref)
+				})
 			})
 			if err != nil {
 				r.listsSkipped.Add(1) // a list whose details fail is skipped
@@ -394,37 +372,37 @@ func (r *run) fetchLists(ctx context.Context, i int, report *signals.Report) []L
 	return out
 }
 
-// listDetails returns ref's details: kept, shared with a call in flight,
-// or fetched.
-func (r *run) listDetails(ctx context.Context, i int, ref signals.ListRef) (*signals.ListDetails, error) {
-	d, src, err := r.lookup.lists.Get(ctx, ref, r.scope, func(ctx context.Context) (*signals.ListDetails, error) {
-		return upstream(ctx, r, i, r.lists, func(ctx context.Context) (*signals.ListDetails, error) {
-			return r.lookup.client.ListDetails(ctx, r.req.APIKey, ref)
-		})
-	})
-	r.count(src, err, &r.listHits)
-	return d, err
-}
-
-// upstream makes one call for observable i holding a slot of sem (nil: the
-// caller holds one). None starts once the request is stopped, and a key
-// problem stops it before the slot is released, so no call follows it.
-func upstream[T any](ctx context.Context, r *run, i int, sem chan struct{}, call func(context.Context) (T, error)) (T, error) {
-	var zero T
-	if sem != nil {
-		if !acquire(r.dispatch, sem) {
-			return zero, r.dispatch.Err()
+// fetch answers key from c: kept, shared with a call in flight (of the
+// same API key, or of any once it succeeds), or from call, made for
+// observable i holding a slot of sem (nil: the caller holds one); hits
+// counts kept answers. No call starts once the request is stopped, and a
+// key problem stops it before the slot is released, so no call follows it.
+func fetch[K comparable, V any](ctx context.Context, r *run, c *cache.Cache[K, V], key K, i int, sem chan struct{},
+	hits *atomic.Int64, call func(context.Context) (V, error)) (V, error) {
+	v, src, err := c.Get(ctx, key, r.scope, func(ctx context.Context) (V, error) {
+		var zero V
+		if sem != nil {
+			if !acquire(r.dispatch, sem) {
+				return zero, r.dispatch.Err()
+			}
+			defer func() { <-sem }()
+		} else if err := r.dispatch.Err(); err != nil {
+			return zero, err
 		}
-		defer func() { <-sem }()
-	} else if err := r.dispatch.Err(); err != nil {
-		return zero, err
-	}
-	start := time.Now()
-	v, err := call(ctx)
-	r.calls.Add(1)
-	r.upstreamNanos.Add(int64(time.Since(start)))
-	if err != nil && stopsRequest(err) {
-		r.stop(i, err)
+		start := time.Now()
+		v, err := call(ctx)
+		r.calls.Add(1)
+		r.upstreamNanos.Add(int64(time.Since(start)))
+		if err != nil && stopsRequest(err) {
+			r.stop(i, err)
+		}
+		return v, err
+	})
+	switch {
+	case src == cache.Kept:
+		hits.Add(1)
+	case src == cache.Shared && err == nil:
+		r.coalesced.Add(1)
 	}
 	return v, err
 }
