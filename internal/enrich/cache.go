@@ -7,7 +7,6 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/signals-relay/signals-relay/internal/cache"
 	"github.com/signals-relay/signals-relay/internal/signals"
 )
 
@@ -29,22 +28,6 @@ const (
 	DefaultReportCacheSize = 10000 // a decoded report is well under 1 KiB
 )
 
-// reportCache holds reports per API key (its SHA-256, never the key) and
-// address, "nothing known" answers too, failures not.
-func reportCache(size int, ttl time.Duration, now func() time.Time) *cache.Cache[reportKey, fetchedReport] {
-	return cache.New[reportKey, fetchedReport](cache.Config{Size: orDefault(size, DefaultReportCacheSize), TTL: ttl, Now: now})
-}
-
-// listCache holds blocklist details for every API key: the endpoint is
-// documented as needing none, so its answer cannot depend on the key. A
-// load's failure (a rejected key, a used-up quota) reaches only requests
-// with the same key; a 404 is kept as missing for missingTTL.
-func listCache(size int, ttl, missingTTL time.Duration, now func() time.Time) *cache.Cache[signals.ListRef, *signals.ListDetails] {
-	return cache.New[signals.ListRef, *signals.ListDetails](cache.Config{
-		Size: orDefault(size, DefaultListCacheSize), TTL: ttl, ErrorTTL: missingTTL, KeepError: notFound, Now: now,
-	})
-}
-
 func orDefault(n, def int) int {
 	if n > 0 {
 		return n
@@ -52,9 +35,9 @@ func orDefault(n, def int) int {
 	return def
 }
 
-// reportKey identifies one address's report for one API key.
+// reportKey identifies an address's report for one API key.
 type reportKey struct {
-	key [sha256.Size]byte // SHA-256 of the API key
+	key [sha256.Size]byte // SHA-256 of the API key, never the key
 	ip  string            // canonical text form of the address
 }
 
@@ -69,9 +52,6 @@ func notFound(err error) bool {
 	var apiErr *signals.APIError
 	return errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound && !apiErr.Unauthorized()
 }
-
-// keyHash is what the caches and shared calls know of an API key.
-func keyHash(apiKey string) [sha256.Size]byte { return sha256.Sum256([]byte(apiKey)) }
 
 // canonicalIP is an address's canonical text, so that two spellings of one
 // IPv6 address share a report; anything else is returned as it is.

@@ -3,6 +3,7 @@ package enrich
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"math"
@@ -30,8 +31,14 @@ type Lookup struct {
 	client                     *signals.Client
 	now                        func() time.Time
 	reportWorkers, listWorkers int
-	reports                    *cache.Cache[reportKey, fetchedReport]
-	lists                      *cache.Cache[signals.ListRef, *signals.ListDetails]
+	// reports are kept per API key and address, "nothing known" answers
+	// too, failures not.
+	reports *cache.Cache[reportKey, fetchedReport]
+	// lists are kept for every API key: the details endpoint is documented
+	// as needing none, so its answer cannot depend on the key. A failure (a
+	// rejected key, a used-up quota) reaches only requests with the same
+	// key; a 404 is kept as missing.
+	lists *cache.Cache[signals.ListRef, *signals.ListDetails]
 }
 
 // Config configures a Lookup; a zero field means the default, a zero TTL
@@ -58,8 +65,13 @@ func New(client *signals.Client, cfg Config) *Lookup {
 		now:           cfg.Now,
 		reportWorkers: orDefault(cfg.ReportWorkers, DefaultReportWorkers),
 		listWorkers:   orDefault(cfg.ListWorkers, DefaultListWorkers),
-		reports:       reportCache(cfg.ReportCacheSize, cfg.ReportCacheTTL, cfg.Now),
-		lists:         listCache(cfg.ListCacheSize, cfg.ListCacheTTL, cfg.ListMissingTTL, cfg.Now),
+		reports: cache.New[reportKey, fetchedReport](cache.Config{
+			Size: orDefault(cfg.ReportCacheSize, DefaultReportCacheSize), TTL: cfg.ReportCacheTTL, Now: cfg.Now,
+		}),
+		lists: cache.New[signals.ListRef, *signals.ListDetails](cache.Config{
+			Size: orDefault(cfg.ListCacheSize, DefaultListCacheSize), TTL: cfg.ListCacheTTL,
+			ErrorTTL: cfg.ListMissingTTL, KeepError: notFound, Now: cfg.Now,
+		}),
 	}
 }
 
@@ -178,7 +190,7 @@ func (l *Lookup) Run(ctx context.Context, req Request) Result {
 	dispatch, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	keyHash := keyHash(req.APIKey)
+	keyHash := sha256.Sum256([]byte(req.APIKey))
 	r := &run{
 		lookup:   l,
 		req:      req,
