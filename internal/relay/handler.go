@@ -164,7 +164,7 @@ func withLoadShedding(logger *slog.Logger, slots chan struct{}, next http.Handle
 			next.ServeHTTP(w, r)
 		default:
 			ri := infoFrom(r.Context())
-			ri.errors = append(ri.errors, CodeServiceUnavailable)
+			ri.Errors = append(ri.Errors, CodeServiceUnavailable)
 			w.Header().Set("Retry-After", retryAfter)
 			writeJSON(w, logger, http.StatusServiceUnavailable, envelope{
 				Data:   struct{}{},
@@ -208,13 +208,12 @@ func withRecovery(logger *slog.Logger, next http.Handler) http.Handler {
 	})
 }
 
-// requestInfo collects what handlers learn about a request for its log line.
+// requestInfo is what the request's log line records, filled in by its
+// handlers: its RequestRecord and the causes of its failures.
 type requestInfo struct {
-	observables int
-	stats       enrich.Stats
-	errors      []string // wire codes
-	causes      []string // underlying causes of authorization failures
-	upstream    []string // detail of upstream failures, API key redacted
+	RequestRecord
+	causes   []string // of authorization failures
+	upstream []string // of upstream failures, API key redacted
 }
 
 // Bounds on a log line's causes, whatever the caller sends.
@@ -288,26 +287,26 @@ func withRequestLog(logger *slog.Logger, observe func(RequestRecord), next http.
 		ri := &requestInfo{}
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), infoKey{}, ri)))
-		route, took := routeName(r.URL.Path), time.Since(start)
+		ri.Route, ri.Status, ri.Duration = routeName(r.URL.Path), rec.status, time.Since(start)
 		attrs := []slog.Attr{
 			slog.String("request_id", id),
 			slog.String("method", methodName(r.Method)),
-			slog.String("route", route),
-			slog.Int("status", rec.status),
-			slog.Float64("duration_ms", float64(took.Microseconds())/1000),
-			slog.Int("observables", ri.observables),
-			slog.Int64("upstream_calls", ri.stats.UpstreamCalls),
-			slog.Float64("upstream_ms", float64(ri.stats.UpstreamTime.Microseconds())/1000),
-			slog.Int64("report_cache_hits", ri.stats.ReportCacheHits),
-			slog.Int64("list_cache_hits", ri.stats.ListCacheHits),
+			slog.String("route", ri.Route),
+			slog.Int("status", ri.Status),
+			slog.Float64("duration_ms", float64(ri.Duration.Microseconds())/1000),
+			slog.Int("observables", ri.Observables),
+			slog.Int64("upstream_calls", ri.Stats.UpstreamCalls),
+			slog.Float64("upstream_ms", float64(ri.Stats.UpstreamTime.Microseconds())/1000),
+			slog.Int64("report_cache_hits", ri.Stats.ReportCacheHits),
+			slog.Int64("list_cache_hits", ri.Stats.ListCacheHits),
 		}
 		for _, c := range []struct {
 			key string
 			n   int64
 		}{
-			{"coalesced", ri.stats.Coalesced},
-			{"observables_skipped", ri.stats.ObservablesSkipped},
-			{"lists_skipped", ri.stats.ListsSkipped},
+			{"coalesced", ri.Stats.Coalesced},
+			{"observables_skipped", ri.Stats.ObservablesSkipped},
+			{"lists_skipped", ri.Stats.ListsSkipped},
 		} {
 			if c.n > 0 {
 				attrs = append(attrs, slog.Int64(c.key, c.n))
@@ -316,7 +315,7 @@ func withRequestLog(logger *slog.Logger, observe func(RequestRecord), next http.
 		for _, c := range []struct {
 			key  string
 			list []string
-		}{{"errors", distinct(ri.errors)}, {"auth_causes", ri.causes}, {"upstream_causes", ri.upstream}} {
+		}{{"errors", distinct(ri.Errors)}, {"auth_causes", ri.causes}, {"upstream_causes", ri.upstream}} {
 			if len(c.list) > 0 {
 				attrs = append(attrs, slog.Any(c.key, c.list))
 			}
@@ -329,8 +328,7 @@ func withRequestLog(logger *slog.Logger, observe func(RequestRecord), next http.
 			_ = h.Handle(r.Context(), line) // as Logger does, a failed write is not the caller's concern
 		}
 		if observe != nil {
-			observe(RequestRecord{Route: route, Status: rec.status, Duration: took,
-				Observables: ri.observables, Stats: ri.stats, Errors: ri.errors})
+			observe(ri.RequestRecord)
 		}
 	})
 }

@@ -16,7 +16,7 @@ import (
 // handleHealth serves POST /health: one cheap authenticated upstream call.
 func handleHealth(client *signals.Client) endpoint {
 	return func(r *http.Request, creds auth.Credentials) (any, []error) {
-		infoFrom(r.Context()).stats.UpstreamCalls = 1
+		infoFrom(r.Context()).Stats.UpstreamCalls = 1
 		if err := client.Ping(r.Context(), creds.APIKey); err != nil {
 			return nil, []error{err}
 		}
@@ -52,7 +52,7 @@ func handleEnrich(lookup *enrich.Lookup, mapper enrich.Mapper, limits enrichLimi
 			Timeout:     limits.timeout,
 			MaxLookups:  limits.maxLookups,
 		})
-		infoFrom(r.Context()).stats = res.Stats
+		infoFrom(r.Context()).Stats = res.Stats
 		if full {
 			return mapper.Bundle(res.Observations), res.Errors
 		}
@@ -76,7 +76,7 @@ func readObservables(r *http.Request, maxBody int64) ([]ctim.Observable, error) 
 		return nil, err
 	}
 	supported := enrich.Supported(all)
-	infoFrom(r.Context()).observables = len(supported)
+	infoFrom(r.Context()).Observables = len(supported)
 	return supported, nil
 }
 
@@ -156,7 +156,7 @@ func handleWatchdog(logger *slog.Logger) http.Handler {
 func record(r *http.Request, errs ...error) {
 	ri := infoFrom(r.Context())
 	for _, err := range errs {
-		ri.errors = append(ri.errors, toWire(err).Code)
+		ri.Errors = append(ri.Errors, toWire(err).Code)
 		var (
 			authErr   *auth.Error
 			apiErr    *signals.APIError
