@@ -7,7 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/http"
+	"net/netip"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,6 +26,31 @@ const (
 	DefaultReportWorkers = 64
 	DefaultListWorkers   = 32
 )
+
+// Defaults of the caches.
+const (
+	// DefaultListCacheTTL: lists rarely change their details, so hours are safe.
+	DefaultListCacheTTL = 6 * time.Hour
+	// DefaultListCacheSize: Auth0 Signals had about a hundred IP lists and a
+	// few dozen domain lists.
+	DefaultListCacheSize = 1024
+	// DefaultListMissingTTL is how long a list whose details answered 404
+	// (retired, yet still named by reports) is remembered as missing;
+	// briefly, as a list may come back.
+	DefaultListMissingTTL = time.Hour
+	// DefaultReportCacheTTL spans one investigation (Threat Response asks
+	// for verdicts, then sightings, of the same observables), yet a newly
+	// listed address shows up within minutes.
+	DefaultReportCacheTTL  = 5 * time.Minute
+	DefaultReportCacheSize = 10000 // a decoded report is well under 1 KiB
+)
+
+func orDefault(n, def int) int {
+	if n > 0 {
+		return n
+	}
+	return def
+}
 
 // Lookup gathers what Auth0 Signals knows about a request's observables.
 // Build one per process with New: concurrent requests that need the same
@@ -73,6 +101,45 @@ func New(client *signals.Client, cfg Config) *Lookup {
 			ErrorTTL: cfg.ListMissingTTL, KeepError: notFound, Now: cfg.Now,
 		}),
 	}
+}
+
+// Observable types the relay looks up.
+const (
+	TypeIP   = "ip"
+	TypeIPv6 = "ipv6"
+)
+
+// Supported returns the observables the relay looks up, once each in
+// request order: "ip" with an IPv4 value and "ipv6" with an IPv6 value
+// (type in any case, value trimmed). As the contract asks, anything else is
+// ignored, not an error; a value that is no address of its type has no
+// report (the API would answer 400), so it costs no call.
+func Supported(in []ctim.Observable) []ctim.Observable {
+	var out []ctim.Observable
+	seen := make(map[ctim.Observable]bool)
+	for _, o := range in {
+		o = ctim.Observable{Type: strings.ToLower(strings.TrimSpace(o.Type)), Value: strings.TrimSpace(o.Value)}
+		if !addressOfType(o) || seen[o] {
+			continue
+		}
+		seen[o] = true
+		out = append(out, o)
+	}
+	return out
+}
+
+func addressOfType(o ctim.Observable) bool {
+	if o.Type != TypeIP && o.Type != TypeIPv6 {
+		return false
+	}
+	a, err := netip.ParseAddr(o.Value)
+	if err != nil || a.Zone() != "" {
+		return false
+	}
+	if o.Type == TypeIP {
+		return a.Is4()
+	}
+	return a.Is6() && !a.Is4In6()
 }
 
 // Request is one enrichment request.
@@ -480,4 +547,31 @@ func acquire(ctx context.Context, sem chan struct{}) bool {
 		return false
 	}
 	return true
+}
+
+// reportKey identifies an address's report for one API key.
+type reportKey struct {
+	key [sha256.Size]byte // SHA-256 of the API key, never the key
+	ip  string            // canonical text form of the address
+}
+
+// fetchedReport is a report (nil: nothing known) and when it was fetched.
+type fetchedReport struct {
+	report *signals.Report
+	at     time.Time
+}
+
+// notFound reports whether err is a 404 that is not a key problem.
+func notFound(err error) bool {
+	var apiErr *signals.APIError
+	return errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound && !apiErr.Unauthorized()
+}
+
+// canonicalIP is an address's canonical text, so that two spellings of one
+// IPv6 address share a report; anything else is returned as it is.
+func canonicalIP(value string) string {
+	if a, err := netip.ParseAddr(value); err == nil {
+		return a.String()
+	}
+	return value
 }
