@@ -6,10 +6,14 @@
 package auth
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // Credentials are what a verified token yields.
@@ -90,3 +94,161 @@ func BearerToken(r *http.Request) (string, error) {
 	}
 	return token, nil
 }
+
+// Authentication modes (AUTH_MODE).
+const (
+	ModeHS256 = "hs256" // only tokens signed with SECRET_KEY (self-hosted)
+	ModeXDR   = "xdr"   // only Cisco XDR configuration tokens (RS256 + JWKS)
+	ModeBoth  = "both"  // either, routed by the token header's alg
+)
+
+// MinSecretKeyBytes is the shortest SECRET_KEY accepted: an HS256 key
+// shorter than the hash's 32-byte output is weaker than the algorithm.
+const MinSecretKeyBytes = 32
+
+// Config selects and configures the verifier, from AUTH_MODE, SECRET_KEY,
+// JWKS_HOSTS, RELAY_URL and RELAY_URL_FROM_REQUEST.
+type Config struct {
+	// Mode is a Mode constant, or empty: ModeHS256 when SecretKey is set,
+	// else ModeXDR, or, when nothing is set, see Unconfigured.
+	Mode string
+	// SecretKey, when set, must be at least MinSecretKeyBytes long.
+	SecretKey Secret
+	JWKSHosts []string // empty: DefaultJWKSHosts
+	// RelayURL is the audience XDR tokens must carry; AudienceFromRequest
+	// takes it from each request instead (see XDROptions). One is needed
+	// for XDR tokens, not both.
+	RelayURL            string
+	AudienceFromRequest bool
+	HTTPClient          *http.Client     // fetches key sets; nil: system trust store
+	Now                 func() time.Time // nil: time.Now
+}
+
+// Unconfigured reports whether cfg sets no mode and no credentials. New
+// then returns an HS256 verifier without a key, which refuses every call
+// with "<SECRET_KEY> is missing": as with the original, a relay can be
+// deployed before its SECRET_KEY is set.
+func (cfg Config) Unconfigured() bool {
+	return strings.TrimSpace(cfg.Mode) == "" && len(cfg.SecretKey) == 0 && cfg.RelayURL == "" && !cfg.AudienceFromRequest
+}
+
+// New returns the Verifier cfg selects, or an error naming what the chosen
+// mode is missing or what is wrong with it.
+func New(cfg Config) (Verifier, error) {
+	if cfg.Unconfigured() {
+		return HS256{}, nil
+	}
+	if n := len(cfg.SecretKey); n > 0 && n < MinSecretKeyBytes {
+		return nil, fmt.Errorf("auth: SECRET_KEY must be at least %d bytes long; "+
+			"generate one with `relayctl jwt` (it prints a 64-character SECRET_KEY and the JWT signed with it)", MinSecretKeyBytes)
+	}
+	mode := strings.ToLower(strings.TrimSpace(cfg.Mode))
+	auto := mode == ""
+	if auto {
+		mode = ModeXDR
+		if len(cfg.SecretKey) > 0 {
+			mode = ModeHS256
+		}
+	}
+	if mode != ModeHS256 && mode != ModeXDR && mode != ModeBoth {
+		return nil, fmt.Errorf("auth: unknown AUTH_MODE %q: want %s, %s or %s", cfg.Mode, ModeHS256, ModeXDR, ModeBoth)
+	}
+
+	if mode != ModeXDR && len(cfg.SecretKey) == 0 {
+		return nil, fmt.Errorf("auth: AUTH_MODE=%s needs SECRET_KEY", mode)
+	}
+	hs := NewHS256(cfg.SecretKey, cfg.Now)
+	if mode == ModeHS256 {
+		return hs, nil
+	}
+
+	if cfg.RelayURL == "" && !cfg.AudienceFromRequest {
+		if auto {
+			return nil, fmt.Errorf("auth: without SECRET_KEY the mode is %s, which needs RELAY_URL (or RELAY_URL_FROM_REQUEST=true); "+
+				"set SECRET_KEY for the self-hosted HS256 mode", ModeXDR)
+		}
+		return nil, fmt.Errorf("auth: AUTH_MODE=%s needs RELAY_URL (or RELAY_URL_FROM_REQUEST=true)", mode)
+	}
+	xdr, err := NewXDR(XDROptions{
+		Hosts:               cfg.JWKSHosts,
+		Audience:            cfg.RelayURL,
+		AudienceFromRequest: cfg.AudienceFromRequest,
+		HTTPClient:          cfg.HTTPClient,
+		Now:                 cfg.Now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if mode == ModeXDR {
+		return xdr, nil
+	}
+	return Both{HS256: hs, XDR: xdr}, nil
+}
+
+// Both accepts HS256 and XDR tokens. The header's alg picks the verifier,
+// and each pins its own algorithm, so an HS256 token signed with an XDR
+// public key is checked against SECRET_KEY, and an RS256 token never
+// reaches the HS256 verifier.
+type Both struct {
+	HS256 HS256
+	XDR   *XDR
+}
+
+// Verify implements Verifier.
+func (b Both) Verify(r *http.Request) (Credentials, error) {
+	raw, err := BearerToken(r)
+	if err != nil {
+		return Credentials{}, err
+	}
+	alg, err := headerAlg(raw)
+	if err != nil {
+		return Credentials{}, err
+	}
+	switch alg {
+	case "HS256":
+		return b.HS256.Verify(r)
+	case "RS256":
+		return b.XDR.Verify(r)
+	default:
+		return Credentials{}, fail(ReasonBadSignature)
+	}
+}
+
+// headerAlg returns the alg of a compact JWS without verifying anything.
+func headerAlg(raw string) (string, error) {
+	seg, _, ok := strings.Cut(raw, ".")
+	if !ok {
+		return "", fail(ReasonWrongStructure)
+	}
+	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(seg, "="))
+	if err != nil {
+		return "", fail(ReasonWrongStructure)
+	}
+	var h struct {
+		Alg string `json:"alg"`
+	}
+	if err := json.Unmarshal(b, &h); err != nil {
+		return "", fail(ReasonWrongStructure)
+	}
+	return h.Alg, nil
+}
+
+// Secret is a secret setting such as SECRET_KEY. However it is printed,
+// logged or marshalled, it shows only "[REDACTED]", or "[unset]" when empty.
+type Secret []byte
+
+func (s Secret) String() string {
+	if len(s) == 0 {
+		return "[unset]"
+	}
+	return "[REDACTED]"
+}
+
+// Format implements fmt.Formatter for every verb (%#v and %x too).
+func (s Secret) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, s.String()) }
+
+// LogValue implements slog.LogValuer.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// MarshalJSON implements json.Marshaler.
+func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }

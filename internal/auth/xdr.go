@@ -77,7 +77,7 @@ func NewXDR(o XDROptions) (*XDR, error) {
 	}
 	switch {
 	case o.Audience != "" && o.AudienceFromRequest:
-		return nil, errors.New("auth: set either the relay URL or audience-from-request, not both")
+		return nil, errors.New("auth: set RELAY_URL or RELAY_URL_FROM_REQUEST=true, not both")
 	case o.Audience != "":
 		aud, err := normalizeAudience(o.Audience)
 		if err != nil {
