@@ -3,6 +3,11 @@ package signals
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"math"
+	"strconv"
+	"strings"
+	"unicode/utf8"
 )
 
 // ListKind is the type of a blocklist, which selects its metadata endpoint.
@@ -211,4 +216,369 @@ func decodeListDetails(body []byte) (*ListDetails, error) {
 		return nil, err
 	}
 	return &d, nil
+}
+
+// Int is an integer that decodes leniently from a JSON number (truncated
+// toward zero) or a numeric string; anything else leaves it unset (!Valid).
+type Int struct {
+	Value int
+	Valid bool
+}
+
+// UnmarshalJSON implements json.Unmarshaler; it never fails.
+func (n *Int) UnmarshalJSON(b []byte) error {
+	*n = parseInt(bytes.TrimSpace(b))
+	return nil
+}
+
+// parseInt reads an Int from one JSON value.
+func parseInt(b []byte) Int {
+	if len(b) == 0 {
+		return Int{}
+	}
+	var s string
+	switch c := b[0]; {
+	case c == '"':
+		s = strings.TrimSpace(unquote(b))
+	case c == '-' || '0' <= c && c <= '9':
+		s = string(b)
+	default: // objects, arrays, true, false, null
+		return Int{}
+	}
+	if v, err := strconv.Atoi(s); err == nil {
+		return Int{Value: v, Valid: true}
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) &&
+		f > math.MinInt32 && f < math.MaxInt32 {
+		return Int{Value: int(f), Valid: true}
+	}
+	return Int{}
+}
+
+// String decodes leniently: a JSON string, or a number or boolean in its
+// JSON spelling; objects, arrays and null leave it empty.
+type String string
+
+// UnmarshalJSON implements json.Unmarshaler; it never fails.
+func (s *String) UnmarshalJSON(b []byte) error {
+	*s = parseString(bytes.TrimSpace(b))
+	return nil
+}
+
+// parseString reads a String from one JSON value.
+func parseString(b []byte) String {
+	if len(b) == 0 {
+		return ""
+	}
+	switch b[0] {
+	case '"':
+		return String(unquote(b))
+	case '{', '[', 'n':
+		return ""
+	}
+	return String(b)
+}
+
+// Strings decodes leniently from the API's forms of a list: an array of
+// strings, "", "A,B" or a Python repr "['A', 'B']". Non-string elements and
+// empty entries are dropped.
+type Strings []string
+
+// UnmarshalJSON implements json.Unmarshaler; it never fails.
+func (l *Strings) UnmarshalJSON(b []byte) error {
+	s := scanner{b: bytes.TrimSpace(b)}
+	*l = s.readStrings()
+	if s.end() != nil {
+		*l = nil
+	}
+	return nil
+}
+
+// splitList splits "A,B", "['A', 'B']" or "[A, B]" into its items.
+func splitList(s string) Strings {
+	s = strings.TrimSpace(s)
+	s = strings.TrimPrefix(s, "[")
+	s = strings.TrimSuffix(s, "]")
+	var out Strings
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(strings.Trim(strings.TrimSpace(part), `'"`))
+		if part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
+}
+
+// maxDepth is how deeply encoding/json lets objects and arrays nest.
+const maxDepth = 10000
+
+// errScanner is a syntax error encoding/json does not see; the fuzz tests
+// check that it never happens.
+var errScanner = errors.New("malformed JSON")
+
+// scanner reads one JSON text in a single pass, checking its syntax by
+// encoding/json's rules. After the first error every method returns at
+// once; end reports it.
+type scanner struct {
+	b     []byte
+	i     int
+	depth int
+	bad   bool
+}
+
+func (s *scanner) fail() { s.bad, s.i = true, len(s.b) }
+
+func (s *scanner) peek() byte {
+	if s.i < len(s.b) {
+		return s.b[s.i]
+	}
+	return 0
+}
+
+// ws skips JSON white space.
+func (s *scanner) ws() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+// end checks that only white space follows; a rejected text gets
+// encoding/json's error, so messages stay as they were.
+func (s *scanner) end() error {
+	s.ws()
+	if !s.bad && s.i == len(s.b) {
+		return nil
+	}
+	var v any
+	if err := json.Unmarshal(s.b, &v); err != nil {
+		return err
+	}
+	return errScanner
+}
+
+// value reads any value and returns its text.
+func (s *scanner) value() []byte {
+	s.ws()
+	start := s.i
+	switch c := s.peek(); {
+	case c == '{':
+		s.object(func([]byte) { s.value() })
+	case c == '[':
+		s.array(func() { s.value() })
+	case c == '"':
+		s.str()
+	case c == '-' || '0' <= c && c <= '9':
+		s.number()
+	case c == 't':
+		s.literal("true")
+	case c == 'f':
+		s.literal("false")
+	case c == 'n':
+		s.literal("null")
+	default:
+		s.fail()
+	}
+	if s.bad {
+		return nil
+	}
+	return s.b[start:s.i]
+}
+
+// skip reads a value the caller does not need.
+func (s *scanner) skip() { s.value() }
+
+// object reads an object, handing each key (quotes included) to member,
+// which must read the value. A value that is not an object is skipped.
+func (s *scanner) object(member func(key []byte)) { s.container('{', '}', member) }
+
+// array reads an array, calling elem to read each element. A value that is
+// not an array is skipped.
+func (s *scanner) array(elem func()) { s.container('[', ']', func([]byte) { elem() }) }
+
+// container reads an object or an array (open … end), calling item with
+// each member's key, or nil for an element; anything else is skipped.
+func (s *scanner) container(open, end byte, item func(key []byte)) {
+	if s.ws(); s.peek() != open {
+		s.skip()
+		return
+	}
+	s.i++
+	if s.depth++; s.depth > maxDepth {
+		s.fail()
+	}
+	if s.ws(); s.peek() == end {
+		s.i++
+		s.depth--
+		return
+	}
+	for !s.bad {
+		var key []byte
+		if open == '{' {
+			if s.ws(); s.peek() != '"' {
+				s.fail()
+				return
+			}
+			key = s.str()
+			if s.ws(); s.peek() != ':' {
+				s.fail()
+				return
+			}
+			s.i++
+		}
+		item(key)
+		s.ws()
+		switch s.peek() {
+		case ',':
+			s.i++
+		case end:
+			s.i++
+			s.depth--
+			return
+		default:
+			s.fail()
+		}
+	}
+}
+
+// str reads a string and returns it with its quotes.
+func (s *scanner) str() []byte {
+	start := s.i
+	s.i++
+	for s.i < len(s.b) {
+		switch c := s.b[s.i]; {
+		case c == '"':
+			s.i++
+			return s.b[start:s.i]
+		case c == '\\':
+			s.i++
+			switch s.peek() {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				s.i++
+			case 'u':
+				if s.i+5 > len(s.b) {
+					s.fail()
+					return nil
+				}
+				for _, h := range s.b[s.i+1 : s.i+5] {
+					if !('0' <= h && h <= '9' || 'a' <= h && h <= 'f' || 'A' <= h && h <= 'F') {
+						s.fail()
+						return nil
+					}
+				}
+				s.i += 5
+			default:
+				s.fail()
+				return nil
+			}
+		case c < 0x20:
+			s.fail()
+			return nil
+		default:
+			s.i++
+		}
+	}
+	s.fail()
+	return nil
+}
+
+// number reads -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?.
+func (s *scanner) number() {
+	if s.peek() == '-' {
+		s.i++
+	}
+	switch c := s.peek(); {
+	case c == '0':
+		s.i++
+	case '1' <= c && c <= '9':
+		s.digits()
+	default:
+		s.fail()
+		return
+	}
+	if s.peek() == '.' {
+		s.i++
+		if !s.digits() {
+			s.fail()
+			return
+		}
+	}
+	if c := s.peek(); c == 'e' || c == 'E' {
+		s.i++
+		if c := s.peek(); c == '+' || c == '-' {
+			s.i++
+		}
+		if !s.digits() {
+			s.fail()
+		}
+	}
+}
+
+func (s *scanner) digits() bool {
+	start := s.i
+	for s.i < len(s.b) && '0' <= s.b[s.i] && s.b[s.i] <= '9' {
+		s.i++
+	}
+	return s.i > start
+}
+
+func (s *scanner) literal(word string) {
+	if !bytes.HasPrefix(s.b[s.i:], []byte(word)) {
+		s.fail()
+		return
+	}
+	s.i += len(word)
+}
+
+// readStrings reads a Strings value.
+func (s *scanner) readStrings() (l Strings) {
+	s.ws()
+	switch s.peek() {
+	case '[':
+		s.array(func() {
+			if s.ws(); s.peek() != '"' { // not a string: skipped
+				s.skip()
+				return
+			}
+			if v := strings.TrimSpace(unquote(s.str())); v != "" {
+				l = append(l, v)
+			}
+		})
+	case '"':
+		l = splitList(unquote(s.str()))
+	default:
+		s.skip()
+	}
+	return l
+}
+
+// unquote returns the text of a JSON string given with its quotes.
+func unquote(b []byte) string {
+	if len(b) < 2 {
+		return ""
+	}
+	if in := b[1 : len(b)-1]; bytes.IndexByte(in, '\\') < 0 && utf8.Valid(in) {
+		return string(in)
+	}
+	var str string
+	if json.Unmarshal(b, &str) != nil {
+		return ""
+	}
+	return str
+}
+
+// keyIs reports whether an object key (quotes included) names the field
+// name, matching without regard to case as encoding/json does.
+func keyIs(key []byte, name string) bool {
+	if len(key) < 2 {
+		return false
+	}
+	if in := key[1 : len(key)-1]; bytes.IndexByte(in, '\\') < 0 {
+		return string(in) == name || bytes.EqualFold(in, []byte(name))
+	}
+	return strings.EqualFold(unquote(key), name)
 }
