@@ -28,13 +28,9 @@ import (
 const (
 	DefaultEntitiesLimit    = 100  // blocklists per observable (CTR_ENTITIES_LIMIT)
 	DefaultEntitiesLimitMax = 1000 // cap on a token's own limit (CTR_ENTITIES_LIMIT_MAX)
-	// DefaultMaxConcurrent caps observe and deliberate requests in progress
-	// (MAX_CONCURRENT_LOOKUPS); beyond it the relay answers 503 at once
-	// rather than queue without bound.
-	DefaultMaxConcurrent = 64
-	// DefaultRequestTimeout bounds an observe or deliberate request's
-	// upstream work to half of API Gateway's 29 s integration timeout
-	// (Threat Response's own timeout is not documented).
+	DefaultMaxConcurrent    = 64   // observe and deliberate requests in progress (MAX_CONCURRENT_LOOKUPS)
+	// DefaultRequestTimeout is half of API Gateway's 29 s integration
+	// timeout (Threat Response's own is not documented).
 	DefaultRequestTimeout = 15 * time.Second
 	retryAfter            = "5" // seconds, of a 503 at the concurrency cap
 )
@@ -62,8 +58,8 @@ type Options struct {
 	Observe        func(RequestRecord) // when set, called with each request's record (metrics)
 }
 
-// RequestRecord is what the request log line records of one request: no
-// header, body, key, token or observable.
+// RequestRecord is what a request's log line records: no header, body,
+// key, token or observable.
 type RequestRecord struct {
 	Route       string // a route of the relay, or "other"
 	Status      int
@@ -141,9 +137,8 @@ func addRoutes(mux *http.ServeMux, o Options, lookup *enrich.Lookup, mapper enri
 // endpoint is an authenticated route's work: the data and errors to answer.
 type endpoint func(r *http.Request, creds auth.Credentials) (data any, errs []error)
 
-// authenticated verifies the caller, runs h, records the errors for the log
-// line and answers the envelope; onAuthFailure is the data (nil: none)
-// answered to a caller that fails verification.
+// authenticated verifies the caller, runs h, records the errors and answers
+// the envelope; a caller that fails verification gets onAuthFailure as data.
 func authenticated(logger *slog.Logger, verifier auth.Verifier, onAuthFailure any, h endpoint) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		creds, err := verifier.Verify(r)
@@ -156,9 +151,8 @@ func authenticated(logger *slog.Logger, verifier auth.Verifier, onAuthFailure an
 	})
 }
 
-// withLoadShedding lets at most cap(slots) requests through at once and
-// answers the others 503 with Retry-After, so a saturated relay neither
-// queues nor grows.
+// withLoadShedding lets cap(slots) requests through at once and answers the
+// others 503 at once, so a saturated relay neither queues nor grows.
 func withLoadShedding(logger *slog.Logger, slots chan struct{}, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
@@ -225,8 +219,7 @@ const (
 	maxLoggedCauses = 5   // distinct ones per list
 )
 
-// distinct returns list's distinct entries in order: one request can fail
-// the same way for each of its observables.
+// distinct returns list's distinct entries, in order.
 func distinct(list []string) []string {
 	var out []string
 	for _, s := range list {
@@ -279,9 +272,8 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
-// withRequestLog logs one line per request: id, route, status, duration,
-// observables and the work done. It never logs headers or bodies, so no
-// token, key or secret can reach the log.
+// withRequestLog logs one line per request. It never logs headers or
+// bodies, so no token, key or secret can reach the log.
 func withRequestLog(logger *slog.Logger, observe func(RequestRecord), next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -336,8 +328,7 @@ func withRequestLog(logger *slog.Logger, observe func(RequestRecord), next http.
 	})
 }
 
-// requestID reuses a caller's X-Request-Id when it is short and plain, and
-// makes one otherwise.
+// requestID is the caller's X-Request-Id when short and plain, else new.
 func requestID(r *http.Request) string {
 	if id := r.Header.Get("X-Request-Id"); id != "" && len(id) <= 64 && plain(id) {
 		return id
@@ -356,8 +347,7 @@ func plain(s string) bool {
 	return true
 }
 
-// methodName is a standard method's name, or "other": a method is the
-// caller's text, of any length.
+// methodName is a standard method's name, else "other" (it is caller text).
 func methodName(m string) string {
 	switch m {
 	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
@@ -367,8 +357,7 @@ func methodName(m string) string {
 	return "other"
 }
 
-// routeName is a route's path, or "other", so that scanners cannot write
-// arbitrary text into the log.
+// routeName is a route's path, else "other" (scanners write anything).
 func routeName(p string) string {
 	if routes.Known(p) {
 		return strings.TrimRight(p, "/")
@@ -395,8 +384,7 @@ type enrichLimits struct {
 	entities, entitiesMax int
 }
 
-// handleEnrich serves POST /observe/observables (full) and
-// POST /deliberate/observables (verdicts only).
+// handleEnrich serves observe (full) and deliberate (verdicts only).
 func handleEnrich(lookup *enrich.Lookup, mapper enrich.Mapper, limits enrichLimits, full bool) endpoint {
 	return func(r *http.Request, creds auth.Credentials) (any, []error) {
 		observables, err := readObservables(r, limits.maxBody)
@@ -423,8 +411,7 @@ func handleEnrich(lookup *enrich.Lookup, mapper enrich.Mapper, limits enrichLimi
 	}
 }
 
-// readObservables returns the supported observables of a body of at most
-// maxBody bytes.
+// readObservables returns the supported observables of the body.
 func readObservables(r *http.Request, maxBody int64) ([]ctim.Observable, error) {
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
 	var tooLarge *http.MaxBytesError
@@ -483,8 +470,7 @@ func handleRespondObservables(maxBody int64) endpoint {
 	}
 }
 
-// handleRespondTrigger serves POST /respond/trigger: with no action to
-// trigger, every call fails.
+// handleRespondTrigger serves POST /respond/trigger: every call fails.
 func handleRespondTrigger() endpoint {
 	return func(*http.Request, auth.Credentials) (any, []error) {
 		return map[string]string{"status": "failure"}, nil
@@ -511,11 +497,10 @@ func handleWatchdog(logger *slog.Logger) http.Handler {
 	})
 }
 
-// record notes for the request's log line the wire codes of errs and the
-// detail the caller is not shown: the cause of an authorization failure (an
-// unreachable key host) and of an upstream failure (addresses, Go error
-// text, undocumented bodies). Neither holds the token or the API key, which
-// the signals client redacts.
+// record notes for the log line the wire codes of errs and what the caller
+// is not shown: the causes of authorization failures (a key host down) and
+// of upstream failures (addresses, Go error text), which hold no token or
+// API key (the signals client redacts it).
 func record(r *http.Request, errs ...error) {
 	ri := infoFrom(r.Context())
 	for _, err := range errs {

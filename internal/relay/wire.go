@@ -26,8 +26,7 @@ type envelope struct {
 	Errors []wireError `json:"errors,omitempty"`
 }
 
-// writeJSON writes v with status in one Write; a failure to encode is a
-// logged 500.
+// writeJSON writes v with status in one Write; a failure to encode is a 500.
 func writeJSON(w http.ResponseWriter, logger *slog.Logger, status int, v any) {
 	buf := bufpool.Get()
 	defer bufpool.Put(buf)
@@ -72,10 +71,9 @@ const (
 // jsonSpace is JSON's white space (RFC 8259); a form feed is not.
 const jsonSpace = " \t\r\n"
 
-// decodeObservables parses a body that must be a JSON array of
-// {"type": string, "value": string} objects with non-blank strings, whatever
-// the Content-Type. Errors say what is wrong and where. Reading stops at the
-// first problem, so a bad first element of a large array costs no more.
+// decodeObservables parses a JSON array of {"type": string, "value":
+// string} objects, whatever the Content-Type, stopping at the first problem,
+// which its error names and places.
 func decodeObservables(body []byte) ([]ctim.Observable, error) {
 	trimmed := bytes.Trim(body, jsonSpace)
 	if len(trimmed) == 0 {
@@ -131,14 +129,13 @@ var (
 	errTooDeep = errors.New("too deep")
 )
 
-// field is one member of an observable object: its JSON kind, and its
-// text when it is a string.
+// field is an observable member's JSON kind and, for a string, its text.
 type field struct{ kind, text string }
 
-// readObservable reads the array element that starts with first, whole,
-// then checks it. A field named twice is an error, not last-wins: whatever
-// inspects the body in front of the relay must never read another
-// observable from it. Names compare unescaped ("v\u0061lue" is "value").
+// readObservable reads the element that starts with first, then checks it.
+// A field named twice is an error, not last-wins: whatever inspects the body
+// in front of the relay must read the same observable ("v\u0061lue" is
+// "value").
 func readObservable(dec *json.Decoder, first json.Token) (ctim.Observable, error) {
 	if first != json.Delim('{') {
 		if err := skipValue(dec, first, 1); err != nil {
@@ -210,8 +207,7 @@ func checkObservable(fields map[string]field) (ctim.Observable, error) {
 	return o, nil
 }
 
-// skipValue reads the rest of the value that starts with first, read at
-// depth; it fails with errSyntax or, past maxDepth, errTooDeep.
+// skipValue reads the rest of the value that starts with first, at depth.
 func skipValue(dec *json.Decoder, first json.Token, depth int) error {
 	base := depth
 	for tok := first; ; {
@@ -259,16 +255,14 @@ func truncateName(s string) string {
 
 // Error codes of the relay contract.
 const (
-	CodeAuthorization     = "authorization error"
-	CodeInvalidArgument   = "invalid argument"
-	CodeTooManyRequests   = "too many requests"
-	CodeUnknown           = "unknown"
-	CodeHealthCheckFailed = "health check failed"
-	CodeRequestTimeout    = "request timeout"
-	// CodeServiceUnavailable is a request shed at the concurrency cap (503).
-	CodeServiceUnavailable = "service unavailable"
-	// CodeTooManyObservables warns that not every address was looked up.
-	CodeTooManyObservables = "too many observables"
+	CodeAuthorization      = "authorization error"
+	CodeInvalidArgument    = "invalid argument"
+	CodeTooManyRequests    = "too many requests"
+	CodeUnknown            = "unknown"
+	CodeHealthCheckFailed  = "health check failed"
+	CodeRequestTimeout     = "request timeout"
+	CodeServiceUnavailable = "service unavailable"  // shed at the concurrency cap (503)
+	CodeTooManyObservables = "too many observables" // a warning: not every address was looked up
 )
 
 // wireError is one entry of the envelope's "errors".
@@ -296,10 +290,9 @@ func invalidArgf(format string, args ...any) error {
 	return &invalidArgument{detail: fmt.Sprintf(format, args...)}
 }
 
-// toWire is the one place where errors become the contract's error objects.
-// Messages never quote the API key, the JWT or SECRET_KEY, an address or Go
-// error text: auth errors carry fixed reasons, transport failures a fixed
-// message per kind, and of an upstream body only a documented message.
+// toWire is the one place where errors become the contract's error objects,
+// whose messages never quote a key, token, secret, address or Go error text:
+// only fixed reasons and messages, and an upstream's documented ones.
 func toWire(err error) wireError {
 	var (
 		authErr   *auth.Error
@@ -342,8 +335,7 @@ func toWire(err error) wireError {
 	}
 }
 
-// transportMessages are fixed per kind, so that no address or Go error
-// text reaches the caller (the detail goes to the request log).
+// transportMessages are fixed, so no address or Go error text reaches a caller.
 var transportMessages = map[signals.Kind]string{
 	signals.Unreachable:     "Auth0 Signals could not be reached. Please, try again later.",
 	signals.TimedOut:        "Auth0 Signals did not answer in time. Please, try again later.",
