@@ -1,8 +1,6 @@
 // Package auth verifies the caller's JWT and recovers the Auth0 Signals
-// credentials it carries. HS256 is the original relay's self-hosted mode
-// ({"key": "<API key>"} signed with SECRET_KEY); XDR checks Cisco XDR's
-// per-call RS256 configuration tokens against the key set of an allowlisted
-// Cisco host. New picks one, or routes between both, from a Config.
+// credentials it carries: HS256 tokens signed with SECRET_KEY (the original
+// relay's self-hosted mode) or Cisco XDR's RS256 configuration tokens.
 package auth
 
 import (
@@ -40,8 +38,7 @@ type Verifier interface {
 	Verify(r *http.Request) (Credentials, error)
 }
 
-// Reasons reported after "Authorization failed: ", worded as in the relay
-// contract: operators and Threat Response support know these strings.
+// Reasons after "Authorization failed: ", in the contract's wording.
 const (
 	ReasonHeaderMissing    = "Authorization header is missing"
 	ReasonWrongType        = "Wrong authorization type"
@@ -64,8 +61,7 @@ const (
 	ReasonKidNotFound   = "kid from JWT header not found in API response"
 )
 
-// Error is an authentication failure. Its message, which the caller sees,
-// never holds any part of the token.
+// Error is an authentication failure; its message holds no part of the token.
 type Error struct {
 	Reason string
 	Err    error // the underlying failure (a key-set fetch), for the log only
@@ -102,8 +98,7 @@ const (
 	ModeBoth  = "both"  // either, routed by the token header's alg
 )
 
-// MinSecretKeyBytes is the shortest SECRET_KEY accepted: an HS256 key
-// shorter than the hash's 32-byte output is weaker than the algorithm.
+// MinSecretKeyBytes is SHA-256's output: a shorter HS256 key is weaker.
 const MinSecretKeyBytes = 32
 
 // Config selects and configures the verifier, from AUTH_MODE, SECRET_KEY,
@@ -115,25 +110,21 @@ type Config struct {
 	// SecretKey, when set, must be at least MinSecretKeyBytes long.
 	SecretKey Secret
 	JWKSHosts []string // empty: DefaultJWKSHosts
-	// RelayURL is the audience XDR tokens must carry; AudienceFromRequest
-	// takes it from each request instead (see XDROptions). One is needed
-	// for XDR tokens, not both.
+	// RelayURL or AudienceFromRequest is the audience (see XDROptions).
 	RelayURL            string
 	AudienceFromRequest bool
 	HTTPClient          *http.Client     // fetches key sets; nil: system trust store
 	Now                 func() time.Time // nil: time.Now
 }
 
-// Unconfigured reports whether cfg sets no mode and no credentials. New
-// then returns an HS256 verifier without a key, which refuses every call
-// with "<SECRET_KEY> is missing": as with the original, a relay can be
-// deployed before its SECRET_KEY is set.
+// Unconfigured reports whether cfg sets nothing. New then returns an HS256
+// verifier without a key, which refuses every call: as with the original, a
+// relay can be deployed before its SECRET_KEY is set.
 func (cfg Config) Unconfigured() bool {
 	return strings.TrimSpace(cfg.Mode) == "" && len(cfg.SecretKey) == 0 && cfg.RelayURL == "" && !cfg.AudienceFromRequest
 }
 
-// New returns the Verifier cfg selects, or an error naming what the chosen
-// mode is missing or what is wrong with it.
+// New returns the Verifier cfg selects, or what is missing or wrong.
 func New(cfg Config) (Verifier, error) {
 	if cfg.Unconfigured() {
 		return HS256{}, nil
@@ -185,10 +176,9 @@ func New(cfg Config) (Verifier, error) {
 	return Both{HS256: hs, XDR: xdr}, nil
 }
 
-// Both accepts HS256 and XDR tokens. The header's alg picks the verifier,
-// and each pins its own algorithm, so an HS256 token signed with an XDR
-// public key is checked against SECRET_KEY, and an RS256 token never
-// reaches the HS256 verifier.
+// Both accepts HS256 and XDR tokens, routed by the header's alg. Each pins
+// its algorithm: an HS256 token signed with an XDR public key is checked
+// against SECRET_KEY.
 type Both struct {
 	HS256 HS256
 	XDR   *XDR
@@ -233,8 +223,8 @@ func headerAlg(raw string) (string, error) {
 	return h.Alg, nil
 }
 
-// Secret is a secret setting such as SECRET_KEY. However it is printed,
-// logged or marshalled, it shows only "[REDACTED]", or "[unset]" when empty.
+// Secret is a setting such as SECRET_KEY that prints, logs and marshals as
+// "[REDACTED]" (or "[unset]").
 type Secret []byte
 
 func (s Secret) String() string {

@@ -12,13 +12,10 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// HS256 verifies tokens signed with SECRET_KEY, the original relay's
-// self-hosted mode. "none" and every other algorithm are rejected before
-// the signature is looked at.
+// HS256 verifies tokens signed with SECRET_KEY; "none" and every other
+// algorithm are rejected before the signature is looked at.
 type HS256 struct {
-	// Secret is SECRET_KEY; without it every call fails with
-	// ReasonSecretKeyMissing, as in the original relay.
-	Secret   []byte
+	Secret   []byte          // without it every call fails, as in the original
 	verified *verifiedTokens // set by NewHS256
 }
 
@@ -28,12 +25,9 @@ const (
 	maxVerifiedTokens = 256
 )
 
-// NewHS256 returns an HS256 verifier that remembers verified tokens, as a
-// self-hosted Threat Response module sends the same one on every call. A
-// token is taken from memory only while it would verify again: for at most
-// VerifiedTokenTTL, within its exp and nbf by the clock now (nil:
-// time.Now), and with the same secret. Only credentials are kept, under the
-// SHA-256 of secret and token; failures never are.
+// NewHS256 returns an HS256 verifier that remembers verified tokens (a
+// module sends the same one each call) while they would verify again: for
+// VerifiedTokenTTL at most, within exp and nbf by now, with the same secret.
 func NewHS256(secret []byte, now func() time.Time) HS256 {
 	if now == nil {
 		now = time.Now
@@ -82,8 +76,7 @@ type verifiedTokens struct {
 	entries map[[sha256.Size]byte]verifiedToken
 }
 
-// verifiedToken is a verified token's credentials and when it verifies
-// (zero: no bound from the token).
+// verifiedToken is a verified token's credentials and when it verifies.
 type verifiedToken struct {
 	creds     Credentials
 	until     time.Time // the end of VerifiedTokenTTL
@@ -98,8 +91,7 @@ func (t verifiedToken) valid(now time.Time) bool {
 		(t.notBefore.IsZero() || !now.Before(t.notBefore))
 }
 
-// verify returns the credentials of raw, verified with secret now or
-// remembered from a verification that still holds.
+// verify returns raw's credentials, remembered or verified now.
 func (c *verifiedTokens) verify(raw string, secret []byte) (Credentials, error) {
 	key := tokenKey(raw, secret)
 	now := c.now()
@@ -150,8 +142,8 @@ func tokenKey(raw string, secret []byte) [sha256.Size]byte {
 	return key
 }
 
-// classify maps a jwt parse error to the contract's reason (badKey for a
-// bad signature). The library's message may quote the token: never shown.
+// classify maps a jwt error to a reason, never showing its text (it may
+// quote the token); badKey is a bad signature's.
 func classify(err error, badKey string) error {
 	switch {
 	case errors.Is(err, jwt.ErrTokenMalformed):

@@ -28,8 +28,7 @@ const (
 	ClockLeeway                = 30 * time.Second // skew tolerated on exp and nbf
 )
 
-// DefaultJWKSHosts returns the Cisco XDR hosts that publish the keys
-// configuration tokens are signed with, one per region (us, eu, apjc).
+// DefaultJWKSHosts returns Cisco XDR's key hosts for us, eu and apjc.
 func DefaultJWKSHosts() []string {
 	return []string{
 		"visibility.amp.cisco.com",
@@ -44,30 +43,21 @@ type XDROptions struct {
 	// Audience is the relay's public URL (RELAY_URL), which every token's
 	// aud must equal, a trailing slash aside.
 	Audience string
-	// AudienceFromRequest expects instead the URL the request arrived at
-	// (X-Forwarded-Proto or TLS, and Host). It is only safe behind a proxy
-	// that sets both headers: a client choosing them can replay a token
-	// issued for another relay.
+	// AudienceFromRequest expects instead the URL the request arrived at.
+	// Only behind a proxy that sets X-Forwarded-Proto and Host is it safe: a
+	// client choosing them can replay a token issued for another relay.
 	AudienceFromRequest bool
-	// HTTPClient fetches key sets; nil: the system trust store (so
-	// SSL_CERT_FILE applies). Redirects are never followed.
-	HTTPClient *http.Client
-	Timeout    time.Duration // of one key-set fetch; zero: DefaultJWKSTimeout
-	// RefreshInterval is the least time between two fetches of one host's
-	// key set, whatever their outcome; zero: DefaultJWKSRefreshInterval.
-	RefreshInterval time.Duration
-	Now             func() time.Time // nil: time.Now
+	HTTPClient          *http.Client     // nil: the system trust store; never redirected
+	Timeout             time.Duration    // of one key-set fetch
+	RefreshInterval     time.Duration    // least time between a host's fetches, failed or not
+	Now                 func() time.Time // nil: time.Now
 }
 
 // XDR verifies Cisco XDR configuration tokens: RS256 JWTs signed per call,
-// whose payload is the module's configuration ("key", "CTR_ENTITIES_LIMIT")
-// plus "jwks_host" and "aud".
-//
-// Verify checks, in order: alg RS256 and a kid; a jwks_host claim naming an
-// allowlisted host (before any network request, so a forged host is never
-// contacted); the kid in that host's key set at /.well-known/jwks; the
-// signature; exp (required) and nbf (with ClockLeeway); aud; a non-empty
-// "key". It is safe for concurrent use.
+// carrying the module's configuration, "jwks_host" and "aud". Verify checks
+// alg and kid; that jwks_host is allowlisted (before any request, so a
+// forged host is never contacted); the signature by that host's key; exp,
+// nbf, aud and "key".
 type XDR struct {
 	audience    string
 	fromRequest bool
@@ -207,9 +197,8 @@ func (v *XDR) jwksHost(claims jwt.MapClaims) (string, error) {
 	return host, nil
 }
 
-// expectedAudience is the aud a token for r must carry: with fromRequest,
-// the scheme of the first X-Forwarded-Proto value (which wins over TLS, as
-// the proxy saw the client) or of the connection, "://" and the Host header.
+// expectedAudience is the aud a token for r must carry; from the request,
+// X-Forwarded-Proto wins over TLS, as the proxy saw the client.
 func (v *XDR) expectedAudience(r *http.Request) string {
 	if !v.fromRequest {
 		return v.audience
@@ -225,8 +214,7 @@ func (v *XDR) expectedAudience(r *http.Request) string {
 	return scheme + "://" + r.Host
 }
 
-// audienceMatches reports whether the aud claim (a string or an array)
-// contains want, ignoring a trailing slash.
+// audienceMatches reports whether aud holds want, a trailing slash aside.
 func audienceMatches(claims jwt.MapClaims, want string) bool {
 	auds, err := claims.GetAudience()
 	if err != nil || want == "" {
@@ -240,9 +228,8 @@ func audienceMatches(claims jwt.MapClaims, want string) bool {
 	return false
 }
 
-// entitiesLimit reads the CTR_ENTITIES_LIMIT claim: a positive integer (a
-// number or a decimal string) capped at MaxEntitiesLimit, else 0 (the
-// relay's default applies).
+// entitiesLimit reads CTR_ENTITIES_LIMIT, a positive integer (maybe in a
+// string), capped; anything else is 0, the relay's default.
 func entitiesLimit(c any) int {
 	x, ok := c.(float64)
 	if s, isString := c.(string); isString {
@@ -277,8 +264,7 @@ func asciiLower(s string) (lower string, ok bool) {
 	return string(b), true
 }
 
-// normalizeHost validates an allowlist entry ("host" or "host:port") and
-// returns it in lower case.
+// normalizeHost validates and lower-cases an allowlist entry.
 func normalizeHost(entry string) (string, error) {
 	h, ascii := asciiLower(strings.TrimSpace(entry))
 	u, err := url.Parse("https://" + h)
@@ -311,15 +297,11 @@ const (
 // errKidNotFound is turned into a contract reason by XDR.Verify.
 var errKidNotFound = errors.New("kid not in key set")
 
-// keyCache holds the RSA keys of each allowlisted JWKS host. Its map is
-// built once from the allowlist, so a token cannot make the relay remember
-// (or contact) another host.
-//
-// jwkset decodes the keys; fetching and the rate limit stay here, because
-// jwkset's HTTP storage fetches within the caller's context (one caller
-// hanging up spends the interval), lets no caller join a fetch under way,
-// reads the wall clock, drops the fetch error, and reads an unbounded body
-// in which one bad key fails the whole set.
+// keyCache holds the RSA keys of each allowlisted JWKS host; its map never
+// grows, so a token cannot make the relay remember another host. jwkset's
+// own HTTP storage fetches within the caller's context, lets no caller join
+// a fetch, drops the fetch error and reads an unbounded body: fetching and
+// the rate limit stay here.
 type keyCache struct {
 	client   *http.Client
 	timeout  time.Duration
@@ -356,11 +338,9 @@ func newKeyCache(hosts []string, client *http.Client, timeout, interval time.Dur
 }
 
 // key returns the key kid of an allowlisted host. A cached kid is returned
-// at once; a set older than jwksMaxAge is refreshed in the background and
-// used until a fetch succeeds. An unknown kid starts a fetch, or joins the
-// one under way, and waits for it (or for ctx). Fetches of one host start
-// at most once per interval, whatever their outcome; an unknown kid the
-// rate limit refuses gets errKidNotFound at once, or the last fetch's error
+// at once (a stale set is refreshed in the background); an unknown one
+// starts or joins a fetch and waits for it. Fetches start at most once per
+// interval; a refused one answers errKidNotFound, or the last fetch's error
 // when the host has no key set.
 func (c *keyCache) key(ctx context.Context, host, kid string) (*rsa.PublicKey, error) {
 	hk := c.hosts[host] // callers check the allowlist
@@ -458,10 +438,8 @@ func (c *keyCache) fetch(url string) (map[string]*rsa.PublicKey, error) {
 	return parseJWKS(body)
 }
 
-// parseJWKS returns a JWK Set's RS256 signing keys by kid, skipping keys of
-// other types or uses, without a kid, refused by jwkset, or weak. A kid two
-// entries claim is trusted in neither, whether or not the other decodes. A
-// set without a usable key is an error.
+// parseJWKS returns a JWK Set's usable RS256 signing keys by kid; a kid two
+// entries claim is trusted in neither, whether or not the other decodes.
 func parseJWKS(body []byte) (map[string]*rsa.PublicKey, error) {
 	var set struct {
 		Keys []json.RawMessage `json:"keys"`
