@@ -43,9 +43,8 @@ type Client struct {
 	userAgent string
 }
 
-// New returns a client for the API at baseURL (scheme, host, optional path
-// prefix). nil hc means a client with a 10 s timeout. Redirects to another
-// host are refused, so the API key goes nowhere but baseURL's host.
+// New returns a client for the API at baseURL (nil hc: a 10 s timeout). It
+// refuses redirects to another host, where the API key would go too.
 func New(baseURL string, hc *http.Client, userAgent string) (*Client, error) {
 	u, err := url.Parse(strings.TrimRight(baseURL, "/"))
 	if err != nil {
@@ -55,8 +54,7 @@ func New(baseURL string, hc *http.Client, userAgent string) (*Client, error) {
 		}
 		return nil, fmt.Errorf("signals base URL: %w", err)
 	}
-	// Messages leave out userinfo, query and fragment: a password or a
-	// ?token= could stand there.
+	// Messages leave out userinfo, query and fragment: secrets could stand there.
 	shown := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}).String()
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
 		return nil, fmt.Errorf("signals base URL %q: want http(s)://host[:port][/prefix]", shown)
@@ -89,10 +87,9 @@ func (e *redirectError) Error() string { return e.detail }
 // BaseURL returns the API base URL the client calls.
 func (c *Client) BaseURL() string { return c.base.String() }
 
-// Report returns the full report of ip, or (nil, nil) when the API knows
-// nothing about it (a 400 or 404 that is not a key problem). "", "." and
-// ".." are no address, and as a path segment would name another resource
-// (the caller's own report): they get (nil, nil) without a request.
+// Report returns ip's full report, or (nil, nil) when the API knows nothing
+// (NoData), as for "", "." and "..", which are no address and as a path
+// segment would name another resource: those get no request.
 func (c *Client) Report(ctx context.Context, apiKey, ip string) (*Report, error) {
 	if dotSegment(ip) {
 		return nil, nil
@@ -122,9 +119,8 @@ func (c *Client) ListDetails(ctx context.Context, apiKey string, ref ListRef) (*
 	return d, err
 }
 
-// Ping checks that the API is reachable and accepts apiKey with the
-// caller's own report (GET /v2.0/ip). As in the original relay, a 400 or
-// 404 that is not a key problem counts as healthy.
+// Ping checks that the API answers and accepts apiKey, with the caller's
+// own report; as in the original relay, NoData counts as healthy.
 func (c *Client) Ping(ctx context.Context, apiKey string) error {
 	if err := c.get(ctx, "health check", apiKey, []string{"v2.0", "ip"}, MaxReportBytes, nil); !nothingKnown(err) {
 		return err
@@ -138,8 +134,8 @@ func nothingKnown(err error) bool {
 	return errors.As(err, &apiErr) && apiErr.NoData()
 }
 
-// dotSegment reports whether s, as a path segment, would be empty or a dot
-// segment that servers and proxies resolve against the path before it.
+// dotSegment reports whether s is empty or a dot segment, which servers
+// resolve against the path before it.
 func dotSegment(s string) bool { return s == "" || s == "." || s == ".." }
 
 // endpoint builds the URL of the segments under the base URL; each is
@@ -208,9 +204,8 @@ func (c *Client) get(ctx context.Context, op, apiKey string, segments []string, 
 	return nil
 }
 
-// transportError classifies a failed round trip or body read as kind
-// unless it was a timeout, a refused redirect or a certificate failure. The
-// *url.Error wrapper is dropped: its URL adds nothing to op.
+// transportError classifies a failed round trip or read as kind unless it
+// was a timeout, a refused redirect or a certificate failure.
 func (c *Client) transportError(ctx context.Context, op, apiKey string, kind Kind, err error) error {
 	if tlsErr, ok := asTLSError(err); ok {
 		return tlsErr
@@ -240,13 +235,11 @@ func (c *Client) transportError(ctx context.Context, op, apiKey string, kind Kin
 
 var errNotObject = errors.New("not a JSON object")
 
-// invalidTokenText is the API's answer (400, sometimes 404) to a key that
-// is not a UUID.
+// invalidTokenText answers (400, sometimes 404) a key that is not a UUID.
 const invalidTokenText = "Token must be a valid RFC4122 UUID"
 
-// documentedMessages are the error bodies the API is documented to send
-// (docs/auth0-signals-api.md §6): the only upstream text a caller may see.
-// Any other body can name internal hosts or echo request data.
+// documentedMessages are the only upstream text a caller may see: another
+// body can name internal hosts or echo request data.
 var documentedMessages = map[string]bool{
 	"Unauthorized. API Key not found.": true,
 	"Unauthorized":                     true,
@@ -259,8 +252,7 @@ var documentedMessages = map[string]bool{
 type APIError struct {
 	Op         string // "ip report", "list details" or "health check"
 	StatusCode int
-	// Body is the start of the body, whitespace-folded, with the API key
-	// redacted: for logs only (Message is for the caller).
+	// Body is the body's start, folded and redacted, for logs only.
 	Body string
 	// invalidToken: the body as received said the key is not a UUID, which
 	// Body may no longer show (redaction, length cap).
@@ -275,8 +267,8 @@ func (e *APIError) Error() string {
 	return msg
 }
 
-// Message is the body when it is a documented message, the invalid-token
-// message when the body held it, else "".
+// Message is the body when documented, the invalid-token message when the
+// body held it, else "".
 func (e *APIError) Message() string {
 	switch {
 	case documentedMessages[e.Body]:
@@ -298,8 +290,8 @@ func (e *APIError) Unauthorized() bool {
 // RateLimited reports whether the key's quota is used up (429).
 func (e *APIError) RateLimited() bool { return e.StatusCode == http.StatusTooManyRequests }
 
-// NoData reports whether the answer means "nothing known about this
-// resource": a 400 (bad address) or 404 that is not a key problem.
+// NoData reports whether the answer means "nothing known": a 400 (bad
+// address) or 404 that is not a key problem.
 func (e *APIError) NoData() bool {
 	return (e.StatusCode == http.StatusBadRequest || e.StatusCode == http.StatusNotFound) && !e.Unauthorized()
 }
@@ -331,9 +323,8 @@ const (
 	KeyNotSendable              // the key is no valid header value; nothing was sent
 )
 
-// TransportError is any failure that prevented an answer. Its Error text
-// (addresses, Go error text) is for the log; callers see a fixed message
-// per Kind.
+// TransportError is any failure that prevented an answer. Its text is for
+// the log; callers see a fixed message per Kind.
 type TransportError struct {
 	Op     string
 	Kind   Kind
@@ -375,8 +366,7 @@ func capitalize(s string) string {
 	return s
 }
 
-// cleanBody folds whitespace in an error body, drops control characters,
-// redacts secret, and caps the length.
+// cleanBody folds whitespace and controls, redacts secret and caps length.
 func cleanBody(b []byte, secret string, max int) string {
 	redact := redacter(secret)
 	s := redact(strings.ToValidUTF8(string(b), "\uFFFD"))
@@ -394,14 +384,12 @@ func cleanBody(b []byte, secret string, max int) string {
 	return s
 }
 
-// redact replaces secret in s with [REDACTED] in any letter case and with
-// any character percent-encoded ('+' for a space) or JSON-escaped, as an
-// upstream may echo the key from a URL or inside JSON.
+// redact replaces secret in s, in any case, percent-encoded or JSON-escaped
+// (an upstream may echo it from a URL or inside JSON).
 func redact(s, secret string) string { return redacter(secret)(s) }
 
-// redacter returns redact for one secret, compiling its pattern at most
-// once and only for a text long enough to hold the secret (every form of a
-// character is at least one character), so a short 404 body costs nothing.
+// redacter returns redact for one secret, compiling its pattern once, and
+// only for a text long enough to hold it: a short 404 body costs nothing.
 func redacter(secret string) func(string) string {
 	var re *regexp.Regexp
 	n := utf8.RuneCountInString(secret)

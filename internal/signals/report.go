@@ -25,10 +25,8 @@ type ListRef struct {
 	ID   string
 }
 
-// Report is what the relay maps of a full IP report ("fullip"): is the
-// address (BadIP), its hostname's domain directly or by its MX and NS hosts
-// (BadDomain), or was it recently (History) on a blocklist. Fields it does
-// not use (geo, whois) are not decoded, so their quirks cannot break a lookup.
+// Report is what the relay maps of a full IP report ("fullip"); the fields
+// it does not use (geo, whois) are not decoded, so their quirks do no harm.
 type Report struct {
 	Score    Int    `json:"score"`
 	Hostname String `json:"hostname"`
@@ -58,8 +56,7 @@ func (r *Report) UnmarshalJSON(b []byte) error {
 }
 
 // report reads the "fullip" object in one pass. As with encoding/json, keys
-// match in any case and the last of a repeated key counts; a part that is
-// not an object leaves its fields zero.
+// match in any case and the last one counts.
 func (s *scanner) report() (r Report) {
 	s.object(func(key []byte) {
 		switch {
@@ -132,8 +129,7 @@ func (r *Report) TotalScore() int {
 }
 
 // Lists returns the blocklists the report names, once each, in the original
-// relay's order: badip, then the domain's blacklist, blacklist_mx and
-// blacklist_ns.
+// relay's order.
 func (r *Report) Lists() []ListRef {
 	var refs []ListRef
 	seen := make(map[ListRef]bool)
@@ -154,9 +150,8 @@ func (r *Report) Lists() []ListRef {
 	return refs
 }
 
-// decodeReport decodes a report body in one pass. A body without "fullip"
-// (or null) is an empty report; one that is not an object is an error whose
-// text names no Go type (it reaches the relay's error message).
+// decodeReport decodes a report body; one without "fullip" (or null) is an
+// empty report, one that is no object an error naming no Go type.
 func decodeReport(body []byte) (*Report, error) {
 	s := scanner{b: body}
 	var r Report
@@ -182,8 +177,7 @@ func decodeReport(body []byte) (*Report, error) {
 	return &r, nil
 }
 
-// ListDetails is what the relay maps of a blocklist's metadata; all values
-// arrive as strings.
+// ListDetails is what the relay maps of a blocklist's metadata.
 type ListDetails struct {
 	Name        String  `json:"name"`
 	Source      String  `json:"source"`
@@ -194,8 +188,7 @@ type ListDetails struct {
 	Visibility  String  `json:"visibility"`
 }
 
-// decodeListDetails decodes the one details object the endpoint sends, or,
-// defensively, a one-element array of it.
+// decodeListDetails decodes a details object, or a one-element array of it.
 func decodeListDetails(body []byte) (*ListDetails, error) {
 	body = bytes.TrimSpace(body)
 	if len(body) > 0 && body[0] == '[' {
@@ -279,9 +272,8 @@ func parseString(b []byte) String {
 	return String(b)
 }
 
-// Strings decodes leniently from the API's forms of a list: an array of
-// strings, "", "A,B" or a Python repr "['A', 'B']". Non-string elements and
-// empty entries are dropped.
+// Strings decodes leniently from an array of strings, "", "A,B" or a Python
+// repr "['A', 'B']", dropping non-strings and empty entries.
 type Strings []string
 
 // UnmarshalJSON implements json.Unmarshaler; it never fails.
@@ -316,9 +308,8 @@ const maxDepth = 10000
 // check that it never happens.
 var errScanner = errors.New("malformed JSON")
 
-// scanner reads one JSON text in a single pass, checking its syntax by
-// encoding/json's rules. After the first error every method returns at
-// once; end reports it.
+// scanner reads one JSON text in one pass, checking its syntax as
+// encoding/json does; after an error every method returns at once.
 type scanner struct {
 	b     []byte
 	i     int
@@ -347,8 +338,7 @@ func (s *scanner) ws() {
 	}
 }
 
-// end checks that only white space follows; a rejected text gets
-// encoding/json's error, so messages stay as they were.
+// end checks that only white space follows; errors are encoding/json's.
 func (s *scanner) end() error {
 	s.ws()
 	if !s.bad && s.i == len(s.b) {
@@ -392,12 +382,11 @@ func (s *scanner) value() []byte {
 // skip reads a value the caller does not need.
 func (s *scanner) skip() { s.value() }
 
-// object reads an object, handing each key (quotes included) to member,
-// which must read the value. A value that is not an object is skipped.
+// object reads an object, handing each key, quoted, to member, which reads
+// the value; anything else is skipped.
 func (s *scanner) object(member func(key []byte)) { s.container('{', '}', member) }
 
-// array reads an array, calling elem to read each element. A value that is
-// not an array is skipped.
+// array reads an array, calling elem for each element; anything else is skipped.
 func (s *scanner) array(elem func()) { s.container('[', ']', func([]byte) { elem() }) }
 
 // container reads an object or an array (open … end), calling item with
@@ -571,8 +560,7 @@ func unquote(b []byte) string {
 	return str
 }
 
-// keyIs reports whether an object key (quotes included) names the field
-// name, matching without regard to case as encoding/json does.
+// keyIs reports whether a quoted key names name, in any case.
 func keyIs(key []byte, name string) bool {
 	if len(key) < 2 {
 		return false
