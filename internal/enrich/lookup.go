@@ -30,17 +30,13 @@ const (
 // Defaults of the caches.
 const (
 	// DefaultListCacheTTL: lists rarely change their details, so hours are safe.
-	DefaultListCacheTTL = 6 * time.Hour
-	// DefaultListCacheSize: Auth0 Signals had about a hundred IP lists and a
-	// few dozen domain lists.
-	DefaultListCacheSize = 1024
-	// DefaultListMissingTTL is how long a list whose details answered 404
-	// (retired, yet still named by reports) is remembered as missing;
-	// briefly, as a list may come back.
+	DefaultListCacheTTL  = 6 * time.Hour
+	DefaultListCacheSize = 1024 // Auth0 Signals had about 150 lists
+	// DefaultListMissingTTL keeps a retired list (a 404 that reports still
+	// name) briefly, as it may come back.
 	DefaultListMissingTTL = time.Hour
-	// DefaultReportCacheTTL spans one investigation (Threat Response asks
-	// for verdicts, then sightings, of the same observables), yet a newly
-	// listed address shows up within minutes.
+	// DefaultReportCacheTTL spans an investigation (verdicts, then sightings,
+	// of the same observables), yet shows a newly listed address soon.
 	DefaultReportCacheTTL  = 5 * time.Minute
 	DefaultReportCacheSize = 10000 // a decoded report is well under 1 KiB
 )
@@ -53,27 +49,21 @@ func orDefault(n, def int) int {
 }
 
 // Lookup gathers what Auth0 Signals knows about a request's observables.
-// Build one per process with New: concurrent requests that need the same
-// report (with the same API key) or list share one call and its caches.
+// One per process lets concurrent requests share calls and caches.
 type Lookup struct {
 	client                     *signals.Client
 	now                        func() time.Time
 	reportWorkers, listWorkers int
-	// reports are kept per API key and address, "nothing known" answers
-	// too, failures not.
-	reports *cache.Cache[reportKey, fetchedReport]
-	// lists are kept for every API key: the details endpoint is documented
-	// as needing none, so its answer cannot depend on the key. A failure (a
-	// rejected key, a used-up quota) reaches only requests with the same
-	// key; a 404 is kept as missing.
+	reports                    *cache.Cache[reportKey, fetchedReport] // per API key; "nothing known" too
+	// lists serve every API key: the details endpoint is documented as
+	// needing none. A failure (rejected key, used-up quota) reaches only the
+	// same key's requests; a 404 is kept as missing.
 	lists *cache.Cache[signals.ListRef, *signals.ListDetails]
 }
 
 // Config configures a Lookup; a zero field means the default, a zero TTL
-// no cache.
+// no cache. The workers bound a request's concurrent calls.
 type Config struct {
-	// ReportWorkers and ListWorkers bound a request's concurrent report and
-	// list-details lookups.
 	ReportWorkers, ListWorkers int
 	ReportCacheSize            int
 	ReportCacheTTL             time.Duration
@@ -110,10 +100,8 @@ const (
 )
 
 // Supported returns the observables the relay looks up, once each in
-// request order: "ip" with an IPv4 value and "ipv6" with an IPv6 value
-// (type in any case, value trimmed). As the contract asks, anything else is
-// ignored, not an error; a value that is no address of its type has no
-// report (the API would answer 400), so it costs no call.
+// order: "ip" with an IPv4 and "ipv6" with an IPv6 address. Anything else
+// is ignored, as the contract asks, and costs no call.
 func Supported(in []ctim.Observable) []ctim.Observable {
 	var out []ctim.Observable
 	seen := make(map[ctim.Observable]bool)
@@ -163,10 +151,9 @@ type Result struct {
 	// Observations are those whose report lookup finished, in request
 	// order; spellings of one address share one lookup.
 	Observations []Observation
-	// Errors are the failures in observable order. A key problem (rejected
-	// key, used-up quota) or a certificate failure stops further calls and
-	// appears once; what calls already made answer is kept. Then come a
-	// *LimitError and a *DeadlineError, if any.
+	// Errors are the failures in observable order; a key problem stops
+	// further calls and appears once. Then come a *LimitError and a
+	// *DeadlineError, if any.
 	Errors []error
 	Stats  Stats
 }
@@ -179,15 +166,13 @@ type Stats struct {
 	ListCacheHits   int64
 	// Coalesced counts lookups answered by another request's call in flight.
 	Coalesced int64
-	// ObservablesSkipped counts observables not looked up because the
-	// request was stopped or out of time; ListsSkipped the blocklists of
-	// gathered observables whose details are missing, for any reason.
+	// ObservablesSkipped counts those not looked up (stopped, out of time),
+	// ListsSkipped the blocklists whose details are missing.
 	ObservablesSkipped int64
 	ListsSkipped       int64
 }
 
-// DeadlineError reports that a request ran out of time; the result holds
-// everything that was complete.
+// DeadlineError reports that a request ran out of time.
 type DeadlineError struct {
 	// Timeout is Request.Timeout, or zero when ctx's deadline came first.
 	Timeout time.Duration
@@ -238,10 +223,8 @@ func targets(obs []ctim.Observable) []*target {
 	return out
 }
 
-// Run gathers reports (and, when asked, list details) for req; an
-// observable's list lookups start as soon as its report arrives. It never
-// waits past the deadline for more than calls in flight take to notice,
-// and always returns what was gathered.
+// Run gathers reports and, if asked, list details (as soon as each report
+// arrives), and returns what was gathered by the deadline.
 func (l *Lookup) Run(ctx context.Context, req Request) Result {
 	budget := req.Timeout // reported when it is what ran out
 	if d, ok := ctx.Deadline(); ok && time.Until(d) < budget {
@@ -282,8 +265,7 @@ func (l *Lookup) Run(ctx context.Context, req Request) Result {
 	if req.MaxLookups > 0 && len(all) > req.MaxLookups {
 		looked, over = all[:req.MaxLookups], all[req.MaxLookups:]
 	}
-	// The last lookup runs in this goroutine, saving one (and its stack
-	// growth) per request.
+	// The last lookup runs here, saving a goroutine per request.
 	var wg sync.WaitGroup
 	for j, t := range looked {
 		var lookup func()
@@ -400,8 +382,7 @@ func (r *run) observe(ctx context.Context, t *target, key reportKey) {
 	r.gathered(ctx, t, f)
 }
 
-// gathered records t's report for each observable spelling it, and looks
-// up its lists once.
+// gathered records t's report for each observable spelling it.
 func (r *run) gathered(ctx context.Context, t *target, f fetchedReport) {
 	var lists []List
 	if f.report != nil && r.details != nil {
@@ -412,8 +393,7 @@ func (r *run) gathered(ctx context.Context, t *target, f fetchedReport) {
 	}
 }
 
-// fetchLists looks up the details of the report's lists, up to the limit,
-// and returns those that succeeded, in report order.
+// fetchLists returns the details of the report's lists that it got.
 func (r *run) fetchLists(ctx context.Context, i int, report *signals.Report) []List {
 	refs := report.Lists()
 	if len(refs) > r.req.ListLimit {
@@ -451,11 +431,10 @@ func (r *run) fetchLists(ctx context.Context, i int, report *signals.Report) []L
 	return out
 }
 
-// fetch answers key from c: kept, shared with a call in flight (of the
-// same API key, or of any once it succeeds), or from call, made for
-// observable i holding a slot of sem (nil: the caller holds one); hits
-// counts kept answers. No call starts once the request is stopped, and a
-// key problem stops it before the slot is released, so no call follows it.
+// fetch answers key from c: kept, shared with a call in flight, or from
+// call, made for observable i holding a slot of sem (nil: the caller holds
+// one). A key problem stops the request before the slot is released, so no
+// call follows it.
 func fetch[K comparable, V any](ctx context.Context, r *run, c *cache.Cache[K, V], key K, i int, sem chan struct{},
 	hits *atomic.Int64, call func(context.Context) (V, error)) (V, error) {
 	v, src, err := c.Get(ctx, key, r.scope, func(ctx context.Context) (V, error) {
@@ -486,8 +465,7 @@ func fetch[K comparable, V any](ctx context.Context, r *run, c *cache.Cache[K, V
 	return v, err
 }
 
-// fail records err for observable i; a key problem stops the request. A
-// failure because the request ended is no error: the observable is skipped.
+// fail records err for observable i, unless the request ended (skipped).
 func (r *run) fail(i int, err error) {
 	if stopsRequest(err) {
 		r.stop(i, err)
@@ -503,12 +481,10 @@ func (r *run) fail(i int, err error) {
 	}
 }
 
-// ended reports whether the request was stopped, ran out of time or was
-// left (ctx too, as it ends before dispatch learns of it).
+// ended reports whether the request was stopped, timed out or left.
 func (r *run) ended() bool { return r.ctx.Err() != nil || r.dispatch.Err() != nil }
 
-// stop ends the request for err, a key problem of observable i; only the
-// first is kept.
+// stop ends the request for err, a key problem; the first one is kept.
 func (r *run) stop(i int, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -520,8 +496,7 @@ func (r *run) stop(i int, err error) {
 	r.errs = append(r.errs, indexedErr{index: i, err: err})
 }
 
-// stopsRequest reports whether err makes further calls pointless: a
-// rejected key, a used-up quota, or an unverifiable certificate.
+// stopsRequest reports whether err makes further calls pointless.
 func stopsRequest(err error) bool {
 	var apiErr *signals.APIError
 	if errors.As(err, &apiErr) {
@@ -567,8 +542,7 @@ func notFound(err error) bool {
 	return errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound && !apiErr.Unauthorized()
 }
 
-// canonicalIP is an address's canonical text, so that two spellings of one
-// IPv6 address share a report; anything else is returned as it is.
+// canonicalIP lets two spellings of an IPv6 address share a report.
 func canonicalIP(value string) string {
 	if a, err := netip.ParseAddr(value); err == nil {
 		return a.String()

@@ -28,15 +28,13 @@ const (
 	ReasonHistory   = "IP found on blocklist in recent past"
 )
 
-// ReportURL returns an address's page in the Auth0 Signals UI, path-escaped
-// so that no input can change the URL's host or path.
+// ReportURL returns an address's page in the Auth0 Signals UI, escaped.
 func ReportURL(value string) string {
 	return ReportURLBase + url.PathEscape(value+"-report")
 }
 
-// Disposition maps fullip.score: 0 Unknown, -1 and -2 Suspicious, -3 and
-// below Malicious; above 0 is Unknown too (no evidence of badness is no
-// evidence of cleanliness).
+// Disposition maps fullip.score: -1 and -2 Suspicious, -3 and below
+// Malicious, else Unknown (no evidence of badness proves nothing).
 func Disposition(score int) ctim.Disposition {
 	switch {
 	case score <= -3:
@@ -48,9 +46,8 @@ func Disposition(score int) ctim.Disposition {
 	}
 }
 
-// Severity maps a list's sensitivity (1 most hazardous … 10 least): 1 High,
-// 5 Medium, 10 Info as in the original relay, other values to the nearest
-// (…3 High, 4–7 Medium, 8… Info); a missing one is "Unknown".
+// Severity maps a list's sensitivity: up to 3 High, 4–7 Medium, else Info
+// (the original relay's 1, 5 and 10); a missing one is "Unknown".
 func Severity(sensitivity signals.Int) string {
 	if !sensitivity.Valid {
 		return "Unknown"
@@ -153,8 +150,7 @@ func (m Mapper) Bundle(obs []Observation) ctim.Bundle {
 	}
 }
 
-// judgements returns one judgement per negative sub-score, in the original
-// relay's order.
+// judgements returns one judgement per negative sub-score.
 func (m Mapper) judgements(o Observation, now time.Time) []ctim.Judgement {
 	r := o.Report
 	var out []ctim.Judgement
@@ -188,8 +184,7 @@ func (m Mapper) judgements(o Observation, now time.Time) []ctim.Judgement {
 	return out
 }
 
-// list maps one blocklist hit to a sighting, an indicator and their
-// member-of relationship.
+// list maps a blocklist hit to a sighting, an indicator and their relationship.
 func (m Mapper) list(o Observation, l List) (ctim.Sighting, ctim.Indicator, ctim.Relationship) {
 	d := l.Details
 	idName := string(d.Name) // as sent, as the original relay hashed it
@@ -251,8 +246,7 @@ func tags(in signals.Strings) []string {
 	return out
 }
 
-// uri returns s when it is a usable absolute http(s) URI, else "" (the
-// field is omitted).
+// uri returns s when it is a usable http(s) URI, else "" (omitted).
 func uri(s string) string {
 	s = strings.TrimSpace(s)
 	if s == "" || len(s) > ctim.URIMax || !utf8.ValidString(s) || strings.ContainsAny(s, " \t\r\n\"<>\\^`{|}") {
