@@ -7,8 +7,7 @@ import (
 	"sync"
 )
 
-// MaxKept is the largest capacity kept for reuse, so that one large answer
-// does not stay in memory.
+// MaxKept is the largest capacity kept, so one large answer does not stay.
 const MaxKept = 64 << 10
 
 var pool = sync.Pool{New: func() any { return new(bytes.Buffer) }}

@@ -1,6 +1,5 @@
 // Package cache holds Cache, the relay's one way of saving upstream calls:
-// it keeps loaded values for a while, bounded in number, and lets
-// concurrent callers of one key share one load. Its clock is injected.
+// it keeps loads for a while, and concurrent callers of a key share one.
 package cache
 
 import (
@@ -16,10 +15,8 @@ var errLoadPanicked = errors.New("cache: shared load panicked")
 
 // Config says what a Cache keeps and for how long.
 type Config struct {
-	Size int // entries kept, least recently used dropped first; <= 0: no bound
-	// TTL is how long a loaded value is kept; <= 0 keeps none, and the
-	// Cache only shares loads in flight.
-	TTL time.Duration
+	Size int           // entries kept, least recently used dropped first; <= 0: no bound
+	TTL  time.Duration // <= 0: none is kept, loads in flight are still shared
 	// A failed load is kept for ErrorTTL when KeepError says so (a negative
 	// answer, such as a 404); other failures are not kept.
 	ErrorTTL  time.Duration
@@ -36,8 +33,7 @@ const (
 	Shared               // a load another caller had in flight
 )
 
-// Cache keeps the results of loads by key and coalesces concurrent loads of
-// one key. The zero Cache is not usable; call New.
+// Cache keeps the results of loads by key; create it with New.
 type Cache[K comparable, V any] struct {
 	cfg   Config
 	mu    sync.Mutex
@@ -72,11 +68,9 @@ func New[K comparable, V any](cfg Config) *Cache[K, V] {
 	return &Cache[K, V]{cfg: cfg, order: list.New(), items: make(map[K]*list.Element), calls: make(map[K]*call[V])}
 }
 
-// Get returns key's result: kept, of a load another caller has in flight,
-// or of load run with ctx. A waiting caller stops when its ctx ends. It
-// loads itself rather than take the failure of an abandoned load or of one
-// in another scope (another API key); successes and kept failures serve
-// every scope.
+// Get returns key's result: kept, of another caller's load in flight, or of
+// load. A caller loads itself rather than take the failure of an abandoned
+// load or of one in another scope (API key); successes serve every scope.
 func (c *Cache[K, V]) Get(ctx context.Context, key K, scope string, load func(context.Context) (V, error)) (V, Source, error) {
 	var zero V
 	for {
@@ -108,8 +102,7 @@ func (c *Cache[K, V]) Get(ctx context.Context, key K, scope string, load func(co
 	}
 }
 
-// Peek returns the value kept for key without loading; a kept failure is
-// not reported.
+// Peek returns the value kept for key, if any, without loading.
 func (c *Cache[K, V]) Peek(key K) (V, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -120,8 +113,7 @@ func (c *Cache[K, V]) Peek(key K) (V, bool) {
 	return zero, false
 }
 
-// run performs cl's load, keeps and publishes its result, even if load
-// panics (the panic goes on in its caller).
+// run performs cl's load, keeps and publishes its result, even on a panic.
 func (c *Cache[K, V]) run(ctx context.Context, key K, cl *call[V], load func(context.Context) (V, error)) {
 	finished := false
 	defer func() {

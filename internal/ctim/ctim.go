@@ -1,6 +1,5 @@
 // Package ctim models the Cisco Threat Intelligence Model (CTIM) entities
-// the relay returns: output-only values whose JSON matches the CTIM schema,
-// with the vocabulary and string limits mapping code uses.
+// the relay returns, with their vocabulary and string limits.
 package ctim
 
 import (
@@ -9,8 +8,7 @@ import (
 	"unicode/utf8"
 )
 
-// SchemaVersion is stamped on every entity that carries one; it is the
-// original relay's, so consumers keyed on it see no change.
+// SchemaVersion is the original relay's, so consumers see no change.
 const SchemaVersion = "1.0.17"
 
 // String limits from CTIM's common schema (in characters).
@@ -27,8 +25,7 @@ type Observable struct {
 	Value string `json:"value"`
 }
 
-// Time marshals as RFC 3339 in UTC with milliseconds and "Z", the form
-// every CTIM consumer accepts.
+// Time marshals as RFC 3339 in UTC with milliseconds, as CTIM consumers accept.
 type Time struct{ time.Time }
 
 // TimeLayout is the wire layout of Time.
@@ -122,8 +119,7 @@ func Truncate(s string, max int) string {
 	return s[:cut] + "…"
 }
 
-// Verdict is the relay's one-line answer for an observable. Unlike the other
-// entities it carries no id, schema_version, source or TLP.
+// Verdict is the relay's one-line answer for an observable.
 type Verdict struct {
 	Type            string      `json:"type"`
 	Disposition     Disposition `json:"disposition"`
@@ -188,15 +184,13 @@ type Relationship struct {
 	TargetRef        string `json:"target_ref"`
 }
 
-// Docs is a CTIM collection as Threat Response expects it: a count and the
-// documents.
+// Docs is a CTIM collection: a count and the documents.
 type Docs[T any] struct {
 	Count int `json:"count"`
 	Docs  []T `json:"docs"`
 }
 
-// NewDocs returns the collection of docs, or nil when there are none so that
-// the collection is omitted from the response.
+// NewDocs returns the collection of docs, or nil (omitted) when there are none.
 func NewDocs[T any](docs []T) *Docs[T] {
 	if len(docs) == 0 {
 		return nil
@@ -204,8 +198,7 @@ func NewDocs[T any](docs []T) *Docs[T] {
 	return &Docs[T]{Count: len(docs), Docs: docs}
 }
 
-// Bundle is the data part of an observe or deliberate response: every
-// collection is present only when it has documents.
+// Bundle is the data of an observe or deliberate answer.
 type Bundle struct {
 	Verdicts      *Docs[Verdict]      `json:"verdicts,omitempty"`
 	Judgements    *Docs[Judgement]    `json:"judgements,omitempty"`

@@ -1,9 +1,6 @@
 // Package lambdaedge serves the relay's http.Handler as an AWS Lambda
-// function through github.com/akrylysov/algnhsa, for Function URL and API
-// Gateway HTTP API events (payload 2.0; on a named stage the "/<stage>"
-// prefix left in rawPath is removed) and REST API events (1.0, path without
-// the stage). A request without X-Request-Id gets the Lambda request id, so
-// the relay's log lines match Lambda's START/END/REPORT lines.
+// function through github.com/akrylysov/algnhsa, for Function URL, API
+// Gateway HTTP API (payload 2.0) and REST API (1.0) events.
 package lambdaedge
 
 import (
@@ -29,9 +26,8 @@ func Handler(h http.Handler) lambda.Handler {
 	return algnhsa.New(withRequestID(stripStage(h)), &algnhsa.Options{RequestType: algnhsa.RequestTypeAuto})
 }
 
-// Serve runs h as the function's handler. It returns only ErrNotLambda,
-// when getenv shows no Lambda environment; otherwise the Lambda runtime
-// owns the process until the environment ends it.
+// Serve runs h as the function's handler; it returns only ErrNotLambda, as
+// otherwise the Lambda runtime owns the process.
 func Serve(getenv func(string) string, h http.Handler) error {
 	if getenv(RuntimeAPIEnv) == "" {
 		return ErrNotLambda
@@ -62,8 +58,8 @@ func stripStage(h http.Handler) http.Handler {
 	})
 }
 
-// withRequestID sets X-Request-Id to the Lambda request id when the caller
-// sent none.
+// withRequestID sets a missing X-Request-Id to the Lambda request id, so
+// the log lines match Lambda's own.
 func withRequestID(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("X-Request-Id") == "" {

@@ -12,9 +12,7 @@ import (
 type Route struct {
 	Method string
 	Path   string // "/health"; the relay tolerates a trailing slash
-	// Auth marks the routes that verify the caller's JWT: those Cisco XDR
-	// calls, listed in the module type's supported-apis.
-	Auth bool
+	Auth   bool   // verifies the JWT; listed in the module type's supported-apis
 }
 
 // Name is the route's name in supported-apis: its path without the "/".
