@@ -83,20 +83,6 @@ func NewXDR(o XDROptions) (*XDR, error) {
 	case !o.AudienceFromRequest:
 		return nil, errors.New("auth: XDR tokens need the relay URL as their audience")
 	}
-
-	hosts := o.Hosts
-	if len(hosts) == 0 {
-		hosts = DefaultJWKSHosts()
-	}
-	allowed := make([]string, 0, len(hosts))
-	for _, h := range hosts {
-		n, err := normalizeHost(h)
-		if err != nil {
-			return nil, err
-		}
-		allowed = append(allowed, n)
-	}
-
 	timeout := o.Timeout
 	if timeout <= 0 {
 		timeout = DefaultJWKSTimeout
@@ -113,8 +99,18 @@ func NewXDR(o XDROptions) (*XDR, error) {
 	}
 	// A redirect would send the relay to a host nobody allowlisted.
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-
-	v.keys = newKeyCache(allowed, &client, timeout, interval, v.now)
+	hosts := o.Hosts
+	if len(hosts) == 0 {
+		hosts = DefaultJWKSHosts()
+	}
+	v.keys = &keyCache{client: &client, timeout: timeout, interval: interval, now: v.now, hosts: make(map[string]*hostKeys, len(hosts))}
+	for _, h := range hosts {
+		n, err := normalizeHost(h)
+		if err != nil {
+			return nil, err
+		}
+		v.keys.hosts[n] = &hostKeys{url: "https://" + n + jwksPath}
+	}
 	return v, nil
 }
 
@@ -124,7 +120,6 @@ func (v *XDR) Verify(r *http.Request) (Credentials, error) {
 	if err != nil {
 		return Credentials{}, err
 	}
-
 	// Read header and claims unverified, to learn where the key lives.
 	unverified := jwt.MapClaims{}
 	tok, _, err := jwt.NewParser().ParseUnverified(raw, unverified)
@@ -145,7 +140,6 @@ func (v *XDR) Verify(r *http.Request) (Credentials, error) {
 	if err != nil {
 		return Credentials{}, err
 	}
-
 	key, err := v.keys.key(r.Context(), host, kid)
 	switch {
 	case errors.Is(err, errKidNotFound):
@@ -154,14 +148,12 @@ func (v *XDR) Verify(r *http.Request) (Credentials, error) {
 		// The contract's wording blames the host; the cause goes to the log.
 		return Credentials{}, &Error{Reason: ReasonWrongJWKSHost, Err: fmt.Errorf("key set of %s: %w", host, err)}
 	}
-
 	claims := jwt.MapClaims{}
 	_, err = jwt.NewParser(
 		jwt.WithValidMethods([]string{jwt.SigningMethodRS256.Alg()}),
 		jwt.WithLeeway(ClockLeeway),
 		jwt.WithTimeFunc(v.now),
 		jwt.WithExpirationRequired(), // XDR's configuration tokens always carry exp
-
 	).ParseWithClaims(raw, claims, func(*jwt.Token) (any, error) { return key, nil })
 	if err != nil {
 		return Credentials{}, classify(err, ReasonRS256BadSignature)
@@ -327,14 +319,6 @@ type hostKeys struct {
 type keyFetch struct {
 	done chan struct{}
 	err  error
-}
-
-func newKeyCache(hosts []string, client *http.Client, timeout, interval time.Duration, now func() time.Time) *keyCache {
-	c := &keyCache{client: client, timeout: timeout, interval: interval, now: now, hosts: make(map[string]*hostKeys, len(hosts))}
-	for _, h := range hosts {
-		c.hosts[h] = &hostKeys{url: "https://" + h + jwksPath}
-	}
-	return c
 }
 
 // key returns the key kid of an allowlisted host. A cached kid is returned
