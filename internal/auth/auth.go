@@ -20,13 +20,10 @@ type Credentials struct {
 	EntitiesLimit int    // the token's cap on entities per observable; 0: none
 }
 
-// String redacts the API key so that Credentials never leak through %v.
-func (c Credentials) String() string {
-	return fmt.Sprintf("auth.Credentials{APIKey:[REDACTED] EntitiesLimit:%d}", c.EntitiesLimit)
+// Format redacts the API key for every verb, so Credentials never leak through fmt.
+func (c Credentials) Format(f fmt.State, _ rune) {
+	_, _ = fmt.Fprintf(f, "auth.Credentials{APIKey:[REDACTED] EntitiesLimit:%d}", c.EntitiesLimit)
 }
-
-// GoString redacts the API key for %#v as well.
-func (c Credentials) GoString() string { return c.String() }
 
 // LogValue redacts the API key in structured logs.
 func (c Credentials) LogValue() slog.Value {
