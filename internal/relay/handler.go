@@ -121,7 +121,7 @@ func addRoutes(mux *http.ServeMux, o Options, lookup *enrich.Lookup, mapper enri
 		"/observe/observables":    shed(verified(struct{}{}, handleEnrich(lookup, mapper, limits, true))),
 		"/refer/observables":      verified(nil, handleRefer(o.MaxBodyBytes)),
 		"/respond/observables":    verified(nil, handleRespondObservables(o.MaxBodyBytes)),
-		"/respond/trigger":        verified(nil, handleRespondTrigger()),
+		"/respond/trigger":        verified(nil, respondTrigger),
 		"/version":                handleVersion(o.Logger, o.Version),
 		"/watchdog":               handleWatchdog(o.Logger),
 	}
@@ -470,11 +470,9 @@ func handleRespondObservables(maxBody int64) endpoint {
 	}
 }
 
-// handleRespondTrigger serves POST /respond/trigger: every call fails.
-func handleRespondTrigger() endpoint {
-	return func(*http.Request, auth.Credentials) (any, []error) {
-		return map[string]string{"status": "failure"}, nil
-	}
+// respondTrigger serves POST /respond/trigger: every call fails.
+func respondTrigger(*http.Request, auth.Credentials) (any, []error) {
+	return map[string]string{"status": "failure"}, nil
 }
 
 // handleVersion serves POST /version, unauthenticated and not enveloped.
