@@ -130,6 +130,9 @@ func (c *Client) Ping(ctx context.Context, apiKey string) error {
 
 // nothingKnown reports whether err is an APIError that means NoData.
 func nothingKnown(err error) bool {
+	if err == nil {
+		return false // before apiErr, which escapes: no allocation per report
+	}
 	var apiErr *APIError
 	return errors.As(err, &apiErr) && apiErr.NoData()
 }
