@@ -384,17 +384,35 @@ func (s *scanner) skip() { s.value() }
 
 // object reads an object, handing each key, quoted, to member, which reads
 // the value; anything else is skipped.
-func (s *scanner) object(member func(key []byte)) { s.container('{', '}', member) }
+func (s *scanner) object(member func(key []byte)) {
+	for more := s.enter('{', '}'); more; more = s.next('}') {
+		if s.ws(); s.peek() != '"' {
+			s.fail()
+			return
+		}
+		key := s.str()
+		if s.ws(); s.peek() != ':' {
+			s.fail()
+			return
+		}
+		s.i++
+		member(key)
+	}
+}
 
 // array reads an array, calling elem for each element; anything else is skipped.
-func (s *scanner) array(elem func()) { s.container('[', ']', func([]byte) { elem() }) }
+func (s *scanner) array(elem func()) {
+	for more := s.enter('[', ']'); more; more = s.next(']') {
+		elem()
+	}
+}
 
-// container reads an object or an array (open … end), calling item with
-// each member's key, or nil for an element; anything else is skipped.
-func (s *scanner) container(open, end byte, item func(key []byte)) {
+// enter reads the open of an object or array and reports whether a member
+// follows; a value that does not start with open is skipped.
+func (s *scanner) enter(open, end byte) bool {
 	if s.ws(); s.peek() != open {
 		s.skip()
-		return
+		return false
 	}
 	s.i++
 	if s.depth++; s.depth > maxDepth {
@@ -403,35 +421,25 @@ func (s *scanner) container(open, end byte, item func(key []byte)) {
 	if s.ws(); s.peek() == end {
 		s.i++
 		s.depth--
-		return
+		return false
 	}
-	for !s.bad {
-		var key []byte
-		if open == '{' {
-			if s.ws(); s.peek() != '"' {
-				s.fail()
-				return
-			}
-			key = s.str()
-			if s.ws(); s.peek() != ':' {
-				s.fail()
-				return
-			}
-			s.i++
-		}
-		item(key)
-		s.ws()
-		switch s.peek() {
-		case ',':
-			s.i++
-		case end:
-			s.i++
-			s.depth--
-			return
-		default:
-			s.fail()
-		}
+	return !s.bad
+}
+
+// next reads the comma after a member, or the end, and reports whether
+// another member follows.
+func (s *scanner) next(end byte) bool {
+	switch s.ws(); s.peek() {
+	case ',':
+		s.i++
+		return true
+	case end:
+		s.i++
+		s.depth--
+		return false
 	}
+	s.fail()
+	return false
 }
 
 // str reads a string and returns it with its quotes.
