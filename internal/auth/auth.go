@@ -1,52 +1,41 @@
-// Package auth authenticates Threat Response / XDR calls to the relay and
-// recovers the Auth0 Signals credentials the caller's JWT carries.
-//
-// A Verifier is the seam between the HTTP surface and the token formats: the
-// relay asks it for Credentials and turns an *Error into the contract's
-// "authorization error". HS256 implements the self-hosted mode of the original
-// relay: the operator signs {"key": "<API key>"} with SECRET_KEY. XDR
-// implements Cisco XDR's configuration tokens: a fresh RS256 JWT per call,
-// verified against the key set published by an allowlisted Cisco host. New
-// picks one of them, or routes between both, from a Config.
+// Package auth verifies the caller's JWT and recovers the Auth0 Signals
+// credentials it carries: HS256 tokens signed with SECRET_KEY (the original
+// relay's self-hosted mode) or Cisco XDR's RS256 configuration tokens.
 package auth
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // Credentials are what a verified token yields.
 type Credentials struct {
-	// APIKey is the Auth0 Signals API key sent upstream as X-Auth-Token.
-	APIKey string
-	// EntitiesLimit is the per-observable entity cap the token asks for;
-	// zero means the token does not set one and the relay default applies.
-	EntitiesLimit int
+	APIKey        string // sent upstream as X-Auth-Token
+	EntitiesLimit int    // the token's cap on entities per observable; 0: none
 }
 
-// String redacts the API key so that Credentials never leak through %v.
-func (c Credentials) String() string {
-	return fmt.Sprintf("auth.Credentials{APIKey:[REDACTED] EntitiesLimit:%d}", c.EntitiesLimit)
+// Format redacts the API key for every verb, so Credentials never leak through fmt.
+func (c Credentials) Format(f fmt.State, _ rune) {
+	_, _ = fmt.Fprintf(f, "auth.Credentials{APIKey:[REDACTED] EntitiesLimit:%d}", c.EntitiesLimit)
 }
-
-// GoString redacts the API key for %#v as well.
-func (c Credentials) GoString() string { return c.String() }
 
 // LogValue redacts the API key in structured logs.
 func (c Credentials) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("api_key", "[REDACTED]"), slog.Int("entities_limit", c.EntitiesLimit))
 }
 
-// Verifier authenticates a request and returns the credentials it carries.
-// Implementations return *Error for every authentication failure.
+// Verifier authenticates a request; every failure is an *Error.
 type Verifier interface {
 	Verify(r *http.Request) (Credentials, error)
 }
 
-// Reasons reported after "Authorization failed: ". The wording is the relay
-// contract's; operators and Threat Response support know these strings.
+// Reasons after "Authorization failed: ", in the contract's wording.
 const (
 	ReasonHeaderMissing    = "Authorization header is missing"
 	ReasonWrongType        = "Wrong authorization type"
@@ -57,8 +46,7 @@ const (
 	ReasonExpired          = "JWT is expired or not yet valid"
 )
 
-// Reasons specific to Cisco XDR configuration tokens (RS256 + JWKS), worded
-// as in the relay contract.
+// Reasons specific to XDR configuration tokens (RS256 + JWKS).
 const (
 	ReasonRS256BadSignature = "Failed to decode JWT with provided key. " +
 		"Make sure domain in custom_jwks_host corresponds to your SecureX instance region."
@@ -70,14 +58,10 @@ const (
 	ReasonKidNotFound   = "kid from JWT header not found in API response"
 )
 
-// Error is an authentication failure. Its message is safe to return to the
-// caller: it never contains the token or any part of it.
+// Error is an authentication failure; its message holds no part of the token.
 type Error struct {
 	Reason string
-	// Err, when set, is the underlying failure (for example why a key set
-	// could not be fetched). It is for the operator's log only: it is not
-	// part of Error's message, which the caller sees.
-	Err error
+	Err    error // the underlying failure (a key-set fetch), for the log only
 }
 
 func (e *Error) Error() string { return "Authorization failed: " + e.Reason }
@@ -103,3 +87,155 @@ func BearerToken(r *http.Request) (string, error) {
 	}
 	return token, nil
 }
+
+// Authentication modes (AUTH_MODE).
+const (
+	ModeHS256 = "hs256" // only tokens signed with SECRET_KEY (self-hosted)
+	ModeXDR   = "xdr"   // only Cisco XDR configuration tokens (RS256 + JWKS)
+	ModeBoth  = "both"  // either, routed by the token header's alg
+)
+
+// MinSecretKeyBytes is SHA-256's output: a shorter HS256 key is weaker.
+const MinSecretKeyBytes = 32
+
+// Config selects and configures the verifier, from AUTH_MODE, SECRET_KEY,
+// JWKS_HOSTS, RELAY_URL and RELAY_URL_FROM_REQUEST.
+type Config struct {
+	// Mode is a Mode constant, or empty: ModeHS256 when SecretKey is set,
+	// else ModeXDR, or, when nothing is set, see Unconfigured.
+	Mode string
+	// SecretKey, when set, must be at least MinSecretKeyBytes long.
+	SecretKey Secret
+	JWKSHosts []string // empty: DefaultJWKSHosts
+	// RelayURL or AudienceFromRequest is the audience (see XDROptions).
+	RelayURL            string
+	AudienceFromRequest bool
+	HTTPClient          *http.Client     // fetches key sets; nil: system trust store
+	Now                 func() time.Time // nil: time.Now
+}
+
+// Unconfigured reports whether cfg sets nothing. New then returns an HS256
+// verifier without a key, which refuses every call: as with the original, a
+// relay can be deployed before its SECRET_KEY is set.
+func (cfg Config) Unconfigured() bool {
+	return strings.TrimSpace(cfg.Mode) == "" && len(cfg.SecretKey) == 0 && cfg.RelayURL == "" && !cfg.AudienceFromRequest
+}
+
+// New returns the Verifier cfg selects, or what is missing or wrong.
+func New(cfg Config) (Verifier, error) {
+	if cfg.Unconfigured() {
+		return HS256{}, nil
+	}
+	if n := len(cfg.SecretKey); n > 0 && n < MinSecretKeyBytes {
+		return nil, fmt.Errorf("auth: SECRET_KEY must be at least %d bytes long; "+
+			"generate one with `relayctl jwt` (it prints a 64-character SECRET_KEY and the JWT signed with it)", MinSecretKeyBytes)
+	}
+	mode := strings.ToLower(strings.TrimSpace(cfg.Mode))
+	auto := mode == ""
+	if auto {
+		mode = ModeXDR
+		if len(cfg.SecretKey) > 0 {
+			mode = ModeHS256
+		}
+	}
+	if mode != ModeHS256 && mode != ModeXDR && mode != ModeBoth {
+		return nil, fmt.Errorf("auth: unknown AUTH_MODE %q: want %s, %s or %s", cfg.Mode, ModeHS256, ModeXDR, ModeBoth)
+	}
+
+	if mode != ModeXDR && len(cfg.SecretKey) == 0 {
+		return nil, fmt.Errorf("auth: AUTH_MODE=%s needs SECRET_KEY", mode)
+	}
+	hs := NewHS256(cfg.SecretKey, cfg.Now)
+	if mode == ModeHS256 {
+		return hs, nil
+	}
+
+	if cfg.RelayURL == "" && !cfg.AudienceFromRequest {
+		if auto {
+			return nil, fmt.Errorf("auth: without SECRET_KEY the mode is %s, which needs RELAY_URL (or RELAY_URL_FROM_REQUEST=true); "+
+				"set SECRET_KEY for the self-hosted HS256 mode", ModeXDR)
+		}
+		return nil, fmt.Errorf("auth: AUTH_MODE=%s needs RELAY_URL (or RELAY_URL_FROM_REQUEST=true)", mode)
+	}
+	xdr, err := NewXDR(XDROptions{
+		Hosts:               cfg.JWKSHosts,
+		Audience:            cfg.RelayURL,
+		AudienceFromRequest: cfg.AudienceFromRequest,
+		HTTPClient:          cfg.HTTPClient,
+		Now:                 cfg.Now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if mode == ModeXDR {
+		return xdr, nil
+	}
+	return Both{HS256: hs, XDR: xdr}, nil
+}
+
+// Both accepts HS256 and XDR tokens, routed by the header's alg. Each pins
+// its algorithm: an HS256 token signed with an XDR public key is checked
+// against SECRET_KEY.
+type Both struct {
+	HS256 HS256
+	XDR   *XDR
+}
+
+// Verify implements Verifier.
+func (b Both) Verify(r *http.Request) (Credentials, error) {
+	raw, err := BearerToken(r)
+	if err != nil {
+		return Credentials{}, err
+	}
+	alg, err := headerAlg(raw)
+	if err != nil {
+		return Credentials{}, err
+	}
+	switch alg {
+	case "HS256":
+		return b.HS256.Verify(r)
+	case "RS256":
+		return b.XDR.Verify(r)
+	default:
+		return Credentials{}, fail(ReasonBadSignature)
+	}
+}
+
+// headerAlg returns the alg of a compact JWS without verifying anything.
+func headerAlg(raw string) (string, error) {
+	seg, _, ok := strings.Cut(raw, ".")
+	if !ok {
+		return "", fail(ReasonWrongStructure)
+	}
+	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(seg, "="))
+	if err != nil {
+		return "", fail(ReasonWrongStructure)
+	}
+	var h struct {
+		Alg string `json:"alg"`
+	}
+	if err := json.Unmarshal(b, &h); err != nil {
+		return "", fail(ReasonWrongStructure)
+	}
+	return h.Alg, nil
+}
+
+// Secret is a setting such as SECRET_KEY that prints, logs and marshals as
+// "[REDACTED]" (or "[unset]").
+type Secret []byte
+
+func (s Secret) String() string {
+	if len(s) == 0 {
+		return "[unset]"
+	}
+	return "[REDACTED]"
+}
+
+// Format implements fmt.Formatter for every verb (%#v and %x too).
+func (s Secret) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, s.String()) }
+
+// LogValue implements slog.LogValuer.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// MarshalJSON implements json.Marshaler.
+func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }

@@ -12,37 +12,22 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// HS256 verifies tokens signed with the relay's SECRET_KEY, the self-hosted
-// mode of the original relay. Only HS256 is accepted: "none" and every other
+// HS256 verifies tokens signed with SECRET_KEY; "none" and every other
 // algorithm are rejected before the signature is looked at.
 type HS256 struct {
-	// Secret is SECRET_KEY. When it is empty every call fails with
-	// ReasonSecretKeyMissing, as in the original relay.
-	Secret []byte
-
-	// verified, when set (NewHS256), remembers recently verified tokens.
-	verified *verifiedTokens
+	Secret   []byte          // without it every call fails, as in the original
+	verified *verifiedTokens // set by NewHS256
 }
-
-var _ Verifier = HS256{}
 
 // Bounds of the verified-token cache of NewHS256.
 const (
-	// VerifiedTokenTTL is the longest a verified token is taken without
-	// being verified again; a token's own exp ends it sooner.
-	VerifiedTokenTTL = time.Minute
-	// maxVerifiedTokens caps the tokens remembered at once.
+	VerifiedTokenTTL  = time.Minute // a token's own exp ends it sooner
 	maxVerifiedTokens = 256
 )
 
-// NewHS256 returns an HS256 verifier that remembers the tokens it has
-// verified, so that a caller sending the same token on every call (as a
-// self-hosted Threat Response module does) does not have it parsed and its
-// signature checked each time. A token is taken from memory only while it
-// would verify again: for at most VerifiedTokenTTL, before its exp and not
-// before its nbf, by the clock now (nil means time.Now), and only with the
-// secret it was verified with. Only the credentials are kept, under the
-// SHA-256 of the secret and the token; failures are never kept.
+// NewHS256 returns an HS256 verifier that remembers verified tokens (a
+// module sends the same one each call) while they would verify again: for
+// VerifiedTokenTTL at most, within exp and nbf by now, with the same secret.
 func NewHS256(secret []byte, now func() time.Time) HS256 {
 	if now == nil {
 		now = time.Now
@@ -72,8 +57,7 @@ func ParseHS256(raw string, secret []byte) (Credentials, error) {
 	return creds, err
 }
 
-// parseHS256 is ParseHS256 by the clock now; it also returns the verified
-// claims.
+// parseHS256 is ParseHS256 by the clock now, also returning the claims.
 func parseHS256(raw string, secret []byte, now func() time.Time) (Credentials, jwt.MapClaims, error) {
 	claims := jwt.MapClaims{}
 	_, err := jwt.NewParser(jwt.WithValidMethods([]string{"HS256"}), jwt.WithTimeFunc(now)).
@@ -85,16 +69,14 @@ func parseHS256(raw string, secret []byte, now func() time.Time) (Credentials, j
 	return creds, claims, err
 }
 
-// verifiedTokens remembers the credentials of recently verified HS256
-// tokens; see NewHS256.
+// verifiedTokens remembers recently verified HS256 tokens (see NewHS256).
 type verifiedTokens struct {
 	now     func() time.Time
 	mu      sync.Mutex
 	entries map[[sha256.Size]byte]verifiedToken
 }
 
-// verifiedToken is what is kept of a verified token: its credentials and
-// the times between which it verifies (zero: no bound from the token).
+// verifiedToken is a verified token's credentials and when it verifies.
 type verifiedToken struct {
 	creds     Credentials
 	until     time.Time // the end of VerifiedTokenTTL
@@ -109,8 +91,7 @@ func (t verifiedToken) valid(now time.Time) bool {
 		(t.notBefore.IsZero() || !now.Before(t.notBefore))
 }
 
-// verify returns the credentials of raw, verified with secret now or
-// remembered from a verification that still holds.
+// verify returns raw's credentials, remembered or verified now.
 func (c *verifiedTokens) verify(raw string, secret []byte) (Credentials, error) {
 	key := tokenKey(raw, secret)
 	now := c.now()
@@ -161,9 +142,8 @@ func tokenKey(raw string, secret []byte) [sha256.Size]byte {
 	return key
 }
 
-// classify maps a jwt parse error to the contract's reason; badKey is the
-// reason for a signature that does not verify. The library's own message is
-// never surfaced: it may quote token parts.
+// classify maps a jwt error to a reason, never showing its text (it may
+// quote the token); badKey is a bad signature's.
 func classify(err error, badKey string) error {
 	switch {
 	case errors.Is(err, jwt.ErrTokenMalformed):
@@ -187,8 +167,7 @@ func credentialsFrom(claims jwt.MapClaims) (Credentials, error) {
 	return Credentials{APIKey: key}, nil
 }
 
-// SignHS256 returns a token carrying claims signed with secret. It is what
-// the JWT generator and the demo use.
+// SignHS256 returns a token carrying claims signed with secret.
 func SignHS256(claims map[string]any, secret []byte) (string, error) {
 	return jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims(claims)).SignedString(secret)
 }

@@ -1,36 +1,34 @@
 package auth
 
 import (
+	"context"
+	"crypto/rsa"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
+	"github.com/MicahParks/jwkset"
 	"github.com/golang-jwt/jwt/v5"
 )
 
 // Defaults and limits of the XDR verifier.
 const (
-	// MaxEntitiesLimit caps the CTR_ENTITIES_LIMIT a configuration token
-	// may ask for; larger values are lowered to it.
-	MaxEntitiesLimit = 1000
-	// DefaultJWKSTimeout bounds one key-set fetch when XDROptions.Timeout
-	// is zero.
-	DefaultJWKSTimeout = 5 * time.Second
-	// DefaultJWKSRefreshInterval is the least time between two fetches of
-	// one host's key set when XDROptions.RefreshInterval is zero.
-	DefaultJWKSRefreshInterval = 5 * time.Minute
-	// ClockLeeway is the clock skew tolerated on exp and nbf.
-	ClockLeeway = 30 * time.Second
+	MaxEntitiesLimit           = 1000             // a token's CTR_ENTITIES_LIMIT is capped to it
+	DefaultJWKSTimeout         = 5 * time.Second  // XDROptions.Timeout
+	DefaultJWKSRefreshInterval = 5 * time.Minute  // XDROptions.RefreshInterval
+	ClockLeeway                = 30 * time.Second // skew tolerated on exp and nbf
 )
 
-// DefaultJWKSHosts returns the Cisco XDR hosts that publish the keys
-// configuration tokens are signed with, one per region (us, eu, apjc).
+// DefaultJWKSHosts returns Cisco XDR's key hosts for us, eu and apjc.
 func DefaultJWKSHosts() []string {
 	return []string{
 		"visibility.amp.cisco.com",
@@ -41,46 +39,25 @@ func DefaultJWKSHosts() []string {
 
 // XDROptions configures an XDR verifier.
 type XDROptions struct {
-	// Hosts is the allowlist of JWKS hosts, each "host" or "host:port".
-	// Empty means DefaultJWKSHosts.
-	Hosts []string
-	// Audience is the relay's public URL (RELAY_URL); every token's aud
-	// must equal it. A trailing slash is ignored on both sides.
+	Hosts []string // JWKS allowlist, "host" or "host:port"; empty: DefaultJWKSHosts
+	// Audience is the relay's public URL (RELAY_URL), which every token's
+	// aud must equal, a trailing slash aside.
 	Audience string
-	// AudienceFromRequest makes the expected audience the URL the request
-	// arrived at: scheme from X-Forwarded-Proto (or TLS), then the Host
-	// header, no path. It is only allowed when Audience is empty, and only
-	// safe behind a proxy that sets both headers itself: a client choosing
-	// them can replay a token issued for another relay.
+	// AudienceFromRequest expects instead the URL the request arrived at.
+	// Only behind a proxy that sets X-Forwarded-Proto and Host is it safe: a
+	// client choosing them can replay a token issued for another relay.
 	AudienceFromRequest bool
-	// HTTPClient fetches key sets. Nil means a client on the system trust
-	// store (so SSL_CERT_FILE applies). Redirects are never followed.
-	HTTPClient *http.Client
-	// Timeout bounds one key-set fetch; zero means DefaultJWKSTimeout.
-	Timeout time.Duration
-	// RefreshInterval is the least time between two fetches of one host's
-	// key set, however many unknown kids arrive and whether or not the last
-	// fetch succeeded; zero means DefaultJWKSRefreshInterval.
-	RefreshInterval time.Duration
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
+	HTTPClient          *http.Client     // nil: the system trust store; never redirected
+	Timeout             time.Duration    // of one key-set fetch
+	RefreshInterval     time.Duration    // least time between a host's fetches, failed or not
+	Now                 func() time.Time // nil: time.Now
 }
 
-// XDR verifies Cisco XDR configuration tokens: RS256 JWTs signed per call
-// by XDR, whose payload is the module instance's configuration (custom_key
-// as "key", custom_CTR_ENTITIES_LIMIT as "CTR_ENTITIES_LIMIT") plus
-// "jwks_host" and "aud".
-//
-// Verify checks, in order: a Bearer token; alg RS256 and a kid in the
-// header; a jwks_host claim naming an allowlisted host (checked before any
-// network request, so a forged host is never contacted); the key with that
-// kid in the host's key set at https://<host>/.well-known/jwks; the
-// signature; exp (required) and nbf when present (with ClockLeeway); aud; and a
-// non-empty "key". Key sets are cached per host and refetched on an unknown
-// kid at most once per RefreshInterval; a cached kid never waits for a
-// fetch.
-//
-// An XDR is safe for concurrent use. Create it with NewXDR.
+// XDR verifies Cisco XDR configuration tokens: RS256 JWTs signed per call,
+// carrying the module's configuration, "jwks_host" and "aud". Verify checks
+// alg and kid; that jwks_host is allowlisted (before any request, so a
+// forged host is never contacted); the signature by that host's key; exp,
+// nbf, aud and "key".
 type XDR struct {
 	audience    string
 	fromRequest bool
@@ -88,10 +65,7 @@ type XDR struct {
 	keys        *keyCache
 }
 
-var _ Verifier = (*XDR)(nil)
-
-// NewXDR returns an XDR verifier, or an error when the options are
-// unusable: no audience source, or a malformed host or audience.
+// NewXDR returns an XDR verifier, or an error for unusable options.
 func NewXDR(o XDROptions) (*XDR, error) {
 	v := &XDR{fromRequest: o.AudienceFromRequest, now: o.Now}
 	if v.now == nil {
@@ -99,7 +73,7 @@ func NewXDR(o XDROptions) (*XDR, error) {
 	}
 	switch {
 	case o.Audience != "" && o.AudienceFromRequest:
-		return nil, errors.New("auth: set either the relay URL or audience-from-request, not both")
+		return nil, errors.New("auth: set RELAY_URL or RELAY_URL_FROM_REQUEST=true, not both")
 	case o.Audience != "":
 		aud, err := normalizeAudience(o.Audience)
 		if err != nil {
@@ -109,20 +83,6 @@ func NewXDR(o XDROptions) (*XDR, error) {
 	case !o.AudienceFromRequest:
 		return nil, errors.New("auth: XDR tokens need the relay URL as their audience")
 	}
-
-	hosts := o.Hosts
-	if len(hosts) == 0 {
-		hosts = DefaultJWKSHosts()
-	}
-	allowed := make([]string, 0, len(hosts))
-	for _, h := range hosts {
-		n, err := normalizeHost(h)
-		if err != nil {
-			return nil, err
-		}
-		allowed = append(allowed, n)
-	}
-
 	timeout := o.Timeout
 	if timeout <= 0 {
 		timeout = DefaultJWKSTimeout
@@ -139,8 +99,18 @@ func NewXDR(o XDROptions) (*XDR, error) {
 	}
 	// A redirect would send the relay to a host nobody allowlisted.
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-
-	v.keys = newKeyCache(allowed, &client, timeout, interval, v.now)
+	hosts := o.Hosts
+	if len(hosts) == 0 {
+		hosts = DefaultJWKSHosts()
+	}
+	v.keys = &keyCache{client: &client, timeout: timeout, interval: interval, now: v.now, hosts: make(map[string]*hostKeys, len(hosts))}
+	for _, h := range hosts {
+		n, err := normalizeHost(h)
+		if err != nil {
+			return nil, err
+		}
+		v.keys.hosts[n] = &hostKeys{url: "https://" + n + jwksPath}
+	}
 	return v, nil
 }
 
@@ -150,7 +120,6 @@ func (v *XDR) Verify(r *http.Request) (Credentials, error) {
 	if err != nil {
 		return Credentials{}, err
 	}
-
 	// Read header and claims unverified, to learn where the key lives.
 	unverified := jwt.MapClaims{}
 	tok, _, err := jwt.NewParser().ParseUnverified(raw, unverified)
@@ -171,7 +140,6 @@ func (v *XDR) Verify(r *http.Request) (Credentials, error) {
 	if err != nil {
 		return Credentials{}, err
 	}
-
 	key, err := v.keys.key(r.Context(), host, kid)
 	switch {
 	case errors.Is(err, errKidNotFound):
@@ -180,14 +148,12 @@ func (v *XDR) Verify(r *http.Request) (Credentials, error) {
 		// The contract's wording blames the host; the cause goes to the log.
 		return Credentials{}, &Error{Reason: ReasonWrongJWKSHost, Err: fmt.Errorf("key set of %s: %w", host, err)}
 	}
-
 	claims := jwt.MapClaims{}
 	_, err = jwt.NewParser(
 		jwt.WithValidMethods([]string{jwt.SigningMethodRS256.Alg()}),
 		jwt.WithLeeway(ClockLeeway),
 		jwt.WithTimeFunc(v.now),
 		jwt.WithExpirationRequired(), // XDR's configuration tokens always carry exp
-
 	).ParseWithClaims(raw, claims, func(*jwt.Token) (any, error) { return key, nil })
 	if err != nil {
 		return Credentials{}, classify(err, ReasonRS256BadSignature)
@@ -223,37 +189,24 @@ func (v *XDR) jwksHost(claims jwt.MapClaims) (string, error) {
 	return host, nil
 }
 
-// expectedAudience is the aud a token for this request must carry.
+// expectedAudience is the aud a token for r must carry; from the request,
+// X-Forwarded-Proto wins over TLS, as the proxy saw the client.
 func (v *XDR) expectedAudience(r *http.Request) string {
 	if !v.fromRequest {
 		return v.audience
 	}
-	return requestAudience(r)
-}
-
-// requestAudience derives a relay URL from r: "https" when the first
-// X-Forwarded-Proto value says so or the connection is TLS (X-Forwarded-Proto
-// "http" wins over TLS, as the proxy saw the client), otherwise "http";
-// then "://" and the Host header. It has no path and no trailing slash.
-func requestAudience(r *http.Request) string {
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	if p := r.Header.Get("X-Forwarded-Proto"); p != "" {
-		first, _, _ := strings.Cut(p, ",")
-		switch strings.ToLower(strings.TrimSpace(first)) {
-		case "https":
-			scheme = "https"
-		case "http":
-			scheme = "http"
-		}
+	first, _, _ := strings.Cut(r.Header.Get("X-Forwarded-Proto"), ",")
+	if p := strings.ToLower(strings.TrimSpace(first)); p == "https" || p == "http" {
+		scheme = p
 	}
 	return scheme + "://" + r.Host
 }
 
-// audienceMatches reports whether the aud claim (a string or an array)
-// contains want, ignoring a trailing slash.
+// audienceMatches reports whether aud holds want, a trailing slash aside.
 func audienceMatches(claims jwt.MapClaims, want string) bool {
 	auds, err := claims.GetAudience()
 	if err != nil || want == "" {
@@ -267,43 +220,29 @@ func audienceMatches(claims jwt.MapClaims, want string) bool {
 	return false
 }
 
-// entitiesLimit reads the CTR_ENTITIES_LIMIT claim: a positive integer (a
-// JSON number or a decimal string), capped at MaxEntitiesLimit. Anything
-// else — absent, zero, negative, fractional, not a number — yields 0, which
-// leaves the relay's default in force.
+// entitiesLimit reads CTR_ENTITIES_LIMIT, a positive integer (maybe in a
+// string), capped; anything else is 0, the relay's default.
 func entitiesLimit(c any) int {
-	switch x := c.(type) {
-	case float64:
-		switch {
-		case x != math.Trunc(x) || x < 1:
-			return 0
-		case x > MaxEntitiesLimit:
+	x, ok := c.(float64)
+	if s, isString := c.(string); isString {
+		n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+		if errors.Is(err, strconv.ErrRange) && n > 0 {
 			return MaxEntitiesLimit
-		default:
-			return int(x)
 		}
-	case string:
-		n, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64)
-		switch {
-		case err != nil && errors.Is(err, strconv.ErrRange) && n > 0:
-			return MaxEntitiesLimit
-		case err != nil || n < 1:
-			return 0
-		case n > MaxEntitiesLimit:
-			return MaxEntitiesLimit
-		default:
-			return int(n)
-		}
-	default:
-		return 0
+		x, ok = float64(n), err == nil
 	}
+	switch {
+	case !ok || x != math.Trunc(x) || x < 1:
+		return 0
+	case x > MaxEntitiesLimit:
+		return MaxEntitiesLimit
+	}
+	return int(x)
 }
 
-// asciiLower folds the ASCII letters of a host name to lower case. A name
-// with any other byte is refused (ok is false): Unicode case mapping would
-// let "vİsİbİlİty.amp.cİsco.com" (dotted capital I) or a Kelvin sign stand
-// for an allowlisted name. Internationalised names are written in their
-// ASCII (punycode) form.
+// asciiLower lower-cases a host name, refusing any non-ASCII byte: Unicode
+// case mapping would let "vİsİbİlİty.amp.cİsco.com" (dotted capital I) or a
+// Kelvin sign stand for an allowlisted name. IDNs come in punycode.
 func asciiLower(s string) (lower string, ok bool) {
 	b := []byte(s)
 	for i, c := range b {
@@ -317,8 +256,7 @@ func asciiLower(s string) (lower string, ok bool) {
 	return string(b), true
 }
 
-// normalizeHost validates an allowlist entry ("host" or "host:port") and
-// returns it in lower case.
+// normalizeHost validates and lower-cases an allowlist entry.
 func normalizeHost(entry string) (string, error) {
 	h, ascii := asciiLower(strings.TrimSpace(entry))
 	u, err := url.Parse("https://" + h)
@@ -329,8 +267,7 @@ func normalizeHost(entry string) (string, error) {
 	return h, nil
 }
 
-// normalizeAudience validates the relay URL used as the audience and drops
-// trailing slashes.
+// normalizeAudience validates the relay URL and drops trailing slashes.
 func normalizeAudience(s string) (string, error) {
 	u, err := url.Parse(strings.TrimSpace(s))
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
@@ -338,4 +275,195 @@ func normalizeAudience(s string) (string, error) {
 		return "", errors.New("auth: the relay URL must be an absolute http(s) URL without query or fragment")
 	}
 	return strings.TrimRight(strings.TrimSpace(s), "/"), nil
+}
+
+// JWKS fetching limits. A key set is a few KiB of a handful of keys.
+const (
+	jwksPath        = "/.well-known/jwks"
+	maxJWKSBytes    = 1 << 20 // cap on a key-set response body
+	minRSAKeyBits   = 2048    // smaller keys are ignored
+	jwksMaxAge      = time.Hour
+	maxJWKSKeyCount = 100
+)
+
+// errKidNotFound is turned into a contract reason by XDR.Verify.
+var errKidNotFound = errors.New("kid not in key set")
+
+// keyCache holds the RSA keys of each allowlisted JWKS host; its map never
+// grows, so a token cannot make the relay remember another host. jwkset's
+// own HTTP storage fetches within the caller's context, lets no caller join
+// a fetch, drops the fetch error and reads an unbounded body: fetching and
+// the rate limit stay here.
+type keyCache struct {
+	client   *http.Client
+	timeout  time.Duration
+	interval time.Duration // least time between two fetches of one host
+	now      func() time.Time
+	hosts    map[string]*hostKeys // allowlisted host → its keys
+}
+
+// hostKeys is one host's cached key set. Its lock is never held across a
+// network call: a fetch runs in its own goroutine, and callers wait on it.
+type hostKeys struct {
+	url string
+
+	mu        sync.Mutex
+	keys      map[string]*rsa.PublicKey // nil until a fetch succeeds
+	fetchedAt time.Time                 // last successful fetch
+	triedAt   time.Time                 // start of the last fetch, whatever its outcome
+	lastErr   error                     // outcome of the last finished fetch
+	inflight  *keyFetch                 // the fetch under way, if any
+}
+
+// keyFetch is one fetch of a host's key set; err is set before done closes.
+type keyFetch struct {
+	done chan struct{}
+	err  error
+}
+
+// key returns the key kid of an allowlisted host. A cached kid is returned
+// at once (a stale set is refreshed in the background); an unknown one
+// starts or joins a fetch and waits for it. Fetches start at most once per
+// interval; a refused one answers errKidNotFound, or the last fetch's error
+// when the host has no key set.
+func (c *keyCache) key(ctx context.Context, host, kid string) (*rsa.PublicKey, error) {
+	hk := c.hosts[host] // callers check the allowlist
+	hk.mu.Lock()
+	now := c.now()
+	if k, found := hk.keys[kid]; found {
+		if now.Sub(hk.fetchedAt) >= jwksMaxAge && hk.inflight == nil && c.mayFetch(hk, now) {
+			c.startFetch(hk, now)
+		}
+		hk.mu.Unlock()
+		return k, nil
+	}
+	call := hk.inflight
+	if call == nil {
+		if !c.mayFetch(hk, now) {
+			hasKeys, err := hk.keys != nil, hk.lastErr
+			hk.mu.Unlock()
+			if hasKeys || err == nil {
+				return nil, errKidNotFound
+			}
+			return nil, err
+		}
+		call = c.startFetch(hk, now)
+	}
+	hk.mu.Unlock()
+
+	select {
+	case <-call.done:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	hk.mu.Lock()
+	k, found := hk.keys[kid]
+	hk.mu.Unlock()
+	switch {
+	case found:
+		return k, nil
+	case call.err != nil:
+		return nil, call.err
+	default:
+		return nil, errKidNotFound
+	}
+}
+
+// mayFetch reports whether the rate limit allows a fetch of hk at now (a
+// failed fetch counts too). hk.mu is held.
+func (c *keyCache) mayFetch(hk *hostKeys, now time.Time) bool {
+	return hk.triedAt.IsZero() || now.Sub(hk.triedAt) >= c.interval
+}
+
+// startFetch starts fetching hk's key set and returns the fetch to wait
+// on. hk.mu is held.
+func (c *keyCache) startFetch(hk *hostKeys, now time.Time) *keyFetch {
+	call := &keyFetch{done: make(chan struct{})}
+	hk.triedAt, hk.inflight = now, call
+	go func() {
+		keys, err := c.fetch(hk.url)
+		hk.mu.Lock()
+		if err == nil {
+			hk.keys, hk.fetchedAt = keys, c.now()
+		}
+		hk.lastErr, hk.inflight, call.err = err, nil, err
+		hk.mu.Unlock()
+		close(call.done)
+	}()
+	return call
+}
+
+// fetch downloads and parses a key set under its own timeout: one
+// impatient caller must not spoil the cache for the others.
+func (c *keyCache) fetch(url string) (map[string]*rsa.PublicKey, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, fmt.Errorf("jwks request: %w", err)
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("jwks fetch: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxJWKSBytes))
+		return nil, fmt.Errorf("jwks fetch: status %d", resp.StatusCode)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxJWKSBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("jwks read: %w", err)
+	}
+	if len(body) > maxJWKSBytes {
+		return nil, errors.New("jwks read: response too large")
+	}
+	return parseJWKS(body)
+}
+
+// parseJWKS returns a JWK Set's usable RS256 signing keys by kid; a kid two
+// entries claim is trusted in neither, whether or not the other decodes.
+func parseJWKS(body []byte) (map[string]*rsa.PublicKey, error) {
+	var set struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
+	if err := json.Unmarshal(body, &set); err != nil {
+		return nil, errors.New("jwks decode: not a JWK Set")
+	}
+	keys := make(map[string]*rsa.PublicKey)
+	withdrawn := make(map[string]bool)
+	for _, raw := range set.Keys {
+		var head struct {
+			Kty string `json:"kty"`
+			Kid string `json:"kid"`
+			Use string `json:"use"`
+			Alg string `json:"alg"`
+		}
+		if json.Unmarshal(raw, &head) != nil || head.Kty != "RSA" || head.Kid == "" || withdrawn[head.Kid] ||
+			(head.Use != "" && head.Use != string(jwkset.UseSig)) || (head.Alg != "" && head.Alg != string(jwkset.AlgRS256)) {
+			continue
+		}
+		if _, dup := keys[head.Kid]; dup { // ambiguous: trust neither
+			delete(keys, head.Kid)
+			withdrawn[head.Kid] = true
+			continue
+		}
+		k, err := jwkset.NewJWKFromRawJSON(raw, jwkset.JWKMarshalOptions{}, jwkset.JWKValidateOptions{})
+		if err != nil {
+			continue
+		}
+		pub, ok := k.Key().(*rsa.PublicKey)
+		if !ok || pub.N.BitLen() < minRSAKeyBits || pub.E < 3 || pub.E%2 == 0 {
+			continue
+		}
+		keys[head.Kid] = pub
+		if len(keys) == maxJWKSKeyCount {
+			break
+		}
+	}
+	if len(keys) == 0 {
+		return nil, errors.New("jwks decode: no usable RS256 key")
+	}
+	return keys, nil
 }

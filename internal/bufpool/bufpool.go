@@ -1,5 +1,5 @@
-// Package bufpool keeps the byte buffers that upstream answers are read
-// into and relay answers are encoded into, for reuse by later requests.
+// Package bufpool keeps the buffers that upstream answers are read into and
+// relay answers encoded into, for reuse.
 package bufpool
 
 import (
@@ -7,9 +7,7 @@ import (
 	"sync"
 )
 
-// MaxKept is the largest capacity of a buffer kept for reuse: a buffer that
-// grew past it (a large report or observe answer) is left to the garbage
-// collector, so that one large answer does not stay in memory.
+// MaxKept is the largest capacity kept, so one large answer does not stay.
 const MaxKept = 64 << 10
 
 var pool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
@@ -21,8 +19,7 @@ func Get() *bytes.Buffer {
 	return b
 }
 
-// Put gives b back for reuse. Nothing may use b, or a slice of its bytes,
-// afterwards.
+// Put gives b back; nothing may use b or its bytes afterwards.
 func Put(b *bytes.Buffer) {
 	if b.Cap() <= MaxKept {
 		pool.Put(b)

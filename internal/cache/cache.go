@@ -1,3 +1,5 @@
+// Package cache holds Cache, the relay's one way of saving upstream calls:
+// it keeps loads for a while, and concurrent callers of a key share one.
 package cache
 
 import (
@@ -13,18 +15,13 @@ var errLoadPanicked = errors.New("cache: shared load panicked")
 
 // Config says what a Cache keeps and for how long.
 type Config struct {
-	// Size bounds the entries kept; when it is full, keeping a new key drops
-	// the least recently used entry. Zero or less means no bound.
-	Size int
-	// TTL is how long a loaded value is kept; zero or less keeps none, and
-	// the Cache then only shares loads in flight.
-	TTL time.Duration
-	// A failed load is kept for ErrorTTL when KeepError reports true for its
-	// error (a negative answer, such as a 404); other failures are not kept.
+	Size int           // entries kept, least recently used dropped first; <= 0: no bound
+	TTL  time.Duration // <= 0: none is kept, loads in flight are still shared
+	// A failed load is kept for ErrorTTL when KeepError says so (a negative
+	// answer, such as a 404); other failures are not kept.
 	ErrorTTL  time.Duration
 	KeepError func(error) bool
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
+	Now       func() time.Time // nil: time.Now
 }
 
 // Source says where the answer of Get came from.
@@ -36,8 +33,7 @@ const (
 	Shared               // a load another caller had in flight
 )
 
-// Cache keeps the results of loads by key and coalesces concurrent loads of
-// one key. The zero Cache is not usable; call New.
+// Cache keeps the results of loads by key; create it with New.
 type Cache[K comparable, V any] struct {
 	cfg   Config
 	mu    sync.Mutex
@@ -59,8 +55,8 @@ type call[V any] struct {
 	scope string
 	val   V
 	err   error
-	// abandoned is set when the load failed because the context of the
-	// caller that ran it ended; the others then try again themselves.
+	// abandoned: the load failed as its caller's context ended, so the
+	// others try again themselves.
 	abandoned bool
 }
 
@@ -72,14 +68,9 @@ func New[K comparable, V any](cfg Config) *Cache[K, V] {
 	return &Cache[K, V]{cfg: cfg, order: list.New(), items: make(map[K]*list.Element), calls: make(map[K]*call[V])}
 }
 
-// Get returns the result for key: a kept one, the result of a load another
-// caller has in flight, or the result of load run with ctx by this caller.
-//
-// A caller stops waiting for another's load when its own ctx ends. It does
-// not inherit that load's failure when the load failed because the context
-// of the caller that ran it ended, or when the load ran in another scope
-// (for example for another API key): it then loads itself. Successful
-// results, and failures kept as negative answers, serve every scope.
+// Get returns key's result: kept, of another caller's load in flight, or of
+// load. A caller loads itself rather than take the failure of an abandoned
+// load or of one in another scope (API key); successes serve every scope.
 func (c *Cache[K, V]) Get(ctx context.Context, key K, scope string, load func(context.Context) (V, error)) (V, Source, error) {
 	var zero V
 	for {
@@ -111,8 +102,7 @@ func (c *Cache[K, V]) Get(ctx context.Context, key K, scope string, load func(co
 	}
 }
 
-// Peek returns the value kept for key, if there is one, without loading;
-// a kept failure is not reported.
+// Peek returns the value kept for key, if any, without loading.
 func (c *Cache[K, V]) Peek(key K) (V, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -123,8 +113,7 @@ func (c *Cache[K, V]) Peek(key K) (V, bool) {
 	return zero, false
 }
 
-// run performs cl's load, keeps its result and publishes it, even if load
-// panics (the panic goes on in the caller that ran it).
+// run performs cl's load, keeps and publishes its result, even on a panic.
 func (c *Cache[K, V]) run(ctx context.Context, key K, cl *call[V], load func(context.Context) (V, error)) {
 	finished := false
 	defer func() {

@@ -1,3 +1,5 @@
+// Package ctim models the Cisco Threat Intelligence Model (CTIM) entities
+// the relay returns, with their vocabulary and string limits.
 package ctim
 
 import (
@@ -6,9 +8,7 @@ import (
 	"unicode/utf8"
 )
 
-// SchemaVersion is the CTIM schema version stamped on every entity that
-// carries one. It matches the original Auth0 Signals relay so that consumers
-// keyed on it see no change.
+// SchemaVersion is the original relay's, so consumers see no change.
 const SchemaVersion = "1.0.17"
 
 // String limits from CTIM's common schema (in characters).
@@ -25,8 +25,7 @@ type Observable struct {
 	Value string `json:"value"`
 }
 
-// Time is an instant that always marshals as RFC 3339 in UTC with millisecond
-// precision and a "Z" suffix, the form every CTIM consumer accepts.
+// Time marshals as RFC 3339 in UTC with milliseconds, as CTIM consumers accept.
 type Time struct{ time.Time }
 
 // TimeLayout is the wire layout of Time.
@@ -40,8 +39,7 @@ func (t Time) MarshalJSON() ([]byte, error) {
 	return append(b, '"'), nil
 }
 
-// ValidTime is a validity window; both ends are optional and a missing end
-// means "no upper bound".
+// ValidTime is a validity window; both ends are optional.
 type ValidTime struct {
 	StartTime *Time `json:"start_time,omitempty"`
 	EndTime   *Time `json:"end_time,omitempty"`
@@ -79,25 +77,16 @@ const (
 
 // Name returns the disposition name that CTIM pairs with d.
 func (d Disposition) Name() string {
-	switch d {
-	case Clean:
-		return "Clean"
-	case Malicious:
-		return "Malicious"
-	case Suspicious:
-		return "Suspicious"
-	case Common:
-		return "Common"
-	default:
-		return "Unknown"
+	if d >= Clean && d <= Common {
+		return [...]string{"Clean", "Malicious", "Suspicious", "Common"}[d-Clean]
 	}
+	return "Unknown"
 }
 
 // Values of the CTIM HighMedLow and Severity vocabularies used by the relay.
 const (
 	High   = "High"
 	Medium = "Medium"
-	Low    = "Low"
 	Info   = "Info"
 )
 
@@ -108,43 +97,112 @@ const (
 )
 
 // Truncate shortens s to at most max characters as CTIM counts them (UTF-16
-// code units, so a character outside the Basic Multilingual Plane, such as
-// an emoji, counts twice), never splitting a character, and marks a cut with
-// a trailing ellipsis. Invalid UTF-8 is replaced so the result always
-// encodes as valid JSON text.
+// code units: an emoji counts twice), never splitting one, and marks a cut
+// with an ellipsis. Each invalid UTF-8 byte becomes U+FFFD, so the result
+// always encodes as valid JSON text.
 func Truncate(s string, max int) string {
 	if !utf8.ValidString(s) {
-		s = toValidUTF8(s)
+		s = string([]rune(s))
 	}
-	if utf16Len(s) <= max {
+	n, cut := 0, len(s) // cut: where the ellipsis goes, if one is needed
+	for i, r := range s {
+		if n += utf16.RuneLen(r); n > max-1 && cut == len(s) {
+			cut = i
+		}
+	}
+	switch {
+	case n <= max:
 		return s
-	}
-	if max <= 0 {
+	case max <= 0:
 		return ""
 	}
-	n := 0
-	for i, r := range s {
-		if n+utf16.RuneLen(r) > max-1 { // keep one unit for the ellipsis
-			return s[:i] + "…"
-		}
-		n += utf16.RuneLen(r)
-	}
-	return s
+	return s[:cut] + "…"
 }
 
-// utf16Len is the length of s in UTF-16 code units.
-func utf16Len(s string) int {
-	n := 0
-	for _, r := range s {
-		n += utf16.RuneLen(r)
-	}
-	return n
+// Verdict is the relay's one-line answer for an observable.
+type Verdict struct {
+	Type            string      `json:"type"`
+	Disposition     Disposition `json:"disposition"`
+	DispositionName string      `json:"disposition_name"`
+	Observable      Observable  `json:"observable"`
+	ValidTime       ValidTime   `json:"valid_time"`
 }
 
-func toValidUTF8(s string) string {
-	out := make([]rune, 0, len(s))
-	for _, r := range s {
-		out = append(out, r) // range yields utf8.RuneError for invalid bytes
+// Judgement is a statement about an observable's disposition.
+type Judgement struct {
+	ID              string      `json:"id"`
+	Type            string      `json:"type"`
+	SchemaVersion   string      `json:"schema_version"`
+	Source          string      `json:"source"`
+	SourceURI       string      `json:"source_uri,omitempty"`
+	Observable      Observable  `json:"observable"`
+	Disposition     Disposition `json:"disposition"`
+	DispositionName string      `json:"disposition_name"`
+	Priority        int         `json:"priority"`
+	Confidence      string      `json:"confidence"`
+	Severity        string      `json:"severity"`
+	ValidTime       ValidTime   `json:"valid_time"`
+	Reason          string      `json:"reason,omitempty"`
+}
+
+// Sighting records that an observable was seen, here: found on a blocklist.
+type Sighting struct {
+	ID            string       `json:"id"`
+	Type          string       `json:"type"`
+	SchemaVersion string       `json:"schema_version"`
+	Count         int          `json:"count"`
+	Confidence    string       `json:"confidence"`
+	Description   string       `json:"description,omitempty"`
+	Source        string       `json:"source,omitempty"`
+	SourceURI     string       `json:"source_uri,omitempty"`
+	ObservedTime  ObservedTime `json:"observed_time"`
+	Observables   []Observable `json:"observables,omitempty"`
+	TLP           string       `json:"tlp,omitempty"`
+	Severity      string       `json:"severity,omitempty"`
+}
+
+// Indicator describes a blocklist (feed) that observables can be members of.
+type Indicator struct {
+	ID               string    `json:"id"`
+	Type             string    `json:"type"`
+	SchemaVersion    string    `json:"schema_version"`
+	Producer         string    `json:"producer"`
+	Title            string    `json:"title,omitempty"`
+	ShortDescription string    `json:"short_description,omitempty"`
+	Description      string    `json:"description,omitempty"`
+	Tags             []string  `json:"tags,omitempty"`
+	ValidTime        ValidTime `json:"valid_time"`
+}
+
+// Relationship links two entities, here a sighting to its indicator.
+type Relationship struct {
+	ID               string `json:"id"`
+	Type             string `json:"type"`
+	SchemaVersion    string `json:"schema_version"`
+	RelationshipType string `json:"relationship_type"`
+	SourceRef        string `json:"source_ref"`
+	TargetRef        string `json:"target_ref"`
+}
+
+// Docs is a CTIM collection: a count and the documents.
+type Docs[T any] struct {
+	Count int `json:"count"`
+	Docs  []T `json:"docs"`
+}
+
+// NewDocs returns the collection of docs, or nil (omitted) when there are none.
+func NewDocs[T any](docs []T) *Docs[T] {
+	if len(docs) == 0 {
+		return nil
 	}
-	return string(out)
+	return &Docs[T]{Count: len(docs), Docs: docs}
+}
+
+// Bundle is the data of an observe or deliberate answer.
+type Bundle struct {
+	Verdicts      *Docs[Verdict]      `json:"verdicts,omitempty"`
+	Judgements    *Docs[Judgement]    `json:"judgements,omitempty"`
+	Sightings     *Docs[Sighting]     `json:"sightings,omitempty"`
+	Indicators    *Docs[Indicator]    `json:"indicators,omitempty"`
+	Relationships *Docs[Relationship] `json:"relationships,omitempty"`
 }

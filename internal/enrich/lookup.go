@@ -7,7 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/http"
+	"net/netip"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,47 +20,57 @@ import (
 	"github.com/signals-relay/signals-relay/internal/signals"
 )
 
-// Default concurrency of one request's upstream calls. With 64 report
-// lookups at a time, a request of up to 64 addresses needs one round trip
-// for its reports and one for its lists, whatever the upstream latency.
+// Default concurrency of one request's upstream calls: a request of up to
+// 64 addresses needs one round trip for its reports and one for its lists.
 const (
 	DefaultReportWorkers = 64
 	DefaultListWorkers   = 32
 )
 
+// Defaults of the caches.
+const (
+	// DefaultListCacheTTL: lists rarely change their details, so hours are safe.
+	DefaultListCacheTTL  = 6 * time.Hour
+	DefaultListCacheSize = 1024 // Auth0 Signals had about 150 lists
+	// DefaultListMissingTTL keeps a retired list (a 404 that reports still
+	// name) briefly, as it may come back.
+	DefaultListMissingTTL = time.Hour
+	// DefaultReportCacheTTL spans an investigation (verdicts, then sightings,
+	// of the same observables), yet shows a newly listed address soon.
+	DefaultReportCacheTTL  = 5 * time.Minute
+	DefaultReportCacheSize = 10000 // a decoded report is well under 1 KiB
+)
+
+func orDefault(n, def int) int {
+	if n > 0 {
+		return n
+	}
+	return def
+}
+
 // Lookup gathers what Auth0 Signals knows about a request's observables.
-//
-// It is safe for concurrent use, and meant to be built once per process
-// with New and shared: concurrent requests with the same API key that need
-// the same report or the same list share one upstream call, and its caches
-// serve every request.
+// One per process lets concurrent requests share calls and caches.
 type Lookup struct {
 	client                     *signals.Client
 	now                        func() time.Time
 	reportWorkers, listWorkers int
-	reports                    *cache.Cache[reportKey, fetchedReport]
-	lists                      *cache.Cache[signals.ListRef, *signals.ListDetails]
+	reports                    *cache.Cache[reportKey, fetchedReport] // per API key; "nothing known" too
+	// lists serve every API key: the details endpoint is documented as
+	// needing none. A failure (rejected key, used-up quota) reaches only the
+	// same key's requests; a 404 is kept as missing.
+	lists *cache.Cache[signals.ListRef, *signals.ListDetails]
 }
 
-// Config configures a Lookup. The zero Config means the default bounds and
-// no caches.
+// Config configures a Lookup; a zero field means the default, a zero TTL
+// no cache. The workers bound a request's concurrent calls.
 type Config struct {
-	// ReportWorkers bounds a request's concurrent report lookups, and
-	// ListWorkers its concurrent list-details lookups; zero means the
-	// defaults. A Request can set its own bounds.
 	ReportWorkers, ListWorkers int
-	// Reports are kept per API key for ReportCacheTTL, at most
-	// ReportCacheSize of them (zero: DefaultReportCacheSize); a TTL of zero
-	// keeps none.
-	ReportCacheSize int
-	ReportCacheTTL  time.Duration
-	// Blocklist details are kept for every API key for ListCacheTTL, at most
-	// ListCacheSize of them (zero: DefaultListCacheSize), and a list whose
-	// details answered 404 for ListMissingTTL; a TTL of zero keeps none.
-	ListCacheSize                int
+	ReportCacheSize            int
+	ReportCacheTTL             time.Duration
+	ListCacheSize              int
+	// ListMissingTTL is how long a list whose details answered 404 is kept.
 	ListCacheTTL, ListMissingTTL time.Duration
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
+	Now                          func() time.Time
 }
 
 // New returns a Lookup that calls Auth0 Signals through client.
@@ -70,82 +83,101 @@ func New(client *signals.Client, cfg Config) *Lookup {
 		now:           cfg.Now,
 		reportWorkers: orDefault(cfg.ReportWorkers, DefaultReportWorkers),
 		listWorkers:   orDefault(cfg.ListWorkers, DefaultListWorkers),
-		reports:       reportCache(cfg.ReportCacheSize, cfg.ReportCacheTTL, cfg.Now),
-		lists:         listCache(cfg.ListCacheSize, cfg.ListCacheTTL, cfg.ListMissingTTL, cfg.Now),
+		reports: cache.New[reportKey, fetchedReport](cache.Config{
+			Size: orDefault(cfg.ReportCacheSize, DefaultReportCacheSize), TTL: cfg.ReportCacheTTL, Now: cfg.Now,
+		}),
+		lists: cache.New[signals.ListRef, *signals.ListDetails](cache.Config{
+			Size: orDefault(cfg.ListCacheSize, DefaultListCacheSize), TTL: cfg.ListCacheTTL,
+			ErrorTTL: cfg.ListMissingTTL, KeepError: notFound, Now: cfg.Now,
+		}),
 	}
+}
+
+// Observable types the relay looks up.
+const (
+	TypeIP   = "ip"
+	TypeIPv6 = "ipv6"
+)
+
+// Supported returns the observables the relay looks up, once each in
+// order: "ip" with an IPv4 and "ipv6" with an IPv6 address. Anything else
+// is ignored, as the contract asks, and costs no call.
+func Supported(in []ctim.Observable) []ctim.Observable {
+	var out []ctim.Observable
+	seen := make(map[ctim.Observable]bool)
+	for _, o := range in {
+		o = ctim.Observable{Type: strings.ToLower(strings.TrimSpace(o.Type)), Value: strings.TrimSpace(o.Value)}
+		if !addressOfType(o) || seen[o] {
+			continue
+		}
+		seen[o] = true
+		out = append(out, o)
+	}
+	return out
+}
+
+func addressOfType(o ctim.Observable) bool {
+	if o.Type != TypeIP && o.Type != TypeIPv6 {
+		return false
+	}
+	a, err := netip.ParseAddr(o.Value)
+	if err != nil || a.Zone() != "" {
+		return false
+	}
+	if o.Type == TypeIP {
+		return a.Is4()
+	}
+	return a.Is6() && !a.Is4In6()
 }
 
 // Request is one enrichment request.
 type Request struct {
 	APIKey      string
-	Observables []ctim.Observable // supported and de-duplicated (see Supported)
-	// Lists asks for blocklist details (observe); deliberate needs reports only.
-	Lists bool
-	// ListLimit caps the blocklists looked up per observable; zero or less
-	// means no list is looked up.
-	ListLimit int
-	// ReportWorkers and ListWorkers, when positive, replace the Lookup's
-	// bounds for this request.
+	Observables []ctim.Observable // as Supported returns them
+	Lists       bool              // look up blocklist details (observe)
+	ListLimit   int               // blocklists per observable; 0: none
+	// ReportWorkers and ListWorkers, when positive, replace the Lookup's.
 	ReportWorkers, ListWorkers int
-	// Timeout, when positive, bounds the time Run spends gathering. When it
-	// passes, Run returns what is complete and a *DeadlineError naming what
-	// was skipped. A deadline of ctx is treated the same way.
+	// Timeout, when positive, bounds Run, as a deadline of ctx does: then
+	// Run returns what is complete and a *DeadlineError.
 	Timeout time.Duration
-	// MaxLookups, when positive, caps the distinct addresses looked up: the
-	// first ones in request order are, the others are not, and the result's
-	// errors hold a *LimitError saying how many were left out.
+	// MaxLookups, when positive, caps the distinct addresses looked up, the
+	// first in request order; a *LimitError counts the others.
 	MaxLookups int
 }
 
 // Result is what a request gathered.
 type Result struct {
-	// Observations are the observables whose report lookup finished, in
-	// request order. Observables that spell one address differently (IPv6)
-	// share one lookup and each have their own observation.
+	// Observations are those whose report lookup finished, in request
+	// order; spellings of one address share one lookup.
 	Observations []Observation
-	// Errors are the failures, in observable order. A key problem (rejected
-	// key, quota used up) or a certificate failure stops all further calls
-	// and appears once; calls already made still complete, and what they
-	// answered is kept. Then come a *LimitError when addresses were left out
-	// by Request.MaxLookups, and a *DeadlineError when the time ran out.
+	// Errors are the failures in observable order; a key problem stops
+	// further calls and appears once. Then come a *LimitError and a
+	// *DeadlineError, if any.
 	Errors []error
-	// Stats describes the upstream work done.
-	Stats Stats
+	Stats  Stats
 }
 
 // Stats counts the work of one request.
 type Stats struct {
-	// UpstreamCalls is the number of calls this request made, and
-	// UpstreamTime their summed duration.
-	UpstreamCalls int64
-	UpstreamTime  time.Duration
-	// ReportCacheHits and ListCacheHits count lookups answered from the
-	// caches.
+	UpstreamCalls   int64
+	UpstreamTime    time.Duration // summed over the calls
 	ReportCacheHits int64
 	ListCacheHits   int64
-	// Coalesced counts lookups answered by a call another request had in
-	// flight (a report: with the same API key; list details: with any).
+	// Coalesced counts lookups answered by another request's call in flight.
 	Coalesced int64
-	// ObservablesSkipped counts observables whose report was not looked up
-	// because the request was stopped or ran out of time, and ListsSkipped
-	// blocklists of gathered observables whose details are missing, for any
-	// reason.
+	// ObservablesSkipped counts those not looked up (stopped, out of time),
+	// ListsSkipped the blocklists whose details are missing.
 	ObservablesSkipped int64
 	ListsSkipped       int64
 }
 
-// DeadlineError reports that a request ran out of time before every lookup
-// finished. The result holds everything that was complete.
+// DeadlineError reports that a request ran out of time.
 type DeadlineError struct {
-	// Timeout is the request's time budget (Request.Timeout); zero when the
-	// caller's context set an earlier deadline.
+	// Timeout is Request.Timeout, or zero when ctx's deadline came first.
 	Timeout time.Duration
-	// Observables counts the observables whose report was not looked up, out
-	// of Total.
-	Observables, Total int
-	// Lists counts the blocklists of gathered observables whose details were
-	// not looked up.
-	Lists int
+	// Observables (out of Total) and Lists count what was not looked up.
+	Observables, Total, Lists int
 }
 
 func (e *DeadlineError) Error() string {
@@ -158,10 +190,8 @@ func (e *DeadlineError) Error() string {
 }
 
 // LimitError reports that a request held more distinct addresses than
-// Request.MaxLookups: only the first ones were looked up.
+// Max (Request.MaxLookups); Observables of Total were not looked up.
 type LimitError struct {
-	// Max is Request.MaxLookups; Observables counts the observables that
-	// were not looked up, out of Total.
 	Max, Observables, Total int
 }
 
@@ -193,11 +223,8 @@ func targets(obs []ctim.Observable) []*target {
 	return out
 }
 
-// Run gathers reports (and, when asked, list details) for req. List lookups
-// of an observable start as soon as its report arrives. Run never panics on
-// upstream data, never waits past req.Timeout or ctx's deadline for more
-// than the calls in flight take to notice, and always returns what was
-// gathered.
+// Run gathers reports and, if asked, list details (as soon as each report
+// arrives), and returns what was gathered by the deadline.
 func (l *Lookup) Run(ctx context.Context, req Request) Result {
 	budget := req.Timeout // reported when it is what ran out
 	if d, ok := ctx.Deadline(); ok && time.Until(d) < budget {
@@ -208,17 +235,15 @@ func (l *Lookup) Run(ctx context.Context, req Request) Result {
 		ctx, cancel = context.WithTimeout(ctx, req.Timeout)
 		defer cancel()
 	}
-	// Calls run under ctx, bounded by the deadline only: a stop (a key
-	// problem) ends dispatching, never a call already made, so everything
-	// the upstream answers is kept.
+	// A stop (a key problem) ends dispatching, never a call already made
+	// under ctx, so everything the upstream answers is kept.
 	dispatch, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	keyHash := keyHash(req.APIKey)
+	keyHash := sha256.Sum256([]byte(req.APIKey))
 	r := &run{
 		lookup:   l,
 		req:      req,
-		keyHash:  keyHash,
 		scope:    string(keyHash[:]),
 		ctx:      ctx,
 		dispatch: dispatch,
@@ -228,27 +253,23 @@ func (l *Lookup) Run(ctx context.Context, req Request) Result {
 		obs:      make([]*Observation, len(req.Observables)),
 	}
 	if req.Lists && req.ListLimit > 0 {
-		// Within one request every answer is kept, failures too: each list
-		// is looked up at most once per request.
+		// Each list is looked up at most once per request, failures too.
 		r.details = cache.New[signals.ListRef, *signals.ListDetails](cache.Config{
 			TTL: forever, ErrorTTL: forever, KeepError: func(error) bool { return true },
 		})
 	}
-	// Reports are dispatched in request order: each lookup takes its slot
-	// before it starts, so with one worker the calls are made one after the
-	// other in request order, and a stop or the deadline ends dispatching.
-	// A kept report needs no slot.
+	// Each lookup takes its slot before it starts, so reports are
+	// dispatched in request order; a kept report needs no slot.
 	all := targets(req.Observables)
 	looked, over := all, []*target(nil)
 	if req.MaxLookups > 0 && len(all) > req.MaxLookups {
 		looked, over = all[:req.MaxLookups], all[req.MaxLookups:]
 	}
-	// The last lookup runs in this goroutine, which saves a goroutine (and
-	// the growth of its stack) per request.
+	// The last lookup runs here, saving a goroutine per request.
 	var wg sync.WaitGroup
 	for j, t := range looked {
 		var lookup func()
-		key := reportKey{key: r.keyHash, ip: t.ip}
+		key := reportKey{key: keyHash, ip: t.ip}
 		if f, ok := l.reports.Peek(key); ok {
 			r.reportHits.Add(1)
 			lookup = func() { r.gathered(ctx, t, f) }
@@ -316,20 +337,18 @@ const forever = time.Duration(math.MaxInt64)
 
 // run is the state of one Run.
 type run struct {
-	lookup  *Lookup
-	req     Request
-	keyHash [sha256.Size]byte
-	scope   string // of the API key's shared loads
-	// ctx ends when the time is up or the caller leaves; dispatch ends with
-	// it and when the request is stopped: no call starts after that. cancel
-	// stops the request.
+	lookup *Lookup
+	req    Request
+	scope  string // of the API key's shared loads
+	// ctx ends when the time is up or the caller leaves; dispatch also when
+	// cancel stops the request, and no call starts after that.
 	ctx      context.Context
 	dispatch context.Context
 	cancel   context.CancelFunc
 
 	reports, lists chan struct{} // semaphores
-	// details holds the list details this request looked up.
-	details *cache.Cache[signals.ListRef, *signals.ListDetails]
+
+	details *cache.Cache[signals.ListRef, *signals.ListDetails] // this request's lists
 
 	mu      sync.Mutex
 	errs    []indexedErr
@@ -347,12 +366,15 @@ type indexedErr struct {
 	err   error
 }
 
-// observe looks up the report of address t, holding a slot of the report
-// semaphore, then its lists.
+// observe looks up t's report, holding a report slot, then its lists.
 func (r *run) observe(ctx context.Context, t *target, key reportKey) {
 	i := t.indices[0]
-	f, err := r.report(ctx, i, t.ip, key)
-	<-r.reports // after a stop (see upstream), so no further report call starts
+	f, err := fetch(ctx, r, r.lookup.reports, key, i, nil, &r.reportHits, func(ctx context.Context) (fetchedReport, error) {
+		at := r.lookup.now()
+		report, err := r.lookup.client.Report(ctx, r.req.APIKey, t.ip)
+		return fetchedReport{report: report, at: at}, err
+	})
+	<-r.reports // after a stop (see fetch), so no further report call starts
 	if err != nil {
 		r.fail(i, err)
 		return
@@ -360,8 +382,7 @@ func (r *run) observe(ctx context.Context, t *target, key reportKey) {
 	r.gathered(ctx, t, f)
 }
 
-// gathered records the report of address t for each observable spelling
-// it, and looks up its lists once.
+// gathered records t's report for each observable spelling it.
 func (r *run) gathered(ctx context.Context, t *target, f fetchedReport) {
 	var lists []List
 	if f.report != nil && r.details != nil {
@@ -372,34 +393,7 @@ func (r *run) gathered(ctx context.Context, t *target, f fetchedReport) {
 	}
 }
 
-// report returns the report of ip (key): kept, from a call another request
-// with the same API key has in flight, or from a call of its own. The caller
-// holds a slot of the report semaphore.
-func (r *run) report(ctx context.Context, i int, ip string, key reportKey) (fetchedReport, error) {
-	f, src, err := r.lookup.reports.Get(ctx, key, r.scope, func(ctx context.Context) (fetchedReport, error) {
-		var at time.Time
-		report, err := upstream(ctx, r, i, nil, func(ctx context.Context) (*signals.Report, error) {
-			at = r.lookup.now()
-			return r.lookup.client.Report(ctx, r.req.APIKey, ip)
-		})
-		return fetchedReport{report: report, at: at}, err
-	})
-	r.count(src, err, &r.reportHits)
-	return f, err
-}
-
-// count records where a successful answer (or a kept failure) came from.
-func (r *run) count(src cache.Source, err error, hits *atomic.Int64) {
-	switch {
-	case src == cache.Kept:
-		hits.Add(1)
-	case src == cache.Shared && err == nil:
-		r.coalesced.Add(1)
-	}
-}
-
-// fetchLists looks up the details of the report's lists (up to the limit)
-// concurrently and returns those that succeeded, in report order.
+// fetchLists returns the details of the report's lists that it got.
 func (r *run) fetchLists(ctx context.Context, i int, report *signals.Report) []List {
 	refs := report.Lists()
 	if len(refs) > r.req.ListLimit {
@@ -410,7 +404,9 @@ func (r *run) fetchLists(ctx context.Context, i int, report *signals.Report) []L
 	for j, ref := range refs {
 		wg.Go(func() {
 			d, _, err := r.details.Get(ctx, ref, "", func(ctx context.Context) (*signals.ListDetails, error) {
-				return r.listDetails(ctx, i, ref)
+				return fetch(ctx, r, r.lookup.lists, ref, i, r.lists, &r.listHits, func(ctx context.Context) (*signals.ListDetails, error) {
+					return r.lookup.client.ListDetails(ctx, r.req.APIKey, ref)
+				})
 			})
 			if err != nil {
 				r.listsSkipped.Add(1) // a list whose details fail is skipped
@@ -435,46 +431,41 @@ func (r *run) fetchLists(ctx context.Context, i int, report *signals.Report) []L
 	return out
 }
 
-// listDetails returns the details of ref: kept, from a call another request
-// with the same API key has in flight, or from a call of its own.
-func (r *run) listDetails(ctx context.Context, i int, ref signals.ListRef) (*signals.ListDetails, error) {
-	d, src, err := r.lookup.lists.Get(ctx, ref, r.scope, func(ctx context.Context) (*signals.ListDetails, error) {
-		return upstream(ctx, r, i, r.lists, func(ctx context.Context) (*signals.ListDetails, error) {
-			return r.lookup.client.ListDetails(ctx, r.req.APIKey, ref)
-		})
-	})
-	r.count(src, err, &r.listHits)
-	return d, err
-}
-
-// upstream makes one upstream call for observable i while holding a slot of
-// sem (nil: the caller holds one). No call starts once the request is
-// stopped; a call that fails with a key problem stops the request before
-// its slot is released, so no further call of the request starts after it.
-// A call already made runs under ctx, which only the deadline ends.
-func upstream[T any](ctx context.Context, r *run, i int, sem chan struct{}, call func(context.Context) (T, error)) (T, error) {
-	var zero T
-	if sem != nil {
-		if !acquire(r.dispatch, sem) {
-			return zero, r.dispatch.Err()
+// fetch answers key from c: kept, shared with a call in flight, or from
+// call, made for observable i holding a slot of sem (nil: the caller holds
+// one). A key problem stops the request before the slot is released, so no
+// call follows it.
+func fetch[K comparable, V any](ctx context.Context, r *run, c *cache.Cache[K, V], key K, i int, sem chan struct{},
+	hits *atomic.Int64, call func(context.Context) (V, error)) (V, error) {
+	v, src, err := c.Get(ctx, key, r.scope, func(ctx context.Context) (V, error) {
+		var zero V
+		if sem != nil {
+			if !acquire(r.dispatch, sem) {
+				return zero, r.dispatch.Err()
+			}
+			defer func() { <-sem }()
+		} else if err := r.dispatch.Err(); err != nil {
+			return zero, err
 		}
-		defer func() { <-sem }()
-	} else if err := r.dispatch.Err(); err != nil {
-		return zero, err
-	}
-	start := time.Now()
-	v, err := call(ctx)
-	r.calls.Add(1)
-	r.upstreamNanos.Add(int64(time.Since(start)))
-	if err != nil && stopsRequest(err) {
-		r.stop(i, err)
+		start := time.Now()
+		v, err := call(ctx)
+		r.calls.Add(1)
+		r.upstreamNanos.Add(int64(time.Since(start)))
+		if err != nil && stopsRequest(err) {
+			r.stop(i, err)
+		}
+		return v, err
+	})
+	switch {
+	case src == cache.Kept:
+		hits.Add(1)
+	case src == cache.Shared && err == nil:
+		r.coalesced.Add(1)
 	}
 	return v, err
 }
 
-// fail records err for observable i. A key problem stops the request.
-// Failures caused by the request ending (a stop, the deadline, the caller
-// leaving) are not errors: the observable counts as skipped.
+// fail records err for observable i, unless the request ended (skipped).
 func (r *run) fail(i int, err error) {
 	if stopsRequest(err) {
 		r.stop(i, err)
@@ -490,14 +481,10 @@ func (r *run) fail(i int, err error) {
 	}
 }
 
-// ended reports whether the request has ended: stopped, out of time or
-// left by its caller. A call that failed with a context error then failed
-// because of that. (ctx is checked too because it ends before dispatch
-// learns of it.)
+// ended reports whether the request was stopped, timed out or left.
 func (r *run) ended() bool { return r.ctx.Err() != nil || r.dispatch.Err() != nil }
 
-// stop ends the request because of err, a key problem met by observable i.
-// Only the first such error is kept.
+// stop ends the request for err, a key problem; the first one is kept.
 func (r *run) stop(i int, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -509,9 +496,7 @@ func (r *run) stop(i int, err error) {
 	r.errs = append(r.errs, indexedErr{index: i, err: err})
 }
 
-// stopsRequest reports whether err makes every further call of the request
-// pointless: the key is rejected, its quota is used up, or the API's
-// certificate cannot be verified.
+// stopsRequest reports whether err makes further calls pointless.
 func stopsRequest(err error) bool {
 	var apiErr *signals.APIError
 	if errors.As(err, &apiErr) {
@@ -537,4 +522,30 @@ func acquire(ctx context.Context, sem chan struct{}) bool {
 		return false
 	}
 	return true
+}
+
+// reportKey identifies an address's report for one API key.
+type reportKey struct {
+	key [sha256.Size]byte // SHA-256 of the API key, never the key
+	ip  string            // canonical text form of the address
+}
+
+// fetchedReport is a report (nil: nothing known) and when it was fetched.
+type fetchedReport struct {
+	report *signals.Report
+	at     time.Time
+}
+
+// notFound reports whether err is a 404 that is not a key problem.
+func notFound(err error) bool {
+	var apiErr *signals.APIError
+	return errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound && !apiErr.Unauthorized()
+}
+
+// canonicalIP lets two spellings of an IPv6 address share a report.
+func canonicalIP(value string) string {
+	if a, err := netip.ParseAddr(value); err == nil {
+		return a.String()
+	}
+	return value
 }

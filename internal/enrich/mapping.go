@@ -14,16 +14,11 @@ import (
 
 // Fixed values of the mapping, as in the original relay.
 const (
-	// Validity is how long verdicts and judgements stay valid.
-	Validity = 7 * 24 * time.Hour
-	// JudgementSource is the source of every judgement.
-	JudgementSource = "Auth0 Signals Report"
-	// JudgementPriority is the priority of an automated source.
-	JudgementPriority = 90
-	// SightingDescription is the description of every sighting.
+	Validity            = 7 * 24 * time.Hour // of verdicts and judgements
+	JudgementSource     = "Auth0 Signals Report"
+	JudgementPriority   = 90 // an automated source's
 	SightingDescription = "Found on blocklist"
-	// ReportURLBase is where an address's report lives in the Auth0 Signals UI.
-	ReportURLBase = "https://auth0.com/signals/ip/"
+	ReportURLBase       = "https://auth0.com/signals/ip/" // the Auth0 Signals UI
 )
 
 // Judgement reasons, one per negative sub-score.
@@ -33,17 +28,13 @@ const (
 	ReasonHistory   = "IP found on blocklist in recent past"
 )
 
-// ReportURL returns the Auth0 Signals UI page of an address. The value is
-// path-escaped so that no input can change the URL's host or path.
+// ReportURL returns an address's page in the Auth0 Signals UI, escaped.
 func ReportURL(value string) string {
 	return ReportURLBase + url.PathEscape(value+"-report")
 }
 
-// Disposition maps fullip.score to a disposition: 0 is Unknown, -1 and -2
-// Suspicious, -3 Malicious. Scores outside the documented 0…-3 are clamped:
-// below -3 is Malicious (more evidence than the maximum), above 0 is Unknown
-// (the API never shows a positive score for an address, and no evidence of
-// badness is not evidence of cleanliness).
+// Disposition maps fullip.score: -1 and -2 Suspicious, -3 and below
+// Malicious, else Unknown (no evidence of badness proves nothing).
 func Disposition(score int) ctim.Disposition {
 	switch {
 	case score <= -3:
@@ -55,10 +46,8 @@ func Disposition(score int) ctim.Disposition {
 	}
 }
 
-// Severity maps a list's sensitivity (1 most hazardous … 10 least) to a
-// sighting severity: 1 High, 5 Medium, 10 Info as in the original relay, and
-// any other value to the nearest of those: 1–3 High, 4–7 Medium, 8 and above
-// Info; below 1 is High. A missing or non-numeric sensitivity is "Unknown".
+// Severity maps a list's sensitivity: up to 3 High, 4–7 Medium, else Info
+// (the original relay's 1, 5 and 10); a missing one is "Unknown".
 func Severity(sensitivity signals.Int) string {
 	if !sensitivity.Valid {
 		return "Unknown"
@@ -73,8 +62,7 @@ func Severity(sensitivity signals.Int) string {
 	}
 }
 
-// TLP maps a list's visibility: public lists are white, everything else
-// (private quarantine lists, unknown values) amber.
+// TLP maps a list's visibility: public is white, anything else amber.
 func TLP(visibility string) string {
 	if strings.EqualFold(strings.TrimSpace(visibility), "Public") {
 		return ctim.TLPWhite
@@ -82,8 +70,8 @@ func TLP(visibility string) string {
 	return ctim.TLPAmber
 }
 
-// IndicatorID is the deterministic id of a list's indicator, compatible with
-// the original relay: "transient:indicator-" + UUIDv5(NAMESPACE_X500, name).
+// IndicatorID is a list's indicator id, as the original relay made it:
+// "transient:indicator-" + UUIDv5(NAMESPACE_X500, name).
 func IndicatorID(listName string) string {
 	return "transient:indicator-" + uuid.NewSHA1(uuid.NameSpaceX500, []byte(listName)).String()
 }
@@ -91,13 +79,9 @@ func IndicatorID(listName string) string {
 // Observation is what was gathered for one observable.
 type Observation struct {
 	Observable ctim.Observable
-	// Report is nil when the API has no data for the observable.
-	Report *signals.Report
-	// QueriedAt is when the report was fetched; it is the observed time of
-	// the sightings.
-	QueriedAt time.Time
-	// Lists are the blocklists whose details were fetched, in report order.
-	Lists []List
+	Report     *signals.Report // nil: the API knows nothing
+	QueriedAt  time.Time       // when the report was fetched: the sightings' time
+	Lists      []List          // those whose details were fetched, in report order
 }
 
 // List is one blocklist an observable is on, with its details.
@@ -106,8 +90,7 @@ type List struct {
 	Details *signals.ListDetails
 }
 
-// Mapper maps observations to CTIM. Now and NewID are injected so mapping is
-// deterministic under test; NewID returns a fresh UUID string.
+// Mapper maps observations to CTIM with an injected clock and UUID source.
 type Mapper struct {
 	Now   func() time.Time
 	NewID func() string
@@ -133,8 +116,7 @@ func (m Mapper) Verdicts(obs []Observation) []ctim.Verdict {
 	return out
 }
 
-// Bundle maps observations to the full observe bundle. Indicators are
-// de-duplicated by id across the whole response.
+// Bundle maps observations to the observe bundle, each indicator once.
 func (m Mapper) Bundle(obs []Observation) ctim.Bundle {
 	now := m.Now()
 	var (
@@ -168,8 +150,7 @@ func (m Mapper) Bundle(obs []Observation) ctim.Bundle {
 	}
 }
 
-// judgements returns one judgement per negative sub-score, in the original
-// relay's order: baddomain, badip, history.
+// judgements returns one judgement per negative sub-score.
 func (m Mapper) judgements(o Observation, now time.Time) []ctim.Judgement {
 	r := o.Report
 	var out []ctim.Judgement
@@ -203,13 +184,10 @@ func (m Mapper) judgements(o Observation, now time.Time) []ctim.Judgement {
 	return out
 }
 
-// list maps one blocklist hit to its sighting, indicator and the member-of
-// relationship between them.
+// list maps a blocklist hit to a sighting, an indicator and their relationship.
 func (m Mapper) list(o Observation, l List) (ctim.Sighting, ctim.Indicator, ctim.Relationship) {
 	d := l.Details
-	// The indicator id hashes the name exactly as the API sent it, as the
-	// original relay did, so ids stay stable across both relays.
-	idName := string(d.Name)
+	idName := string(d.Name) // as sent, as the original relay hashed it
 	name := strings.TrimSpace(idName)
 	if name == "" {
 		name, idName = l.Ref.ID, l.Ref.ID // a nameless list is still identified by its id
@@ -268,9 +246,7 @@ func tags(in signals.Strings) []string {
 	return out
 }
 
-// uri returns s when it is a usable absolute URI for a CTIM URI field, and
-// "" (field omitted) otherwise: lists without a site send "", and a site with
-// invalid UTF-8 cannot be sent as it came.
+// uri returns s when it is a usable http(s) URI, else "" (omitted).
 func uri(s string) string {
 	s = strings.TrimSpace(s)
 	if s == "" || len(s) > ctim.URIMax || !utf8.ValidString(s) || strings.ContainsAny(s, " \t\r\n\"<>\\^`{|}") {

@@ -5,6 +5,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -15,75 +17,49 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/signals-relay/signals-relay/internal/auth"
+	"github.com/signals-relay/signals-relay/internal/ctim"
 	"github.com/signals-relay/signals-relay/internal/enrich"
 	"github.com/signals-relay/signals-relay/internal/routes"
 	"github.com/signals-relay/signals-relay/internal/signals"
 	"github.com/signals-relay/signals-relay/internal/version"
 )
 
-// DefaultEntitiesLimit is the default cap on blocklists per observable
-// (CTR_ENTITIES_LIMIT).
-const DefaultEntitiesLimit = 100
+// Defaults of Options.
+const (
+	DefaultEntitiesLimit    = 100  // blocklists per observable (CTR_ENTITIES_LIMIT)
+	DefaultEntitiesLimitMax = 1000 // cap on a token's own limit (CTR_ENTITIES_LIMIT_MAX)
+	DefaultMaxConcurrent    = 64   // observe and deliberate requests in progress (MAX_CONCURRENT_LOOKUPS)
+	// DefaultRequestTimeout is half of API Gateway's 29 s integration
+	// timeout (Threat Response's own is not documented).
+	DefaultRequestTimeout = 15 * time.Second
+	retryAfter            = "5" // seconds, of a 503 at the concurrency cap
+)
 
-// DefaultEntitiesLimitMax is the default operator maximum that a token's
-// own entities limit is capped to (CTR_ENTITIES_LIMIT_MAX).
-const DefaultEntitiesLimitMax = 1000
-
-// DefaultMaxConcurrent is the default cap on observe and deliberate
-// requests in progress at once (MAX_CONCURRENT_LOOKUPS). Each may run the
-// enrich bounds' worth of upstream calls; beyond the cap the relay answers
-// 503 at once instead of queueing without bound.
-const DefaultMaxConcurrent = 64
-
-// retryAfter is the Retry-After, in seconds, of a 503 answered because the
-// relay is at its concurrency cap.
-const retryAfter = "5"
-
-// DefaultRequestTimeout bounds the upstream work of one observe or
-// deliberate request. It leaves half of API Gateway's 29 s integration
-// timeout for everything else; Threat Response's own module timeout is not
-// documented, so the relay answers well before either.
-const DefaultRequestTimeout = 15 * time.Second
-
-// Options configures the handler. Logger, Verifier and Signals are required.
+// Options configures the handler. Logger, Verifier and Signals are
+// required; a zero value elsewhere means the default.
 type Options struct {
 	Logger   *slog.Logger
 	Verifier auth.Verifier
 	Signals  *signals.Client
-
-	// EntitiesLimit caps blocklists per observable; zero means
-	// DefaultEntitiesLimit. A token may set its own for its calls, capped
-	// at EntitiesMax (zero means DefaultEntitiesLimitMax), which also caps
-	// EntitiesLimit.
+	// EntitiesLimit caps blocklists per observable. A token may set its own,
+	// capped at EntitiesMax, which caps EntitiesLimit too.
 	EntitiesLimit, EntitiesMax int
-	// MaxConcurrent caps observe and deliberate requests in progress at
-	// once; zero means DefaultMaxConcurrent.
-	MaxConcurrent int
-	// MaxBodyBytes and MaxObservables bound a request; zero means the defaults.
-	MaxBodyBytes   int64
-	MaxObservables int
-	// Lookup gathers what Auth0 Signals knows, with its bounds and caches;
-	// nil means enrich.New(Signals, enrich.Config{Now: Now}): the default
-	// bounds and no caches.
+	MaxConcurrent              int // observe and deliberate requests in progress
+	MaxBodyBytes               int64
+	MaxObservables             int
+	// Lookup gathers what Auth0 Signals knows; nil: default bounds, no caches.
 	Lookup *enrich.Lookup
-	// RequestTimeout bounds the upstream work of an observe or deliberate
-	// request: when it passes, the answer holds what is complete and a
-	// warning naming what was skipped. Zero means DefaultRequestTimeout.
+	// RequestTimeout bounds an observe or deliberate request's upstream
+	// work; then the answer holds what is complete and a warning.
 	RequestTimeout time.Duration
-
-	// Now and NewID are the clock and the id generator; nil means time.Now
-	// and random UUIDs.
-	Now   func() time.Time
-	NewID func() string
-	// Version is reported by /version; empty means version.Version.
-	Version string
-	// Observe, when set, is called after each request with what its log
-	// line records (for metrics).
-	Observe func(RequestRecord)
+	Now            func() time.Time    // nil: time.Now
+	NewID          func() string       // nil: random UUIDs
+	Version        string              // of /version; empty: version.Version
+	Observe        func(RequestRecord) // when set, called with each request's record (metrics)
 }
 
-// RequestRecord is what the request log line records of one request: no
-// header, body, key, token or observable.
+// RequestRecord is what a request's log line records: no header, body,
+// key, token or observable.
 type RequestRecord struct {
 	Route       string // a route of the relay, or "other"
 	Status      int
@@ -128,8 +104,7 @@ func positiveOr[T int | int64 | time.Duration](v, def T) T {
 }
 
 // addRoutes mounts a handler on every route of the routes table, each
-// given only what it uses. Authenticated routes verify the caller first;
-// observe and deliberate share one cap on requests in progress.
+// given only what it uses; observe and deliberate share one load cap.
 func addRoutes(mux *http.ServeMux, o Options, lookup *enrich.Lookup, mapper enrich.Mapper) {
 	busy := make(chan struct{}, o.MaxConcurrent)
 	shed := func(h http.Handler) http.Handler { return withLoadShedding(o.Logger, busy, h) }
@@ -146,7 +121,7 @@ func addRoutes(mux *http.ServeMux, o Options, lookup *enrich.Lookup, mapper enri
 		"/observe/observables":    shed(verified(struct{}{}, handleEnrich(lookup, mapper, limits, true))),
 		"/refer/observables":      verified(nil, handleRefer(o.MaxBodyBytes)),
 		"/respond/observables":    verified(nil, handleRespondObservables(o.MaxBodyBytes)),
-		"/respond/trigger":        verified(nil, handleRespondTrigger()),
+		"/respond/trigger":        verified(nil, respondTrigger),
 		"/version":                handleVersion(o.Logger, o.Version),
 		"/watchdog":               handleWatchdog(o.Logger),
 	}
@@ -159,13 +134,11 @@ func addRoutes(mux *http.ServeMux, o Options, lookup *enrich.Lookup, mapper enri
 	}
 }
 
-// endpoint is an authenticated route's work for a verified caller: the data
-// to answer and the errors, if any, to answer with it.
+// endpoint is an authenticated route's work: the data and errors to answer.
 type endpoint func(r *http.Request, creds auth.Credentials) (data any, errs []error)
 
-// authenticated verifies the caller, runs h, notes the errors for the
-// request's log line and answers the envelope. A caller that fails
-// verification is answered onAuthFailure as data (nil leaves it out).
+// authenticated verifies the caller, runs h, records the errors and answers
+// the envelope; a caller that fails verification gets onAuthFailure as data.
 func authenticated(logger *slog.Logger, verifier auth.Verifier, onAuthFailure any, h endpoint) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		creds, err := verifier.Verify(r)
@@ -173,18 +146,13 @@ func authenticated(logger *slog.Logger, verifier auth.Verifier, onAuthFailure an
 		if err == nil {
 			data, errs = h(r, creds)
 		}
-		if len(errs) == 0 {
-			writeData(w, logger, data)
-			return
-		}
 		record(r, errs...)
-		writeErrors(w, logger, data, errs...)
+		writeEnvelope(w, logger, data, errs...)
 	})
 }
 
-// withLoadShedding lets at most cap(slots) requests through next at once;
-// the others are answered 503 with Retry-After at once, in the error
-// envelope, so that a saturated relay neither queues nor grows.
+// withLoadShedding lets cap(slots) requests through at once and answers the
+// others 503 at once, so a saturated relay neither queues nor grows.
 func withLoadShedding(logger *slog.Logger, slots chan struct{}, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
@@ -193,7 +161,7 @@ func withLoadShedding(logger *slog.Logger, slots chan struct{}, next http.Handle
 			next.ServeHTTP(w, r)
 		default:
 			ri := infoFrom(r.Context())
-			ri.errors = append(ri.errors, CodeServiceUnavailable)
+			ri.Errors = append(ri.Errors, CodeServiceUnavailable)
 			w.Header().Set("Retry-After", retryAfter)
 			writeJSON(w, logger, http.StatusServiceUnavailable, envelope{
 				Data:   struct{}{},
@@ -219,8 +187,8 @@ func withoutTrailingSlash(next http.Handler) http.Handler {
 	})
 }
 
-// withRecovery turns a panic into a generic 500 envelope. The panic value is
-// not logged or answered (it could quote request data); the stack is logged.
+// withRecovery turns a panic into a generic 500 envelope. Only the stack
+// is logged: the panic value could quote request data.
 func withRecovery(logger *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
@@ -237,25 +205,21 @@ func withRecovery(logger *slog.Logger, next http.Handler) http.Handler {
 	})
 }
 
-// requestInfo collects what handlers learn about a request for its log line.
+// requestInfo is what the request's log line records, filled in by its
+// handlers: its RequestRecord and the causes of its failures.
 type requestInfo struct {
-	observables int
-	stats       enrich.Stats
-	errors      []string // wire codes
-	causes      []string // underlying causes of authorization failures
-	upstream    []string // detail of upstream failures, API key redacted
+	RequestRecord
+	causes   []string // of authorization failures
+	upstream []string // of upstream failures, API key redacted
 }
 
-// Bounds on what a request's log line holds, whatever the caller sends.
+// Bounds on a log line's causes, whatever the caller sends.
 const (
-	// maxLoggedText caps each logged cause, in runes.
-	maxLoggedText = 300
-	// maxLoggedCauses caps the distinct causes logged per list.
-	maxLoggedCauses = 5
+	maxLoggedText   = 300 // runes of each
+	maxLoggedCauses = 5   // distinct ones per list
 )
 
-// distinct returns the distinct entries of list, in order: one request can
-// fail the same way for each of its observables.
+// distinct returns list's distinct entries, in order.
 func distinct(list []string) []string {
 	var out []string
 	for _, s := range list {
@@ -266,8 +230,7 @@ func distinct(list []string) []string {
 	return out
 }
 
-// addCause appends text to list, capped, unless list already holds it or
-// is full.
+// addCause appends text, capped, unless list holds it or is full.
 func addCause(list []string, text string) []string {
 	if r := []rune(text); len(r) > maxLoggedText {
 		text = string(r[:maxLoggedText]) + "…"
@@ -309,11 +272,8 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
-// withRequestLog logs one JSON line per request: request id, route, status,
-// duration, observable count and the work done (upstream calls and their
-// summed time, cache hits, calls shared with concurrent requests, what was
-// skipped). It never logs headers or bodies, so no token, key or secret can
-// reach the log.
+// withRequestLog logs one line per request. It never logs headers or
+// bodies, so no token, key or secret can reach the log.
 func withRequestLog(logger *slog.Logger, observe func(RequestRecord), next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -322,57 +282,53 @@ func withRequestLog(logger *slog.Logger, observe func(RequestRecord), next http.
 		ri := &requestInfo{}
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), infoKey{}, ri)))
-		route, took := routeName(r.URL.Path), time.Since(start)
+		ri.Route, ri.Status, ri.Duration = routeName(r.URL.Path), rec.status, time.Since(start)
 		attrs := []slog.Attr{
 			slog.String("request_id", id),
 			slog.String("method", methodName(r.Method)),
-			slog.String("route", route),
-			slog.Int("status", rec.status),
-			slog.Float64("duration_ms", float64(took.Microseconds())/1000),
-			slog.Int("observables", ri.observables),
-			slog.Int64("upstream_calls", ri.stats.UpstreamCalls),
-			slog.Float64("upstream_ms", float64(ri.stats.UpstreamTime.Microseconds())/1000),
-			slog.Int64("report_cache_hits", ri.stats.ReportCacheHits),
-			slog.Int64("list_cache_hits", ri.stats.ListCacheHits),
+			slog.String("route", ri.Route),
+			slog.Int("status", ri.Status),
+			slog.Float64("duration_ms", float64(ri.Duration.Microseconds())/1000),
+			slog.Int("observables", ri.Observables),
+			slog.Int64("upstream_calls", ri.Stats.UpstreamCalls),
+			slog.Float64("upstream_ms", float64(ri.Stats.UpstreamTime.Microseconds())/1000),
+			slog.Int64("report_cache_hits", ri.Stats.ReportCacheHits),
+			slog.Int64("list_cache_hits", ri.Stats.ListCacheHits),
 		}
 		for _, c := range []struct {
 			key string
 			n   int64
 		}{
-			{"coalesced", ri.stats.Coalesced},
-			{"observables_skipped", ri.stats.ObservablesSkipped},
-			{"lists_skipped", ri.stats.ListsSkipped},
+			{"coalesced", ri.Stats.Coalesced},
+			{"observables_skipped", ri.Stats.ObservablesSkipped},
+			{"lists_skipped", ri.Stats.ListsSkipped},
 		} {
 			if c.n > 0 {
 				attrs = append(attrs, slog.Int64(c.key, c.n))
 			}
 		}
-		if len(ri.errors) > 0 {
-			attrs = append(attrs, slog.Any("errors", distinct(ri.errors)))
+		for _, c := range []struct {
+			key  string
+			list []string
+		}{{"errors", distinct(ri.Errors)}, {"auth_causes", ri.causes}, {"upstream_causes", ri.upstream}} {
+			if len(c.list) > 0 {
+				attrs = append(attrs, slog.Any(c.key, c.list))
+			}
 		}
-		if len(ri.causes) > 0 {
-			attrs = append(attrs, slog.Any("auth_causes", ri.causes))
-		}
-		if len(ri.upstream) > 0 {
-			attrs = append(attrs, slog.Any("upstream_causes", ri.upstream))
-		}
-		// The record goes to the handler directly: Logger.LogAttrs would
-		// also walk the stack for the caller's address, which no handler
-		// the relay uses prints.
+		// Straight to the handler: Logger.LogAttrs would also walk the stack
+		// for a caller's address that no handler the relay uses prints.
 		if h := logger.Handler(); h.Enabled(r.Context(), slog.LevelInfo) {
 			line := slog.NewRecord(time.Now(), slog.LevelInfo, "request", 0)
 			line.AddAttrs(attrs...)
 			_ = h.Handle(r.Context(), line) // as Logger does, a failed write is not the caller's concern
 		}
 		if observe != nil {
-			observe(RequestRecord{Route: route, Status: rec.status, Duration: took,
-				Observables: ri.observables, Stats: ri.stats, Errors: ri.errors})
+			observe(ri.RequestRecord)
 		}
 	})
 }
 
-// requestID reuses a caller's X-Request-Id when it is short and plain, and
-// makes one otherwise.
+// requestID is the caller's X-Request-Id when short and plain, else new.
 func requestID(r *http.Request) string {
 	if id := r.Header.Get("X-Request-Id"); id != "" && len(id) <= 64 && plain(id) {
 		return id
@@ -391,8 +347,7 @@ func plain(s string) bool {
 	return true
 }
 
-// methodName logs the standard methods by name and any other as "other":
-// the method is the caller's text, of any length.
+// methodName is a standard method's name, else "other" (it is caller text).
 func methodName(m string) string {
 	switch m {
 	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
@@ -402,11 +357,163 @@ func methodName(m string) string {
 	return "other"
 }
 
-// routeName logs a route by its path and anything else as "other", so that
-// scanners cannot write arbitrary text into the log.
+// routeName is a route's path, else "other" (scanners write anything).
 func routeName(p string) string {
 	if routes.Known(p) {
 		return strings.TrimRight(p, "/")
 	}
 	return "other"
+}
+
+// handleHealth serves POST /health: one cheap authenticated upstream call.
+func handleHealth(client *signals.Client) endpoint {
+	return func(r *http.Request, creds auth.Credentials) (any, []error) {
+		infoFrom(r.Context()).Stats.UpstreamCalls = 1
+		if err := client.Ping(r.Context(), creds.APIKey); err != nil {
+			return nil, []error{err}
+		}
+		return map[string]string{"status": "ok"}, nil
+	}
+}
+
+// enrichLimits bound one observe or deliberate request.
+type enrichLimits struct {
+	maxBody               int64
+	timeout               time.Duration
+	maxLookups            int
+	entities, entitiesMax int
+}
+
+// handleEnrich serves observe (full) and deliberate (verdicts only).
+func handleEnrich(lookup *enrich.Lookup, mapper enrich.Mapper, limits enrichLimits, full bool) endpoint {
+	return func(r *http.Request, creds auth.Credentials) (any, []error) {
+		observables, err := readObservables(r, limits.maxBody)
+		if err != nil {
+			return struct{}{}, []error{err}
+		}
+		listLimit := limits.entities // or the token's own, never above the operator's maximum
+		if creds.EntitiesLimit > 0 {
+			listLimit = min(creds.EntitiesLimit, limits.entitiesMax)
+		}
+		res := lookup.Run(r.Context(), enrich.Request{
+			APIKey:      creds.APIKey,
+			Observables: observables,
+			Lists:       full,
+			ListLimit:   listLimit,
+			Timeout:     limits.timeout,
+			MaxLookups:  limits.maxLookups,
+		})
+		infoFrom(r.Context()).Stats = res.Stats
+		if full {
+			return mapper.Bundle(res.Observations), res.Errors
+		}
+		return ctim.Bundle{Verdicts: ctim.NewDocs(mapper.Verdicts(res.Observations))}, res.Errors
+	}
+}
+
+// readObservables returns the supported observables of the body.
+func readObservables(r *http.Request, maxBody int64) ([]ctim.Observable, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return nil, invalidArgf("The request body is larger than %d bytes.", maxBody)
+	case err != nil:
+		return nil, invalidArgf("The request body could not be read.")
+	}
+	all, err := decodeObservables(body)
+	if err != nil {
+		return nil, err
+	}
+	supported := enrich.Supported(all)
+	infoFrom(r.Context()).Observables = len(supported)
+	return supported, nil
+}
+
+// referLink is one pivot back to Auth0 Signals.
+type referLink struct {
+	ID          string   `json:"id"`
+	Title       string   `json:"title"`
+	Description string   `json:"description"`
+	URL         string   `json:"url"`
+	Categories  []string `json:"categories"`
+}
+
+// handleRefer serves POST /refer/observables: one search link per address.
+func handleRefer(maxBody int64) endpoint {
+	return func(r *http.Request, _ auth.Credentials) (any, []error) {
+		observables, err := readObservables(r, maxBody)
+		if err != nil {
+			return nil, []error{err}
+		}
+		links := make([]referLink, 0, len(observables))
+		for _, ob := range observables {
+			links = append(links, referLink{
+				ID:          "ref-auth0-signals-search-ip-" + ob.Value,
+				Title:       "Search for this IP",
+				Description: "Lookup this IP on Auth0 Signals",
+				URL:         enrich.ReportURL(ob.Value),
+				Categories:  []string{"Search", "Auth0 Signals"},
+			})
+		}
+		return links, nil
+	}
+}
+
+// handleRespondObservables serves POST /respond/observables: no actions.
+func handleRespondObservables(maxBody int64) endpoint {
+	return func(r *http.Request, _ auth.Credentials) (any, []error) {
+		if _, err := readObservables(r, maxBody); err != nil {
+			return nil, []error{err}
+		}
+		return []struct{}{}, nil
+	}
+}
+
+// respondTrigger serves POST /respond/trigger: every call fails.
+func respondTrigger(*http.Request, auth.Credentials) (any, []error) {
+	return map[string]string{"status": "failure"}, nil
+}
+
+// handleVersion serves POST /version, unauthenticated and not enveloped.
+func handleVersion(logger *slog.Logger, version string) http.Handler {
+	body := map[string]string{"version": version}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, logger, http.StatusOK, body)
+	})
+}
+
+// handleWatchdog serves GET /watchdog: it echoes the Health-Check header.
+func handleWatchdog(logger *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hc := r.Header.Get("Health-Check")
+		if hc == "" {
+			writeJSON(w, logger, http.StatusOK, envelope{Errors: []wireError{fatal(CodeHealthCheckFailed, "Invalid Health Check")}})
+			return
+		}
+		writeEnvelope(w, logger, ctim.Truncate(hc, 256))
+	})
+}
+
+// record notes for the log line the wire codes of errs and what the caller
+// is not shown: the causes of authorization failures (a key host down) and
+// of upstream failures (addresses, Go error text), which hold no token or
+// API key (the signals client redacts it).
+func record(r *http.Request, errs ...error) {
+	ri := infoFrom(r.Context())
+	for _, err := range errs {
+		ri.Errors = append(ri.Errors, toWire(err).Code)
+		var (
+			authErr   *auth.Error
+			apiErr    *signals.APIError
+			tlsErr    *signals.TLSError
+			transport *signals.TransportError
+		)
+		if errors.As(err, &authErr) && authErr.Err != nil {
+			ri.causes = addCause(ri.causes, authErr.Err.Error())
+		}
+		if errors.As(err, &apiErr) || errors.As(err, &tlsErr) || errors.As(err, &transport) {
+			ri.upstream = addCause(ri.upstream, err.Error())
+		}
+	}
 }

@@ -2,17 +2,22 @@ package relay
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/signals-relay/signals-relay/internal/auth"
 	"github.com/signals-relay/signals-relay/internal/bufpool"
 	"github.com/signals-relay/signals-relay/internal/ctim"
+	"github.com/signals-relay/signals-relay/internal/enrich"
+	"github.com/signals-relay/signals-relay/internal/signals"
 )
 
 // envelope is every enveloped answer: data, errors, or both.
@@ -21,8 +26,7 @@ type envelope struct {
 	Errors []wireError `json:"errors,omitempty"`
 }
 
-// writeJSON writes v with the given status, in one Write. Encoding errors are
-// logged: the status line is already gone by then.
+// writeJSON writes v with status in one Write; a failure to encode is a 500.
 func writeJSON(w http.ResponseWriter, logger *slog.Logger, status int, v any) {
 	buf := bufpool.Get()
 	defer bufpool.Put(buf)
@@ -40,64 +44,36 @@ func writeJSON(w http.ResponseWriter, logger *slog.Logger, status int, v any) {
 	}
 }
 
-// writeData answers {"data": data}.
-func writeData(w http.ResponseWriter, logger *slog.Logger, data any) {
-	writeJSON(w, logger, http.StatusOK, envelope{Data: data})
-}
-
-// writeErrors answers the error envelope with HTTP 200, keeping data (which
-// may be nil) gathered before the errors. Identical errors appear once.
-func writeErrors(w http.ResponseWriter, logger *slog.Logger, data any, errs ...error) {
+// writeEnvelope answers HTTP 200 with data (nil: none) and errs, which
+// keeps what was gathered before an error; identical errors appear once.
+func writeEnvelope(w http.ResponseWriter, logger *slog.Logger, data any, errs ...error) {
 	var out []wireError
-	seen := make(map[wireError]bool)
 	for _, err := range errs {
-		we := toWire(err)
-		if !seen[we] {
-			seen[we] = true
+		if we := toWire(err); !slices.Contains(out, we) {
 			out = append(out, we)
 		}
 	}
 	writeJSON(w, logger, http.StatusOK, envelope{Data: data, Errors: out})
 }
 
-// Limits on what a request may carry.
+// Limits on a request.
 const (
-	// DefaultMaxBodyBytes caps a request body.
 	DefaultMaxBodyBytes = 1 << 20
-	// DefaultMaxObservables caps the distinct addresses of one observe or
-	// deliberate request that are looked up; the rest are answered with a
-	// warning. It does not limit what a request may carry.
+	// DefaultMaxObservables caps the distinct addresses of a request that
+	// are looked up; the rest are answered with a warning.
 	DefaultMaxObservables = 1000
-	// maxValueLen caps an observable's value; longer values cannot be an
-	// address and are rejected rather than echoed back.
+	// maxValueLen caps a field; a longer value is no address, and is
+	// rejected rather than echoed back.
 	maxValueLen = 1024
-	// maxDepth caps JSON nesting.
-	maxDepth = 32
+	maxDepth    = 32 // JSON nesting
 )
 
-// readBody reads the whole request body, at most limit bytes.
-func readBody(r *http.Request, limit int64) ([]byte, error) {
-	b, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, limit))
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		return nil, invalidArgf("The request body is larger than %d bytes.", limit)
-	}
-	if err != nil {
-		return nil, invalidArgf("The request body could not be read.")
-	}
-	return b, nil
-}
-
-// jsonSpace is the white space JSON allows between tokens (RFC 8259); a form
-// feed or a non-breaking space is not.
+// jsonSpace is JSON's white space (RFC 8259); a form feed is not.
 const jsonSpace = " \t\r\n"
 
-// decodeObservables parses a body that must be a JSON array of
-// {"type": string, "value": string} objects with non-blank strings, whatever
-// the request's Content-Type. Errors say what is wrong and where. The body is
-// checked while it is read, element by element, and reading stops at the
-// first problem: a wrong first element of a large array costs no more than
-// that element.
+// decodeObservables parses a JSON array of {"type": string, "value":
+// string} objects, whatever the Content-Type, stopping at the first problem,
+// which its error names and places.
 func decodeObservables(body []byte) ([]ctim.Observable, error) {
 	trimmed := bytes.Trim(body, jsonSpace)
 	if len(trimmed) == 0 {
@@ -147,25 +123,19 @@ func decodeObservables(body []byte) ([]ctim.Observable, error) {
 	return out, nil
 }
 
-// Errors of reading one element: the body is not JSON, or nests too deep.
+// Errors of reading one element.
 var (
 	errSyntax  = errors.New("syntax error")
 	errTooDeep = errors.New("too deep")
 )
 
-// field is one member of an observable object: its JSON kind, and its text
-// when it is a string.
-type field struct {
-	kind string
-	text string
-}
+// field is an observable member's JSON kind and, for a string, its text.
+type field struct{ kind, text string }
 
-// readObservable reads the element of the top-level array that starts with
-// first, whole, then checks that it is a {"type": string, "value": string}
-// object. A field named twice is an error rather than last-wins: whatever
-// inspects the body in front of the relay must never read a different
-// observable from it than the relay does. Names are compared after
-// unescaping, so "v\u0061lue" is "value".
+// readObservable reads the element that starts with first, then checks it.
+// A field named twice is an error, not last-wins: whatever inspects the body
+// in front of the relay must read the same observable ("v\u0061lue" is
+// "value").
 func readObservable(dec *json.Decoder, first json.Token) (ctim.Observable, error) {
 	if first != json.Delim('{') {
 		if err := skipValue(dec, first, 1); err != nil {
@@ -237,9 +207,7 @@ func checkObservable(fields map[string]field) (ctim.Observable, error) {
 	return o, nil
 }
 
-// skipValue reads the rest of the value that starts with first, a token read
-// at nesting depth, and fails with errSyntax on the first syntax error or
-// with errTooDeep past maxDepth.
+// skipValue reads the rest of the value that starts with first, at depth.
 func skipValue(dec *json.Decoder, first json.Token, depth int) error {
 	base := depth
 	for tok := first; ; {
@@ -283,4 +251,102 @@ func tokenKind(tok json.Token) string {
 
 func truncateName(s string) string {
 	return ctim.Truncate(strings.ToValidUTF8(s, "?"), 64)
+}
+
+// Error codes of the relay contract.
+const (
+	CodeAuthorization      = "authorization error"
+	CodeInvalidArgument    = "invalid argument"
+	CodeTooManyRequests    = "too many requests"
+	CodeUnknown            = "unknown"
+	CodeHealthCheckFailed  = "health check failed"
+	CodeRequestTimeout     = "request timeout"
+	CodeServiceUnavailable = "service unavailable"  // shed at the concurrency cap (503)
+	CodeTooManyObservables = "too many observables" // a warning: not every address was looked up
+)
+
+// wireError is one entry of the envelope's "errors".
+type wireError struct {
+	Type    string `json:"type"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func fatal(code, message string) wireError {
+	return wireError{Type: "fatal", Code: code, Message: message}
+}
+
+// warning is a non-fatal error: the data with it is usable but incomplete.
+func warning(code, message string) wireError {
+	return wireError{Type: "warning", Code: code, Message: message}
+}
+
+// invalidArgument is a request the relay cannot read.
+type invalidArgument struct{ detail string }
+
+func (e *invalidArgument) Error() string { return "Invalid JSON payload received. " + e.detail }
+
+func invalidArgf(format string, args ...any) error {
+	return &invalidArgument{detail: fmt.Sprintf(format, args...)}
+}
+
+// toWire is the one place where errors become the contract's error objects,
+// whose messages never quote a key, token, secret, address or Go error text:
+// only fixed reasons and messages, and an upstream's documented ones.
+func toWire(err error) wireError {
+	var (
+		authErr   *auth.Error
+		invalid   *invalidArgument
+		apiErr    *signals.APIError
+		tlsErr    *signals.TLSError
+		transport *signals.TransportError
+		deadline  *enrich.DeadlineError
+		limit     *enrich.LimitError
+	)
+	switch {
+	case errors.As(err, &deadline):
+		return warning(CodeRequestTimeout, deadline.Error())
+	case errors.As(err, &limit):
+		return warning(CodeTooManyObservables, limit.Error())
+	case errors.As(err, &authErr):
+		return fatal(CodeAuthorization, authErr.Error())
+	case errors.As(err, &invalid):
+		return fatal(CodeInvalidArgument, invalid.Error())
+	case errors.As(err, &apiErr):
+		switch {
+		case apiErr.Unauthorized():
+			return fatal(CodeAuthorization, "Authorization failed: "+upstreamText(apiErr))
+		case apiErr.RateLimited():
+			return fatal(CodeTooManyRequests, "Auth0 Signals quota for this API key is used up (HTTP 429); further lookups were stopped. "+upstreamText(apiErr))
+		default:
+			text := http.StatusText(apiErr.StatusCode)
+			return fatal(cmp.Or(strings.ToLower(text), "unexpected response"),
+				strings.TrimSpace(fmt.Sprintf("Unexpected response from Auth0 Signals: HTTP %d %s", apiErr.StatusCode, text)))
+		}
+	case errors.As(err, &tlsErr):
+		return fatal(CodeUnknown, tlsErr.Error())
+	case errors.As(err, &transport):
+		if transport.Kind == signals.KeyNotSendable {
+			return fatal(CodeAuthorization, "Authorization failed: The API key contains characters that cannot be sent to Auth0 Signals.")
+		}
+		return fatal(CodeUnknown, transportMessages[transport.Kind])
+	default:
+		return fatal(CodeUnknown, "Something went wrong.")
+	}
+}
+
+// transportMessages are fixed, so no address or Go error text reaches a caller.
+var transportMessages = map[signals.Kind]string{
+	signals.Unreachable:     "Auth0 Signals could not be reached. Please, try again later.",
+	signals.TimedOut:        "Auth0 Signals did not answer in time. Please, try again later.",
+	signals.Unreadable:      "Auth0 Signals sent an answer that could not be read.",
+	signals.RedirectRefused: "Auth0 Signals redirected the request to another address, which the relay does not follow.",
+}
+
+// upstreamText is the upstream's documented message, or the status text.
+func upstreamText(e *signals.APIError) string {
+	if m := e.Message(); m != "" {
+		return m
+	}
+	return http.StatusText(e.StatusCode) + "."
 }

@@ -1,5 +1,5 @@
-// Package routes is the relay's route table, the one list that the relay's
-// mux, its request log and the XDR module type are built from.
+// Package routes is the relay's route table, from which its mux, request
+// log and XDR module type are built.
 package routes
 
 import (
@@ -11,22 +11,17 @@ import (
 // Route is one endpoint of the relay.
 type Route struct {
 	Method string
-	Path   string // "/health"; a trailing slash is tolerated by the relay
-	// Auth is true for the routes that verify the caller's JWT: the
-	// endpoints Cisco XDR calls, listed in the module type's
-	// supported-apis.
-	Auth bool
+	Path   string // "/health"; the relay tolerates a trailing slash
+	Auth   bool   // verifies the JWT; listed in the module type's supported-apis
 }
 
-// Name is the route's name in the module type's supported-apis: its path
-// without the leading slash.
+// Name is the route's name in supported-apis: its path without the "/".
 func (r Route) Name() string { return strings.TrimPrefix(r.Path, "/") }
 
 // Pattern is the route's http.ServeMux pattern.
 func (r Route) Pattern() string { return r.Method + " " + r.Path }
 
-// All returns every route of the relay, in the order the module type lists
-// the authenticated ones.
+// All returns every route, in the module type's order.
 func All() []Route { return slices.Clone(all) }
 
 var all = []Route{

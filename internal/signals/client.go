@@ -3,39 +3,39 @@ package signals
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"golang.org/x/net/http/httpguts"
 
 	"github.com/signals-relay/signals-relay/internal/bufpool"
 )
 
-// Limits on what the client reads from the API.
+// Limits on what the client reads from the API; real reports are a few KiB.
 const (
-	// MaxReportBytes caps a report body; real reports are a few KiB.
-	MaxReportBytes = 2 << 20
-	// MaxDetailsBytes caps a list-details body.
-	MaxDetailsBytes = 256 << 10
-	// maxErrorBytes caps how much of an error body is read.
-	maxErrorBytes = 16 << 10
-	// maxErrorText caps how much of an error body is kept.
-	maxErrorText = 300
-	// maxRedirects caps same-host redirects.
-	maxRedirects = 3
+	MaxReportBytes  = 2 << 20   // a report body
+	MaxDetailsBytes = 256 << 10 // a list-details body
+	maxErrorBytes   = 16 << 10  // what is read of an error body
+	maxErrorText    = 300       // what is kept of it
+	maxRedirects    = 3         // same-host redirects followed
 )
 
 // DefaultBaseURL is the address of the public Auth0 Signals API.
 const DefaultBaseURL = "https://signals.api.auth0.com"
 
-// Client calls the Auth0 Signals API. It is safe for concurrent use; build
-// one and share it so connections are reused.
+// Client calls the Auth0 Signals API. It is safe for concurrent use.
 type Client struct {
 	base      *url.URL
 	prefix    string // base without a trailing slash, as endpoint extends it
@@ -43,10 +43,8 @@ type Client struct {
 	userAgent string
 }
 
-// New returns a client for the API at baseURL (scheme and host, optionally a
-// path prefix). hc should carry a timeout; nil means a client with a 10 s
-// timeout. The client refuses redirects to another host so that the API key
-// is never sent anywhere but baseURL's host.
+// New returns a client for the API at baseURL (nil hc: a 10 s timeout). It
+// refuses redirects to another host, where the API key would go too.
 func New(baseURL string, hc *http.Client, userAgent string) (*Client, error) {
 	u, err := url.Parse(strings.TrimRight(baseURL, "/"))
 	if err != nil {
@@ -56,8 +54,7 @@ func New(baseURL string, hc *http.Client, userAgent string) (*Client, error) {
 		}
 		return nil, fmt.Errorf("signals base URL: %w", err)
 	}
-	// Messages show the URL without userinfo, query or fragment, where a
-	// password or an API key (?token=) could stand.
+	// Messages leave out userinfo, query and fragment: secrets could stand there.
 	shown := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}).String()
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
 		return nil, fmt.Errorf("signals base URL %q: want http(s)://host[:port][/prefix]", shown)
@@ -90,28 +87,22 @@ func (e *redirectError) Error() string { return e.detail }
 // BaseURL returns the API base URL the client calls.
 func (c *Client) BaseURL() string { return c.base.String() }
 
-// Report returns the full report of ip. When the API knows nothing about the
-// address (400 or 404 that is not a key problem) it returns (nil, nil); so it
-// does without a request for "", "." and "..", which are no address and as a
-// path segment would name another resource (the caller's own report).
+// Report returns ip's full report, or (nil, nil) when the API knows nothing
+// (NoData), as for "", "." and "..", which are no address and as a path
+// segment would name another resource: those get no request.
 func (c *Client) Report(ctx context.Context, apiKey, ip string) (*Report, error) {
-	const op = "ip report"
 	if dotSegment(ip) {
 		return nil, nil
 	}
 	var r *Report
-	err := c.get(ctx, op, apiKey, []string{"v2.0", "ip", ip}, MaxReportBytes, func(body []byte) (err error) {
+	err := c.get(ctx, "ip report", apiKey, []string{"v2.0", "ip", ip}, MaxReportBytes, func(body []byte) (err error) {
 		r, err = decodeReport(body)
 		return err
 	})
-	if err != nil {
-		var apiErr *APIError
-		if errors.As(err, &apiErr) && apiErr.NoData() {
-			return nil, nil
-		}
-		return nil, err
+	if nothingKnown(err) {
+		return nil, nil
 	}
-	return r, nil
+	return r, err
 }
 
 // ListDetails returns the details of one blocklist.
@@ -125,30 +116,33 @@ func (c *Client) ListDetails(ctx context.Context, apiKey string, ref ListRef) (*
 		d, err = decodeListDetails(body)
 		return err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return d, nil
+	return d, err
 }
 
-// Ping checks that the API is reachable and accepts apiKey, with the cheap
-// report of the caller's own address (GET /v2.0/ip). As in the original
-// relay, a 400 or 404 that is not a key problem still counts as healthy.
+// Ping checks that the API answers and accepts apiKey, with the caller's
+// own report; as in the original relay, NoData counts as healthy.
 func (c *Client) Ping(ctx context.Context, apiKey string) error {
-	err := c.get(ctx, "health check", apiKey, []string{"v2.0", "ip"}, MaxReportBytes, nil)
-	var apiErr *APIError
-	if errors.As(err, &apiErr) && apiErr.NoData() {
-		return nil
+	if err := c.get(ctx, "health check", apiKey, []string{"v2.0", "ip"}, MaxReportBytes, nil); !nothingKnown(err) {
+		return err
 	}
-	return err
+	return nil
 }
 
-// dotSegment reports whether s, as a path segment, would be empty or a dot
-// segment that servers and proxies resolve against the path before it.
+// nothingKnown reports whether err is an APIError that means NoData.
+func nothingKnown(err error) bool {
+	if err == nil {
+		return false // before apiErr, which escapes: no allocation per report
+	}
+	var apiErr *APIError
+	return errors.As(err, &apiErr) && apiErr.NoData()
+}
+
+// dotSegment reports whether s is empty or a dot segment, which servers
+// resolve against the path before it.
 func dotSegment(s string) bool { return s == "" || s == "." || s == ".." }
 
-// endpoint builds the URL of the path segments under the base URL. Each
-// segment is path-escaped, so a value can never add segments or a query.
+// endpoint builds the URL of the segments under the base URL; each is
+// path-escaped, so a value can never add segments or a query.
 func (c *Client) endpoint(segments []string) string {
 	var b strings.Builder
 	n := len(c.prefix)
@@ -164,9 +158,8 @@ func (c *Client) endpoint(segments []string) string {
 	return b.String()
 }
 
-// get performs one GET and passes the body of a 2xx answer, at most limit
-// bytes, to decode (when not nil), whose failure is the call's. The body is
-// only valid during decode: decode must copy what it keeps.
+// get performs one GET and passes a 2xx body of at most limit bytes to
+// decode (when not nil). The body is only valid during decode.
 func (c *Client) get(ctx context.Context, op, apiKey string, segments []string, limit int64, decode func([]byte) error) error {
 	if !httpguts.ValidHeaderFieldValue(apiKey) {
 		return &TransportError{Op: op, Kind: KeyNotSendable, Err: errors.New("the API key is not a valid header value")}
@@ -214,10 +207,8 @@ func (c *Client) get(ctx context.Context, op, apiKey string, segments []string, 
 	return nil
 }
 
-// transportError classifies a failed round trip or body read; kind is what
-// it is unless it was a timeout, a refused redirect or a certificate
-// failure. The *url.Error wrapper is dropped: its URL adds nothing the op
-// does not say.
+// transportError classifies a failed round trip or read as kind unless it
+// was a timeout, a refused redirect or a certificate failure.
 func (c *Client) transportError(ctx context.Context, op, apiKey string, kind Kind, err error) error {
 	if tlsErr, ok := asTLSError(err); ok {
 		return tlsErr
@@ -243,4 +234,219 @@ func (c *Client) transportError(ctx context.Context, op, apiKey string, kind Kin
 		}
 	}
 	return &TransportError{Op: op, Kind: kind, Err: err, secret: apiKey}
+}
+
+var errNotObject = errors.New("not a JSON object")
+
+// invalidTokenText answers (400, sometimes 404) a key that is not a UUID.
+const invalidTokenText = "Token must be a valid RFC4122 UUID"
+
+// documentedMessages are the only upstream text a caller may see: another
+// body can name internal hosts or echo request data.
+var documentedMessages = map[string]bool{
+	"Unauthorized. API Key not found.": true,
+	"Unauthorized":                     true,
+	invalidTokenText:                   true,
+	"Resource not found":               true,
+	"429: Too Many Requests":           true,
+}
+
+// APIError is a non-2xx answer from the API.
+type APIError struct {
+	Op         string // "ip report", "list details" or "health check"
+	StatusCode int
+	// Body is the body's start, folded and redacted, for logs only.
+	Body string
+	// invalidToken: the body as received said the key is not a UUID, which
+	// Body may no longer show (redaction, length cap).
+	invalidToken bool
+}
+
+func (e *APIError) Error() string {
+	msg := fmt.Sprintf("auth0 signals %s: status %d %s", e.Op, e.StatusCode, http.StatusText(e.StatusCode))
+	if e.Body != "" {
+		msg += ": " + e.Body
+	}
+	return msg
+}
+
+// Message is the body when documented, the invalid-token message when the
+// body held it, else "".
+func (e *APIError) Message() string {
+	switch {
+	case documentedMessages[e.Body]:
+		return e.Body
+	case e.invalidToken || strings.Contains(e.Body, invalidTokenText):
+		return invalidTokenText
+	}
+	return ""
+}
+
+// Unauthorized reports whether the API rejected the key: a 401, or a 400/404
+// saying the token is not a UUID.
+func (e *APIError) Unauthorized() bool {
+	return e.StatusCode == http.StatusUnauthorized ||
+		((e.StatusCode == http.StatusBadRequest || e.StatusCode == http.StatusNotFound) &&
+			(e.invalidToken || strings.Contains(e.Body, invalidTokenText)))
+}
+
+// RateLimited reports whether the key's quota is used up (429).
+func (e *APIError) RateLimited() bool { return e.StatusCode == http.StatusTooManyRequests }
+
+// NoData reports whether the answer means "nothing known": a 400 (bad
+// address) or 404 that is not a key problem.
+func (e *APIError) NoData() bool {
+	return (e.StatusCode == http.StatusBadRequest || e.StatusCode == http.StatusNotFound) && !e.Unauthorized()
+}
+
+// TLSError is a failure to verify the API's certificate.
+type TLSError struct {
+	Err error
+}
+
+func (e *TLSError) Error() string {
+	reason := "unknown reason"
+	if e.Err != nil {
+		reason = e.Err.Error()
+	}
+	return "Unable to verify SSL certificate: " + capitalize(reason)
+}
+
+func (e *TLSError) Unwrap() error { return e.Err }
+
+// Kind says what went wrong in a TransportError, for the caller's message.
+type Kind int
+
+// The kinds of transport failure.
+const (
+	Unreachable     Kind = iota // no answer: refused, reset, DNS, closed early
+	TimedOut                    // no complete answer within the timeout or deadline
+	Unreadable                  // cut off, too large, or not the JSON expected
+	RedirectRefused             // to another host, or too many
+	KeyNotSendable              // the key is no valid header value; nothing was sent
+)
+
+// TransportError is any failure that prevented an answer. Its text is for
+// the log; callers see a fixed message per Kind.
+type TransportError struct {
+	Op     string
+	Kind   Kind
+	Err    error
+	secret string // the API key, redacted from Error
+}
+
+func (e *TransportError) Error() string {
+	return redact("auth0 signals "+e.Op+": "+e.Err.Error(), e.secret)
+}
+
+func (e *TransportError) Unwrap() error { return e.Err }
+
+// asTLSError returns a *TLSError when err is a certificate failure.
+func asTLSError(err error) (*TLSError, bool) {
+	var (
+		unknown   x509.UnknownAuthorityError
+		invalid   x509.CertificateInvalidError
+		hostname  x509.HostnameError
+		verifyErr *tls.CertificateVerificationError
+	)
+	switch {
+	case errors.As(err, &verifyErr):
+		return &TLSError{Err: verifyErr.Err}, true
+	case errors.As(err, &unknown):
+		return &TLSError{Err: unknown}, true
+	case errors.As(err, &invalid):
+		return &TLSError{Err: invalid}, true
+	case errors.As(err, &hostname):
+		return &TLSError{Err: hostname}, true
+	}
+	return nil, false
+}
+
+func capitalize(s string) string {
+	for i, r := range s {
+		return string(unicode.ToUpper(r)) + s[i+len(string(r)):]
+	}
+	return s
+}
+
+// cleanBody folds whitespace and controls, redacts secret and caps length.
+func cleanBody(b []byte, secret string, max int) string {
+	redact := redacter(secret)
+	s := redact(strings.ToValidUTF8(string(b), "\uFFFD"))
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || unicode.IsSpace(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	s = strings.Join(strings.Fields(s), " ")
+	s = redact(s) // the fold may have joined a key split by whitespace
+	if r := []rune(s); len(r) > max {
+		s = string(r[:max]) + "…"
+	}
+	return s
+}
+
+// redact replaces secret in s, in any case, percent-encoded or JSON-escaped
+// (an upstream may echo it from a URL or inside JSON).
+func redact(s, secret string) string { return redacter(secret)(s) }
+
+// redacter returns redact for one secret, compiling its pattern once, and
+// only for a text long enough to hold it: a short 404 body costs nothing.
+func redacter(secret string) func(string) string {
+	var re *regexp.Regexp
+	n := utf8.RuneCountInString(secret)
+	return func(s string) string {
+		if secret == "" || utf8.RuneCountInString(s) < n {
+			return s
+		}
+		if re == nil {
+			re = secretPattern(secret)
+		}
+		return re.ReplaceAllLiteralString(s, "[REDACTED]")
+	}
+}
+
+// jsonShortEscapes are the two-character JSON escapes.
+var jsonShortEscapes = map[rune]string{'"': `\"`, '\\': `\\`, '/': `\/`, '\b': `\b`, '\f': `\f`, '\n': `\n`, '\r': `\r`, '\t': `\t`}
+
+// secretPattern matches secret in every form redact covers.
+func secretPattern(secret string) *regexp.Regexp {
+	var b strings.Builder
+	b.WriteString("(?i)")
+	for _, r := range secret {
+		alts := []string{regexp.QuoteMeta(string(r))}
+		// Every letter case of r, each percent-encoded and JSON-escaped.
+		for f := r; ; {
+			alts = append(alts, encodedForms(f)...)
+			if f = unicode.SimpleFold(f); f == r {
+				break
+			}
+		}
+		if r == ' ' {
+			alts = append(alts, `\+`)
+		}
+		if esc, ok := jsonShortEscapes[r]; ok {
+			alts = append(alts, regexp.QuoteMeta(esc))
+		}
+		b.WriteString("(?:" + strings.Join(alts, "|") + ")")
+	}
+	return regexp.MustCompile(b.String())
+}
+
+// encodedForms returns r percent-encoded and \uXXXX-escaped as regexp
+// literals (the pattern ignores case, so either hex case matches).
+func encodedForms(r rune) []string {
+	var enc [utf8.UTFMax]byte
+	n := utf8.EncodeRune(enc[:], r)
+	var pct strings.Builder
+	for _, c := range enc[:n] {
+		fmt.Fprintf(&pct, "%%%02X", c)
+	}
+	esc := fmt.Sprintf(`\u%04X`, r)
+	if r > 0xFFFF {
+		hi, lo := utf16.EncodeRune(r)
+		esc = fmt.Sprintf(`\u%04X\u%04X`, hi, lo)
+	}
+	return []string{regexp.QuoteMeta(pct.String()), regexp.QuoteMeta(esc)}
 }
