@@ -166,8 +166,9 @@ type Stats struct {
 	ListCacheHits   int64
 	// Coalesced counts lookups answered by another request's call in flight.
 	Coalesced int64
-	// ObservablesSkipped counts those not looked up (stopped, out of time),
-	// ListsSkipped the blocklists whose details are missing.
+	// ObservablesSkipped counts those not looked up (stopped, out of time,
+	// beyond MaxLookups), ListsSkipped the blocklists whose details are
+	// missing.
 	ObservablesSkipped int64
 	ListsSkipped       int64
 }
@@ -312,12 +313,12 @@ func (l *Lookup) Run(ctx context.Context, req Request) Result {
 	for _, e := range r.errs {
 		res.Errors = append(res.Errors, e.err)
 	}
-	if len(over) > 0 {
-		n := 0
-		for _, t := range over {
-			n += len(t.indices)
-		}
-		res.Errors = append(res.Errors, &LimitError{Max: req.MaxLookups, Observables: n, Total: len(req.Observables)})
+	capped := 0
+	for _, t := range over {
+		capped += len(t.indices)
+	}
+	if capped > 0 {
+		res.Errors = append(res.Errors, &LimitError{Max: req.MaxLookups, Observables: capped, Total: len(req.Observables)})
 	}
 	cut := r.listsCut.Load()
 	if !r.stopped && (res.Stats.ObservablesSkipped > 0 || cut > 0) &&
@@ -329,6 +330,7 @@ func (l *Lookup) Run(ctx context.Context, req Request) Result {
 			Lists:       int(cut),
 		})
 	}
+	res.Stats.ObservablesSkipped += int64(capped)
 	return res
 }
 

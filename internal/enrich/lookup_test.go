@@ -992,6 +992,10 @@ func TestRunMaxLookups(t *testing.T) {
 			if res.Stats.UpstreamCalls != tc.wantCalls {
 				t.Errorf("upstream calls = %d, want %d", res.Stats.UpstreamCalls, tc.wantCalls)
 			}
+			// The log's observables_skipped counts the observables the cap left out.
+			if want := int64(len(obs) - tc.wantObs); res.Stats.ObservablesSkipped != want {
+				t.Errorf("ObservablesSkipped = %d, want %d", res.Stats.ObservablesSkipped, want)
+			}
 		})
 	}
 }
