@@ -56,6 +56,9 @@ type env struct {
 	// vars are the environment variables relayctl sees besides
 	// RELAYCTL_SETTINGS.
 	vars map[string]string
+	// config, when set, loads the AWS configuration instead of handing
+	// out the fake's, which has working credentials.
+	config func(ctx context.Context, region, profile string) (aws.Config, error)
 }
 
 func newEnv(t *testing.T) *env {
@@ -84,10 +87,13 @@ func (e *env) run(stdin string, args ...string) (string, string, error) {
 		stdin:  strings.NewReader(stdin),
 		stdout: &stdout,
 		stderr: &stderr,
-		awsConfig: func(_ context.Context, _, profile string) (aws.Config, error) {
+		awsConfig: func(ctx context.Context, region, profile string) (aws.Config, error) {
 			e.mu.Lock()
-			defer e.mu.Unlock()
 			e.profiles = append(e.profiles, profile)
+			e.mu.Unlock()
+			if e.config != nil {
+				return e.config(ctx, region, profile)
+			}
 			return e.fake.Config(), nil
 		},
 		build:      e.build,
