@@ -76,6 +76,19 @@ func testZip(t *testing.T, content string) []byte {
 	return z
 }
 
+// setupDeployed is setup with the function of stage s deployed, with its
+// execution role, from a package whose bootstrap is "v1": version 1,
+// served by alias live.
+func setupDeployed(t *testing.T, s stage.Settings) (*fakeAWS, *Client, *syncBuffer) {
+	t.Helper()
+	fake, c, progress := setup(t)
+	fake.AddRole("tr-auth0-signals-relay-dev-role", nil)
+	if _, err := c.Deploy(t.Context(), s, testZip(t, "v1"), false); err != nil {
+		t.Fatal(err)
+	}
+	return fake, c, progress
+}
+
 // squash drops consecutive repeats, so polling shows up once.
 func squash(ops []string) []string {
 	var out []string
@@ -399,12 +412,8 @@ func TestDeployFailures(t *testing.T) {
 
 func TestUpdateKeepsURLAndMergesEnvironment(t *testing.T) {
 	t.Parallel()
-	fake, c, progress := setup(t)
-	fake.AddRole("tr-auth0-signals-relay-dev-role", nil)
 	s := settings(t, baseStage)
-	if _, err := c.Deploy(t.Context(), s, testZip(t, "v1"), false); err != nil {
-		t.Fatal(err)
-	}
+	fake, c, progress := setupDeployed(t, s)
 	before, _ := fake.Function(fnName)
 	if _, err := c.SetSecret(t.Context(), s, "S3CR3T", false); err != nil {
 		t.Fatal(err)
@@ -599,12 +608,8 @@ func TestStatusListsNewestVersions(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			fake, c, _ := setup(t)
-			fake.AddRole("tr-auth0-signals-relay-dev-role", nil)
 			s := settings(t, baseStage)
-			if _, err := c.Deploy(t.Context(), s, testZip(t, "v1"), false); err != nil {
-				t.Fatal(err)
-			}
+			fake, c, _ := setupDeployed(t, s)
 			if _, err := c.SetSecret(t.Context(), s, "a-secret-key-of-the-test", false); err != nil {
 				t.Fatal(err)
 			}
