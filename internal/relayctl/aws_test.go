@@ -3,6 +3,7 @@ package relayctl
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"reflect"
@@ -73,6 +74,19 @@ func testZip(t *testing.T, content string) []byte {
 		t.Fatal(err)
 	}
 	return z
+}
+
+// setupDeployed is setup with the function of stage s deployed, with its
+// execution role, from a package whose bootstrap is "v1": version 1,
+// served by alias live.
+func setupDeployed(t *testing.T, s stage.Settings) (*fakeAWS, *Client, *syncBuffer) {
+	t.Helper()
+	fake, c, progress := setup(t)
+	fake.AddRole("tr-auth0-signals-relay-dev-role", nil)
+	if _, err := c.Deploy(t.Context(), s, testZip(t, "v1"), false); err != nil {
+		t.Fatal(err)
+	}
+	return fake, c, progress
 }
 
 // squash drops consecutive repeats, so polling shows up once.
@@ -398,12 +412,8 @@ func TestDeployFailures(t *testing.T) {
 
 func TestUpdateKeepsURLAndMergesEnvironment(t *testing.T) {
 	t.Parallel()
-	fake, c, progress := setup(t)
-	fake.AddRole("tr-auth0-signals-relay-dev-role", nil)
 	s := settings(t, baseStage)
-	if _, err := c.Deploy(t.Context(), s, testZip(t, "v1"), false); err != nil {
-		t.Fatal(err)
-	}
+	fake, c, progress := setupDeployed(t, s)
 	before, _ := fake.Function(fnName)
 	if _, err := c.SetSecret(t.Context(), s, "S3CR3T", false); err != nil {
 		t.Fatal(err)
@@ -573,6 +583,66 @@ func TestStatus(t *testing.T) {
 	want := "WARNING:         the URL answers 403 Forbidden: its resource policy lacks FunctionURLAllowInvokeAction (lambda:InvokeFunction); `relayctl update dev` adds what is missing"
 	if got := status(); !strings.Contains(got, want) {
 		t.Errorf("status lacks %q:\n%s", want, got)
+	}
+}
+
+// TestStatusListsNewestVersions publishes up to seven versions and checks
+// that status lists the newest five, newest first, and still reads
+// SECRET_KEY from the version the alias serves when that one is older.
+func TestStatusListsNewestVersions(t *testing.T) {
+	t.Parallel()
+	versionLine := regexp.MustCompile(`(?m)^(?:Versions:)? +(\d+) \S+, sha256 `)
+	tests := []struct {
+		name       string
+		published  int // version 1 is the deploy, 2 sets SECRET_KEY, the rest update the code
+		rollback   int // how many versions the alias goes back afterwards
+		wantListed []string
+		wantServed string // the version the alias serves
+		wantSecret string // the SECRET_KEY line's value
+	}{
+		{"five", 5, 0, []string{"5", "4", "3", "2", "1"}, "5", "set\n"},
+		{"six", 6, 0, []string{"6", "5", "4", "3", "2"}, "6", "set\n"},
+		{"seven", 7, 0, []string{"7", "6", "5", "4", "3"}, "7", "set\n"},
+		{"seven, serving one not listed", 7, 6, []string{"7", "6", "5", "4", "3"}, "1", "NOT SET"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := settings(t, baseStage)
+			fake, c, _ := setupDeployed(t, s)
+			if _, err := c.SetSecret(t.Context(), s, "a-secret-key-of-the-test", false); err != nil {
+				t.Fatal(err)
+			}
+			for v := 3; v <= tc.published; v++ {
+				if _, err := c.Update(t.Context(), s, testZip(t, fmt.Sprint("v", v))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.rollback > 0 {
+				if _, err := c.Rollback(t.Context(), s, tc.rollback); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if fn, _ := fake.Function(fnName); len(fn.Versions) != tc.published {
+				t.Fatalf("the function has %d versions, want %d", len(fn.Versions), tc.published)
+			}
+			got := statusText(t, c, s)
+			var listed []string
+			for _, m := range versionLine.FindAllStringSubmatch(got, -1) {
+				listed = append(listed, m[1])
+			}
+			if !slices.Equal(listed, tc.wantListed) || !strings.Contains(got, "Versions:        "+tc.wantListed[0]+" ") {
+				t.Errorf("versions listed = %v, want %v:\n%s", listed, tc.wantListed, got)
+			}
+			for _, want := range []string{
+				"\nServing:         version " + tc.wantServed + " (alias live)\n",
+				"\nSECRET_KEY:      " + tc.wantSecret,
+			} {
+				if !strings.Contains(got, want) {
+					t.Errorf("status lacks %q:\n%s", want, got)
+				}
+			}
+		})
 	}
 }
 

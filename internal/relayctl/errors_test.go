@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -106,10 +107,11 @@ func TestCheckCredentials(t *testing.T) {
 	}
 }
 
-// ssoProfile writes an AWS config with profile "corp" signing in through
-// SSO, and an SSO token cache holding token until expires, and points the
-// SDK (AWS_ENDPOINT_URL) at the fake, which plays the SSO portal.
-func ssoProfile(t *testing.T, fake *fakeAWS, session bool, token string, expires time.Time) {
+// awsHome gives the SDK an empty home directory to find its configuration
+// in (~/.aws/config, which the caller writes) and no credentials from the
+// environment or the instance metadata service, and points it (every
+// service and the SSO portal, AWS_ENDPOINT_URL) at the fake.
+func awsHome(t *testing.T, fake *fakeAWS) string {
 	t.Helper()
 	home := t.TempDir()
 	t.Setenv("HOME", home)
@@ -117,9 +119,20 @@ func ssoProfile(t *testing.T, fake *fakeAWS, session bool, token string, expires
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(home, "credentials"))
 	t.Setenv("AWS_ENDPOINT_URL", fake.URL)
 	t.Setenv("AWS_ENDPOINT_URL_SSO", fake.URL)
-	for _, k := range []string{"AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"} {
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	for _, k := range []string{"AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+		"AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"} {
 		t.Setenv(k, "")
 	}
+	return home
+}
+
+// ssoProfile writes an AWS config with profile "corp" signing in through
+// SSO, and an SSO token cache holding token until expires, and points the
+// SDK (AWS_ENDPOINT_URL) at the fake, which plays the SSO portal.
+func ssoProfile(t *testing.T, fake *fakeAWS, session bool, token string, expires time.Time) {
+	t.Helper()
+	home := awsHome(t, fake)
 	const startURL = "https://corp.awsapps.com/start"
 	cfg := "[profile corp]\nsso_start_url = " + startURL + "\nsso_region = us-east-1\nsso_account_id = 123456789012\nsso_role_name = Deployer\nregion = us-east-1\n"
 	key := startURL
@@ -192,5 +205,78 @@ func TestSSOSessionExpired(t *testing.T) {
 				t.Errorf("Status =\n%v\nwant prefix\n%s", err, want)
 			}
 		})
+	}
+}
+
+// TestCommandsCheckCredentialsFirst runs every command that talks to AWS
+// without usable credentials: each stops at once with the one-line
+// explanation, before it builds a package or calls Lambda, IAM, STS or
+// CloudWatch Logs, and prints nothing (jwt --set-secret no SECRET_KEY it
+// could not set).
+func TestCommandsCheckCredentialsFirst(t *testing.T) {
+	const noCredentials = `no AWS credentials found (looked at profile "serverless" in ~/.aws/credentials and ~/.aws/config) — ` +
+		"run `aws configure --profile serverless`, or change profile_name in the settings file"
+	sources := []struct {
+		name  string
+		setup func(t *testing.T, e *env)
+		flags []string // added to every command
+		want  string   // the error's beginning
+	}{
+		{name: "no credentials provider", want: noCredentials, setup: func(_ *testing.T, e *env) {
+			e.config = func(context.Context, string, string) (aws.Config, error) {
+				cfg := e.fake.Config()
+				cfg.Credentials = nil
+				return cfg, nil
+			}
+		}},
+		{name: "profile without credentials", want: noCredentials, setup: func(t *testing.T, e *env) {
+			home := awsHome(t, e.fake)
+			if err := os.WriteFile(filepath.Join(home, "config"), []byte("[profile serverless]\nregion = us-east-1\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			e.config = LoadConfig
+		}},
+		{name: "SSO session revoked", flags: []string{"--profile", "corp"},
+			want: `the AWS SSO session of AWS profile "corp" has expired or was never started — run ` + "`aws sso login --profile corp`",
+			setup: func(t *testing.T, e *env) {
+				e.fake.SSOToken = "tok"
+				ssoProfile(t, e.fake, false, "revoked", time.Now().Add(time.Hour))
+				e.config = LoadConfig
+			}},
+	}
+	commands := [][]string{
+		{"status", "dev"},
+		{"deploy", "dev"},
+		{"update", "dev"},
+		{"rollback", "dev"},
+		{"invoke", "dev"},
+		{"tail", "dev"},
+		{"undeploy", "dev", "--yes"},
+		{"jwt", "dev", "--set-secret"},
+	}
+	for _, src := range sources {
+		for _, cmd := range commands {
+			args := append(slices.Clone(cmd), src.flags...)
+			t.Run(src.name+"/"+cmd[0], func(t *testing.T) {
+				e := newEnv(t)
+				e.vars["JWT"] = "header.payload.signature"
+				src.setup(t, e)
+				out, errOut, err := e.run("an-api-key\n", args...)
+				if err == nil || !strings.HasPrefix(err.Error(), src.want) || strings.Contains(err.Error(), "\n") {
+					t.Errorf("relayctl %s = %v\nwant one line beginning\n%s", strings.Join(args, " "), err, src.want)
+				}
+				for _, op := range e.fake.Ops() {
+					if !strings.HasPrefix(op, "sso:") {
+						t.Errorf("called %s without credentials", op)
+					}
+				}
+				if len(e.builds) != 0 || strings.Contains(errOut, "Building") {
+					t.Errorf("built a package without credentials:\n%s", errOut)
+				}
+				if out != "" {
+					t.Errorf("printed %q", out)
+				}
+			})
+		}
 	}
 }

@@ -221,12 +221,8 @@ func TestRecentRoleRetry(t *testing.T) {
 // and checks which versions remain.
 func TestRollbackAndPrune(t *testing.T) {
 	t.Parallel()
-	fake, c, progress := setup(t)
-	fake.AddRole("tr-auth0-signals-relay-dev-role", nil)
 	s := settings(t, strings.Replace(baseStage, `"memory_size": 256`, `"memory_size": 256, "num_retained_versions": 3`, 1))
-	if _, err := c.Deploy(t.Context(), s, testZip(t, "v1"), false); err != nil {
-		t.Fatal(err)
-	}
+	fake, c, progress := setupDeployed(t, s)
 	for _, v := range []string{"v2", "v3", "v4"} {
 		if _, err := c.Update(t.Context(), s, testZip(t, v)); err != nil {
 			t.Fatal(err)
@@ -303,12 +299,8 @@ func TestRollbackWithoutAlias(t *testing.T) {
 // TestInvoke calls the URL as XDR does and reports a URL that answers 403.
 func TestInvoke(t *testing.T) {
 	t.Parallel()
-	fake, c, _ := setup(t)
-	fake.AddRole("tr-auth0-signals-relay-dev-role", nil)
 	s := settings(t, baseStage)
-	if _, err := c.Deploy(t.Context(), s, testZip(t, "v1"), false); err != nil {
-		t.Fatal(err)
-	}
+	fake, c, _ := setupDeployed(t, s)
 	var got *http.Request
 	var gotBody []byte
 	fake.FunctionHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -1,13 +1,16 @@
 package relayctl
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"debug/elf"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"net/url"
 	"os"
@@ -56,6 +59,9 @@ type env struct {
 	// vars are the environment variables relayctl sees besides
 	// RELAYCTL_SETTINGS.
 	vars map[string]string
+	// config, when set, loads the AWS configuration instead of handing
+	// out the fake's, which has working credentials.
+	config func(ctx context.Context, region, profile string) (aws.Config, error)
 }
 
 func newEnv(t *testing.T) *env {
@@ -84,10 +90,13 @@ func (e *env) run(stdin string, args ...string) (string, string, error) {
 		stdin:  strings.NewReader(stdin),
 		stdout: &stdout,
 		stderr: &stderr,
-		awsConfig: func(_ context.Context, _, profile string) (aws.Config, error) {
+		awsConfig: func(ctx context.Context, region, profile string) (aws.Config, error) {
 			e.mu.Lock()
-			defer e.mu.Unlock()
 			e.profiles = append(e.profiles, profile)
+			e.mu.Unlock()
+			if e.config != nil {
+				return e.config(ctx, region, profile)
+			}
 			return e.fake.Config(), nil
 		},
 		build:      e.build,
@@ -599,6 +608,116 @@ func TestCommandLineErrors(t *testing.T) {
 	if ops := e.fake.Ops(); slices.Contains(ops, "lambda:CreateFunction") || slices.Contains(ops, "lambda:UpdateFunctionCode") {
 		t.Errorf("a rejected package was uploaded: %v", ops)
 	}
+}
+
+// TestPackageSizeLimit runs deploy and update with a package of exactly
+// Lambda's direct-upload limit and with one a byte larger, on a stage
+// where AWS stops the command before it uploads anything: the first goes
+// on to AWS, the second is refused before any call. (Uploading 50 MB
+// through the SDK and the fake takes seconds and gigabytes under the race
+// detector, so neither package is uploaded.)
+func TestPackageSizeLimit(t *testing.T) {
+	t.Parallel()
+	atLimit := sizedPackage(t, pack.MaxDirectUpload)
+	overLimit := sizedPackage(t, pack.MaxDirectUpload+1)
+	const tooLarge = "the package is 52428801 bytes; Lambda takes at most 52428800 bytes uploaded directly"
+	tests := []struct {
+		cmd, zip string
+		wantErr  string   // the error's beginning
+		wantOps  []string // the calls made
+	}{
+		{"update", atLimit, "lambda:GetFunctionConfiguration: function tr-auth0-signals-relay-dev not found in us-east-1", []string{"lambda:GetFunctionConfiguration"}},
+		{"update", overLimit, tooLarge, nil},
+		{"deploy", atLimit, "iam:GetRole: execution role tr-auth0-signals-relay-dev-role not found", []string{"lambda:GetFunction", "iam:GetRole"}},
+		{"deploy", overLimit, tooLarge, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.cmd+" "+filepath.Base(tc.zip), func(t *testing.T) {
+			e := newEnv(t)
+			_, _, err := e.run("", tc.cmd, "dev", "--zip", tc.zip)
+			if err == nil || !strings.HasPrefix(err.Error(), tc.wantErr) {
+				t.Errorf("relayctl %s = %v\nwant %s", tc.cmd, err, tc.wantErr)
+			}
+			if ops := e.fake.Ops(); !slices.Equal(ops, tc.wantOps) {
+				t.Errorf("calls = %v, want %v", ops, tc.wantOps)
+			}
+		})
+	}
+}
+
+// sizedPackage writes a package for arm64 of exactly size bytes into a
+// temporary directory and returns its path: a bootstrap that is only an
+// ELF header, and a stored file of zeros that fills the rest.
+func sizedPackage(t *testing.T, size int64) string {
+	t.Helper()
+	var header bytes.Buffer
+	if err := binary.Write(&header, binary.LittleEndian, elf.Header64{
+		Ident:   [elf.EI_NIDENT]byte{0x7f, 'E', 'L', 'F', byte(elf.ELFCLASS64), byte(elf.ELFDATA2LSB), byte(elf.EV_CURRENT)},
+		Type:    uint16(elf.ET_EXEC),
+		Machine: uint16(elf.EM_AARCH64),
+		Version: uint32(elf.EV_CURRENT),
+		Ehsize:  64,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	write := func(w io.Writer, padding int64) {
+		t.Helper()
+		zw := zip.NewWriter(w)
+		boot := &zip.FileHeader{Name: "bootstrap", Method: zip.Store}
+		boot.SetMode(0o755)
+		f, err := zw.CreateHeader(boot)
+		if err == nil {
+			_, err = f.Write(header.Bytes())
+		}
+		if err == nil {
+			f, err = zw.CreateHeader(&zip.FileHeader{Name: "padding", Method: zip.Store})
+		}
+		if err == nil {
+			_, err = io.CopyN(f, zeros{}, padding)
+		}
+		if err == nil {
+			err = zw.Close()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The zip's own structure takes the same room whatever the padding.
+	var overhead countingWriter
+	write(&overhead, 0)
+	path := filepath.Join(t.TempDir(), fmt.Sprintf("%d-bytes.zip", size))
+	out, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(out, size-int64(overhead))
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Size() != size {
+		t.Fatalf("package is %d bytes, want %d", fi.Size(), size)
+	}
+	return path
+}
+
+// zeros reads as an endless run of zero bytes.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
+// countingWriter counts the bytes written to it.
+type countingWriter int
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	*c += countingWriter(len(p))
+	return len(p), nil
 }
 
 func TestProfileFlagOverridesStage(t *testing.T) {
