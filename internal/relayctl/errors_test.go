@@ -273,6 +273,9 @@ func TestCommandsCheckCredentialsFirst(t *testing.T) {
 				if len(e.builds) != 0 || strings.Contains(errOut, "Building") {
 					t.Errorf("built a package without credentials:\n%s", errOut)
 				}
+				if strings.Contains(errOut, "API Key") {
+					t.Errorf("asked for the module's credentials before checking AWS's:\n%s", errOut)
+				}
 				if out != "" {
 					t.Errorf("printed %q", out)
 				}

@@ -36,6 +36,12 @@ func (a *app) cmdJWT(ctx context.Context, args []string) error {
 		}
 		s.ModuleLinkTemplate = *linkTemplate
 	}
+	var cl *Client
+	if *setSecret { // before the operator types the API key
+		if cl, err = a.client(ctx, s, c); err != nil {
+			return err
+		}
+	}
 
 	fields := jwtgen.Structure()
 	var values map[string]string
@@ -73,11 +79,7 @@ func (a *app) cmdJWT(ctx context.Context, args []string) error {
 		Links:      jwtgen.ModuleLinks(s.ModuleLinkTemplate),
 		Function:   s.FunctionName(),
 	}
-	if *setSecret {
-		cl, err := a.client(ctx, s, c)
-		if err != nil {
-			return err
-		}
+	if cl != nil {
 		res, err := cl.SetSecret(ctx, s, secret, *rollForward)
 		if err != nil {
 			return err
