@@ -599,11 +599,12 @@ func TestStatusListsNewestVersions(t *testing.T) {
 		wantListed []string
 		wantServed string // the version the alias serves
 		wantSecret string // the SECRET_KEY line's value
+		wantOlder  string // the line that counts the versions not listed; "" for none
 	}{
-		{"five", 5, 0, []string{"5", "4", "3", "2", "1"}, "5", "set\n"},
-		{"six", 6, 0, []string{"6", "5", "4", "3", "2"}, "6", "set\n"},
-		{"seven", 7, 0, []string{"7", "6", "5", "4", "3"}, "7", "set\n"},
-		{"seven, serving one not listed", 7, 6, []string{"7", "6", "5", "4", "3"}, "1", "NOT SET"},
+		{"five", 5, 0, []string{"5", "4", "3", "2", "1"}, "5", "set\n", ""},
+		{"six", 6, 0, []string{"6", "5", "4", "3", "2"}, "6", "set\n", "1 older version not listed"},
+		{"seven", 7, 0, []string{"7", "6", "5", "4", "3"}, "7", "set\n", "2 older versions not listed"},
+		{"seven, serving one not listed", 7, 6, []string{"7", "6", "5", "4", "3"}, "1", "NOT SET", "2 older versions not listed"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -641,6 +642,9 @@ func TestStatusListsNewestVersions(t *testing.T) {
 				if !strings.Contains(got, want) {
 					t.Errorf("status lacks %q:\n%s", want, got)
 				}
+			}
+			if older := strings.Contains(got, "older version"); older != (tc.wantOlder != "") || !strings.Contains(got, tc.wantOlder) {
+				t.Errorf("status should say %q about older versions:\n%s", tc.wantOlder, got)
 			}
 		})
 	}

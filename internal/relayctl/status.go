@@ -114,6 +114,11 @@ func (c *Client) Status(ctx context.Context, s stage.Settings, w io.Writer) erro
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", k, aws.ToString(v.Version), desc)
 	}
+	if n := len(versions) - statusVersions; n == 1 {
+		fmt.Fprintln(tw, "\t1 older version not listed")
+	} else if n > 1 {
+		fmt.Fprintf(tw, "\t%d older versions not listed\n", n)
+	}
 	if url == "" {
 		line("URL", "none — `relayctl update "+s.Stage+"` creates it")
 	} else {
