@@ -60,6 +60,12 @@ func TestParseJWKS(t *testing.T) {
 		{name: "exponent with leading zero bytes", body: set(rsaJWK(func(k map[string]any) { k["e"] = "AAAAAAEAAQ" })), wantKids: []string{"a"}},
 		{name: "duplicate kid trusted in neither", body: set(rsaJWK(nil), rsaJWK(nil), rsaJWK(nil), rsaJWK(func(k map[string]any) { k["kid"] = "b" })), wantKids: []string{"b"}},
 		{name: "only duplicates", body: set(rsaJWK(nil), rsaJWK(nil))},
+		{name: "duplicate kid whose first copy does not decode", body: set(
+			rsaJWK(func(k map[string]any) { k["n"] = "%%%" }), rsaJWK(nil), rsaJWK(func(k map[string]any) { k["kid"] = "b" })),
+			wantKids: []string{"b"}},
+		{name: "duplicate kid whose first copy is another key type", body: set(
+			rsaJWK(func(k map[string]any) { k["kty"] = "EC" }), rsaJWK(nil), rsaJWK(func(k map[string]any) { k["kid"] = "b" })),
+			wantKids: []string{"b"}},
 		{name: "no usable key", body: set(rsaJWK(func(k map[string]any) { k["kty"] = "oct" }))},
 		{name: "empty set", body: []byte(`{"keys":[]}`)},
 		{name: "keys not an array", body: []byte(`{"keys":{}}`)},

@@ -432,7 +432,7 @@ func parseJWKS(body []byte) (map[string]*rsa.PublicKey, error) {
 		return nil, errors.New("jwks decode: not a JWK Set")
 	}
 	keys := make(map[string]*rsa.PublicKey)
-	withdrawn := make(map[string]bool)
+	seen := make(map[string]bool)
 	for _, raw := range set.Keys {
 		var head struct {
 			Kty string `json:"kty"`
@@ -440,13 +440,16 @@ func parseJWKS(body []byte) (map[string]*rsa.PublicKey, error) {
 			Use string `json:"use"`
 			Alg string `json:"alg"`
 		}
-		if json.Unmarshal(raw, &head) != nil || head.Kty != "RSA" || head.Kid == "" || withdrawn[head.Kid] ||
-			(head.Use != "" && head.Use != string(jwkset.UseSig)) || (head.Alg != "" && head.Alg != string(jwkset.AlgRS256)) {
+		if json.Unmarshal(raw, &head) != nil || head.Kid == "" {
 			continue
 		}
-		if _, dup := keys[head.Kid]; dup { // ambiguous: trust neither
+		if seen[head.Kid] { // ambiguous, whether or not the other copy was usable: trust none
 			delete(keys, head.Kid)
-			withdrawn[head.Kid] = true
+			continue
+		}
+		seen[head.Kid] = true
+		if head.Kty != "RSA" || (head.Use != "" && head.Use != string(jwkset.UseSig)) ||
+			(head.Alg != "" && head.Alg != string(jwkset.AlgRS256)) {
 			continue
 		}
 		k, err := jwkset.NewJWKFromRawJSON(raw, jwkset.JWKMarshalOptions{}, jwkset.JWKValidateOptions{})
