@@ -195,6 +195,9 @@ func (b Both) Verify(r *http.Request) (Credentials, error) {
 	case "HS256":
 		return b.HS256.Verify(r)
 	case "RS256":
+		if b.XDR == nil {
+			return Credentials{}, fail(ReasonRS256BadSignature)
+		}
 		return b.XDR.Verify(r)
 	default:
 		return Credentials{}, fail(ReasonBadSignature)

@@ -224,3 +224,13 @@ func TestHS256Unchanged(t *testing.T) {
 		})
 	}
 }
+
+// TestBothWithoutXDRRefusesRS256: a Both built without an XDR verifier
+// refuses RS256 tokens with the authorization error instead of panicking.
+func TestBothWithoutXDRRefusesRS256(t *testing.T) {
+	t.Parallel()
+	b := auth.Both{HS256: auth.NewHS256([]byte(testSecret), nil)}
+	tok := signRS256(t, rsaKey(t, 0), "k1", xdrClaims("visibility.amp.cisco.com", time.Now()))
+	_, err := b.Verify(request(tok))
+	wantReason(t, err, auth.ReasonRS256BadSignature)
+}
