@@ -30,6 +30,14 @@ func (c Credentials) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("api_key", "[REDACTED]"), slog.Int("entities_limit", c.EntitiesLimit))
 }
 
+// MarshalJSON redacts the API key in JSON.
+func (c Credentials) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		APIKey        string `json:"api_key"`
+		EntitiesLimit int    `json:"entities_limit"`
+	}{"[REDACTED]", c.EntitiesLimit})
+}
+
 // Verifier authenticates a request; every failure is an *Error.
 type Verifier interface {
 	Verify(r *http.Request) (Credentials, error)

@@ -45,3 +45,31 @@ func TestSecretRedacted(t *testing.T) {
 		t.Errorf("empty secret prints %q, want [unset]", got)
 	}
 }
+
+// TestCredentialsRedacted checks that Credentials show no API key however
+// they are printed, logged or marshalled, and keep the entities limit.
+func TestCredentialsRedacted(t *testing.T) {
+	t.Parallel()
+	const key = "6f1c2a8e-3b4d-4e5f-9a6b-7c8d9e0f1a2b"
+	c := auth.Credentials{APIKey: key, EntitiesLimit: 7}
+	holder := struct{ Creds auth.Credentials }{c}
+	var text, js strings.Builder
+	slog.New(slog.NewTextHandler(&text, nil)).Info("m", "creds", c)
+	slog.New(slog.NewJSONHandler(&js, nil)).Info("m", "creds", c)
+	marshalled, err := json.Marshal(holder)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outputs := []string{text.String(), js.String(), string(marshalled)}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d"} {
+		outputs = append(outputs, fmt.Sprintf(verb, c), fmt.Sprintf(verb, holder))
+	}
+	for _, out := range outputs {
+		if strings.Contains(out, key) || strings.Contains(out, key[:8]) {
+			t.Errorf("output shows the API key: %s", out)
+		}
+		if !strings.Contains(out, "[REDACTED]") || !strings.Contains(out, "7") {
+			t.Errorf("output does not say the key is redacted or lacks the limit: %s", out)
+		}
+	}
+}
