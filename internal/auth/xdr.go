@@ -48,8 +48,8 @@ type XDROptions struct {
 	// client choosing them can replay a token issued for another relay.
 	AudienceFromRequest bool
 	HTTPClient          *http.Client     // nil: the system trust store; never redirected
-	Timeout             time.Duration    // of one key-set fetch
-	RefreshInterval     time.Duration    // least time between a host's fetches, failed or not
+	Timeout             time.Duration    // of one key-set fetch; 0: DefaultJWKSTimeout
+	RefreshInterval     time.Duration    // least time between a host's fetches, failed or not; 0: DefaultJWKSRefreshInterval
 	Now                 func() time.Time // nil: time.Now
 }
 
@@ -57,7 +57,7 @@ type XDROptions struct {
 // carrying the module's configuration, "jwks_host" and "aud". Verify checks
 // alg and kid; that jwks_host is allowlisted (before any request, so a
 // forged host is never contacted); the signature by that host's key; exp,
-// nbf, aud and "key".
+// nbf, aud and "key". Build it with NewXDR; it is safe for concurrent use.
 type XDR struct {
 	audience    string
 	fromRequest bool

@@ -205,8 +205,9 @@ func withRecovery(logger *slog.Logger, next http.Handler) http.Handler {
 	})
 }
 
-// requestInfo is what the request's log line records, filled in by its
-// handlers: its RequestRecord and the causes of its failures.
+// requestInfo is what the request's log line records: its RequestRecord
+// (route, status and duration set by withRequestLog, the rest by the
+// handlers) and the causes of its failures.
 type requestInfo struct {
 	RequestRecord
 	causes   []string // of authorization failures

@@ -38,7 +38,7 @@ const (
 	StatementInvokeFunction = "FunctionURLAllowInvokeAction"
 )
 
-// Client performs the AWS operations for a stage.
+// Client performs the AWS operations for a stage. Build it with New.
 type Client struct {
 	Lambda *lambda.Client
 	IAM    *iam.Client
@@ -60,7 +60,8 @@ type Client struct {
 	Poll time.Duration
 	// MaxWait bounds each wait.
 	MaxWait time.Duration
-	Now     func() time.Time
+	// Now is the clock; New sets time.Now.
+	Now func() time.Time
 }
 
 // New returns a Client whose service clients use cfg, polling every 2s
