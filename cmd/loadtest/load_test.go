@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -200,5 +202,34 @@ func TestRunFlags(t *testing.T) {
 				t.Errorf("err = %v, want %q", err, tc.wantErr)
 			}
 		})
+	}
+}
+
+// TestModes checks the command line's modes: load runs, help prints the
+// usage, and anything else is a usage error; soak names the test it became.
+func TestModes(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args       []string
+		wantErr    string // "" for none
+		wantStdout bool
+	}{
+		{args: nil, wantErr: "the mode is load"},
+		{args: []string{"stress"}, wantErr: "the mode is load"},
+		{args: []string{"soak"}, wantErr: "go test ./cmd/loadtest -run '^TestSoak$' -v -soak 60s"},
+		{args: []string{"help"}, wantStdout: true},
+	} {
+		var stdout, stderr bytes.Buffer
+		err := run(t.Context(), tc.args, func(string) string { return "" }, &stdout, &stderr)
+		var bad usageError
+		switch {
+		case tc.wantErr == "" && err != nil:
+			t.Errorf("%q: %v", tc.args, err)
+		case tc.wantErr != "" && (!errors.As(err, &bad) || !strings.Contains(err.Error(), tc.wantErr)):
+			t.Errorf("%q: error %v, want a usage error containing %q", tc.args, err, tc.wantErr)
+		}
+		if got := strings.Contains(stdout.String(), "usage:"); got != tc.wantStdout {
+			t.Errorf("%q: usage on stdout = %v, want %v", tc.args, got, tc.wantStdout)
+		}
 	}
 }

@@ -71,6 +71,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case len(args) > 0 && (args[0] == "help" || args[0] == "-h" || args[0] == "-help" || args[0] == "--help"):
 		_, err := io.WriteString(stdout, usage)
 		return err
+	case len(args) > 0 && args[0] == "soak":
+		return usageError{errors.New("the soak is a test: go test ./cmd/loadtest -run '^TestSoak$' -v -soak 60s -soak.c 64 -soak.latency 20ms")}
 	default:
 		_, _ = io.WriteString(stderr, usage)
 		return usageError{errors.New("the mode is load")}
