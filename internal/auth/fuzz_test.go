@@ -359,8 +359,9 @@ func FuzzParseJWKS(f *testing.F) {
 // into maps (numbers kept as text), and returns the keys parseJWKS should
 // yield: RSA keys for signing with RS256 (use and alg optional), with a kid,
 // a modulus of at least 2048 bits and an odd exponent from 3 to 2^31-1
-// (leading zero bytes allowed), in document order; a kid seen again after
-// its key was taken withdraws it, and the first 100 keys are kept. exact is
+// (leading zero bytes allowed), in document order; a kid that appears in
+// more than one entry (whose kty, kid, use and alg are strings) is taken
+// from none of them, and the first 100 keys are kept. exact is
 // false when a key has a member other than kty, kid, use, alg, n and e: the
 // library also reads x5c, key_ops, x5u and others under rules of its own,
 // and its struct decoding may take a case variant of a name for that name.
@@ -375,7 +376,7 @@ func readJWKS(body []byte) (want map[string]*rsa.PublicKey, exact bool) {
 		return nil, false
 	}
 	want = map[string]*rsa.PublicKey{}
-	withdrawn := map[string]bool{}
+	seen := map[string]bool{}
 	list, _ := doc["keys"].([]any)
 	for _, entry := range list {
 		m, _ := entry.(map[string]any)
@@ -397,15 +398,17 @@ func readJWKS(body []byte) (want map[string]*rsa.PublicKey, exact bool) {
 		kid, ok2 := str("kid")
 		use, ok3 := str("use")
 		alg, ok4 := str("alg")
-		nText, ok5 := str("n")
-		eText, ok6 := str("e")
-		if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || kty != "RSA" || (use != "" && use != "sig") ||
-			(alg != "" && alg != "RS256") || kid == "" || withdrawn[kid] {
+		if !(ok1 && ok2 && ok3 && ok4) || kid == "" {
 			continue
 		}
-		if _, taken := want[kid]; taken {
+		if seen[kid] {
 			delete(want, kid)
-			withdrawn[kid] = true
+			continue
+		}
+		seen[kid] = true
+		nText, ok5 := str("n")
+		eText, ok6 := str("e")
+		if !ok5 || !ok6 || kty != "RSA" || (use != "" && use != "sig") || (alg != "" && alg != "RS256") {
 			continue
 		}
 		nb, errN := base64.RawURLEncoding.DecodeString(strings.TrimRight(nText, "="))
