@@ -22,16 +22,7 @@ import (
 func TestRedirectFromHTTPSToHTTPIsRefused(t *testing.T) {
 	t.Parallel()
 	const host = "signals.test:8443"
-	var (
-		plainHits atomic.Int32
-		plainKey  atomic.Value
-	)
-	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		plainHits.Add(1)
-		plainKey.Store(r.Header.Get("X-Auth-Token"))
-		serveFixture(t, w, "ip-report_clean_198.51.100.7_score0.json")
-	}))
-	t.Cleanup(plain.Close)
+	plain := untouchable(t, "the clear-text address")
 
 	for _, status := range []int{301, 302, 303, 307, 308} {
 		t.Run(http.StatusText(status), func(t *testing.T) {
@@ -71,11 +62,28 @@ func TestRedirectFromHTTPSToHTTPIsRefused(t *testing.T) {
 			}
 		})
 	}
-	t.Cleanup(func() { // after the subtests
-		if n := plainHits.Load(); n != 0 {
-			t.Errorf("the clear-text address got %d requests (X-Auth-Token %q), want none", n, plainKey.Load())
+}
+
+// untouchable starts a server that must get no request; it answers with a
+// report, and once t and its subtests are done, fails t if any came.
+func untouchable(t *testing.T, name string) *httptest.Server {
+	t.Helper()
+	var (
+		hits atomic.Int32
+		key  atomic.Value
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		key.Store(r.Header.Get("X-Auth-Token"))
+		serveFixture(t, w, "ip-report_clean_198.51.100.7_score0.json")
+	}))
+	t.Cleanup(func() {
+		srv.Close()
+		if n := hits.Load(); n != 0 {
+			t.Errorf("%s got %d requests (X-Auth-Token %q), want none", name, n, key.Load())
 		}
 	})
+	return srv
 }
 
 // TestRedirectLoopMakesThreeRequests counts the requests a same-host
