@@ -29,7 +29,7 @@ const (
 	MaxDetailsBytes = 256 << 10 // a list-details body
 	maxErrorBytes   = 16 << 10  // what is read of an error body
 	maxErrorText    = 300       // what is kept of it
-	maxRedirects    = 3         // same-host redirects followed
+	maxRedirects    = 3         // requests of one same-host redirect chain: the first and two redirects
 )
 
 // DefaultBaseURL is the address of the public Auth0 Signals API.
