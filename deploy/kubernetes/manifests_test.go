@@ -50,26 +50,38 @@ var recommendedLabels = map[string]string{
 	"app.kubernetes.io/managed-by": "kustomize",
 }
 
+// yamlFiles lists the package's YAML files.
+func yamlFiles(t *testing.T) []string {
+	t.Helper()
+	var names []string
+	err := fs.WalkDir(os.DirFS("."), ".", func(name string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && path.Ext(name) == ".yaml" {
+			names = append(names, name)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return names
+}
+
 // newFS copies the package's YAML files into an in-memory file system,
 // passing each through edit (nil: as they are).
 func newFS(t *testing.T, edit func(name string, data []byte) []byte) filesys.FileSystem {
 	t.Helper()
 	mem := filesys.MakeFsInMemory()
-	err := fs.WalkDir(os.DirFS("."), ".", func(name string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || path.Ext(name) != ".yaml" {
-			return err
-		}
+	for _, name := range yamlFiles(t) {
 		data, err := os.ReadFile(name)
 		if err != nil {
-			return err
+			t.Fatal(err)
 		}
 		if edit != nil {
 			data = edit(name, data)
 		}
-		return mem.WriteFile(path.Join(root, name), data)
-	})
-	if err != nil {
-		t.Fatal(err)
+		if err := mem.WriteFile(path.Join(root, name), data); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return mem
 }
@@ -78,29 +90,25 @@ func newFS(t *testing.T, edit func(name string, data []byte) []byte) filesys.Fil
 // components (relative to the package).
 func kustomizations(t *testing.T) (dirs, components []string) {
 	t.Helper()
-	err := fs.WalkDir(os.DirFS("."), ".", func(name string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || path.Base(name) != "kustomization.yaml" {
-			return err
+	for _, name := range yamlFiles(t) {
+		if path.Base(name) != "kustomization.yaml" {
+			continue
 		}
 		data, err := os.ReadFile(name)
 		if err != nil {
-			return err
+			t.Fatal(err)
 		}
 		var k struct {
 			Kind string `json:"kind"`
 		}
 		if err := yaml.Unmarshal(data, &k); err != nil {
-			return fmt.Errorf("%s: %w", name, err)
+			t.Fatalf("%s: %v", name, err)
 		}
 		if k.Kind == "Component" {
 			components = append(components, path.Dir(name))
 		} else {
 			dirs = append(dirs, path.Dir(name))
 		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 	return dirs, components
 }
