@@ -20,7 +20,7 @@ func serveMetrics(ctx context.Context, cfg config, logger *slog.Logger, upstream
 	if err != nil {
 		return nil, nil, err
 	}
-	m := metrics.New()
+	m := metrics.New(metrics.CurrentBuild())
 	upstream.Transport = m.Transport(upstream.Transport)
 	logger.Info("metrics listening", "addr", ln.Addr().String(), "path", "/metrics")
 	go func() {

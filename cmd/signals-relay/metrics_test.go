@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -64,6 +65,7 @@ func TestServeMetrics(t *testing.T) {
 		`signals_relay_upstream_requests_total{endpoint="ip",outcome="200"} 1`,
 		`signals_relay_cache_misses_total{cache="report"} 1`,
 		`signals_relay_requests_in_flight 0`,
+		`signals_relay_build_info{goversion="` + runtime.Version() + `",`,
 		"process_resident_memory_bytes ",
 	} {
 		if !strings.Contains(text, want) {
