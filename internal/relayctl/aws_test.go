@@ -136,8 +136,7 @@ func TestDeployWithCreateRole(t *testing.T) {
 	fake, c, progress := setup(t)
 	fake.PendingPolls = 3
 	fake.RoleNotReady = 2
-	boundary := fake.AddPolicy("SignalsRelayExecutionBoundary")
-	fake.RequireBoundary = boundary
+	fake.AddPolicy("SignalsRelayExecutionBoundary")
 	s := settings(t, baseStage)
 	zip := testZip(t, "bootstrap-v1")
 
@@ -294,7 +293,7 @@ func TestDeployFailures(t *testing.T) {
 		},
 		{
 			name:  "no role named",
-			stage: `{"aws_region": "us-east-1", "project_name": "p"}`,
+			stage: `{"aws_region": "us-east-1", "project_name": "tr-auth0-signals-relay"}`,
 			want:  []string{"stage dev names no execution role", "pass --create-role"},
 			notOp: "iam:GetRole",
 		},
@@ -362,7 +361,14 @@ func TestDeployFailures(t *testing.T) {
 			createRole: true,
 			prepare: func(f *fakeAWS) {
 				f.AddPolicy("SignalsRelayExecutionBoundary")
-				f.RequireBoundary = "arn:aws:iam::123456789012:policy/OtherBoundary"
+				f.EditPolicy(func(p *iamPolicy) { // the caller's policy demands another boundary
+					for i, st := range p.Statement {
+						if st.Condition["StringEquals"]["iam:PermissionsBoundary"] != nil {
+							p.Statement[i].Condition = map[string]map[string]stringList{
+								"StringEquals": {"iam:PermissionsBoundary": {"arn:aws:iam::123456789012:policy/OtherBoundary"}}}
+						}
+					}
+				})
 			},
 			want:  []string{"iam:CreateRole: AWS denied iam:CreateRole to the default AWS credentials"},
 			notOp: "iam:PutRolePolicy",

@@ -47,9 +47,9 @@ func (a *app) cmdDeploy(ctx context.Context, args []string) error {
 // again; any other existing function is refused.
 func (c *Client) Deploy(ctx context.Context, s stage.Settings, zipFile []byte, createRole bool) (Result, error) {
 	name := s.FunctionName()
-	fn, err := c.Lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: &name})
+	tags, err := c.functionTags(ctx, name)
 	switch {
-	case err == nil && fn.Tags[TagCreatedBy] == CreatedByValue && fn.Tags[TagStage] == s.Stage:
+	case err == nil && tags[TagCreatedBy] == CreatedByValue && tags[TagStage] == s.Stage:
 		c.progressf("%s exists (relayctl created it for stage %s): updating it and adding what it lacks…", name, s.Stage)
 		return c.Update(ctx, s, zipFile)
 	case err == nil:
@@ -76,6 +76,27 @@ func (c *Client) Deploy(ctx context.Context, s stage.Settings, zipFile []byte, c
 		return res, err
 	}
 	return res, c.release(ctx, s, cfg, nil, "deploy", &res) // a function just created has no alias
+}
+
+// functionTags returns the function's tags. GetFunction returns them only
+// to a caller allowed lambda:ListTags, and otherwise succeeds without them
+// (since 27 July 2024: https://docs.aws.amazon.com/lambda/latest/api/API_GetFunction.html,
+// "Tags"); a function with none asks ListTags, so a missing permission is
+// an access denied error naming lambda:ListTags rather than a function
+// that seems to be someone else's.
+func (c *Client) functionTags(ctx context.Context, name string) (map[string]string, error) {
+	fn, err := c.Lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: &name})
+	if err != nil {
+		return nil, err
+	}
+	if len(fn.Tags) > 0 {
+		return fn.Tags, nil
+	}
+	out, err := c.Lambda.ListTags(ctx, &lambda.ListTagsInput{Resource: fn.Configuration.FunctionArn})
+	if err != nil {
+		return nil, c.Explain(err)
+	}
+	return out.Tags, nil
 }
 
 // RecentRole is how old a role may be for CreateFunction to keep retrying
