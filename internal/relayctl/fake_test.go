@@ -17,8 +17,8 @@ import (
 
 // Defaults for the account, region and caller the fake pretends to be.
 const (
-	fakeAccount   = "123456789012"
-	fakeRegion    = "us-east-1"
+	fakeAccount = "123456789012"
+	fakeRegion  = "us-east-1"
 )
 
 // fakeCall is one request the fake received.
@@ -105,8 +105,8 @@ type fakeAWS struct {
 	// policy is the caller's identity policy, evaluated for every call:
 	// deploy/iam/deployment-policy.json unless a test changes it.
 	policy iamPolicy
-	seq       int               // request ids, URL ids, revision ids, event ids
-	code      map[string][]byte // code snapshots by the signature of their Code.Location
+	seq    int               // request ids, URL ids, revision ids, event ids
+	code   map[string][]byte // code snapshots by the signature of their Code.Location
 }
 
 // New starts a fake endpoint that is closed when the test ends.
