@@ -59,7 +59,30 @@ func (a *app) cmdInvoke(ctx context.Context, args []string) error {
 	if res.Status != http.StatusOK {
 		return fmt.Errorf("invoke: the relay answered %d %s", res.Status, http.StatusText(res.Status))
 	}
+	if fatal := fatalErrors(res.Body); fatal != "" {
+		return fmt.Errorf("invoke: the relay refused the call: %s", fatal)
+	}
 	return nil
+}
+
+// fatalErrors returns the fatal errors of a relay answer as
+// "code: message" joined by "; ", or "" when it has none. The relay
+// answers a refused call (a wrong JWT, SECRET_KEY unset) with 200 and an
+// "errors" list, as every XDR module does.
+func fatalErrors(body []byte) string {
+	var answer struct {
+		Errors []struct{ Type, Code, Message string } `json:"errors"`
+	}
+	if json.Unmarshal(body, &answer) != nil {
+		return ""
+	}
+	var fatal []string
+	for _, e := range answer.Errors {
+		if e.Type == "fatal" {
+			fatal = append(fatal, e.Code+": "+e.Message)
+		}
+	}
+	return strings.Join(fatal, "; ")
 }
 
 // token returns the JWT from the flag, the file or $JWT, in that order.
