@@ -190,10 +190,15 @@ func isCredentialsError(err error) bool {
 
 // isSSOSessionError reports whether err comes from an SSO session that has
 // expired, was never started, or was revoked: a cached token the SDK
-// refuses, or the SSO portal refusing the token.
+// refuses or cannot find, or the SSO portal refusing the token. A profile
+// in the sso_session format (what `aws configure sso` writes) reads its
+// token through the SDK's SSO token provider, whose errors name "cached
+// SSO token" ("failed to read cached SSO token file" when `aws sso login`
+// never ran, "refresh cached SSO token failed" when it expired); the
+// legacy format's are InvalidTokenError.
 func isSSOSessionError(err error) bool {
 	var invalid *ssocreds.InvalidTokenError
-	if errors.As(err, &invalid) || strings.Contains(err.Error(), "refresh cached SSO token failed") {
+	if errors.As(err, &invalid) || strings.Contains(err.Error(), "cached SSO token") {
 		return true
 	}
 	// The SSO call's error sits inside the error of the call that needed

@@ -128,7 +128,8 @@ func awsHome(t *testing.T, fake *fakeAWS) string {
 }
 
 // ssoProfile writes an AWS config with profile "corp" signing in through
-// SSO, and an SSO token cache holding token until expires, and points the
+// SSO, and an SSO token cache holding token until expires (none when
+// token is ""), and points the
 // SDK (AWS_ENDPOINT_URL) at the fake, which plays the SSO portal.
 func ssoProfile(t *testing.T, fake *fakeAWS, session bool, token string, expires time.Time) {
 	t.Helper()
@@ -143,6 +144,9 @@ func ssoProfile(t *testing.T, fake *fakeAWS, session bool, token string, expires
 	}
 	if err := os.WriteFile(filepath.Join(home, "config"), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
+	}
+	if token == "" { // `aws sso login` never ran: no cached token
+		return
 	}
 	cache := filepath.Join(home, ".aws", "sso", "cache")
 	if err := os.MkdirAll(cache, 0o700); err != nil {
@@ -169,6 +173,8 @@ func TestSSOSessionExpired(t *testing.T) {
 	}{
 		{name: "cached token expired", token: "tok", expires: -time.Hour, wantErr: true},
 		{name: "sso-session token expired", session: true, token: "tok", expires: -time.Hour, wantErr: true},
+		{name: "never logged in", wantErr: true},
+		{name: "sso-session never logged in", session: true, wantErr: true},
 		{name: "portal refuses the token", token: "revoked", expires: time.Hour, wantErr: true, portal: true},
 		{name: "valid session", token: "tok", expires: time.Hour, portal: true},
 	} {
