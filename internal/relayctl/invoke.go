@@ -65,6 +65,15 @@ func (a *app) cmdInvoke(ctx context.Context, args []string) error {
 	return nil
 }
 
+// urlForbidden reports whether a 403 body is the Function URL's own
+// refusal rather than the relay's: {"Message":"Forbidden"}, or today
+// {"Message":"Forbidden. For troubleshooting Function URL authorization
+// issues, see: …"} (https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html).
+func urlForbidden(body []byte) bool {
+	var answer struct{ Message string }
+	return json.Unmarshal(body, &answer) == nil && (answer.Message == "Forbidden" || strings.HasPrefix(answer.Message, "Forbidden. "))
+}
+
 // fatalErrors returns the fatal errors of a relay answer as
 // "code: message" joined by "; ", or "" when it has none. The relay
 // answers a refused call (a wrong JWT, SECRET_KEY unset) with 200 and an
@@ -166,8 +175,7 @@ func (c *Client) Invoke(ctx context.Context, s stage.Settings, req InvokeRequest
 	if res.Body, err = io.ReadAll(io.LimitReader(resp.Body, maxAnswer)); err != nil {
 		return res, fmt.Errorf("read the answer of %s: %w", res.URL, err)
 	}
-	if resp.StatusCode == http.StatusForbidden && (resp.Header.Get("X-Amzn-ErrorType") == "AccessDeniedException" ||
-		bytes.Equal(bytes.TrimSpace(res.Body), []byte(`{"Message":"Forbidden"}`))) {
+	if resp.StatusCode == http.StatusForbidden && (resp.Header.Get("X-Amzn-ErrorType") == "AccessDeniedException" || urlForbidden(res.Body)) {
 		return res, &Error{Msg: "the Function URL answered 403 Forbidden: its resource policy does not let anyone call it",
 			Fix: "`relayctl update " + s.Stage + "` adds the missing permission statements (`relayctl status " + s.Stage + "` lists them)"}
 	}

@@ -335,6 +335,19 @@ func TestInvoke(t *testing.T) {
 	if strings.Contains(err.Error(), "header.payload.sig") {
 		t.Error("the error shows the JWT")
 	}
+	// The body alone tells it too, when a proxy drops X-Amzn-ErrorType.
+	direct := c.HTTPClient
+	c.HTTPClient = &http.Client{Transport: roundTripper(func(r *http.Request) (*http.Response, error) {
+		resp, err := direct.Transport.RoundTrip(r)
+		if err == nil {
+			resp.Header.Del("X-Amzn-ErrorType")
+		}
+		return resp, err
+	})}
+	if _, err := c.Invoke(t.Context(), s, InvokeRequest{Route: "/health", JWT: "j"}); err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("Invoke with a statement missing, without X-Amzn-ErrorType = %v\nwant %s", err, want)
+	}
+	c.HTTPClient = direct
 	// update puts it back.
 	upd, err := c.Update(t.Context(), s, testZip(t, "v1"))
 	if err != nil || !slices.Equal(upd.Repaired, []string{"added permission statement FunctionURLAllowPublicAccess"}) {
