@@ -508,3 +508,46 @@ func TestSetSecretAfterRollback(t *testing.T) {
 		t.Errorf("SetSecret after a rollback to the same code = %+v, %v, calls %v", res, err, fake.Ops()[start:])
 	}
 }
+
+// TestChangeWaitsWhileUpdateInProgress: Lambda refuses a change with
+// ResourceConflictException while another update of the function is in
+// progress; relayctl waits for the function to settle and makes the change
+// again, where another ResourceConflictException (a statement id taken,
+// an alias serving a version) keeps its own meaning.
+func TestChangeWaitsWhileUpdateInProgress(t *testing.T) {
+	t.Parallel()
+	const inProgress = "The operation cannot be performed at this time. An update is in progress for resource: arn:aws:lambda:us-east-1:123456789012:function:" + fnName
+	s := settings(t, baseStage)
+	for _, op := range []string{"lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration", "lambda:PublishVersion",
+		"lambda:UpdateAlias", "lambda:AddPermission", "lambda:DeleteFunction"} {
+		t.Run(op, func(t *testing.T) {
+			t.Parallel()
+			fake, c, progress := setupDeployed(t, s)
+			fake.RemoveStatement(fnName, "live", StatementInvokeURL)
+			fake.Fail(op, http.StatusConflict, "ResourceConflictException", inProgress)
+			res, err := c.Update(t.Context(), settings(t, `{"aws_region": "us-east-1", "project_name": "tr-auth0-signals-relay",
+				"role_name": "tr-auth0-signals-relay-dev-role", "num_retained_versions": 1}`), testZip(t, "v2"))
+			if err != nil {
+				t.Fatalf("Update = %v", err)
+			}
+			if n := len(fake.CallsTo(op)); n < 2 {
+				t.Errorf("%s called %d times, want it made again", op, n)
+			}
+			if want := fnName + " is busy with another update; waiting for it to finish…"; !strings.Contains(progress.String(), want) {
+				t.Errorf("progress lacks %q:\n%s", want, progress)
+			}
+			if res.Version != "2" || !slices.Equal(res.Pruned, []string{"1"}) {
+				t.Errorf("result = %+v", res)
+			}
+		})
+	}
+	// Still in progress after MaxWait: the error says so, not "changed by
+	// someone else".
+	fake, c, _ := setupDeployed(t, s)
+	c.MaxWait = 0
+	fake.Fail("lambda:UpdateFunctionCode", http.StatusConflict, "ResourceConflictException", inProgress)
+	_, err := c.Update(t.Context(), s, testZip(t, "v2"))
+	if want := "lambda:UpdateFunctionCode: " + fnName + " is still busy with another update after 0s — check `relayctl status dev`"; err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("Update = %v\nwant %s", err, want)
+	}
+}

@@ -45,10 +45,14 @@ func (c *Client) release(ctx context.Context, s stage.Settings, cfg *lambda.GetF
 			c.progressf("Repaired: %s.", what)
 		}
 	}
-	v, err := c.Lambda.PublishVersion(ctx, &lambda.PublishVersionInput{
-		FunctionName: &name,
-		RevisionId:   cfg.RevisionId,
-		Description:  aws.String(why),
+	var v *lambda.PublishVersionOutput
+	err := c.whenIdle(ctx, s, func() (err error) {
+		v, err = c.Lambda.PublishVersion(ctx, &lambda.PublishVersionInput{
+			FunctionName: &name,
+			RevisionId:   cfg.RevisionId,
+			Description:  aws.String(why),
+		})
+		return err
 	})
 	if err != nil {
 		return c.explainRevision(err, s)
@@ -56,8 +60,11 @@ func (c *Client) release(ctx context.Context, s stage.Settings, cfg *lambda.GetF
 	res.Version = aws.ToString(v.Version)
 
 	if alias == nil {
-		if _, err := c.Lambda.CreateAlias(ctx, &lambda.CreateAliasInput{FunctionName: &name, Name: aws.String(Alias), FunctionVersion: &res.Version}); err != nil {
-			return c.Explain(err)
+		if err := c.whenIdle(ctx, s, func() error {
+			_, err := c.Lambda.CreateAlias(ctx, &lambda.CreateAliasInput{FunctionName: &name, Name: aws.String(Alias), FunctionVersion: &res.Version})
+			return err
+		}); err != nil {
+			return c.explainRevision(err, s)
 		}
 		repaired("created alias " + Alias)
 	} else if err := c.moveAlias(ctx, s, alias, res.Version); err != nil {
@@ -70,14 +77,18 @@ func (c *Client) release(ctx context.Context, s stage.Settings, cfg *lambda.GetF
 	}
 	if res.URL == "" {
 		c.progressf("Creating the Function URL of alias %s (auth NONE; the relay verifies the JWT)…", Alias)
-		u, err := c.Lambda.CreateFunctionUrlConfig(ctx, &lambda.CreateFunctionUrlConfigInput{
-			FunctionName: &name,
-			Qualifier:    aws.String(Alias),
-			AuthType:     types.FunctionUrlAuthTypeNone,
-			InvokeMode:   types.InvokeModeBuffered,
+		var u *lambda.CreateFunctionUrlConfigOutput
+		err := c.whenIdle(ctx, s, func() (err error) {
+			u, err = c.Lambda.CreateFunctionUrlConfig(ctx, &lambda.CreateFunctionUrlConfigInput{
+				FunctionName: &name,
+				Qualifier:    aws.String(Alias),
+				AuthType:     types.FunctionUrlAuthTypeNone,
+				InvokeMode:   types.InvokeModeBuffered,
+			})
+			return err
 		})
 		if err != nil {
-			return c.Explain(err)
+			return c.explainRevision(err, s)
 		}
 		res.URL = aws.ToString(u.FunctionUrl)
 		repaired("created the Function URL " + res.URL)
@@ -93,12 +104,12 @@ func (c *Client) release(ctx context.Context, s stage.Settings, cfg *lambda.GetF
 		return err
 	}
 	for _, in := range missing {
-		if _, err := c.Lambda.AddPermission(ctx, in); err != nil {
+		if err := c.whenIdle(ctx, s, func() error { _, err := c.Lambda.AddPermission(ctx, in); return err }); err != nil {
 			return c.explainStatement(err, s, in)
 		}
 		repaired("added permission statement " + aws.ToString(in.StatementId))
 	}
-	res.Pruned = c.prune(ctx, name, s.KeepVersions)
+	res.Pruned = c.prune(ctx, s, name, s.KeepVersions)
 	return nil
 }
 
@@ -119,13 +130,19 @@ func (c *Client) moveAlias(ctx context.Context, s stage.Settings, a *lambda.GetA
 	if aws.ToString(a.FunctionVersion) == version {
 		return nil
 	}
-	_, err := c.Lambda.UpdateAlias(ctx, &lambda.UpdateAliasInput{
-		FunctionName:    aws.String(s.FunctionName()),
-		Name:            aws.String(Alias),
-		FunctionVersion: &version,
-		RevisionId:      a.RevisionId,
+	err := c.whenIdle(ctx, s, func() error {
+		_, err := c.Lambda.UpdateAlias(ctx, &lambda.UpdateAliasInput{
+			FunctionName:    aws.String(s.FunctionName()),
+			Name:            aws.String(Alias),
+			FunctionVersion: &version,
+			RevisionId:      a.RevisionId,
+		})
+		return err
 	})
-	return c.explainRevision(err, s)
+	if err != nil {
+		return c.explainRevision(err, s)
+	}
+	return nil
 }
 
 // noteUnqualifiedURL tells about a Function URL of the unqualified
@@ -240,6 +257,9 @@ func (c *Client) explainStatement(err error, s stage.Settings, in *lambda.AddPer
 	if !isCode(err, "ResourceConflictException") {
 		return c.Explain(err)
 	}
+	if isUpdateInProgress(err) {
+		return c.explainInProgress(err, s)
+	}
 	sid := aws.ToString(in.StatementId)
 	return &Error{Op: "lambda:AddPermission", Err: err,
 		Msg: "the resource policy of " + s.FunctionName() + ":" + Alias + " has a statement " + sid + " that does not allow public calls",
@@ -274,7 +294,7 @@ func versionNumber(v types.FunctionConfiguration) int {
 // prune deletes the versions older than the newest keep. A version an
 // alias still serves stays (Lambda refuses to delete it). Failures are
 // reported as progress: the release itself has succeeded.
-func (c *Client) prune(ctx context.Context, name string, keep int) []string {
+func (c *Client) prune(ctx context.Context, s stage.Settings, name string, keep int) []string {
 	all, err := c.versions(ctx, name)
 	if err != nil {
 		c.progressf("Old versions were not deleted: %v", c.Explain(err))
@@ -283,9 +303,12 @@ func (c *Client) prune(ctx context.Context, name string, keep int) []string {
 	var deleted []string
 	for _, v := range all[:max(0, len(all)-keep)] {
 		n := aws.ToString(v.Version)
-		_, err := c.Lambda.DeleteFunction(ctx, &lambda.DeleteFunctionInput{FunctionName: &name, Qualifier: &n})
+		err := c.whenIdle(ctx, s, func() error {
+			_, err := c.Lambda.DeleteFunction(ctx, &lambda.DeleteFunctionInput{FunctionName: &name, Qualifier: &n})
+			return err
+		})
 		switch {
-		case isCode(err, "ResourceConflictException"):
+		case isCode(err, "ResourceConflictException") && !isUpdateInProgress(err):
 			c.progressf("Keeping version %s: an alias serves it.", n)
 		case err != nil:
 			c.progressf("Old versions were not deleted: %v", c.Explain(err))

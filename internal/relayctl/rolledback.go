@@ -105,11 +105,14 @@ func (c *Client) keepServedCode(ctx context.Context, s stage.Settings, cur *lamb
 	if err != nil {
 		return nil, stuck(err.Error(), nil)
 	}
-	if _, err := c.Lambda.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{
-		FunctionName:  &name,
-		ZipFile:       zip,
-		Architectures: served.Architectures,
-		RevisionId:    cur.RevisionId,
+	if err := c.whenIdle(ctx, s, func() error {
+		_, err := c.Lambda.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{
+			FunctionName:  &name,
+			ZipFile:       zip,
+			Architectures: served.Architectures,
+			RevisionId:    cur.RevisionId,
+		})
+		return err
 	}); err != nil {
 		return nil, c.explainRevision(err, s)
 	}

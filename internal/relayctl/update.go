@@ -53,12 +53,15 @@ func (c *Client) Update(ctx context.Context, s stage.Settings, zipFile []byte) (
 		return Result{}, err
 	}
 	c.progressf("Uploading the package (%d bytes) to %s…", len(zipFile), name)
-	if _, err := c.Lambda.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{
-		FunctionName:  &name,
-		ZipFile:       zipFile,
-		Architectures: []types.Architecture{types.Architecture(s.LambdaArchitecture())},
+	if err := c.whenIdle(ctx, s, func() error {
+		_, err := c.Lambda.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{
+			FunctionName:  &name,
+			ZipFile:       zipFile,
+			Architectures: []types.Architecture{types.Architecture(s.LambdaArchitecture())},
+		})
+		return err
 	}); err != nil {
-		return Result{}, c.Explain(err)
+		return Result{}, c.explainRevision(err, s)
 	}
 	cur, err := c.finished(ctx, s, "code update")
 	if err != nil {
@@ -136,7 +139,10 @@ func (c *Client) settleForChange(ctx context.Context, s stage.Settings) (*lambda
 func (c *Client) configure(ctx context.Context, s stage.Settings, cur *lambda.GetFunctionConfigurationOutput, in *lambda.UpdateFunctionConfigurationInput) (*lambda.GetFunctionConfigurationOutput, error) {
 	in.FunctionName = aws.String(s.FunctionName())
 	in.RevisionId = cur.RevisionId
-	if _, err := c.Lambda.UpdateFunctionConfiguration(ctx, in); err != nil {
+	if err := c.whenIdle(ctx, s, func() error {
+		_, err := c.Lambda.UpdateFunctionConfiguration(ctx, in)
+		return err
+	}); err != nil {
 		return nil, c.explainRevision(err, s)
 	}
 	return c.finished(ctx, s, "configuration update")
@@ -151,8 +157,11 @@ func (c *Client) notDeployed(err error, s stage.Settings) error {
 }
 
 // explainRevision explains a change refused because someone else changed
-// the function (or its alias) since it was read.
+// the function (or its alias) since it was read, or is still changing it.
 func (c *Client) explainRevision(err error, s stage.Settings) error {
+	if isUpdateInProgress(err) {
+		return c.explainInProgress(err, s)
+	}
 	if isCode(err, "PreconditionFailedException", "ResourceConflictException") {
 		return &Error{Op: opName(err), Msg: "the function was changed by someone else meanwhile", Err: err,
 			Fix: "check `relayctl status " + s.Stage + "` and run the command again"}

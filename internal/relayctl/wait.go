@@ -3,6 +3,7 @@ package relayctl
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -59,4 +60,44 @@ func (c *Client) finished(ctx context.Context, s stage.Settings, what string) (*
 	}
 	c.progressf("The %s of %s is done (%.1fs).", what, s.FunctionName(), time.Since(start).Seconds())
 	return cfg, nil
+}
+
+// isUpdateInProgress reports whether err is Lambda refusing a change
+// because the function is still being created or updated: a
+// ResourceConflictException saying "An update is in progress for
+// resource: …". Lambda uses the same code for a statement id that is
+// taken, an alias or URL that exists and a version an alias serves
+// (https://docs.aws.amazon.com/lambda/latest/api/CommonErrors.html and
+// each action's Errors: "The resource already exists, or another
+// operation is in progress").
+func isUpdateInProgress(err error) bool {
+	code, msg := apiCode(err)
+	return code == "ResourceConflictException" && strings.Contains(strings.ToLower(msg), "in progress")
+}
+
+// whenIdle makes a change to the stage's function and, while Lambda
+// refuses it because another update is in progress (someone else's, or one
+// still settling), waits for the function to settle and makes it again,
+// for at most MaxWait. It returns the change's last error.
+func (c *Client) whenIdle(ctx context.Context, s stage.Settings, change func() error) error {
+	deadline := time.Now().Add(c.MaxWait)
+	for {
+		err := change()
+		if !isUpdateInProgress(err) || time.Now().After(deadline) {
+			return err
+		}
+		c.progressf("%s is busy with another update; waiting for it to finish…", s.FunctionName())
+		if err := sleep(ctx, c.Poll); err != nil {
+			return err
+		}
+		if _, err := c.settle(ctx, s); err != nil {
+			return err
+		}
+	}
+}
+
+// explainInProgress explains a change still refused after whenIdle waited.
+func (c *Client) explainInProgress(err error, s stage.Settings) error {
+	return &Error{Op: opName(err), Msg: fmt.Sprintf("%s is still busy with another update after %s", s.FunctionName(), c.MaxWait), Err: err,
+		Fix: "check `relayctl status " + s.Stage + "`, and run the command again once the last update has finished"}
 }
