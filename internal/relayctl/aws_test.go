@@ -746,3 +746,31 @@ func TestUndeployKeepsForeignRole(t *testing.T) {
 		t.Error("log group removed without RemoveLogs")
 	}
 }
+
+// TestDeployInOtherPartitions deploys with --create-role in the China and
+// GovCloud partitions: every ARN relayctl makes (the boundary, the role's
+// log policy) names the caller's partition, so the partition's edition of
+// the deployment policy allows each call.
+func TestDeployInOtherPartitions(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ partition, region string }{{"aws-cn", "cn-north-1"}, {"aws-us-gov", "us-gov-west-1"}} {
+		t.Run(tc.partition, func(t *testing.T) {
+			t.Parallel()
+			fake, c, _ := setup(t)
+			fake.SetPartition(tc.partition)
+			boundary := fake.AddPolicy("SignalsRelayExecutionBoundary")
+			s := settings(t, strings.Replace(baseStage, "us-east-1", tc.region, 1))
+			if _, err := c.Deploy(t.Context(), s, testZip(t, "v1"), true); err != nil {
+				t.Fatalf("Deploy: %v", err)
+			}
+			role, _ := fake.Role("tr-auth0-signals-relay-dev-role")
+			if want := "arn:" + tc.partition + ":iam::123456789012:policy/SignalsRelayExecutionBoundary"; role.Boundary != want || boundary != want {
+				t.Errorf("role boundary = %q, want %q", role.Boundary, want)
+			}
+			want := strings.ReplaceAll(executionPolicy(tc.region, fakeAccount, fnName), "arn:aws:", "arn:"+tc.partition+":")
+			if got := jsonString(t, role.Policies["signals-relay-logs"]); !reflect.DeepEqual(got, jsonString(t, want)) {
+				t.Errorf("role policy =\n%v\nwant\n%s", got, want)
+			}
+		})
+	}
+}

@@ -170,3 +170,13 @@ func (s *fakeAWS) EditPolicy(edit func(*iamPolicy)) {
 func (s *fakeAWS) allowed(a authz) bool {
 	return !s.denied[a.action] && s.policy.allows(s.t, a)
 }
+
+// SetPartition moves the fake into another AWS partition: the caller's
+// ARN, every ARN it makes and the caller's policy (its ARNs edited as an
+// administrator of that partition installs it).
+func (s *fakeAWS) SetPartition(partition string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.Partition = partition
+	s.policy = loadDeploymentPolicy(s.t, partition, fakeAccount)
+}
