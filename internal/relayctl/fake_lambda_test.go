@@ -298,6 +298,10 @@ func (s *fakeAWS) serveLambda(w http.ResponseWriter, r *http.Request, body []byt
 		return
 	}
 	fn, ok := s.functions[name]
+	if !ok && op == "ListVersionsByFunction" && s.ListVersionsOfMissing {
+		writeJSON(w, http.StatusOK, map[string]any{"Versions": []any{}})
+		return
+	}
 	if !ok {
 		lambdaError(w, http.StatusNotFound, "ResourceNotFoundException", "Function not found: "+s.functionARN(name))
 		return

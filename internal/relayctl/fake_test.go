@@ -82,6 +82,10 @@ type fakeAWS struct {
 	// VersionPageSize is how many versions one ListVersionsByFunction page
 	// holds. Default 3.
 	VersionPageSize int
+	// ListVersionsOfMissing makes ListVersionsByFunction answer an empty
+	// list for a function that does not exist, as an AWS stand-in was seen
+	// to do, where Lambda answers ResourceNotFoundException.
+	ListVersionsOfMissing bool
 	// Partition is the AWS partition of every ARN the fake makes and of
 	// the caller's policy: "aws" (the default), "aws-cn", "aws-us-gov".
 	Partition string

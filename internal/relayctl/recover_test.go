@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -549,5 +550,24 @@ func TestChangeWaitsWhileUpdateInProgress(t *testing.T) {
 	_, err := c.Update(t.Context(), s, testZip(t, "v2"))
 	if want := "lambda:UpdateFunctionCode: " + fnName + " is still busy with another update after 0s — check `relayctl status dev`"; err == nil || !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("Update = %v\nwant %s", err, want)
+	}
+}
+
+// TestRollbackAfterUndeploy: rollback of a stage undeployed says the
+// function is not found, also where listing its versions answers an empty
+// list rather than ResourceNotFoundException.
+func TestRollbackAfterUndeploy(t *testing.T) {
+	t.Parallel()
+	for _, lenient := range []bool{false, true} {
+		e := newEnv(t)
+		e.fake.ListVersionsOfMissing = lenient
+		zip := filepath.Join(e.dir, "a.zip")
+		e.mustRun("", "package", "dev", "-o", zip)
+		e.mustRun("", "deploy", "dev", "--create-role", "--zip", zip)
+		e.mustRun("", "undeploy", "dev", "--yes")
+		_, _, err := e.run("", "rollback", "dev")
+		if want := "function tr-auth0-signals-relay-dev not found in us-east-1 — deploy it with `relayctl deploy dev`"; err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("versions listed of a missing function %v: rollback = %v\nwant %s", lenient, err, want)
+		}
 	}
 }

@@ -360,6 +360,11 @@ func (c *Client) Rollback(ctx context.Context, s stage.Settings, n int) (Rollbac
 		return RollbackResult{}, err
 	}
 	if alias == nil {
+		// GetAlias answers a missing function as it answers a missing
+		// alias: which is it?
+		if _, err := c.Lambda.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: &name}); err != nil {
+			return RollbackResult{}, c.notDeployed(err, s)
+		}
 		return RollbackResult{}, &Error{Op: "lambda:GetAlias", Msg: s.FunctionName() + " has no alias " + Alias + " to roll back",
 			Fix: "run `relayctl update " + s.Stage + "`, which publishes a version and creates it"}
 	}
