@@ -35,7 +35,9 @@ func (a *app) cmdDeploy(ctx context.Context, args []string) error {
 		return err
 	}
 	a.printResult("Deployed", s, res)
-	fmt.Fprintf(a.stdout, "\nNext: `relayctl jwt %s --set-secret` makes SECRET_KEY and the JWT; then create the Threat Response module with this URL and the JWT.\n", s.Stage)
+	if !res.SecretSet {
+		fmt.Fprintf(a.stdout, "\nNext: `relayctl jwt %s --set-secret` makes SECRET_KEY and the JWT; then create the Threat Response module with this URL and the JWT.\n", s.Stage)
+	}
 	return nil
 }
 

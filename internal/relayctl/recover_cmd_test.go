@@ -165,3 +165,25 @@ func TestSetSecretAfterFailedUpdate(t *testing.T) {
 		t.Errorf("status:\n%s", out)
 	}
 }
+
+// TestDeployNextHint: deploy says what comes next (setting SECRET_KEY)
+// only while the function has none.
+func TestDeployNextHint(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	zip := filepath.Join(e.dir, "a.zip")
+	e.mustRun("", "package", "dev", "-o", zip)
+	const next = "Next: `relayctl jwt dev --set-secret`"
+	for _, step := range []struct {
+		secretSet bool
+		want      bool
+	}{{false, true}, {false, true}, {true, false}} {
+		if step.secretSet {
+			e.mustRun("k\n", "jwt", "dev", "--set-secret")
+		}
+		out, _ := e.mustRun("", "deploy", "dev", "--create-role", "--zip", zip)
+		if got := strings.Contains(out, next); got != step.want {
+			t.Errorf("SECRET_KEY set %v: deploy prints the hint %v, want %v:\n%s", step.secretSet, got, step.want, out)
+		}
+	}
+}

@@ -27,6 +27,8 @@ type Result struct {
 	// alias, the Function URL, permission statements.
 	Repaired []string
 	Pruned   []string // the old versions deleted
+	// SecretSet says whether the version released has a SECRET_KEY.
+	SecretSet bool
 }
 
 // release publishes $LATEST as a version, points the alias at it (alias
@@ -39,6 +41,7 @@ func (c *Client) release(ctx context.Context, s stage.Settings, cfg *lambda.GetF
 	name := s.FunctionName()
 	res.FunctionARN = aws.ToString(cfg.FunctionArn)
 	res.CodeSHA256, res.CodeSize = aws.ToString(cfg.CodeSha256), cfg.CodeSize
+	res.SecretSet = cfg.Environment != nil && cfg.Environment.Variables[stage.SecretKeyEnv] != ""
 	repaired := func(what string) {
 		if !res.Created {
 			res.Repaired = append(res.Repaired, what)
