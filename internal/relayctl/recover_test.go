@@ -571,3 +571,30 @@ func TestRollbackAfterUndeploy(t *testing.T) {
 		}
 	}
 }
+
+// TestStatusNamesNewestVersionOfLatestCode: when two kept versions hold
+// $LATEST's code (an update, then a SECRET_KEY change) and the alias was
+// rolled back past both, status names the newer one, the version an
+// update would roll forward to in all but its new code.
+func TestStatusNamesNewestVersionOfLatestCode(t *testing.T) {
+	t.Parallel()
+	fake, c, _ := setup(t)
+	fake.AddRole("tr-auth0-signals-relay-dev-role", nil)
+	s := settings(t, baseStage)
+	if _, err := c.Deploy(t.Context(), s, testZip(t, "v1"), false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Update(t.Context(), s, testZip(t, "v2")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.SetSecret(t.Context(), s, "secret", false); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := c.Rollback(t.Context(), s, 2); err != nil || res.To != "1" {
+		t.Fatalf("Rollback = %+v, %v", res, err)
+	}
+	const want = "Note:            rolled back: live serves 1, $LATEST has newer code from version 3;"
+	if got := statusText(t, c, s); !strings.Contains(got, want) {
+		t.Errorf("status lacks %q:\n%s", want, got)
+	}
+}
