@@ -32,7 +32,7 @@ func (b *buildFlags) register(fs *flag.FlagSet) {
 
 // cmdPackage builds the bootstrap and writes the zip.
 func (a *app) cmdPackage(ctx context.Context, args []string) error {
-	fs, c := a.newFlags("package", "STAGE [-o FILE] [--source DIR] [--relay-version V]")
+	fs, c := a.newFlags("package")
 	var bf buildFlags
 	bf.register(fs)
 	out := fs.String("o", "", "zip `file` to write (default dist/<function>-<arch>.zip)")

@@ -18,7 +18,7 @@ import (
 // cmdDeploy creates the function and its URL, or finishes a deploy that
 // stopped half-way.
 func (a *app) cmdDeploy(ctx context.Context, args []string) error {
-	fs, c := a.newFlags("deploy", "STAGE [--create-role] [--zip FILE]")
+	fs, c := a.newFlags("deploy")
 	open := a.packageFlags(fs, c)
 	createRole := fs.Bool("create-role", false, "create a least-privilege execution role (it may only write the function's logs), bounded by "+BoundaryPolicyName)
 	s, cl, zip, err := open(ctx, args)

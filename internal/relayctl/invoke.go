@@ -21,7 +21,7 @@ import (
 // cmdInvoke calls the deployed relay through its Function URL as XDR
 // would and prints the answer. The JWT is sent and never printed.
 func (a *app) cmdInvoke(ctx context.Context, args []string) error {
-	fs, c := a.newFlags("invoke", "STAGE [--health | --observe FILE] [--jwt-file FILE]")
+	fs, c := a.newFlags("invoke")
 	health := fs.Bool("health", false, "call /health (the default)")
 	observe := fs.String("observe", "", "call /observe/observables with the observables in this JSON `file`")
 	jwtFile := fs.String("jwt-file", "", "read the JWT from this `file` (default: $JWT)")

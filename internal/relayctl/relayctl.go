@@ -53,26 +53,48 @@ import (
 	"github.com/signals-relay/signals-relay/internal/version"
 )
 
-const usage = `relayctl packages the signals-relay for AWS Lambda and manages its deployment.
+// synopses are the commands' usage lines, in the order help lists them:
+// the one place both the overview and each command's -h take them from.
+var synopses = []struct{ name, synopsis string }{
+	{"package", "STAGE [-o FILE] [--source DIR] [--relay-version V] [--toolchain GO]"},
+	{"deploy", "STAGE [--create-role] [--zip FILE | --source DIR --relay-version V --toolchain GO]"},
+	{"update", "STAGE [--zip FILE | --source DIR --relay-version V --toolchain GO]"},
+	{"status", "STAGE"},
+	{"rollback", "STAGE [-n N]"},
+	{"invoke", "STAGE [--health | --observe FILE] [--jwt-file FILE | --jwt JWT]"},
+	{"tail", "STAGE [--since 10m] [--http | --non-http] [--filter PATTERN] [--follow]"},
+	{"undeploy", "STAGE [--yes] [--remove-logs]"},
+	{"jwt", "STAGE [-f credentials.json] [--set-secret [--roll-forward]] [--module-link-template TEMPLATE]"},
+	{"module-type", "--url URL [--region us|eu|apjc]"},
+	{"image", "[--platform linux/amd64,linux/arm64] [--source DIR] [--relay-version V] [--toolchain GO] (--output FILE | --push REF)"},
+}
 
-Usage:
-  relayctl package  STAGE [-o FILE] [--source DIR] [--relay-version V]
-  relayctl deploy   STAGE [--create-role] [--zip FILE]
-  relayctl update   STAGE [--zip FILE]
-  relayctl status   STAGE
-  relayctl rollback STAGE [-n N]
-  relayctl invoke   STAGE [--health | --observe FILE] [--jwt-file FILE]
-  relayctl tail     STAGE [--since 10m] [--http | --non-http] [--filter PATTERN] [--follow]
-  relayctl undeploy STAGE [--yes] [--remove-logs]
-  relayctl jwt      STAGE [-f credentials.json] [--set-secret [--roll-forward]]
-  relayctl module-type --url URL [--region us|eu|apjc]
-  relayctl image    [--platform linux/amd64,linux/arm64] (--output FILE | --push REF)
-  relayctl version
+func synopsis(name string) string {
+	for _, c := range synopses {
+		if c.name == name {
+			return c.synopsis
+		}
+	}
+	return ""
+}
 
-Every command takes --settings FILE (default relay_settings.json, or
-$RELAYCTL_SETTINGS) and --profile NAME (overrides the stage's profile_name).
+// usage is relayctl's help.
+func usage() string {
+	var b strings.Builder
+	b.WriteString("relayctl packages the signals-relay for AWS Lambda and manages its deployment.\n\nUsage:\n")
+	for _, c := range synopses {
+		fmt.Fprintf(&b, "  relayctl %-8s %s\n", c.name, c.synopsis)
+	}
+	b.WriteString(`  relayctl version
+
+Every command with a STAGE also takes --settings FILE (default
+relay_settings.json, or $RELAYCTL_SETTINGS) and --profile NAME (overrides
+the stage's profile_name). Release builds use Go ` + pack.ReleaseToolchain + ` (go.mod's
+toolchain) whatever GOTOOLCHAIN says; --toolchain local uses the installed Go.
 Run "relayctl COMMAND -h" for a command's flags; docs/aws.md has the AWS setup.
-`
+`)
+	return b.String()
+}
 
 // app is relayctl with its surroundings: the process's I/O and environment,
 // and the seams tests replace.
@@ -99,7 +121,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 
 func (a *app) run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		fmt.Fprint(a.stderr, usage)
+		fmt.Fprint(a.stderr, usage())
 		return flag.ErrHelp
 	}
 	commands := map[string]func(context.Context, []string) error{
@@ -111,12 +133,17 @@ func (a *app) run(ctx context.Context, args []string) error {
 	case "version", "--version":
 		fmt.Fprintln(a.stdout, "relayctl", version.Version)
 	case "help", "-h", "-help", "--help":
-		fmt.Fprint(a.stdout, usage)
+		fmt.Fprint(a.stdout, usage())
 	default:
 		if f, ok := commands[cmd]; ok {
-			return f(ctx, args[1:])
+			// A command's help, asked for with -h, is an answer, not an
+			// error.
+			if err := f(ctx, args[1:]); !errors.Is(err, flag.ErrHelp) {
+				return err
+			}
+			return nil
 		}
-		fmt.Fprint(a.stderr, usage)
+		fmt.Fprint(a.stderr, usage())
 		return fmt.Errorf("unknown command %q", cmd)
 	}
 	return nil
@@ -128,18 +155,25 @@ type common struct {
 	profile  string
 }
 
-// newFlags returns a command's flag set with the common flags.
-func (a *app) newFlags(name, synopsis string) (*flag.FlagSet, *common) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(a.stderr)
+// newFlags returns a stage command's flag set with the common flags.
+func (a *app) newFlags(name string) (*flag.FlagSet, *common) {
+	fs := a.flagSet(name)
 	c := &common{}
 	fs.StringVar(&c.settings, "settings", cmp.Or(a.getenv("RELAYCTL_SETTINGS"), "relay_settings.json"), "stage settings `file`")
 	fs.StringVar(&c.profile, "profile", "", "AWS `profile` to use instead of the stage's profile_name")
+	return fs, c
+}
+
+// flagSet returns a command's flag set, whose usage is its synopsis and
+// its flags.
+func (a *app) flagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(a.stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(a.stderr, "Usage: relayctl %s %s\n\nFlags:\n", name, synopsis)
+		fmt.Fprintf(a.stderr, "Usage: relayctl %s %s\n\nFlags:\n", name, synopsis(name))
 		fs.PrintDefaults()
 	}
-	return fs, c
+	return fs
 }
 
 // load parses flags that may come before or after the one STAGE argument

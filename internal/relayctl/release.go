@@ -328,7 +328,7 @@ func (c *Client) prune(ctx context.Context, s stage.Settings, name string, keep 
 
 // cmdRollback moves the alias back to an earlier version.
 func (a *app) cmdRollback(ctx context.Context, args []string) error {
-	fs, c := a.newFlags("rollback", "STAGE [-n N]")
+	fs, c := a.newFlags("rollback")
 	n := fs.Int("n", 1, "go back this many versions")
 	s, cl, err := a.openStage(ctx, fs, c, args)
 	if err != nil {

@@ -18,7 +18,7 @@ import (
 
 // cmdStatus reports the function.
 func (a *app) cmdStatus(ctx context.Context, args []string) error {
-	fs, c := a.newFlags("status", "STAGE")
+	fs, c := a.newFlags("status")
 	s, cl, err := a.openStage(ctx, fs, c, args)
 	if err != nil {
 		return err

@@ -18,7 +18,7 @@ import (
 
 // cmdTail prints the function's logs.
 func (a *app) cmdTail(ctx context.Context, args []string) error {
-	fs, c := a.newFlags("tail", "STAGE [--since 10m] [--http | --non-http] [--filter PATTERN] [--follow]")
+	fs, c := a.newFlags("tail")
 	var o TailOptions
 	fs.DurationVar(&o.Since, "since", 10*time.Minute, "show logs from this long ago (e.g. 30s, 10m, 4h)")
 	fs.BoolVar(&o.HTTP, "http", false, "show one line per relay request only")

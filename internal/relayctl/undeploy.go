@@ -16,7 +16,7 @@ import (
 
 // cmdUndeploy removes the function, its URL and the role relayctl made.
 func (a *app) cmdUndeploy(ctx context.Context, args []string) error {
-	fs, c := a.newFlags("undeploy", "STAGE [--yes] [--remove-logs]")
+	fs, c := a.newFlags("undeploy")
 	yes := fs.Bool("yes", false, "do not ask for confirmation")
 	removeLogs := fs.Bool("remove-logs", false, "delete the function's log group too")
 	s, err := c.load(fs, args)

@@ -15,7 +15,7 @@ import (
 // cmdUpdate uploads new code, applies the stage's configuration and
 // repairs what the deployment lacks.
 func (a *app) cmdUpdate(ctx context.Context, args []string) error {
-	fs, c := a.newFlags("update", "STAGE [--zip FILE]")
+	fs, c := a.newFlags("update")
 	s, cl, zip, err := a.packageFlags(fs, c)(ctx, args)
 	if err != nil {
 		return err
