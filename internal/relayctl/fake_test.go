@@ -61,6 +61,12 @@ type failure struct {
 // statements, a role with inline policies cannot be deleted, a new role may
 // not be assumable at once, and names collide as they do on AWS. Failures
 // carry AWS's error codes and messages, and every answer a request id.
+//
+// Every call is authorised as IAM does it, against the caller's identity
+// policy: deploy/iam/deployment-policy.json as shipped (fake_policy_test.go
+// evaluates its actions, resource patterns and condition keys), so a call
+// the policy does not allow fails with AWS's access denied error, and
+// GetFunction returns tags only when lambda:ListTags is allowed.
 type fakeAWS struct {
 	// URL is the endpoint to put in aws.Config.BaseEndpoint.
 	URL string

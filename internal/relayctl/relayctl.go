@@ -9,12 +9,14 @@
 // It calls only these AWS APIs, which the deployment policy shipped in
 // deploy/iam/ allows:
 //
-//   - Lambda: GetFunction, GetFunctionConfiguration, CreateFunction,
+//   - Lambda: GetFunction, ListTags (GetFunction returns tags only to a
+//     caller allowed it), GetFunctionConfiguration, CreateFunction,
 //     UpdateFunctionCode, UpdateFunctionConfiguration, DeleteFunction,
 //     PublishVersion, ListVersionsByFunction, GetAlias, CreateAlias,
 //     UpdateAlias, CreateFunctionUrlConfig, GetFunctionUrlConfig,
-//     DeleteFunctionUrlConfig, AddPermission, GetPolicy (plus TagResource,
-//     which CreateFunction needs for tags);
+//     DeleteFunctionUrlConfig, GetPolicy, AddPermission (on alias live,
+//     for principal "*" only) (plus TagResource, which CreateFunction needs
+//     for tags);
 //   - IAM: GetRole, CreateRole (with TagRole for its tags) and PutRolePolicy,
 //     both only with the permissions boundary BoundaryPolicyName,
 //     ListRolePolicies, DeleteRolePolicy, DeleteRole, and PassRole when the
