@@ -36,10 +36,10 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-func setup(t *testing.T) (*fakeAWS, *Client, *syncBuffer) {
+func setup(t *testing.T) (*fakeAWS, *awsClient, *syncBuffer) {
 	t.Helper()
 	fake := newFakeAWS(t)
-	c := New(fake.Config())
+	c := newAWSClient(fake.Config())
 	progress := &syncBuffer{}
 	c.Progress = progress
 	c.HTTPClient = fake.HTTPClient()
@@ -79,7 +79,7 @@ func testZip(t *testing.T, content string) []byte {
 // setupDeployed is setup with the function of stage s deployed, with its
 // execution role, from a package whose bootstrap is "v1": version 1,
 // served by alias live.
-func setupDeployed(t *testing.T, s stage.Settings) (*fakeAWS, *Client, *syncBuffer) {
+func setupDeployed(t *testing.T, s stage.Settings) (*fakeAWS, *awsClient, *syncBuffer) {
 	t.Helper()
 	fake, c, progress := setup(t)
 	fake.AddRole("tr-auth0-signals-relay-dev-role", nil)
@@ -232,7 +232,7 @@ func TestDeployWithCreateRole(t *testing.T) {
 	if len(fn.Versions) != 1 || fn.Aliases["live"].Version != "1" || !bytes.Equal(fn.Versions[0].Config.Zip, zip) {
 		t.Errorf("versions %v, aliases %v; want version 1 with the package, served by live", fn.Versions, fn.Aliases)
 	}
-	want := Result{FunctionARN: "arn:aws:lambda:us-east-1:123456789012:function:" + fnName, URL: fn.URLs["live"].URL,
+	want := result{FunctionARN: "arn:aws:lambda:us-east-1:123456789012:function:" + fnName, URL: fn.URLs["live"].URL,
 		Version: "1", CodeSHA256: pack.CodeSHA256(zip), CodeSize: int64(len(zip)), RoleARN: role.ARN, RoleCreated: true, Created: true}
 	if !reflect.DeepEqual(res, want) || !strings.HasPrefix(res.URL, "https://") {
 		t.Errorf("result = %+v\nwant %+v", res, want)
@@ -402,9 +402,9 @@ func TestDeployFailures(t *testing.T) {
 					t.Errorf("error = %q\nwant it to contain %q", msg, w)
 				}
 			}
-			var ae *Error
+			var ae *opError
 			if !errors.As(err, &ae) {
-				t.Errorf("error is %T, want *Error", err)
+				t.Errorf("error is %T, want *opError", err)
 			}
 			if tc.notWant != "" && strings.Contains(msg, tc.notWant) {
 				t.Errorf("error = %q\nwant it without %q", msg, tc.notWant)
@@ -657,7 +657,7 @@ func TestStatusListsNewestVersions(t *testing.T) {
 }
 
 // statusText is what `relayctl status` prints for s.
-func statusText(t *testing.T, c *Client, s stage.Settings) string {
+func statusText(t *testing.T, c *awsClient, s stage.Settings) string {
 	t.Helper()
 	var out bytes.Buffer
 	if err := c.Status(t.Context(), s, &out); err != nil {
@@ -707,7 +707,7 @@ func TestUndeploy(t *testing.T) {
 	if _, ok := fake.LogGroup("/aws/lambda/" + fnName); ok {
 		t.Error("log group still exists")
 	}
-	want := UndeployResult{URLRemoved: true, FunctionRemoved: true, RoleRemoved: "tr-auth0-signals-relay-dev-role", LogsRemoved: true}
+	want := undeployResult{URLRemoved: true, FunctionRemoved: true, RoleRemoved: "tr-auth0-signals-relay-dev-role", LogsRemoved: true}
 	if res != want {
 		t.Errorf("result = %+v, want %+v", res, want)
 	}
@@ -715,7 +715,7 @@ func TestUndeploy(t *testing.T) {
 	// Running it again finds nothing left to do.
 	start = len(fake.Calls())
 	res, err = c.Undeploy(t.Context(), s, false)
-	if err != nil || res != (UndeployResult{}) {
+	if err != nil || res != (undeployResult{}) {
 		t.Errorf("second Undeploy = %+v, %v", res, err)
 	}
 	checkOps(t, fake.Ops()[start:], []string{"lambda:GetFunction", "iam:GetRole"})

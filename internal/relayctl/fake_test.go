@@ -119,7 +119,7 @@ type fakeAWS struct {
 	code   map[string][]byte // code snapshots by the signature of their Code.Location
 }
 
-// New starts a fake endpoint that is closed when the test ends.
+// newFakeAWS starts a fake endpoint that is closed when the test ends.
 func newFakeAWS(t testing.TB) *fakeAWS {
 	s := &fakeAWS{
 		t:               t,

@@ -30,7 +30,7 @@ func (a *app) cmdInvoke(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	req := InvokeRequest{Route: "/health"}
+	req := invokeRequest{Route: "/health"}
 	switch {
 	case *health && *observe != "":
 		return errors.New("invoke: --health and --observe exclude each other")
@@ -114,8 +114,8 @@ func (a *app) token(flagValue, file string) (string, error) {
 	return t, nil
 }
 
-// InvokeRequest is one call to the relay through its Function URL.
-type InvokeRequest struct {
+// invokeRequest is one call to the relay through its Function URL.
+type invokeRequest struct {
 	// Route is the relay's route, e.g. "/health" or "/observe/observables".
 	Route string
 	// Body is the JSON request body; nil sends none.
@@ -125,8 +125,8 @@ type InvokeRequest struct {
 	JWT string
 }
 
-// InvokeResult is the relay's answer.
-type InvokeResult struct {
+// invokeResult is the relay's answer.
+type invokeResult struct {
 	URL    string // the address called
 	Status int
 	Body   []byte
@@ -139,22 +139,22 @@ const maxAnswer = 6 << 20
 // as bearer token. A 403 from the URL itself (its resource policy lacks a
 // statement) is an error that says how to repair it; any answer of the
 // relay is returned as it is.
-func (c *Client) Invoke(ctx context.Context, s stage.Settings, req InvokeRequest) (InvokeResult, error) {
+func (c *awsClient) Invoke(ctx context.Context, s stage.Settings, req invokeRequest) (invokeResult, error) {
 	name := s.FunctionName()
-	base, _, err := c.functionURL(ctx, name, aws.String(Alias))
+	base, _, err := c.functionURL(ctx, name, aws.String(aliasName))
 	if err != nil {
-		return InvokeResult{}, err
+		return invokeResult{}, err
 	}
 	if base == "" {
 		// GetFunctionUrlConfig answers a missing function as it answers
 		// one without a URL: which is it?
 		if _, err := c.Lambda.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: &name}); err != nil {
-			return InvokeResult{}, c.notDeployed(err, s)
+			return invokeResult{}, c.notDeployed(err, s)
 		}
-		return InvokeResult{}, &Error{Op: "lambda:GetFunctionUrlConfig", Msg: name + " has no Function URL on alias " + Alias,
+		return invokeResult{}, &opError{Op: "lambda:GetFunctionUrlConfig", Msg: name + " has no Function URL on alias " + aliasName,
 			Fix: "`relayctl update " + s.Stage + "` creates it"}
 	}
-	res := InvokeResult{URL: strings.TrimSuffix(base, "/") + req.Route}
+	res := invokeResult{URL: strings.TrimSuffix(base, "/") + req.Route}
 	var body io.Reader
 	if req.Body != nil {
 		body = bytes.NewReader(req.Body)
@@ -176,7 +176,7 @@ func (c *Client) Invoke(ctx context.Context, s stage.Settings, req InvokeRequest
 		return res, fmt.Errorf("read the answer of %s: %w", res.URL, err)
 	}
 	if resp.StatusCode == http.StatusForbidden && (resp.Header.Get("X-Amzn-ErrorType") == "AccessDeniedException" || urlForbidden(res.Body)) {
-		return res, &Error{Msg: "the Function URL answered 403 Forbidden: its resource policy does not let anyone call it",
+		return res, &opError{Msg: "the Function URL answered 403 Forbidden: its resource policy does not let anyone call it",
 			Fix: "`relayctl update " + s.Stage + "` adds the missing permission statements (`relayctl status " + s.Stage + "` lists them)"}
 	}
 	return res, nil

@@ -36,7 +36,7 @@ func (a *app) cmdJWT(ctx context.Context, args []string) error {
 		}
 		s.ModuleLinkTemplate = *linkTemplate
 	}
-	var cl *Client
+	var cl *awsClient
 	if *setSecret { // before the operator types the API key
 		if cl, err = a.client(ctx, s, c); err != nil {
 			return err

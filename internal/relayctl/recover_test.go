@@ -20,7 +20,7 @@ import (
 
 // checkServed fails unless the stage's function is complete: the alias
 // serves the newest version and has a URL that answers (not 403).
-func checkServed(t *testing.T, fake *fakeAWS, c *Client) {
+func checkServed(t *testing.T, fake *fakeAWS, c *awsClient) {
 	t.Helper()
 	fn, ok := fake.Function(fnName)
 	if !ok {
@@ -30,7 +30,7 @@ func checkServed(t *testing.T, fake *fakeAWS, c *Client) {
 		t.Errorf("versions %v, aliases %v, URLs %v, statements %v", fn.Versions, fn.Aliases, fn.URLs, fn.Statements)
 	}
 	fake.FunctionHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, `{"data":{}}`) })
-	res, err := c.Invoke(t.Context(), settings(t, baseStage), InvokeRequest{Route: "/health", JWT: "j"})
+	res, err := c.Invoke(t.Context(), settings(t, baseStage), invokeRequest{Route: "/health", JWT: "j"})
 	if err != nil || res.Status != http.StatusOK {
 		t.Errorf("the URL answers %d, %v", res.Status, err)
 	}
@@ -87,7 +87,7 @@ func TestHalfFinishedDeployIsFinished(t *testing.T) {
 					t.Errorf("error lacks AWS's request id: %v", err)
 				}
 				fake.Allow("lambda:AddPermission") // the policy fixed; throttling is over by itself
-				var second Result
+				var second result
 				if again == "deploy" {
 					second, err = c.Deploy(t.Context(), s, zip, false)
 				} else {
@@ -250,7 +250,7 @@ func TestRollbackAndPrune(t *testing.T) {
 
 	start := len(fake.Calls())
 	res, err := c.Rollback(t.Context(), s, 1)
-	if err != nil || res != (RollbackResult{From: "4", To: "3"}) {
+	if err != nil || res != (rollbackResult{From: "4", To: "3"}) {
 		t.Fatalf("Rollback 1 = %+v, %v", res, err)
 	}
 	checkOps(t, fake.Ops()[start:], []string{"lambda:ListVersionsByFunction", "lambda:GetAlias", "lambda:UpdateAlias"})
@@ -314,7 +314,7 @@ func TestInvoke(t *testing.T) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, `{"data":{"sightings":{"count":1}}}`)
 	})
-	res, err := c.Invoke(t.Context(), s, InvokeRequest{Route: "/observe/observables", Body: []byte(`[{"type":"ip","value":"1.2.3.4"}]`), JWT: "header.payload.sig"})
+	res, err := c.Invoke(t.Context(), s, invokeRequest{Route: "/observe/observables", Body: []byte(`[{"type":"ip","value":"1.2.3.4"}]`), JWT: "header.payload.sig"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -328,7 +328,7 @@ func TestInvoke(t *testing.T) {
 	}
 
 	fake.RemoveStatement(fnName, "live", "FunctionURLAllowPublicAccess")
-	res, err = c.Invoke(t.Context(), s, InvokeRequest{Route: "/health", JWT: "header.payload.sig"})
+	res, err = c.Invoke(t.Context(), s, invokeRequest{Route: "/health", JWT: "header.payload.sig"})
 	want := "the Function URL answered 403 Forbidden: its resource policy does not let anyone call it — `relayctl update dev` adds the missing permission statements"
 	if err == nil || !strings.HasPrefix(err.Error(), want) || res.Status != http.StatusForbidden {
 		t.Errorf("Invoke with a statement missing = %d, %v\nwant %s", res.Status, err, want)
@@ -345,7 +345,7 @@ func TestInvoke(t *testing.T) {
 		}
 		return resp, err
 	})}
-	if _, err := c.Invoke(t.Context(), s, InvokeRequest{Route: "/health", JWT: "j"}); err == nil || !strings.HasPrefix(err.Error(), want) {
+	if _, err := c.Invoke(t.Context(), s, invokeRequest{Route: "/health", JWT: "j"}); err == nil || !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("Invoke with a statement missing, without X-Amzn-ErrorType = %v\nwant %s", err, want)
 	}
 	c.HTTPClient = direct
@@ -354,7 +354,7 @@ func TestInvoke(t *testing.T) {
 	if err != nil || !slices.Equal(upd.Repaired, []string{"added permission statement FunctionURLAllowPublicAccess"}) {
 		t.Errorf("update = %+v, %v", upd, err)
 	}
-	if res, err := c.Invoke(t.Context(), s, InvokeRequest{Route: "/health", JWT: "j"}); err != nil || res.Status != 200 {
+	if res, err := c.Invoke(t.Context(), s, invokeRequest{Route: "/health", JWT: "j"}); err != nil || res.Status != 200 {
 		t.Errorf("after update: %d, %v", res.Status, err)
 	}
 }
@@ -365,13 +365,13 @@ func TestInvokeNotDeployed(t *testing.T) {
 	t.Parallel()
 	fake, c, _ := setup(t)
 	s := settings(t, baseStage)
-	_, err := c.Invoke(t.Context(), s, InvokeRequest{Route: "/health", JWT: "j"})
+	_, err := c.Invoke(t.Context(), s, invokeRequest{Route: "/health", JWT: "j"})
 	if err == nil || !strings.Contains(err.Error(), "function tr-auth0-signals-relay-dev not found in us-east-1") ||
 		!strings.Contains(err.Error(), "relayctl deploy dev") {
 		t.Errorf("Invoke, no function = %v", err)
 	}
 	fake.AddFunction(fakeFunction{Name: fnName})
-	_, err = c.Invoke(t.Context(), s, InvokeRequest{Route: "/health", JWT: "j"})
+	_, err = c.Invoke(t.Context(), s, invokeRequest{Route: "/health", JWT: "j"})
 	if err == nil || !strings.Contains(err.Error(), "has no Function URL on alias live — `relayctl update dev` creates it") {
 		t.Errorf("Invoke, no URL = %v", err)
 	}
@@ -524,7 +524,7 @@ func TestChangeWaitsWhileUpdateInProgress(t *testing.T) {
 		t.Run(op, func(t *testing.T) {
 			t.Parallel()
 			fake, c, progress := setupDeployed(t, s)
-			fake.RemoveStatement(fnName, "live", StatementInvokeURL)
+			fake.RemoveStatement(fnName, "live", statementInvokeURL)
 			fake.Fail(op, http.StatusConflict, "ResourceConflictException", inProgress)
 			res, err := c.Update(t.Context(), settings(t, `{"aws_region": "us-east-1", "project_name": "tr-auth0-signals-relay",
 				"role_name": "tr-auth0-signals-relay-dev-role", "num_retained_versions": 1}`), testZip(t, "v2"))

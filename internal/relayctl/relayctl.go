@@ -18,7 +18,7 @@
 //     for principal "*" only) (plus TagResource, which CreateFunction needs
 //     for tags);
 //   - IAM: GetRole, CreateRole (with TagRole for its tags) and PutRolePolicy,
-//     both only with the permissions boundary BoundaryPolicyName,
+//     both only with the permissions boundary boundaryPolicyName,
 //     ListRolePolicies, DeleteRolePolicy, DeleteRole, and PassRole when the
 //     function is created;
 //   - STS: GetCallerIdentity (which needs no permission), for the account a
@@ -109,15 +109,15 @@ type app struct {
 	// terminal returns a reader of one hidden line when r is a terminal.
 	terminal func(r io.Reader) (readHidden func() (string, error), ok bool)
 	random   io.Reader     // the secret's randomness; nil means crypto/rand
-	poll     time.Duration // zero keeps Client's default
-	// httpClient calls Function URLs; nil keeps Client's default.
+	poll     time.Duration // zero keeps awsClient's default
+	// httpClient calls Function URLs; nil keeps awsClient's default.
 	httpClient *http.Client
 }
 
 // Run is relayctl: it parses args and runs one command.
 func Run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	a := &app{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr,
-		awsConfig: LoadConfig, build: pack.Build, terminal: terminalReader}
+		awsConfig: loadConfig, build: pack.Build, terminal: terminalReader}
 	return a.run(ctx, args)
 }
 
@@ -208,7 +208,7 @@ func (c *common) load(fs *flag.FlagSet, args []string) (stage.Settings, error) {
 
 // openStage loads the stage from a stage command's arguments and returns
 // an AWS client for it.
-func (a *app) openStage(ctx context.Context, fs *flag.FlagSet, c *common, args []string) (stage.Settings, *Client, error) {
+func (a *app) openStage(ctx context.Context, fs *flag.FlagSet, c *common, args []string) (stage.Settings, *awsClient, error) {
 	s, err := c.load(fs, args)
 	if err != nil {
 		return s, nil, err
@@ -219,13 +219,13 @@ func (a *app) openStage(ctx context.Context, fs *flag.FlagSet, c *common, args [
 
 // client returns an AWS client for the stage after checking that
 // credentials can be found.
-func (a *app) client(ctx context.Context, s stage.Settings, c *common) (*Client, error) {
+func (a *app) client(ctx context.Context, s stage.Settings, c *common) (*awsClient, error) {
 	profile := cmp.Or(c.profile, s.Profile)
 	cfg, err := a.awsConfig(ctx, s.Region, profile)
 	if err != nil {
 		return nil, err
 	}
-	cl := New(cfg)
+	cl := newAWSClient(cfg)
 	cl.Profile, cl.Progress, cl.HTTPClient = profile, a.stderr, a.httpClient
 	cl.Poll = cmp.Or(a.poll, cl.Poll)
 	return cl, cl.CheckCredentials(ctx, cfg)

@@ -17,7 +17,7 @@ import (
 // (State Pending) nor updated (LastUpdateStatus InProgress), and returns
 // its configuration. A previous update that Failed is settled too: Lambda
 // takes the next update, so settle does not stand in its way.
-func (c *Client) settle(ctx context.Context, s stage.Settings) (*lambda.GetFunctionConfigurationOutput, error) {
+func (c *awsClient) settle(ctx context.Context, s stage.Settings) (*lambda.GetFunctionConfigurationOutput, error) {
 	name := s.FunctionName()
 	deadline := time.Now().Add(c.MaxWait)
 	for {
@@ -29,7 +29,7 @@ func (c *Client) settle(ctx context.Context, s stage.Settings) (*lambda.GetFunct
 			return cfg, nil
 		}
 		if time.Now().After(deadline) {
-			return nil, &Error{Op: "lambda:GetFunctionConfiguration",
+			return nil, &opError{Op: "lambda:GetFunctionConfiguration",
 				Msg: fmt.Sprintf("%s is still settling after %s (state %s, last update %s)", name, c.MaxWait, cfg.State, cfg.LastUpdateStatus),
 				Fix: "check `relayctl status " + s.Stage + "`, and run the command again once the function has settled"}
 		}
@@ -42,7 +42,7 @@ func (c *Client) settle(ctx context.Context, s stage.Settings) (*lambda.GetFunct
 // finished waits for the change relayctl just made (what: "creation",
 // "code update", "configuration update") and fails with Lambda's reason
 // when it did not succeed.
-func (c *Client) finished(ctx context.Context, s stage.Settings, what string) (*lambda.GetFunctionConfigurationOutput, error) {
+func (c *awsClient) finished(ctx context.Context, s stage.Settings, what string) (*lambda.GetFunctionConfigurationOutput, error) {
 	start := time.Now()
 	cfg, err := c.settle(ctx, s)
 	if err != nil {
@@ -54,7 +54,7 @@ func (c *Client) finished(ctx context.Context, s stage.Settings, what string) (*
 		reason, code, failed = aws.ToString(cfg.LastUpdateStatusReason), string(cfg.LastUpdateStatusReasonCode), true
 	}
 	if failed {
-		return nil, &Error{Op: "lambda:GetFunctionConfiguration",
+		return nil, &opError{Op: "lambda:GetFunctionConfiguration",
 			Msg: fmt.Sprintf("the %s of %s failed (%s): %s", what, s.FunctionName(), code, reason),
 			Fix: "fix the cause and run the command again; a failed update does not block the next one"}
 	}
@@ -79,7 +79,7 @@ func isUpdateInProgress(err error) bool {
 // refuses it because another update is in progress (someone else's, or one
 // still settling), waits for the function to settle and makes it again,
 // for at most MaxWait. It returns the change's last error.
-func (c *Client) whenIdle(ctx context.Context, s stage.Settings, change func() error) error {
+func (c *awsClient) whenIdle(ctx context.Context, s stage.Settings, change func() error) error {
 	deadline := time.Now().Add(c.MaxWait)
 	for {
 		err := change()
@@ -97,7 +97,7 @@ func (c *Client) whenIdle(ctx context.Context, s stage.Settings, change func() e
 }
 
 // explainInProgress explains a change still refused after whenIdle waited.
-func (c *Client) explainInProgress(err error, s stage.Settings) error {
-	return &Error{Op: opName(err), Msg: fmt.Sprintf("%s is still busy with another update after %s", s.FunctionName(), c.MaxWait), Err: err,
+func (c *awsClient) explainInProgress(err error, s stage.Settings) error {
+	return &opError{Op: opName(err), Msg: fmt.Sprintf("%s is still busy with another update after %s", s.FunctionName(), c.MaxWait), Err: err,
 		Fix: "check `relayctl status " + s.Stage + "`, and run the command again once the last update has finished"}
 }
