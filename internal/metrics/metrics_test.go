@@ -444,7 +444,7 @@ func TestListenAndServe(t *testing.T) {
 	m.Observe(relay.RequestRecord{Route: "/health", Status: 200, Duration: time.Millisecond})
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
-	go func() { done <- m.Serve(ctx, ln, slog.New(slog.DiscardHandler)) }()
+	go func() { done <- m.Serve(ctx, ln, slog.New(slog.DiscardHandler), nil) }()
 	base := "http://" + ln.Addr().String()
 	resp, err := http.Get(base + "/metrics")
 	if err != nil {
