@@ -260,3 +260,64 @@ func TestSlotHeldOnlyForWork(t *testing.T) {
 	pw.Close()
 	close(v.gate)
 }
+
+// TestLargeBodiesShareTheCap checks that the load cap also bounds the
+// bytes of the bodies at work (two of the largest): with two large calls
+// held at work, a third large one is shed before its body is read, while a
+// small call still gets through.
+func TestLargeBodiesShareTheCap(t *testing.T) {
+	t.Parallel()
+	arrived, release := make(chan struct{}, 2), make(chan struct{})
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v2.0/ip/", func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasSuffix(r.URL.Path, goodIP) {
+			arrived <- struct{}{}
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+		}
+		body(goodReport)(w, r)
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	client, err := signals.New(srv.URL, nil, "signals-relay/test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const maxBody = 4000
+	h := relay.New(relay.Options{
+		Logger:       slog.New(slog.DiscardHandler),
+		Verifier:     auth.HS256{Secret: []byte(testSecret)},
+		Signals:      client,
+		MaxBodyBytes: maxBody,
+	})
+	large := func(ip string) string { // one address, padded to 80% of the cap
+		b := obsJSON("ip", ip)
+		return b[:len(b)-1] + strings.Repeat(" ", maxBody*8/10-len(b)) + "]"
+	}
+	done := make(chan int, 2)
+	for _, ip := range []string{"198.51.100.1", "198.51.100.2"} {
+		go func() {
+			status, _ := post(t, h, "/deliberate/observables", large(ip))
+			done <- status
+		}()
+		select {
+		case <-arrived:
+		case <-time.After(30 * time.Second):
+			t.Fatal("a large call never reached the upstream")
+		}
+	}
+	if status, _ := post(t, h, "/deliberate/observables", large(goodIP)); status != http.StatusServiceUnavailable {
+		t.Errorf("a third large body beside two at work: status %d, want 503", status)
+	}
+	if status, b := post(t, h, "/deliberate/observables", obsJSON("ip", goodIP)); status != http.StatusOK {
+		t.Errorf("a small body beside two large ones at work: status %d (%s), want 200", status, b)
+	}
+	close(release)
+	for range 2 {
+		if status := <-done; status != http.StatusOK {
+			t.Errorf("a held large call answered %d", status)
+		}
+	}
+}

@@ -1,17 +1,18 @@
 package relay
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -108,7 +109,7 @@ func positiveOr[T int | int64 | time.Duration](v, def T) T {
 // cap, whose slot a call takes once authenticated and once its body has
 // arrived (see withBody).
 func addRoutes(mux *http.ServeMux, o Options, lookup *enrich.Lookup, mapper enrich.Mapper) {
-	b := bodyBounds{busy: make(chan struct{}, o.MaxConcurrent), maxBody: o.MaxBodyBytes}
+	b := bodyBounds{work: &workCap{maxCalls: o.MaxConcurrent, maxBytes: workBytes * o.MaxBodyBytes}, maxBody: o.MaxBodyBytes}
 	verified := func(onAuthFailure any, h endpoint) http.Handler {
 		return authenticated(o.Logger, o.Verifier, onAuthFailure, h)
 	}
@@ -167,32 +168,79 @@ func authenticated(logger *slog.Logger, verifier auth.Verifier, onAuthFailure an
 // queues nor grows.
 var errBusy = errors.New("The relay is busy with other requests. Please, try again in " + retryAfter + " seconds.") //nolint:staticcheck // the contract's message, shown as is
 
+// workBytes is how many bodies of the largest size may be decoded at once:
+// decoding costs about 20 times a body's size in allocations.
+const workBytes = 2
+
 // bodyBounds bound the routes that read observables: the body's size, and
 // the calls at work at once.
 type bodyBounds struct {
-	busy    chan struct{} // the load cap's slots
+	work    *workCap
 	maxBody int64
+}
+
+// workCap is the load cap: at most maxCalls calls at work at once, whose
+// bodies add up to at most maxBytes (a call alone may always work).
+type workCap struct {
+	mu              sync.Mutex
+	calls, maxCalls int
+	bytes, maxBytes int64
+}
+
+// take takes a place for a call with a body of n bytes, if there is one.
+func (c *workCap) take(n int64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.fits(n) {
+		return false
+	}
+	c.calls++
+	c.bytes += n
+	return true
+}
+
+// could reports whether take(n) would succeed now.
+func (c *workCap) could(n int64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.fits(n)
+}
+
+// fits reports whether a call with a body of n bytes fits; c.mu is held.
+func (c *workCap) fits(n int64) bool {
+	return c.calls < c.maxCalls && (c.calls == 0 || c.bytes+n <= c.maxBytes)
+}
+
+// release gives back the place of a call with a body of n bytes.
+func (c *workCap) release(n int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.calls--
+	c.bytes -= n
 }
 
 // observablesEndpoint is the work of a route that reads observables.
 type observablesEndpoint func(r *http.Request, creds auth.Credentials, observables []ctim.Observable) (data any, errs []error)
 
-// withBody reads the body of an authenticated call, then takes a slot of
+// withBody reads the body of an authenticated call, then takes a place in
 // the load cap to decode it and run h: a body that trickles in holds no
-// slot (the server's read deadline ends it). With no slot free the call is
-// shed (errBusy), with onBusy as data.
+// place (the server's read deadline ends it). With no place free the call
+// is shed (errBusy), with onBusy as data, before its body is read when the
+// cap is already full.
 func (b bodyBounds) withBody(onBusy any, h observablesEndpoint) endpoint {
 	return func(r *http.Request, creds auth.Credentials) (any, []error) {
+		if !b.work.could(max(r.ContentLength, 0)) {
+			return onBusy, []error{errBusy} // no body read for nothing
+		}
 		body, err := readBody(r, b.maxBody)
 		if err != nil {
 			return onBusy, []error{err}
 		}
-		select {
-		case b.busy <- struct{}{}:
-			defer func() { <-b.busy }()
-		default:
+		n := int64(len(body))
+		if !b.work.take(n) {
 			return onBusy, []error{errBusy}
 		}
+		defer b.work.release(n)
 		observables, err := parseObservables(r, body)
 		if err != nil {
 			return onBusy, []error{err}
@@ -437,9 +485,15 @@ func handleEnrich(lookup *enrich.Lookup, mapper enrich.Mapper, limits enrichLimi
 	}
 }
 
-// readBody reads the request body, at most maxBody bytes.
+// readBody reads the request body, at most maxBody bytes, into a buffer of
+// its announced length (a growing one would allocate twice as much).
 func readBody(r *http.Request, maxBody int64) ([]byte, error) {
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
+	var buf bytes.Buffer
+	if n := r.ContentLength; n > 0 && n <= maxBody {
+		buf.Grow(int(n) + 1) // the read of EOF needs a byte of room
+	}
+	_, err := buf.ReadFrom(http.MaxBytesReader(nil, r.Body, maxBody))
+	body := buf.Bytes()
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
