@@ -33,8 +33,10 @@ import (
 	"github.com/signals-relay/signals-relay/internal/simulator"
 )
 
-const usage = `usage: loadtest load [flags]   load a running relay and report throughput, latency, memory and CPU
-Run 'loadtest load -h' for its flags.
+const usage = `usage: loadtest load [flags]     load a running relay and report throughput, latency, memory and CPU
+       loadtest attack [flags]   attack a relay on loopback (-mode keepalive-hold|silent|forged-token|big-refer|slow-body)
+                                 and report a well-behaved probe's latency and the relay's peak RSS
+Run 'loadtest load -h' or 'loadtest attack -h' for the flags.
 `
 
 func main() {
@@ -67,6 +69,12 @@ type loadConfig struct {
 // when any request failed.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	switch {
+	case len(args) > 0 && args[0] == "attack":
+		c, err := parseAttack(args[1:], getenv, stderr)
+		if err != nil || c == nil {
+			return err
+		}
+		return runAttack(ctx, c, stdout)
 	case len(args) > 0 && args[0] == "load":
 	case len(args) > 0 && (args[0] == "help" || args[0] == "-h" || args[0] == "-help" || args[0] == "--help"):
 		_, err := io.WriteString(stdout, usage)
@@ -75,7 +83,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return usageError{errors.New("the soak is a test: go test ./cmd/loadtest -run '^TestSoak$' -v -soak 60s -soak.c 64 -soak.latency 20ms")}
 	default:
 		_, _ = io.WriteString(stderr, usage)
-		return usageError{errors.New("the mode is load")}
+		return usageError{errors.New("the mode is load or attack")}
 	}
 	c, err := parseLoad(args[1:], getenv, stderr)
 	if err != nil || c == nil {
