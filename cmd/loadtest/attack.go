@@ -18,7 +18,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/signals-relay/signals-relay/internal/auth"
 	"github.com/signals-relay/signals-relay/internal/cmdflag"
 	"github.com/signals-relay/signals-relay/internal/simulator"
 )
@@ -105,11 +104,7 @@ func parseAttack(args []string, getenv func(string) string, stderr io.Writer) (*
 		return nil, usageError{fmt.Errorf("-source %q: want a loopback address", c.source)}
 	}
 	c.base, c.admin = strings.TrimRight(c.base, "/"), strings.TrimRight(c.admin, "/")
-	secret := getenv("SECRET_KEY")
-	if secret == "" {
-		return nil, errors.New("SECRET_KEY is not set: export the relay's SECRET_KEY so that the probe can sign its token")
-	}
-	tok, err := auth.SignHS256(map[string]any{"key": *key}, []byte(secret))
+	tok, err := signToken(getenv, *key, "the probe")
 	if err != nil {
 		return nil, err
 	}

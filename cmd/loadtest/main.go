@@ -143,17 +143,22 @@ func parseLoad(args []string, getenv func(string) string, stderr io.Writer) (*lo
 	if c.connections < 1 || c.duration <= 0 || c.warmup < 0 {
 		return nil, usageError{errors.New("want -c ≥ 1, -d > 0 and -warmup ≥ 0")}
 	}
-	secret := getenv("SECRET_KEY")
-	if secret == "" {
-		return nil, errors.New("SECRET_KEY is not set: export the relay's SECRET_KEY so that load can sign its token")
-	}
-	tok, err := auth.SignHS256(map[string]any{"key": *key}, []byte(secret))
+	tok, err := signToken(getenv, *key, "load")
 	if err != nil {
 		return nil, err
 	}
 	c.request = kind{name: "load", method: http.MethodPost, url: *url, header: http.Header{"Authorization": {"Bearer " + tok}},
 		body: func(*mrand.Rand) string { return *body }, status: http.StatusOK, forbid: `"errors"`}
 	return c, nil
+}
+
+// signToken signs an HS256 token for key with the relay's SECRET_KEY.
+func signToken(getenv func(string) string, key, who string) (string, error) {
+	secret := getenv("SECRET_KEY")
+	if secret == "" {
+		return "", errors.New("SECRET_KEY is not set: export the relay's SECRET_KEY so that " + who + " can sign its token")
+	}
+	return auth.SignHS256(map[string]any{"key": key}, []byte(secret))
 }
 
 // loadResult is what a load run measured: the relay's process before the
