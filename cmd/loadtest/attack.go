@@ -134,11 +134,6 @@ type probeStats struct {
 	first     string
 }
 
-func (p *probeStats) p99() time.Duration {
-	slices.Sort(p.latencies)
-	return percentile(p.latencies, 99)
-}
-
 // runAttack runs the attack and the probe for c.duration and reports.
 func runAttack(ctx context.Context, c *attackConfig, stdout io.Writer) error {
 	ctx, cancel := context.WithTimeout(ctx, c.duration)
