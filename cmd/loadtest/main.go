@@ -9,6 +9,11 @@
 // It prints its report on stdout and exits with status 1 when a request
 // failed. See docs/benchmarks.md.
 //
+// 'loadtest attack -mode keepalive-hold|silent|forged-token|big-refer|slow-body'
+// attacks a relay on loopback for a bounded time while a well-behaved probe
+// client measures the public port and the admin listener, and reports the
+// relay's peak RSS; see docs/reliability.md, section 9.
+//
 // The package's TestSoak drives a simulator and a relay that it starts
 // itself with the same driver and checks that the relay survives; it runs
 // only when asked for (go test ./cmd/loadtest -run '^TestSoak$' -soak 60s),
