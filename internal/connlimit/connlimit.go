@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -86,7 +87,8 @@ type Conn struct {
 	state  http.ConnState
 	since  time.Time // when it entered state
 	served bool      // it has carried a request
-	once   sync.Once
+	// released is set once its place is freed, by Close or by eviction.
+	released atomic.Bool
 }
 
 // Close closes the connection and frees its place.
@@ -178,15 +180,16 @@ func (l *Listener) Open() int {
 
 // release frees c's place once.
 func (l *Listener) release(c *Conn) {
-	c.once.Do(func() {
-		l.mu.Lock()
-		l.forget(c)
-		if !c.served {
-			l.note(silentKind, c.client)
-		}
-		l.mu.Unlock()
-		l.signal()
-	})
+	if c.released.Swap(true) {
+		return
+	}
+	l.mu.Lock()
+	l.forget(c)
+	if !c.served {
+		l.note(silentKind, c.client)
+	}
+	l.mu.Unlock()
+	l.signal()
 }
 
 // forget drops c from the counts; l.mu is held.
@@ -202,8 +205,8 @@ func (l *Listener) forget(c *Conn) {
 
 // evict closes c, an idle connection, to make room; l.mu is held.
 func (l *Listener) evict(c *Conn) {
+	c.released.Store(true) // its place is freed here, whoever closes it
 	l.forget(c)
-	c.once.Do(func() {}) // its place is freed here
 	l.note("idle client connections closed to make room (oldest first)", c.client)
 	go func() { _ = c.Conn.Close() }() // never under l.mu
 }
