@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -233,8 +234,8 @@ func dial(t *testing.T, addr string) (net.Conn, *bufio.Reader) {
 }
 
 // TestClientConnectionCap holds MAX_CONNECTIONS idle keep-alive
-// connections open: the next client is served in place of the oldest idle
-// one, which the relay closes (internal/connlimit tests the rest).
+// connections open: the next client is served in place of an idle one,
+// which the relay closes (internal/connlimit tests the rest).
 func TestClientConnectionCap(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
@@ -256,9 +257,15 @@ func TestClientConnectionCap(t *testing.T) {
 	if resp, err := roundTrip(c, rc, 30*time.Second); err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("a connection over the cap of idle ones got %v, %v; want its answer", resp, err)
 	}
-	_ = a.SetReadDeadline(time.Now().Add(30 * time.Second))
-	if n, err := ra.Read(make([]byte, 1)); err == nil {
-		t.Errorf("the oldest idle connection read %d bytes; want it closed", n)
+	// The oldest idle one is closed: a, unless the server saw b go idle
+	// first (internal/connlimit checks the order itself).
+	closed := func(c net.Conn, r *bufio.Reader) bool {
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, err := r.ReadByte()
+		return err != nil && !errors.Is(err, os.ErrDeadlineExceeded)
+	}
+	if !closed(a, ra) && !closed(b, rb) {
+		t.Error("neither idle connection was closed for the new one")
 	}
 }
 
