@@ -199,10 +199,14 @@ func Listen(ctx context.Context, addr, relayAddr string) (net.Listener, error) {
 	return lc.Listen(ctx, "tcp", addr)
 }
 
-// Serve serves GET /metrics on ln until ctx ends.
-func (m *Metrics) Serve(ctx context.Context, ln net.Listener, logger *slog.Logger) error {
+// Serve serves GET /metrics, and the handlers of extra by pattern, on ln
+// until ctx ends.
+func (m *Metrics) Serve(ctx context.Context, ln net.Listener, logger *slog.Logger, extra map[string]http.Handler) error {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg}))
+	for pattern, h := range extra {
+		mux.Handle(pattern, h)
+	}
 	srv := &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 5 * time.Second,
