@@ -108,7 +108,7 @@ func scrapeRelay(t *testing.T) scrape {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go func() { _ = m.Serve(ctx, ln, slog.New(slog.DiscardHandler)) }()
+	go func() { _ = m.Serve(ctx, ln, slog.New(slog.DiscardHandler), nil) }()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+ln.Addr().String()+"/metrics", nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
