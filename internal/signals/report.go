@@ -310,6 +310,12 @@ var errScanner = errors.New("malformed JSON")
 
 // scanner reads one JSON text in one pass, checking its syntax as
 // encoding/json does; after an error every method returns at once.
+//
+// It pays for its lines: with encoding/json alone, a deliberate of one
+// address (report 203.0.113.66, 3.4 KiB) costs the relay 100 µs of CPU
+// instead of 27 and 231 allocations instead of 153 (BenchmarkRelayCPU,
+// upstream=in-process; with the upstream in another process, 172 µs
+// instead of 115). See docs/benchmarks.md, "Decoding a report".
 type scanner struct {
 	b     []byte
 	i     int
