@@ -369,8 +369,11 @@ func routeName(p string) string {
 // handleHealth serves POST /health: one cheap authenticated upstream call.
 func handleHealth(client *signals.Client) endpoint {
 	return func(r *http.Request, creds auth.Credentials) (any, []error) {
-		infoFrom(r.Context()).Stats.UpstreamCalls = 1
-		if err := client.Ping(r.Context(), creds.APIKey); err != nil {
+		stats := &infoFrom(r.Context()).Stats
+		start := time.Now()
+		err := client.Ping(r.Context(), creds.APIKey)
+		stats.UpstreamCalls, stats.UpstreamTime = 1, time.Since(start)
+		if err != nil {
 			return nil, []error{err}
 		}
 		return map[string]string{"status": "ok"}, nil
