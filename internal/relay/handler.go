@@ -448,15 +448,18 @@ func handleRefer(maxBody int64) endpoint {
 	return func(r *http.Request, _ auth.Credentials) (any, []error) {
 		observables, err := readObservables(r, maxBody)
 		if err != nil {
-			return nil, []error{err}
+			return []referLink{}, []error{err} // data, as with every endpoint; a refer answer's data is a list
 		}
 		links := make([]referLink, 0, len(observables))
 		for _, ob := range observables {
+			if slices.ContainsFunc(links, func(l referLink) bool { return l.ID == refID(ob) }) {
+				continue // one value under "ip" and "ipv6": one link
+			}
 			links = append(links, referLink{
-				ID:          "ref-auth0-signals-search-ip-" + ob.Value,
+				ID:          refID(ob),
 				Title:       "Search for this IP",
 				Description: "Lookup this IP on Auth0 Signals",
-				URL:         enrich.ReportURL(ob.Value),
+				URL:         enrich.ReportURL(enrich.Address(ob)), // the page of the address observe looks up
 				Categories:  []string{"Search", "Auth0 Signals"},
 			})
 		}
@@ -464,11 +467,14 @@ func handleRefer(maxBody int64) endpoint {
 	}
 }
 
+// refID is the id of ob's refer link; it names the value as sent.
+func refID(ob ctim.Observable) string { return "ref-auth0-signals-search-ip-" + ob.Value }
+
 // handleRespondObservables serves POST /respond/observables: no actions.
 func handleRespondObservables(maxBody int64) endpoint {
 	return func(r *http.Request, _ auth.Credentials) (any, []error) {
 		if _, err := readObservables(r, maxBody); err != nil {
-			return nil, []error{err}
+			return []struct{}{}, []error{err}
 		}
 		return []struct{}{}, nil
 	}
