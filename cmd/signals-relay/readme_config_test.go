@@ -170,8 +170,9 @@ func sameValue(a, b string) bool {
 // configures what leaving the variable unset does.
 func checkDefault(t *testing.T, r readmeRow) {
 	t.Helper()
-	def, ok := strings.CutPrefix(r.def, "`")
-	if def, ok = strings.CutSuffix(def, "`"); !ok || strings.Contains(def, "`") {
+	def, quoted := strings.CutPrefix(r.def, "`")
+	def, closed := strings.CutSuffix(def, "`")
+	if !quoted || !closed || strings.Contains(def, "`") {
 		return // no default, or one in words
 	}
 	want, err := loadConfig(mapEnv(nil))
