@@ -451,12 +451,15 @@ func handleRefer(maxBody int64) endpoint {
 			return []referLink{}, []error{err} // data, as with every endpoint; a refer answer's data is a list
 		}
 		links := make([]referLink, 0, len(observables))
+		seen := make(map[string]bool, len(observables))
 		for _, ob := range observables {
-			if slices.ContainsFunc(links, func(l referLink) bool { return l.ID == refID(ob) }) {
+			id := "ref-auth0-signals-search-ip-" + ob.Value // names the value as sent
+			if seen[id] {
 				continue // one value under "ip" and "ipv6": one link
 			}
+			seen[id] = true
 			links = append(links, referLink{
-				ID:          refID(ob),
+				ID:          id,
 				Title:       "Search for this IP",
 				Description: "Lookup this IP on Auth0 Signals",
 				URL:         enrich.ReportURL(enrich.Address(ob)), // the page of the address observe looks up
@@ -466,9 +469,6 @@ func handleRefer(maxBody int64) endpoint {
 		return links, nil
 	}
 }
-
-// refID is the id of ob's refer link; it names the value as sent.
-func refID(ob ctim.Observable) string { return "ref-auth0-signals-search-ip-" + ob.Value }
 
 // handleRespondObservables serves POST /respond/observables: no actions.
 func handleRespondObservables(maxBody int64) endpoint {
