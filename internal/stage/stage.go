@@ -172,9 +172,6 @@ func Parse(path string, data []byte) (File, error) {
 }
 
 func parseStage(name string, data json.RawMessage) (Settings, error) {
-	if err := checkEnvironmentValues(data); err != nil {
-		return Settings{}, err
-	}
 	var s Settings
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -189,34 +186,6 @@ func parseStage(name string, data json.RawMessage) (Settings, error) {
 		return Settings{}, err
 	}
 	return s, nil
-}
-
-// checkEnvironmentValues names the first variable of
-// aws_environment_variables whose value is not a string: encoding/json's
-// own error names the map, or the map and the key, depending on the Go
-// release.
-func checkEnvironmentValues(data json.RawMessage) error {
-	var stage struct {
-		Env map[string]json.RawMessage `json:"aws_environment_variables"`
-	}
-	if json.Unmarshal(data, &stage) != nil {
-		return nil // Decode reports it
-	}
-	for _, name := range slices.Sorted(maps.Keys(stage.Env)) {
-		kind := "number"
-		switch v := bytes.TrimLeft(stage.Env[name], " \t\r\n"); v[0] {
-		case '"', 'n': // a string; null leaves it empty
-			continue
-		case '{':
-			kind = "object"
-		case '[':
-			kind = "array"
-		case 't', 'f':
-			kind = "bool"
-		}
-		return fmt.Errorf("aws_environment_variables.%s: must be a string, not %s", name, kind)
-	}
-	return nil
 }
 
 // describeDecodeError names the field a JSON decoding error is about.
