@@ -9,6 +9,11 @@
 // It prints its report on stdout and exits with status 1 when a request
 // failed. See docs/benchmarks.md.
 //
+// 'loadtest attack -mode keepalive-hold|silent|forged-token|big-refer|slow-body'
+// attacks a relay on loopback for a bounded time while a well-behaved probe
+// client measures the public port and the admin listener, and reports the
+// relay's peak RSS; see docs/reliability.md, section 9.
+//
 // The package's TestSoak drives a simulator and a relay that it starts
 // itself with the same driver and checks that the relay survives; it runs
 // only when asked for (go test ./cmd/loadtest -run '^TestSoak$' -soak 60s),
@@ -33,8 +38,10 @@ import (
 	"github.com/signals-relay/signals-relay/internal/simulator"
 )
 
-const usage = `usage: loadtest load [flags]   load a running relay and report throughput, latency, memory and CPU
-Run 'loadtest load -h' for its flags.
+const usage = `usage: loadtest load [flags]     load a running relay and report throughput, latency, memory and CPU
+       loadtest attack [flags]   attack a relay on loopback (-mode keepalive-hold|silent|forged-token|big-refer|slow-body)
+                                 and report a well-behaved probe's latency and the relay's peak RSS
+Run 'loadtest load -h' or 'loadtest attack -h' for the flags.
 `
 
 func main() {
@@ -67,6 +74,12 @@ type loadConfig struct {
 // when any request failed.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	switch {
+	case len(args) > 0 && args[0] == "attack":
+		c, err := parseAttack(args[1:], getenv, stderr)
+		if err != nil || c == nil {
+			return err
+		}
+		return runAttack(ctx, c, stdout)
 	case len(args) > 0 && args[0] == "load":
 	case len(args) > 0 && (args[0] == "help" || args[0] == "-h" || args[0] == "-help" || args[0] == "--help"):
 		_, err := io.WriteString(stdout, usage)
@@ -75,7 +88,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return usageError{errors.New("the soak is a test: go test ./cmd/loadtest -run '^TestSoak$' -v -soak 60s -soak.c 64 -soak.latency 20ms")}
 	default:
 		_, _ = io.WriteString(stderr, usage)
-		return usageError{errors.New("the mode is load")}
+		return usageError{errors.New("the mode is load or attack")}
 	}
 	c, err := parseLoad(args[1:], getenv, stderr)
 	if err != nil || c == nil {
@@ -135,17 +148,22 @@ func parseLoad(args []string, getenv func(string) string, stderr io.Writer) (*lo
 	if c.connections < 1 || c.duration <= 0 || c.warmup < 0 {
 		return nil, usageError{errors.New("want -c ≥ 1, -d > 0 and -warmup ≥ 0")}
 	}
-	secret := getenv("SECRET_KEY")
-	if secret == "" {
-		return nil, errors.New("SECRET_KEY is not set: export the relay's SECRET_KEY so that load can sign its token")
-	}
-	tok, err := auth.SignHS256(map[string]any{"key": *key}, []byte(secret))
+	tok, err := signToken(getenv, *key, "load")
 	if err != nil {
 		return nil, err
 	}
 	c.request = kind{name: "load", method: http.MethodPost, url: *url, header: http.Header{"Authorization": {"Bearer " + tok}},
 		body: func(*mrand.Rand) string { return *body }, status: http.StatusOK, forbid: `"errors"`}
 	return c, nil
+}
+
+// signToken signs an HS256 token for key with the relay's SECRET_KEY.
+func signToken(getenv func(string) string, key, who string) (string, error) {
+	secret := getenv("SECRET_KEY")
+	if secret == "" {
+		return "", errors.New("SECRET_KEY is not set: export the relay's SECRET_KEY so that " + who + " can sign its token")
+	}
+	return auth.SignHS256(map[string]any{"key": key}, []byte(secret))
 }
 
 // loadResult is what a load run measured: the relay's process before the

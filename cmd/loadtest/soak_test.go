@@ -441,6 +441,10 @@ func TestProblems(t *testing.T) {
 		{"clean", report{tally: answered(nil), rss: flat}, nil},
 		{"5xx", report{tally: answered(func(tl *tally) { tl.fivexx = 1 }), rss: flat, logStatus5xx: 2},
 			[]string{"1 answers with a 5xx status (2 in the relay's log)"}},
+		{"5xx only in the relay's log", report{tally: answered(nil), rss: flat, logStatus5xx: 1},
+			[]string{"0 answers with a 5xx status (1 in the relay's log)"}},
+		{"5xx only in the answers", report{tally: answered(func(tl *tally) { tl.fivexx = 3 }), rss: flat},
+			[]string{"3 answers with a 5xx status (0 in the relay's log)"}},
 		{"no answer", report{tally: answered(func(tl *tally) { tl.transport, tl.firstTransport = 2, "health: EOF" }), rss: flat},
 			[]string{"2 requests got no answer (first: health: EOF)"}},
 		{"unexpected", report{tally: answered(func(tl *tally) {
@@ -460,6 +464,42 @@ func TestProblems(t *testing.T) {
 		tc.r.cfg = cfg
 		if got := tc.r.problems(); !slices.Equal(got, tc.want) {
 			t.Errorf("%s: problems\n%q\nwant\n%q", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestRecordCounts5xx checks that every answer with a 5xx status, 500
+// included, counts as 5xx, whether or not its kind expected it, and that
+// the soak's problems then name it.
+func TestRecordCounts5xx(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		status, want int
+		fivexx       int64
+		unexpected   int64
+	}{
+		{status: 200, want: 200},
+		{status: 404, want: 200, unexpected: 1},
+		{status: 499, want: 200, unexpected: 1},
+		{status: 500, want: 200, fivexx: 1, unexpected: 1},
+		{status: 500, want: 500, fivexx: 1},
+		{status: 502, want: 200, fivexx: 1, unexpected: 1},
+		{status: 503, want: 503, fivexx: 1},
+		{status: 599, want: 200, fivexx: 1, unexpected: 1},
+	} {
+		tl := newTally()
+		d := &driver{tally: tl}
+		d.record(kind{name: "observe", status: tc.want}, tc.status, nil)
+		if tl.fivexx != tc.fivexx || tl.failed() != tc.unexpected || tl.requests != 1 {
+			t.Errorf("HTTP %d (want %d): fivexx %d, failed %d, requests %d; want %d, %d, 1",
+				tc.status, tc.want, tl.fivexx, tl.failed(), tl.requests, tc.fivexx, tc.unexpected)
+		}
+		if tc.fivexx == 0 {
+			continue
+		}
+		r := report{tally: tl, cfg: &soakConfig{duration: time.Minute}, rss: []rssSample{{0, 40 << 10}, {time.Minute, 40 << 10}}}
+		if p := r.problems(); !slices.Contains(p, "1 answers with a 5xx status (0 in the relay's log)") {
+			t.Errorf("HTTP %d: problems %q, want the 5xx named", tc.status, p)
 		}
 	}
 }

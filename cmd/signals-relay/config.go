@@ -21,6 +21,8 @@ const maxRequestTimeout = 50 * time.Second
 const (
 	defaultUpstreamConns = 128              // UPSTREAM_MAX_CONNS: connections to Auth0 Signals, shared
 	defaultMaxConns      = 512              // MAX_CONNECTIONS: client connections served at once
+	defaultConnsPerIP    = 64               // MAX_CONNECTIONS_PER_CLIENT: of one client address
+	defaultBodyTimeout   = 10 * time.Second // BODY_TIMEOUT: for a request body to arrive
 	defaultIdleTimeout   = 30 * time.Second // IDLE_TIMEOUT: of a client's idle keep-alive connection
 )
 
@@ -46,6 +48,8 @@ type config struct {
 
 	UpstreamConns      int           // UPSTREAM_MAX_CONNS
 	MaxConns           int           // MAX_CONNECTIONS
+	ConnsPerClient     int           // MAX_CONNECTIONS_PER_CLIENT; 0: no share (behind a load balancer)
+	BodyTimeout        time.Duration // BODY_TIMEOUT
 	IdleTimeout        time.Duration // IDLE_TIMEOUT
 	MaxConcurrent      int           // MAX_CONCURRENT_LOOKUPS
 	MaxObservables     int           // MAX_OBSERVABLES
@@ -74,6 +78,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 
 		UpstreamConns:      defaultUpstreamConns,
 		MaxConns:           defaultMaxConns,
+		ConnsPerClient:     defaultConnsPerIP,
+		BodyTimeout:        defaultBodyTimeout,
 		IdleTimeout:        defaultIdleTimeout,
 		MaxConcurrent:      relay.DefaultMaxConcurrent,
 		MaxObservables:     relay.DefaultMaxObservables,
@@ -100,6 +106,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 	e.duration("REQUEST_TIMEOUT", &c.RequestTimeout, time.Second, maxRequestTimeout, "15s")
 	e.int("UPSTREAM_MAX_CONNS", &c.UpstreamConns, 1, 10_000)
 	e.int("MAX_CONNECTIONS", &c.MaxConns, 1, 100_000)
+	e.int("MAX_CONNECTIONS_PER_CLIENT", &c.ConnsPerClient, 0, 100_000)
+	e.duration("BODY_TIMEOUT", &c.BodyTimeout, 100*time.Millisecond, time.Minute, "10s")
 	e.duration("IDLE_TIMEOUT", &c.IdleTimeout, time.Second, 10*time.Minute, "30s")
 	e.int("MAX_CONCURRENT_LOOKUPS", &c.MaxConcurrent, 1, 10_000)
 	e.int("MAX_OBSERVABLES", &c.MaxObservables, 1, 100_000)

@@ -114,3 +114,31 @@ func TestLookupLimitsReachTheRelay(t *testing.T) {
 		})
 	}
 }
+
+// TestLoadConfigClientBounds checks MAX_CONNECTIONS_PER_CLIENT and
+// BODY_TIMEOUT: their defaults, 0 turning the share off, and their ranges.
+func TestLoadConfigClientBounds(t *testing.T) {
+	for _, tc := range []struct {
+		env       map[string]string
+		wantErr   string
+		wantShare int
+		wantBody  time.Duration
+	}{
+		{wantShare: 64, wantBody: 10 * time.Second},
+		{env: map[string]string{"MAX_CONNECTIONS_PER_CLIENT": "0", "BODY_TIMEOUT": "2s"}, wantShare: 0, wantBody: 2 * time.Second},
+		{env: map[string]string{"MAX_CONNECTIONS_PER_CLIENT": "-1"}, wantErr: "MAX_CONNECTIONS_PER_CLIENT"},
+		{env: map[string]string{"BODY_TIMEOUT": "0"}, wantErr: "BODY_TIMEOUT"},
+		{env: map[string]string{"BODY_TIMEOUT": "2m"}, wantErr: "BODY_TIMEOUT"},
+	} {
+		c, err := loadConfig(mapEnv(tc.env))
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("%v: err = %v, want one naming %s", tc.env, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil || c.ConnsPerClient != tc.wantShare || c.BodyTimeout != tc.wantBody {
+			t.Errorf("%v: share %d, body timeout %s, %v; want %d, %s", tc.env, c.ConnsPerClient, c.BodyTimeout, err, tc.wantShare, tc.wantBody)
+		}
+	}
+}

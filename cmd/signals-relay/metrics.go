@@ -11,7 +11,8 @@ import (
 
 // serveMetrics serves metrics on METRICS_ADDR until ctx ends, instruments
 // upstream, and returns the relay's observer and in-flight counter (nil and
-// the identity when METRICS_ADDR is unset).
+// the identity when METRICS_ADDR is unset). The admin listener also serves
+// GET /watchdog, for probes that the public port's callers cannot starve.
 func serveMetrics(ctx context.Context, cfg config, logger *slog.Logger, upstream *http.Client) (func(relay.RequestRecord), func(http.Handler) http.Handler, error) {
 	if cfg.MetricsAddr == "" {
 		return nil, func(h http.Handler) http.Handler { return h }, nil
@@ -20,11 +21,12 @@ func serveMetrics(ctx context.Context, cfg config, logger *slog.Logger, upstream
 	if err != nil {
 		return nil, nil, err
 	}
-	m := metrics.New()
+	m := metrics.New(metrics.CurrentBuild())
 	upstream.Transport = m.Transport(upstream.Transport)
-	logger.Info("metrics listening", "addr", ln.Addr().String(), "path", "/metrics")
+	logger.Info("metrics listening", "addr", ln.Addr().String(), "path", "/metrics", "probe", "/watchdog")
+	admin := map[string]http.Handler{"GET /watchdog": relay.Watchdog(logger)}
 	go func() {
-		if err := m.Serve(ctx, ln, logger); err != nil {
+		if err := m.Serve(ctx, ln, logger, admin); err != nil {
 			logger.Error("metrics listener stopped", "err", err)
 		}
 	}()

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -64,6 +65,7 @@ func TestServeMetrics(t *testing.T) {
 		`signals_relay_upstream_requests_total{endpoint="ip",outcome="200"} 1`,
 		`signals_relay_cache_misses_total{cache="report"} 1`,
 		`signals_relay_requests_in_flight 0`,
+		`signals_relay_build_info{goversion="` + runtime.Version() + `",`,
 		"process_resident_memory_bytes ",
 	} {
 		if !strings.Contains(text, want) {
@@ -75,6 +77,18 @@ func TestServeMetrics(t *testing.T) {
 	}
 	if status, body := get(http.MethodGet, "http://"+addr+"/metrics", "", ""); status == http.StatusOK && strings.Contains(body, "signals_relay_") {
 		t.Error("the relay's own port serves the metrics")
+	}
+	// The admin listener answers the watchdog probe as the relay's port does.
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, "http://"+m[1]+"/watchdog", nil)
+	req.Header.Set("Health-Check", "probe")
+	if resp, err := http.DefaultClient.Do(req); err != nil {
+		t.Errorf("admin GET /watchdog: %v", err)
+	} else {
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || strings.TrimSpace(string(b)) != `{"data":"probe"}` {
+			t.Errorf("admin GET /watchdog: %d %s, want 200 {\"data\":\"probe\"}", resp.StatusCode, b)
+		}
 	}
 	cancel()
 	select {

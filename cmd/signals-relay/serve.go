@@ -12,10 +12,9 @@ import (
 	"runtime"
 	"time"
 
-	"golang.org/x/net/netutil"
-
 	"github.com/signals-relay/signals-relay/internal/auth"
 	"github.com/signals-relay/signals-relay/internal/cmdflag"
+	"github.com/signals-relay/signals-relay/internal/connlimit"
 	"github.com/signals-relay/signals-relay/internal/enrich"
 	"github.com/signals-relay/signals-relay/internal/lambdaedge"
 	"github.com/signals-relay/signals-relay/internal/relay"
@@ -54,11 +53,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	// At most MaxConns client connections are served at once; further ones
-	// wait in the kernel's listen backlog until one closes.
-	ln = netutil.LimitListener(ln, cfg.MaxConns)
-	srv := newServer(inFlight(h), logger)
+	// At most MaxConns client connections are served at once, ConnsPerClient
+	// of one address; at the cap the oldest idle one is closed, else new
+	// ones wait until one closes.
+	limited := connlimit.New(ln, connlimit.Config{Max: cfg.MaxConns, PerClient: cfg.ConnsPerClient, Logger: logger})
+	srv := newServer(withBodyDeadline(cfg.BodyTimeout, inFlight(h)), logger)
 	srv.IdleTimeout = cfg.IdleTimeout
+	srv.ConnState = limited.ConnState
+	ln = limited
 	logger.Info("relay listening", "addr", ln.Addr().String(), "signals_api", cfg.SignalsURL, "version", version.Version)
 	return serveUntilDone(ctx, srv, ln, logger, cfg.RequestTimeout+shutdownMargin)
 }
@@ -152,17 +154,59 @@ func upstreamHTTPClient(cfg config) *http.Client {
 	return &http.Client{Timeout: cfg.SignalsTimeout, Transport: t}
 }
 
-// newServer returns an http.Server with every timeout set.
+// Bounds of a client's request on the public listener.
+const (
+	// headerTimeout is what a client gets to send its request line and
+	// headers once it connects or starts a request.
+	headerTimeout = 5 * time.Second
+	// maxHeaderBytes fits a token of auth.MaxTokenBytes and the usual
+	// headers; net/http answers 431 to more.
+	maxHeaderBytes = auth.MaxTokenBytes + 8<<10
+)
+
+// newServer returns an http.Server with every timeout set. ReadTimeout
+// stays above the longest request: when it passes, net/http cancels the
+// request's context even after its body was read. withBodyDeadline bounds
+// the body.
 func newServer(h http.Handler, logger *slog.Logger) *http.Server {
 	return &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
+		ReadHeaderTimeout: headerTimeout,
+		ReadTimeout:       maxRequestTimeout + shutdownMargin,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       defaultIdleTimeout,
-		MaxHeaderBytes:    64 << 10,
+		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+}
+
+// withBodyDeadline gives each request's body d to arrive: a read after
+// that fails, so a body that trickles in ends there. Once the body is
+// read the deadline is lifted (ReadTimeout still bounds the request).
+func withBodyDeadline(d time.Duration, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc := http.NewResponseController(w)
+		if r.Body != nil && r.Body != http.NoBody && rc.SetReadDeadline(time.Now().Add(d)) == nil {
+			r.Body = &deadlineBody{ReadCloser: r.Body, lift: func() { _ = rc.SetReadDeadline(time.Time{}) }}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// deadlineBody lifts the body's read deadline at its end.
+type deadlineBody struct {
+	io.ReadCloser
+	lift func()
+	done bool
+}
+
+func (b *deadlineBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if errors.Is(err, io.EOF) && !b.done {
+		b.done = true
+		b.lift()
+	}
+	return n, err
 }
 
 // serveUntilDone serves on ln until ctx ends, then lets in-flight requests

@@ -205,13 +205,33 @@ func TestServeShutdownWithLookupInFlight(t *testing.T) {
 		err = json.NewDecoder(resp.Body).Decode(&v)
 		answers <- answer{resp.StatusCode, v, err}
 	}()
-	<-arrived
+	// Every wait below is bounded, and a lookup that shutdown dropped (a
+	// Close instead of a Shutdown) fails the test at once rather than
+	// leaving a send that nobody receives.
+	select {
+	case <-arrived:
+	case a := <-answers:
+		t.Fatalf("the lookup was answered (status %d, %v) before it reached Auth0 Signals", a.status, a.err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("the lookup did not reach Auth0 Signals")
+	}
 
 	cancel()
 	within(t, "the relay to refuse new connections", func() bool { return refused(addr) })
-	release <- struct{}{} // unblocks the one waiting lookup; the deferred close ends any other
+	select {
+	case release <- struct{}{}: // unblocks the one waiting lookup; the deferred close ends any other
+	case a := <-answers:
+		t.Fatalf("shutdown dropped the lookup in flight: it was answered (status %d, %v) before Auth0 Signals was", a.status, a.err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("shutdown dropped the lookup in flight: it no longer waits on Auth0 Signals")
+	}
 
-	a := <-answers
+	var a answer
+	select {
+	case a = <-answers:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the lookup in flight got no answer after Auth0 Signals answered")
+	}
 	if a.err != nil || a.status != http.StatusOK {
 		t.Fatalf("in-flight lookup: status %d, %v", a.status, a.err)
 	}

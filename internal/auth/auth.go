@@ -6,7 +6,9 @@ package auth
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"log/slog"
 	"net/http"
@@ -79,18 +81,26 @@ func (e *Error) Unwrap() error { return e.Err }
 
 func fail(reason string) error { return &Error{Reason: reason} }
 
-// BearerToken extracts the token from "Authorization: Bearer <token>".
+// MaxTokenBytes caps a token: an XDR configuration token is a few KiB at
+// most, and a longer one is refused before any part of it is decoded.
+const MaxTokenBytes = 8 << 10
+
+// BearerToken extracts the token from "Authorization: Bearer <token>"; the
+// scheme's case does not matter, and a token over MaxTokenBytes is refused.
 func BearerToken(r *http.Request) (string, error) {
 	h := r.Header.Get("Authorization")
 	if strings.TrimSpace(h) == "" {
 		return "", fail(ReasonHeaderMissing)
+	}
+	if len(h) > MaxTokenBytes+len("Bearer ")+64 { // room for the scheme and blanks
+		return "", fail(ReasonWrongStructure)
 	}
 	scheme, token, _ := strings.Cut(strings.TrimSpace(h), " ")
 	if !strings.EqualFold(scheme, "bearer") {
 		return "", fail(ReasonWrongType)
 	}
 	token = strings.TrimSpace(token)
-	if token == "" || strings.ContainsAny(token, " \t") {
+	if token == "" || len(token) > MaxTokenBytes || strings.ContainsAny(token, " \t") {
 		return "", fail(ReasonWrongStructure)
 	}
 	return token, nil
@@ -218,17 +228,54 @@ func headerAlg(raw string) (string, error) {
 	if !ok {
 		return "", fail(ReasonWrongStructure)
 	}
-	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(seg, "="))
-	if err != nil {
-		return "", fail(ReasonWrongStructure)
-	}
 	var h struct {
 		Alg string `json:"alg"`
 	}
-	if err := json.Unmarshal(b, &h); err != nil {
+	if err := decodeSegment(strings.TrimRight(seg, "="), maxHeaderSegment, &h); err != nil {
 		return "", fail(ReasonWrongStructure)
 	}
 	return h.Alg, nil
+}
+
+// maxHeaderSegment caps a token's encoded JOSE header: alg, kid and typ.
+const maxHeaderSegment = 1 << 10
+
+// errSegment is a token part that is too long, not base64url or not JSON.
+var errSegment = errors.New("bad token segment")
+
+// decodeSegment decodes a base64url (unpadded) segment of at most max
+// bytes as JSON into v, which should name only the fields wanted: the
+// rest of the segment is scanned, not kept.
+func decodeSegment(seg string, max int, v any) error {
+	if len(seg) > max {
+		return errSegment
+	}
+	b, err := base64.RawURLEncoding.DecodeString(seg)
+	if err != nil || json.Unmarshal(b, v) != nil {
+		return errSegment
+	}
+	return nil
+}
+
+// hashString writes s to h through a small buffer: converting a token to
+// []byte for Write would copy all of it.
+func hashString(h hash.Hash, s string) {
+	var buf [512]byte
+	for s != "" {
+		n := copy(buf[:], s)
+		h.Write(buf[:n])
+		s = s[n:]
+	}
+}
+
+// splitToken splits a compact JWS into its three parts.
+func splitToken(raw string) (header, payload, sig string, ok bool) {
+	header, rest, ok1 := strings.Cut(raw, ".")
+	payload, sig, ok2 := strings.Cut(rest, ".")
+	if !ok1 || !ok2 || strings.Contains(sig, ".") {
+		return "", "", "", false
+	}
+	return header, payload, sig, true
 }
 
 // Secret is a setting such as SECRET_KEY that prints, logs and marshals as

@@ -44,7 +44,7 @@ var testRSAKeys = sync.OnceValues(func() ([]*rsa.PrivateKey, error) {
 })
 
 // rsaKey returns the i-th shared test key (0, 1 or 2).
-func rsaKey(t *testing.T, i int) *rsa.PrivateKey {
+func rsaKey(t testing.TB, i int) *rsa.PrivateKey {
 	t.Helper()
 	keys, err := testRSAKeys()
 	if err != nil {
@@ -88,7 +88,7 @@ func jwk(kid string, pub *rsa.PublicKey) map[string]any {
 }
 
 // jwksBody renders a JWK Set of the given keys by kid.
-func jwksBody(t *testing.T, keys map[string]*rsa.PublicKey) []byte {
+func jwksBody(t testing.TB, keys map[string]*rsa.PublicKey) []byte {
 	t.Helper()
 	set := map[string][]map[string]any{"keys": {}}
 	for kid, pub := range keys {
@@ -131,7 +131,7 @@ type jwksServer struct {
 }
 
 // newJWKSServer starts a fake JWKS host serving keys.
-func newJWKSServer(t *testing.T, keys map[string]*rsa.PublicKey) *jwksServer {
+func newJWKSServer(t testing.TB, keys map[string]*rsa.PublicKey) *jwksServer {
 	t.Helper()
 	s := &jwksServer{status: http.StatusOK, body: jwksBody(t, keys)}
 	mux := http.NewServeMux()
@@ -183,7 +183,7 @@ func (s *jwksServer) gateOn(gate <-chan struct{}) {
 
 // hold holds every request from now on until release is called (release
 // may be called more than once; the test's end calls it too).
-func (s *jwksServer) hold(t *testing.T) (release func()) {
+func (s *jwksServer) hold(t testing.TB) (release func()) {
 	t.Helper()
 	gate := make(chan struct{})
 	var once sync.Once
@@ -195,7 +195,7 @@ func (s *jwksServer) hold(t *testing.T) (release func()) {
 
 // waitHits waits until the server has received at least n key-set
 // requests: the barrier for fetches that run in the background.
-func (s *jwksServer) waitHits(t *testing.T, n int64) {
+func (s *jwksServer) waitHits(t testing.TB, n int64) {
 	t.Helper()
 	for deadline := time.Now().Add(20 * time.Second); s.hits.Load() < n; {
 		if time.Now().After(deadline) {
@@ -208,7 +208,7 @@ func (s *jwksServer) waitHits(t *testing.T, n int64) {
 // trustingClient returns a client that trusts the given test servers'
 // certificates and counts every dial it makes. It dials loopback addresses
 // only: a test never reaches the network, even when the relay would.
-func trustingClient(t *testing.T, dials *atomic.Int64, servers ...*httptest.Server) *http.Client {
+func trustingClient(t testing.TB, dials *atomic.Int64, servers ...*httptest.Server) *http.Client {
 	t.Helper()
 	pool := x509.NewCertPool()
 	for _, s := range servers {
@@ -243,7 +243,7 @@ func xdrClaims(host string, now time.Time) jwt.MapClaims {
 }
 
 // signRS256 signs claims with key, putting kid (if any) in the header.
-func signRS256(t *testing.T, key *rsa.PrivateKey, kid string, claims jwt.MapClaims) string {
+func signRS256(t testing.TB, key *rsa.PrivateKey, kid string, claims jwt.MapClaims) string {
 	t.Helper()
 	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, claims)
 	if kid != "" {
@@ -257,7 +257,7 @@ func signRS256(t *testing.T, key *rsa.PrivateKey, kid string, claims jwt.MapClai
 }
 
 // signHS256 signs claims with secret, putting kid (if any) in the header.
-func signHS256(t *testing.T, secret []byte, kid string, claims jwt.MapClaims) string {
+func signHS256(t testing.TB, secret []byte, kid string, claims jwt.MapClaims) string {
 	t.Helper()
 	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, claims)
 	if kid != "" {
@@ -271,7 +271,7 @@ func signHS256(t *testing.T, secret []byte, kid string, claims jwt.MapClaims) st
 }
 
 // unsignedToken builds an alg "none" token.
-func unsignedToken(t *testing.T, kid string, claims jwt.MapClaims) string {
+func unsignedToken(t testing.TB, kid string, claims jwt.MapClaims) string {
 	t.Helper()
 	h, err := json.Marshal(map[string]any{"alg": "none", "typ": "JWT", "kid": kid})
 	if err != nil {
@@ -296,7 +296,7 @@ func request(token string) *http.Request {
 
 // wantReason checks that err is an *auth.Error with reason want and that its
 // message quotes none of the secrets or attacker-supplied values in leaks.
-func wantReason(t *testing.T, err error, want string, leaks ...string) {
+func wantReason(t testing.TB, err error, want string, leaks ...string) {
 	t.Helper()
 	var ae *auth.Error
 	if !errors.As(err, &ae) {
@@ -313,7 +313,7 @@ func wantReason(t *testing.T, err error, want string, leaks ...string) {
 }
 
 // mustWeakKey returns a 1024-bit key, below the size the relay accepts.
-func mustWeakKey(t *testing.T) *rsa.PrivateKey {
+func mustWeakKey(t testing.TB) *rsa.PrivateKey {
 	t.Helper()
 	k, err := rsa.GenerateKey(rand.Reader, 1024)
 	if err != nil {

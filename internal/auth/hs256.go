@@ -1,7 +1,9 @@
 package auth
 
 import (
+	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"net/http"
@@ -58,7 +60,12 @@ func ParseHS256(raw string, secret []byte) (Credentials, error) {
 }
 
 // parseHS256 is ParseHS256 by the clock now, also returning the claims.
+// The HMAC is checked before the claims are decoded: a forged token costs
+// one hash, whatever its payload holds.
 func parseHS256(raw string, secret []byte, now func() time.Time) (Credentials, jwt.MapClaims, error) {
+	if err := checkHMAC(raw, secret); err != nil {
+		return Credentials{}, nil, err
+	}
 	claims := jwt.MapClaims{}
 	_, err := jwt.NewParser(jwt.WithValidMethods([]string{"HS256"}), jwt.WithTimeFunc(now)).
 		ParseWithClaims(raw, claims, func(*jwt.Token) (any, error) { return secret, nil })
@@ -67,6 +74,38 @@ func parseHS256(raw string, secret []byte, now func() time.Time) (Credentials, j
 	}
 	creds, err := credentialsFrom(claims)
 	return creds, claims, err
+}
+
+// checkHMAC checks raw's structure, its header's alg (HS256 only) and its
+// HMAC-SHA256 by secret, decoding neither the claims nor more than a
+// bounded header.
+func checkHMAC(raw string, secret []byte) error {
+	if len(raw) > MaxTokenBytes {
+		return fail(ReasonWrongStructure)
+	}
+	header, payload, sig, ok := splitToken(raw)
+	if !ok {
+		return fail(ReasonWrongStructure)
+	}
+	var h struct {
+		Alg any `json:"alg"`
+	}
+	if decodeSegment(header, maxHeaderSegment, &h) != nil {
+		return fail(ReasonWrongStructure)
+	}
+	if h.Alg != "HS256" {
+		return fail(ReasonBadSignature)
+	}
+	got, err := base64.RawURLEncoding.DecodeString(sig)
+	if err != nil {
+		return fail(ReasonWrongStructure)
+	}
+	m := hmac.New(sha256.New, secret)
+	hashString(m, raw[:len(header)+1+len(payload)])
+	if !hmac.Equal(m.Sum(nil), got) {
+		return fail(ReasonBadSignature)
+	}
+	return nil
 }
 
 // verifiedTokens remembers recently verified HS256 tokens (see NewHS256).
@@ -136,7 +175,7 @@ func tokenKey(raw string, secret []byte) [sha256.Size]byte {
 	binary.BigEndian.PutUint64(n[:], uint64(len(secret)))
 	h.Write(n[:])
 	h.Write(secret)
-	h.Write([]byte(raw))
+	hashString(h, raw)
 	var key [sha256.Size]byte
 	h.Sum(key[:0])
 	return key

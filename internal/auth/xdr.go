@@ -2,7 +2,10 @@ package auth
 
 import (
 	"context"
+	"crypto"
 	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -120,23 +123,9 @@ func (v *XDR) Verify(r *http.Request) (Credentials, error) {
 	if err != nil {
 		return Credentials{}, err
 	}
-	// Read header and claims unverified, to learn where the key lives.
-	unverified := jwt.MapClaims{}
-	tok, _, err := jwt.NewParser().ParseUnverified(raw, unverified)
-	if err != nil {
-		if errors.Is(err, jwt.ErrTokenMalformed) {
-			return Credentials{}, fail(ReasonWrongStructure)
-		}
-		return Credentials{}, fail(ReasonRS256BadSignature) // unknown alg
-	}
-	if alg, _ := tok.Header["alg"].(string); alg != jwt.SigningMethodRS256.Alg() {
-		return Credentials{}, fail(ReasonRS256BadSignature)
-	}
-	kid, _ := tok.Header["kid"].(string)
-	if kid == "" {
-		return Credentials{}, fail(ReasonWrongStructure)
-	}
-	host, err := v.jwksHost(unverified)
+	// Read only the header and jwks_host unverified, to learn where the key
+	// lives: nothing else of an unsigned payload is decoded.
+	kid, host, err := v.unverifiedKey(raw)
 	if err != nil {
 		return Credentials{}, err
 	}
@@ -148,6 +137,9 @@ func (v *XDR) Verify(r *http.Request) (Credentials, error) {
 		// The contract's wording blames the host; the cause goes to the log.
 		return Credentials{}, &Error{Reason: ReasonWrongJWKSHost, Err: fmt.Errorf("key set of %s: %w", host, err)}
 	}
+	if !rs256Signed(raw, key) { // before the claims are decoded
+		return Credentials{}, fail(ReasonRS256BadSignature)
+	}
 	claims := jwt.MapClaims{}
 	_, err = jwt.NewParser(
 		jwt.WithValidMethods([]string{jwt.SigningMethodRS256.Alg()}),
@@ -157,6 +149,11 @@ func (v *XDR) Verify(r *http.Request) (Credentials, error) {
 	).ParseWithClaims(raw, claims, func(*jwt.Token) (any, error) { return key, nil })
 	if err != nil {
 		return Credentials{}, classify(err, ReasonRS256BadSignature)
+	}
+	if signed, _ := claims["jwks_host"].(string); !strings.EqualFold(signed, host) {
+		// The unverified reading matched the name in another case (JSON
+		// object keys): the signed claim is the one that counts.
+		return Credentials{}, fail(ReasonWrongJWKSHost)
 	}
 	if !audienceMatches(claims, v.expectedAudience(r)) {
 		return Credentials{}, fail(ReasonWrongAudience)
@@ -169,14 +166,67 @@ func (v *XDR) Verify(r *http.Request) (Credentials, error) {
 	return creds, nil
 }
 
-// jwksHost returns the allowlisted host the jwks_host claim names.
-func (v *XDR) jwksHost(claims jwt.MapClaims) (string, error) {
-	c, ok := claims["jwks_host"]
-	if !ok || c == "" {
+// rs256Signed reports whether raw carries an RSA PKCS #1 v1.5 SHA-256
+// signature by key over its header and payload.
+func rs256Signed(raw string, key *rsa.PublicKey) bool {
+	header, payload, sig, ok := splitToken(raw)
+	if !ok {
+		return false
+	}
+	s, err := base64.RawURLEncoding.DecodeString(sig)
+	if err != nil {
+		return false
+	}
+	h := sha256.New()
+	hashString(h, raw[:len(header)+1+len(payload)])
+	return rsa.VerifyPKCS1v15(key, crypto.SHA256, h.Sum(nil), s) == nil
+}
+
+// Bounds of what is read of a token before its signature is checked.
+const (
+	maxKidBytes      = 256
+	maxJWKSHostBytes = 262 // a DNS name and a port
+)
+
+// unverifiedKey reads, before any signature check, a token's kid and the
+// allowlisted host its jwks_host claim names: the header (alg, kid) and
+// that one claim, with bounded sizes.
+func (v *XDR) unverifiedKey(raw string) (kid, host string, err error) {
+	header, payload, _, ok := splitToken(raw)
+	if !ok {
+		return "", "", fail(ReasonWrongStructure)
+	}
+	var h struct {
+		Alg any `json:"alg"`
+		Kid any `json:"kid"`
+	}
+	if decodeSegment(header, maxHeaderSegment, &h) != nil {
+		return "", "", fail(ReasonWrongStructure)
+	}
+	if h.Alg != jwt.SigningMethodRS256.Alg() {
+		return "", "", fail(ReasonRS256BadSignature)
+	}
+	kid, _ = h.Kid.(string)
+	if kid == "" || len(kid) > maxKidBytes {
+		return "", "", fail(ReasonWrongStructure)
+	}
+	var c struct {
+		JWKSHost any `json:"jwks_host"`
+	}
+	if decodeSegment(payload, MaxTokenBytes, &c) != nil {
+		return "", "", fail(ReasonWrongStructure)
+	}
+	host, err = v.jwksHost(c.JWKSHost)
+	return kid, host, err
+}
+
+// jwksHost returns the allowlisted host a jwks_host claim names.
+func (v *XDR) jwksHost(c any) (string, error) {
+	if c == nil || c == "" {
 		return "", fail(ReasonJWKSHostMissing)
 	}
 	s, ok := c.(string)
-	if !ok {
+	if !ok || len(s) > maxJWKSHostBytes {
 		return "", fail(ReasonWrongJWKSHost)
 	}
 	host, ok := asciiLower(s)

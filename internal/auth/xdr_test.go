@@ -31,7 +31,7 @@ type xdrFixture struct {
 	v     *auth.XDR
 }
 
-func newXDRFixture(t *testing.T, opts auth.XDROptions) *xdrFixture {
+func newXDRFixture(t testing.TB, opts auth.XDROptions) *xdrFixture {
 	t.Helper()
 	f := &xdrFixture{clock: newFakeClock()}
 	f.jwks = newJWKSServer(t, map[string]*rsa.PublicKey{"k1": &rsaKey(t, 0).PublicKey})

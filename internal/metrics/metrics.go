@@ -12,6 +12,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,6 +26,7 @@ import (
 
 	"github.com/signals-relay/signals-relay/internal/relay"
 	"github.com/signals-relay/signals-relay/internal/routes"
+	"github.com/signals-relay/signals-relay/internal/version"
 )
 
 // Namespace starts every metric name of the relay.
@@ -53,17 +56,43 @@ type Metrics struct {
 	codes       boundedLabel
 }
 
+// Build names the running binary in signals_relay_build_info.
+type Build struct {
+	Version   string // the relay's release version
+	Revision  string // the source commit, or "unknown"
+	GoVersion string // the Go toolchain that built it
+}
+
+// CurrentBuild is this binary's Build: the release version, the commit the
+// go command stamped (vcs.revision; "unknown" without one) and the Go
+// version.
+func CurrentBuild() Build {
+	b := Build{Version: version.Version, Revision: "unknown", GoVersion: runtime.Version()}
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" && s.Value != "" {
+				b.Revision = s.Value
+			}
+		}
+	}
+	return b
+}
+
 // New returns the relay's metrics on a new registry, with the Go runtime
-// and process collectors.
-func New() *Metrics {
+// and process collectors and signals_relay_build_info for build.
+func New(build Build) *Metrics {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	f := promauto.With(reg)
+	f.NewGaugeVec(prometheus.GaugeOpts{Namespace: Namespace, Name: "build_info",
+		Help: "Always 1: the relay's release version, source revision and Go version as labels."},
+		[]string{"version", "revision", "goversion"}).
+		WithLabelValues(build.Version, build.Revision, build.GoVersion).Set(1)
 	counters := func(name, help string, labels ...string) *prometheus.CounterVec {
 		return f.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Name: name, Help: help}, labels)
 	}
-	histograms := func(name, help, label string, buckets []float64) *prometheus.HistogramVec {
-		return f.NewHistogramVec(prometheus.HistogramOpts{Namespace: Namespace, Name: name, Help: help, Buckets: buckets}, []string{label})
+	histograms := func(name, help string, buckets []float64, labels ...string) *prometheus.HistogramVec {
+		return f.NewHistogramVec(prometheus.HistogramOpts{Namespace: Namespace, Name: name, Help: help, Buckets: buckets}, labels)
 	}
 	hits := counters("cache_hits_total", "Lookups answered from a cache: report (IP reports per API key) or list (blocklist details).", "cache")
 	misses := counters("cache_misses_total", "Lookups a cache could not answer that were fetched from Auth0 Signals: report or list. Lookups that joined another request's call are counted in coalesced_lookups_total instead.", "cache")
@@ -71,12 +100,13 @@ func New() *Metrics {
 		reg: reg,
 		requests: counters("requests_total",
 			"Requests answered, by route, HTTP status and the first error code of the answer (\"none\" without error).", "route", "status", "error"),
-		requestDuration: histograms("request_duration_seconds", "Time to answer a request, by route.", "route", requestBuckets),
+		requestDuration: histograms("request_duration_seconds", "Time to answer a request, by route.", requestBuckets, "route"),
 		inFlight:        f.NewGauge(prometheus.GaugeOpts{Namespace: Namespace, Name: "requests_in_flight", Help: "Requests being answered."}),
 		upstream: counters("upstream_requests_total",
 			"Calls to Auth0 Signals, by endpoint (ip, metadata, health) and outcome (HTTP status, or error, timeout, canceled).", "endpoint", "outcome"),
 		upstreamDuration: histograms("upstream_request_duration_seconds",
-			"Time from sending a call to Auth0 Signals to its response headers (or its failure), by endpoint.", "endpoint", upstreamBuckets),
+			"Time from sending a call to Auth0 Signals to its response headers (or its failure), by endpoint and outcome (as upstream_requests_total).",
+			upstreamBuckets, "endpoint", "outcome"),
 		coalesced: f.NewCounter(prometheus.CounterOpts{Namespace: Namespace, Name: "coalesced_lookups_total",
 			Help: "Lookups answered by a call another request with the same API key had in flight."}),
 		quota: f.NewCounter(prometheus.CounterOpts{Namespace: Namespace, Name: "upstream_quota_exceeded_total",
@@ -169,10 +199,14 @@ func Listen(ctx context.Context, addr, relayAddr string) (net.Listener, error) {
 	return lc.Listen(ctx, "tcp", addr)
 }
 
-// Serve serves GET /metrics on ln until ctx ends.
-func (m *Metrics) Serve(ctx context.Context, ln net.Listener, logger *slog.Logger) error {
+// Serve serves GET /metrics, and the handlers of extra by pattern, on ln
+// until ctx ends.
+func (m *Metrics) Serve(ctx context.Context, ln net.Listener, logger *slog.Logger, extra map[string]http.Handler) error {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg}))
+	for pattern, h := range extra {
+		mux.Handle(pattern, h)
+	}
 	srv := &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 5 * time.Second,

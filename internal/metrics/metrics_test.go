@@ -23,6 +23,7 @@ import (
 	"github.com/signals-relay/signals-relay/internal/signals"
 	"github.com/signals-relay/signals-relay/internal/simulator"
 	"github.com/signals-relay/signals-relay/internal/simulator/simtest"
+	"github.com/signals-relay/signals-relay/internal/version"
 )
 
 const testSecret = "metrics-test-secret-0123456789abcdefghijklmnopqrstuvwxyz"
@@ -71,7 +72,8 @@ func (s series) value(name string, labels ...string) (float64, bool) {
 	return 0, false
 }
 
-// sum adds every series of name whose labels include the given pairs.
+// sum adds every series of name whose labels include the given pairs
+// (counters, or histograms' sample counts).
 func (s series) sum(name string, labels ...string) float64 {
 	var total float64
 	for _, f := range s {
@@ -87,7 +89,7 @@ func (s series) sum(name string, labels ...string) float64 {
 					continue metric
 				}
 			}
-			total += m.GetCounter().GetValue()
+			total += m.GetCounter().GetValue() + float64(m.GetHistogram().GetSampleCount())
 		}
 	}
 	return total
@@ -121,7 +123,7 @@ type relayEnv struct {
 
 func newRelayEnv(t *testing.T, quota int) *relayEnv {
 	t.Helper()
-	m := New()
+	m := New(CurrentBuild())
 	sim := simtest.New(simulator.Options{Quota: quota})
 	upstream := httptest.NewServer(sim)
 	t.Cleanup(upstream.Close)
@@ -205,7 +207,7 @@ func TestRelayMetrics(t *testing.T) {
 		{"signals_relay_request_duration_seconds", []string{"route", "/deliberate/observables"}, 2},
 		{"signals_relay_cache_hits_total", []string{"cache", "report"}, 2},
 		{"signals_relay_upstream_requests_total", []string{"endpoint", "health", "outcome", "200"}, 1},
-		{"signals_relay_upstream_request_duration_seconds", []string{"endpoint", "health"}, 1},
+		{"signals_relay_upstream_request_duration_seconds", []string{"endpoint", "health", "outcome", "200"}, 1},
 		{"signals_relay_requests_in_flight", nil, 0},
 	} {
 		if got, ok := s.value(c.name, c.labels...); !ok || got != c.want {
@@ -279,7 +281,7 @@ func TestNoSecretOrObservableInLabels(t *testing.T) {
 			}
 			for _, c := range v {
 				if '0' <= c && c <= '9' && !strings.Contains(label, "status") && !strings.Contains(label, "outcome") &&
-					!strings.Contains(label, "{le}") {
+					!strings.Contains(label, "{le}") && !strings.HasPrefix(label, "signals_relay_build_info{") {
 					t.Errorf("%s has the value %q with a digit", label, v)
 					break
 				}
@@ -309,8 +311,20 @@ func TestNoSecretOrObservableInLabels(t *testing.T) {
 
 func sorted(s []string) []string { s = slices.Clone(s); slices.Sort(s); return s }
 
+func TestBuildInfo(t *testing.T) {
+	b := Build{Version: "1.2.3", Revision: "0123456789abcdef0123456789abcdef01234567", GoVersion: "go1.27.3"}
+	s := gather(t, New(b))
+	if got, ok := s.value("signals_relay_build_info", "version", b.Version, "revision", b.Revision, "goversion", b.GoVersion); !ok || got != 1 {
+		t.Errorf("signals_relay_build_info %v (found %v), want 1 with %+v", got, ok, b)
+	}
+	cur := CurrentBuild()
+	if cur.Version != version.Version || cur.GoVersion != runtime.Version() || cur.Revision == "" {
+		t.Errorf("CurrentBuild() = %+v", cur)
+	}
+}
+
 func TestInFlight(t *testing.T) {
-	m := New()
+	m := New(CurrentBuild())
 	entered, release := make(chan struct{}), make(chan struct{})
 	h := m.InFlight(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 		entered <- struct{}{}
@@ -376,7 +390,7 @@ func TestTransportOutcomes(t *testing.T) {
 	}))
 	defer srv.Close()
 	defer close(slow)
-	m := New()
+	m := New(CurrentBuild())
 	hc := &http.Client{Transport: m.Transport(nil)}
 	get := func(ctx context.Context, path string, timeout time.Duration) {
 		c := *hc
@@ -416,8 +430,15 @@ func TestTransportOutcomes(t *testing.T) {
 	if got, _ := s.value("signals_relay_upstream_quota_exceeded_total"); got != 1 {
 		t.Errorf("quota events %v, want 1", got)
 	}
-	if got, _ := s.value("signals_relay_upstream_request_duration_seconds", "endpoint", "ip"); got != 4 {
+	if got := s.sum("signals_relay_upstream_request_duration_seconds", "endpoint", "ip"); got != 4 {
 		t.Errorf("ip latencies observed: %v, want 4", got)
+	}
+	// Each outcome has its own latency series, so slow failures can be told
+	// from slow answers.
+	for _, outcome := range []string{"429", "500", "timeout", "canceled"} {
+		if got, _ := s.value("signals_relay_upstream_request_duration_seconds", "endpoint", "ip", "outcome", outcome); got != 1 {
+			t.Errorf("ip latencies of outcome %s: %v, want 1", outcome, got)
+		}
 	}
 }
 
@@ -440,11 +461,11 @@ func TestListenAndServe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := New()
+	m := New(CurrentBuild())
 	m.Observe(relay.RequestRecord{Route: "/health", Status: 200, Duration: time.Millisecond})
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
-	go func() { done <- m.Serve(ctx, ln, slog.New(slog.DiscardHandler)) }()
+	go func() { done <- m.Serve(ctx, ln, slog.New(slog.DiscardHandler), nil) }()
 	base := "http://" + ln.Addr().String()
 	resp, err := http.Get(base + "/metrics")
 	if err != nil {
@@ -503,5 +524,32 @@ func TestBoundedLabel(t *testing.T) {
 		if got := b.value(tc.in); got != tc.want {
 			t.Errorf("value(%q) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+// TestErrorLabelIsTheFirstCode checks that requests_total's error label is
+// the first error code of the answer, whatever follows it.
+func TestErrorLabelIsTheFirstCode(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		errors []string
+		want   string
+	}{
+		{"none", nil, "none"},
+		{"one", []string{relay.CodeTooManyRequests}, relay.CodeTooManyRequests},
+		{"two", []string{relay.CodeTooManyRequests, relay.CodeRequestTimeout}, relay.CodeTooManyRequests},
+		{"three", []string{relay.CodeUnknown, relay.CodeAuthorization, relay.CodeTooManyObservables}, relay.CodeUnknown},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := New(CurrentBuild())
+			m.Observe(relay.RequestRecord{Route: "/observe/observables", Status: 200, Duration: time.Millisecond, Errors: tc.errors})
+			s := gather(t, m)
+			if got, ok := s.value("signals_relay_requests_total", "route", "/observe/observables", "status", "200", "error", tc.want); !ok || got != 1 {
+				t.Errorf("requests_total{error=%q} = %v (found %v), want 1", tc.want, got, ok)
+			}
+			if got := s.sum("signals_relay_requests_total"); got != 1 {
+				t.Errorf("requests_total sums to %v, want 1", got)
+			}
+		})
 	}
 }

@@ -31,7 +31,7 @@ func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
 	ep := endpoint(r.URL.EscapedPath())
 	start := time.Now()
 	resp, err := t.next.RoundTrip(r)
-	t.m.upstreamDuration.WithLabelValues(ep).Observe(time.Since(start).Seconds())
+	took := time.Since(start)
 	var outcome string
 	if err == nil {
 		outcome = statusLabel(resp.StatusCode)
@@ -42,6 +42,7 @@ func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
 		outcome = failure(r, err)
 	}
 	t.m.upstream.WithLabelValues(ep, outcome).Inc()
+	t.m.upstreamDuration.WithLabelValues(ep, outcome).Observe(took.Seconds())
 	switch ep {
 	case "ip":
 		t.m.reportMisses.Inc()

@@ -3,6 +3,7 @@ package relay_test
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,7 @@ import (
 	"github.com/signals-relay/signals-relay/internal/relay"
 	"github.com/signals-relay/signals-relay/internal/signals"
 	"github.com/signals-relay/signals-relay/internal/simulator"
+	"github.com/signals-relay/signals-relay/internal/simulator/simtest"
 )
 
 // fixedVerifier accepts every call with the given credentials, standing in
@@ -77,8 +79,9 @@ func TestEntitiesLimitCappedByOperator(t *testing.T) {
 
 // TestLoadShedding fills the relay's one observe/deliberate slot with a
 // lookup the upstream holds, then checks that further observe and
-// deliberate calls are shed with 503, Retry-After and the error envelope,
-// that other routes still answer, and that the slot is free again after.
+// deliberate calls, and refer and respond, are shed with 503, Retry-After
+// and the error envelope, that routes that read no body still answer, and
+// that the slot is free again after.
 func TestLoadShedding(t *testing.T) {
 	t.Parallel()
 	arrived, release := make(chan struct{}, 1), make(chan struct{})
@@ -128,8 +131,13 @@ func TestLoadShedding(t *testing.T) {
 		checkEnvelope(t, w.Body.Bytes(), `{"data":{},"errors":[{"type":"fatal","code":"service unavailable",`+
 			`"message":"The relay is busy with other requests. Please, try again in 5 seconds."}]}`)
 	}
-	if status, _ := post(t, h, "/refer/observables", obsJSON("ip", goodIP)); status != http.StatusOK {
-		t.Errorf("refer while saturated: status %d, want 200", status)
+	for _, path := range []string{"/refer/observables", "/respond/observables"} {
+		if status, _ := post(t, h, path, obsJSON("ip", goodIP)); status != http.StatusServiceUnavailable {
+			t.Errorf("%s while saturated: status %d, want 503", path, status)
+		}
+	}
+	if status, _ := post(t, h, "/respond/trigger", `{}`); status != http.StatusOK {
+		t.Errorf("respond/trigger while saturated: status %d, want 200", status)
 	}
 
 	close(release)
@@ -179,5 +187,137 @@ func TestRequestLogBounded(t *testing.T) {
 	}
 	if causes := loggedUpstreamCauses(t, lines[1]); len(causes) == 0 || len(causes) > 5 {
 		t.Errorf("upstream_causes has %d entries, want 1 to 5", len(causes))
+	}
+}
+
+// gatedVerifier holds every call whose token is "slow" until its gate
+// closes, as an XDR key-set fetch for an unknown kid does; other calls
+// verify with HS256.
+type gatedVerifier struct {
+	gate    chan struct{}
+	arrived chan struct{}
+	next    auth.Verifier
+}
+
+func (g gatedVerifier) Verify(r *http.Request) (auth.Credentials, error) {
+	if r.Header.Get("Authorization") == "Bearer slow" {
+		g.arrived <- struct{}{}
+		<-g.gate
+		return auth.Credentials{}, &auth.Error{Reason: auth.ReasonKidNotFound}
+	}
+	return g.next.Verify(r)
+}
+
+// TestSlotHeldOnlyForWork fills the relay's one load-cap slot's worth of
+// callers that do no work yet: one whose body trickles in and one whose
+// token is being verified. Neither holds the slot: a lookup still answers
+// 200, and refer too.
+func TestSlotHeldOnlyForWork(t *testing.T) {
+	t.Parallel()
+	upstream := httptest.NewServer(simtest.New(simulator.Options{}))
+	t.Cleanup(upstream.Close)
+	client, err := signals.New(upstream.URL, nil, "signals-relay/test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := gatedVerifier{gate: make(chan struct{}), arrived: make(chan struct{}, 1), next: auth.HS256{Secret: []byte(testSecret)}}
+	h := relay.New(relay.Options{
+		Logger:        slog.New(slog.DiscardHandler),
+		Verifier:      v,
+		Signals:       client,
+		MaxConcurrent: 1,
+	})
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	done := make(chan struct{}, 2)
+	go func() { // a body that trickles in
+		r := httptest.NewRequest(http.MethodPost, "/deliberate/observables", pr)
+		r.Header.Set("Authorization", bearer(t, simulator.DemoKey))
+		h.ServeHTTP(httptest.NewRecorder(), r)
+		done <- struct{}{}
+	}()
+	if _, err := pw.Write([]byte(`[{"type":"ip",`)); err != nil { // the handler is reading it
+		t.Fatal(err)
+	}
+	go func() { // a token whose key is being fetched
+		r := httptest.NewRequest(http.MethodPost, "/deliberate/observables", strings.NewReader(obsJSON("ip", goodIP)))
+		r.Header.Set("Authorization", "Bearer slow")
+		h.ServeHTTP(httptest.NewRecorder(), r)
+		done <- struct{}{}
+	}()
+	select {
+	case <-v.arrived:
+	case <-done:
+		t.Fatal("a call was answered before its token was verified")
+	case <-time.After(30 * time.Second):
+		t.Fatal("the verification never started")
+	}
+	for _, path := range []string{"/deliberate/observables", "/refer/observables"} {
+		if status, b := post(t, h, path, obsJSON("ip", goodIP)); status != http.StatusOK {
+			t.Errorf("%s beside a slow body and a slow verification: status %d (%s), want 200", path, status, b)
+		}
+	}
+	pw.Close()
+	close(v.gate)
+}
+
+// TestLargeBodiesShareTheCap checks that the load cap also bounds the
+// bytes of the bodies at work (two of the largest): with two large calls
+// held at work, a third large one is shed before its body is read, while a
+// small call still gets through.
+func TestLargeBodiesShareTheCap(t *testing.T) {
+	t.Parallel()
+	arrived, release := make(chan struct{}, 2), make(chan struct{})
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v2.0/ip/", func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasSuffix(r.URL.Path, goodIP) {
+			arrived <- struct{}{}
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+		}
+		body(goodReport)(w, r)
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	client, err := signals.New(srv.URL, nil, "signals-relay/test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const maxBody = 4000
+	h := relay.New(relay.Options{
+		Logger:       slog.New(slog.DiscardHandler),
+		Verifier:     auth.HS256{Secret: []byte(testSecret)},
+		Signals:      client,
+		MaxBodyBytes: maxBody,
+	})
+	large := func(ip string) string { // one address, padded to 80% of the cap
+		b := obsJSON("ip", ip)
+		return b[:len(b)-1] + strings.Repeat(" ", maxBody*8/10-len(b)) + "]"
+	}
+	done := make(chan int, 2)
+	for _, ip := range []string{"198.51.100.1", "198.51.100.2"} {
+		go func() {
+			status, _ := post(t, h, "/deliberate/observables", large(ip))
+			done <- status
+		}()
+		select {
+		case <-arrived:
+		case <-time.After(30 * time.Second):
+			t.Fatal("a large call never reached the upstream")
+		}
+	}
+	if status, _ := post(t, h, "/deliberate/observables", large(goodIP)); status != http.StatusServiceUnavailable {
+		t.Errorf("a third large body beside two at work: status %d, want 503", status)
+	}
+	if status, b := post(t, h, "/deliberate/observables", obsJSON("ip", goodIP)); status != http.StatusOK {
+		t.Errorf("a small body beside two large ones at work: status %d (%s), want 200", status, b)
+	}
+	close(release)
+	for range 2 {
+		if status := <-done; status != http.StatusOK {
+			t.Errorf("a held large call answered %d", status)
+		}
 	}
 }

@@ -196,8 +196,12 @@ func TestLargeRequestsAreAnswered(t *testing.T) {
 
 		status, b = e.do(t, http.MethodPost, "/refer/observables", bearer(t, simulator.DemoKey), body)
 		var links []map[string]any
-		if err := json.Unmarshal(decodeEnvelope(t, b).Data, &links); status != http.StatusOK || err != nil || len(links) != len(values) {
-			t.Errorf("refer: status %d, %d links (%v), want %d", status, len(links), err, len(values))
+		env = decodeEnvelope(t, b)
+		if err := json.Unmarshal(env.Data, &links); status != http.StatusOK || err != nil || len(links) != relay.DefaultMaxObservables {
+			t.Errorf("refer: status %d, %d links (%v), want %d", status, len(links), err, relay.DefaultMaxObservables)
+		}
+		if len(env.Errors) != 1 || env.Errors[0].Code != relay.CodeTooManyObservables || env.Errors[0].Type != "warning" {
+			t.Errorf("refer: errors = %+v, want the too-many-observables warning", env.Errors)
 		}
 		validate(t, schema("ReferResponse"), b)
 	})

@@ -1,17 +1,18 @@
 package relay
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -104,26 +105,27 @@ func positiveOr[T int | int64 | time.Duration](v, def T) T {
 }
 
 // addRoutes mounts a handler on every route of the routes table, each
-// given only what it uses; observe and deliberate share one load cap.
+// given only what it uses. Every route that reads a body shares one load
+// cap, whose slot a call takes once authenticated and once its body has
+// arrived (see withBody).
 func addRoutes(mux *http.ServeMux, o Options, lookup *enrich.Lookup, mapper enrich.Mapper) {
-	busy := make(chan struct{}, o.MaxConcurrent)
-	shed := func(h http.Handler) http.Handler { return withLoadShedding(o.Logger, busy, h) }
+	b := bodyBounds{work: &workCap{maxCalls: o.MaxConcurrent, maxBytes: workBytes * o.MaxBodyBytes}, maxBody: o.MaxBodyBytes}
 	verified := func(onAuthFailure any, h endpoint) http.Handler {
 		return authenticated(o.Logger, o.Verifier, onAuthFailure, h)
 	}
 	limits := enrichLimits{
-		maxBody: o.MaxBodyBytes, timeout: o.RequestTimeout, maxLookups: o.MaxObservables,
+		timeout: o.RequestTimeout, maxLookups: o.MaxObservables,
 		entities: o.EntitiesLimit, entitiesMax: o.EntitiesMax,
 	}
 	handlers := map[string]http.Handler{
 		"/health":                 verified(nil, handleHealth(o.Signals)),
-		"/deliberate/observables": shed(verified(struct{}{}, handleEnrich(lookup, mapper, limits, false))),
-		"/observe/observables":    shed(verified(struct{}{}, handleEnrich(lookup, mapper, limits, true))),
-		"/refer/observables":      verified(nil, handleRefer(o.MaxBodyBytes)),
-		"/respond/observables":    verified(nil, handleRespondObservables(o.MaxBodyBytes)),
+		"/deliberate/observables": verified(struct{}{}, b.withBody(struct{}{}, handleEnrich(lookup, mapper, limits, false))),
+		"/observe/observables":    verified(struct{}{}, b.withBody(struct{}{}, handleEnrich(lookup, mapper, limits, true))),
+		"/refer/observables":      verified(nil, b.withBody([]referLink{}, handleRefer(o.MaxObservables))),
+		"/respond/observables":    verified(nil, b.withBody([]struct{}{}, handleRespondObservables)),
 		"/respond/trigger":        verified(nil, respondTrigger),
 		"/version":                handleVersion(o.Logger, o.Version),
-		"/watchdog":               handleWatchdog(o.Logger),
+		"/watchdog":               Watchdog(o.Logger),
 	}
 	for _, rt := range routes.All() {
 		mux.Handle(rt.Pattern(), handlers[rt.Path]) // a route without a handler panics here
@@ -139,6 +141,7 @@ type endpoint func(r *http.Request, creds auth.Credentials) (data any, errs []er
 
 // authenticated verifies the caller, runs h, records the errors and answers
 // the envelope; a caller that fails verification gets onAuthFailure as data.
+// A call shed at the load cap (errBusy) is answered 503 with Retry-After.
 func authenticated(logger *slog.Logger, verifier auth.Verifier, onAuthFailure any, h endpoint) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		creds, err := verifier.Verify(r)
@@ -146,29 +149,104 @@ func authenticated(logger *slog.Logger, verifier auth.Verifier, onAuthFailure an
 		if err == nil {
 			data, errs = h(r, creds)
 		}
+		if slices.Contains(errs, errBusy) {
+			ri := infoFrom(r.Context())
+			ri.Errors = append(ri.Errors, CodeServiceUnavailable)
+			w.Header().Set("Retry-After", retryAfter)
+			writeJSON(w, logger, http.StatusServiceUnavailable, envelope{
+				Data:   data,
+				Errors: []wireError{fatal(CodeServiceUnavailable, errBusy.Error())},
+			})
+			return
+		}
 		record(r, errs...)
 		writeEnvelope(w, logger, data, errs...)
 	})
 }
 
-// withLoadShedding lets cap(slots) requests through at once and answers the
-// others 503 at once, so a saturated relay neither queues nor grows.
-func withLoadShedding(logger *slog.Logger, slots chan struct{}, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case slots <- struct{}{}:
-			defer func() { <-slots }()
-			next.ServeHTTP(w, r)
-		default:
-			ri := infoFrom(r.Context())
-			ri.Errors = append(ri.Errors, CodeServiceUnavailable)
-			w.Header().Set("Retry-After", retryAfter)
-			writeJSON(w, logger, http.StatusServiceUnavailable, envelope{
-				Data:   struct{}{},
-				Errors: []wireError{fatal(CodeServiceUnavailable, "The relay is busy with other requests. Please, try again in "+retryAfter+" seconds.")},
-			})
+// errBusy sheds a call at the load cap, so a saturated relay neither
+// queues nor grows.
+var errBusy = errors.New("The relay is busy with other requests. Please, try again in " + retryAfter + " seconds.") //nolint:staticcheck // the contract's message, shown as is
+
+// workBytes is how many bodies of the largest size may be decoded at once:
+// decoding costs about 20 times a body's size in allocations.
+const workBytes = 2
+
+// bodyBounds bound the routes that read observables: the body's size, and
+// the calls at work at once.
+type bodyBounds struct {
+	work    *workCap
+	maxBody int64
+}
+
+// workCap is the load cap: at most maxCalls calls at work at once, whose
+// bodies add up to at most maxBytes (a call alone may always work).
+type workCap struct {
+	mu              sync.Mutex
+	calls, maxCalls int
+	bytes, maxBytes int64
+}
+
+// take takes a place for a call with a body of n bytes, if there is one.
+func (c *workCap) take(n int64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.fits(n) {
+		return false
+	}
+	c.calls++
+	c.bytes += n
+	return true
+}
+
+// could reports whether take(n) would succeed now.
+func (c *workCap) could(n int64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.fits(n)
+}
+
+// fits reports whether a call with a body of n bytes fits; c.mu is held.
+func (c *workCap) fits(n int64) bool {
+	return c.calls < c.maxCalls && (c.calls == 0 || c.bytes+n <= c.maxBytes)
+}
+
+// release gives back the place of a call with a body of n bytes.
+func (c *workCap) release(n int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.calls--
+	c.bytes -= n
+}
+
+// observablesEndpoint is the work of a route that reads observables.
+type observablesEndpoint func(r *http.Request, creds auth.Credentials, observables []ctim.Observable) (data any, errs []error)
+
+// withBody reads the body of an authenticated call, then takes a place in
+// the load cap to decode it and run h: a body that trickles in holds no
+// place (the server's read deadline ends it). With no place free the call
+// is shed (errBusy), with onBusy as data, before its body is read when the
+// cap is already full.
+func (b bodyBounds) withBody(onBusy any, h observablesEndpoint) endpoint {
+	return func(r *http.Request, creds auth.Credentials) (any, []error) {
+		if !b.work.could(max(r.ContentLength, 0)) {
+			return onBusy, []error{errBusy} // no body read for nothing
 		}
-	})
+		body, err := readBody(r, b.maxBody)
+		if err != nil {
+			return onBusy, []error{err}
+		}
+		n := int64(len(body))
+		if !b.work.take(n) {
+			return onBusy, []error{errBusy}
+		}
+		defer b.work.release(n)
+		observables, err := parseObservables(r, body)
+		if err != nil {
+			return onBusy, []error{err}
+		}
+		return h(r, creds, observables)
+	}
 }
 
 // withoutTrailingSlash lets "/health/" reach "/health".
@@ -382,19 +460,14 @@ func handleHealth(client *signals.Client) endpoint {
 
 // enrichLimits bound one observe or deliberate request.
 type enrichLimits struct {
-	maxBody               int64
 	timeout               time.Duration
 	maxLookups            int
 	entities, entitiesMax int
 }
 
 // handleEnrich serves observe (full) and deliberate (verdicts only).
-func handleEnrich(lookup *enrich.Lookup, mapper enrich.Mapper, limits enrichLimits, full bool) endpoint {
-	return func(r *http.Request, creds auth.Credentials) (any, []error) {
-		observables, err := readObservables(r, limits.maxBody)
-		if err != nil {
-			return struct{}{}, []error{err}
-		}
+func handleEnrich(lookup *enrich.Lookup, mapper enrich.Mapper, limits enrichLimits, full bool) observablesEndpoint {
+	return func(r *http.Request, creds auth.Credentials, observables []ctim.Observable) (any, []error) {
 		listLimit := limits.entities // or the token's own, never above the operator's maximum
 		if creds.EntitiesLimit > 0 {
 			listLimit = min(creds.EntitiesLimit, limits.entitiesMax)
@@ -415,9 +488,15 @@ func handleEnrich(lookup *enrich.Lookup, mapper enrich.Mapper, limits enrichLimi
 	}
 }
 
-// readObservables returns the supported observables of the body.
-func readObservables(r *http.Request, maxBody int64) ([]ctim.Observable, error) {
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
+// readBody reads the request body, at most maxBody bytes, into a buffer of
+// its announced length (a growing one would allocate twice as much).
+func readBody(r *http.Request, maxBody int64) ([]byte, error) {
+	var buf bytes.Buffer
+	if n := r.ContentLength; n > 0 && n <= maxBody {
+		buf.Grow(int(n) + 1) // the read of EOF needs a byte of room
+	}
+	_, err := buf.ReadFrom(http.MaxBytesReader(nil, r.Body, maxBody))
+	body := buf.Bytes()
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
@@ -425,6 +504,11 @@ func readObservables(r *http.Request, maxBody int64) ([]ctim.Observable, error) 
 	case err != nil:
 		return nil, invalidArgf("The request body could not be read.")
 	}
+	return body, nil
+}
+
+// parseObservables returns the supported observables of body.
+func parseObservables(r *http.Request, body []byte) ([]ctim.Observable, error) {
 	all, err := decodeObservables(body)
 	if err != nil {
 		return nil, err
@@ -443,12 +527,14 @@ type referLink struct {
 	Categories  []string `json:"categories"`
 }
 
-// handleRefer serves POST /refer/observables: one search link per address.
-func handleRefer(maxBody int64) endpoint {
-	return func(r *http.Request, _ auth.Credentials) (any, []error) {
-		observables, err := readObservables(r, maxBody)
-		if err != nil {
-			return []referLink{}, []error{err} // data, as with every endpoint; a refer answer's data is a list
+// handleRefer serves POST /refer/observables: one search link per
+// address, for the first maxLinks addresses (then a warning, as lookups).
+func handleRefer(maxLinks int) observablesEndpoint {
+	return func(_ *http.Request, _ auth.Credentials, observables []ctim.Observable) (any, []error) {
+		var errs []error
+		if n := len(observables); n > maxLinks {
+			errs = append(errs, &enrich.LimitError{Max: maxLinks, Observables: n - maxLinks, Total: n})
+			observables = observables[:maxLinks]
 		}
 		links := make([]referLink, 0, len(observables))
 		seen := make(map[string]bool, len(observables))
@@ -466,18 +552,13 @@ func handleRefer(maxBody int64) endpoint {
 				Categories:  []string{"Search", "Auth0 Signals"},
 			})
 		}
-		return links, nil
+		return links, errs
 	}
 }
 
 // handleRespondObservables serves POST /respond/observables: no actions.
-func handleRespondObservables(maxBody int64) endpoint {
-	return func(r *http.Request, _ auth.Credentials) (any, []error) {
-		if _, err := readObservables(r, maxBody); err != nil {
-			return []struct{}{}, []error{err}
-		}
-		return []struct{}{}, nil
-	}
+func handleRespondObservables(*http.Request, auth.Credentials, []ctim.Observable) (any, []error) {
+	return []struct{}{}, nil
 }
 
 // respondTrigger serves POST /respond/trigger: every call fails.
@@ -493,8 +574,9 @@ func handleVersion(logger *slog.Logger, version string) http.Handler {
 	})
 }
 
-// handleWatchdog serves GET /watchdog: it echoes the Health-Check header.
-func handleWatchdog(logger *slog.Logger) http.Handler {
+// Watchdog serves GET /watchdog: it echoes the Health-Check header. serve
+// also mounts it on the admin listener (METRICS_ADDR), for probes.
+func Watchdog(logger *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hc := r.Header.Get("Health-Check")
 		if hc == "" {

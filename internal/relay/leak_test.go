@@ -104,7 +104,11 @@ func TestCancelledRequestsLeakNothing(t *testing.T) {
 
 // TestConcurrentRequestsLeakNothing runs many requests at once through a
 // served relay, half of them with upstream errors, and checks that all of
-// them are answered and that nothing is left running afterwards.
+// them are answered and that nothing is left running afterwards. Under
+// -race it also catches an answer buffer given back to the pool before its
+// Write, as a data race, which it does not see without the race detector:
+// CI runs `go test -race` (.ci/run), keep it so
+// (TestWriteJSONHoldsItsBufferUntilWritten catches that mistake without).
 func TestConcurrentRequestsLeakNothing(t *testing.T) {
 	leaks := goleak.IgnoreCurrent()
 

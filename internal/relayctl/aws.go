@@ -17,29 +17,30 @@ import (
 
 // Fixed parts of the function relayctl creates.
 const (
-	// Runtime is the OS-only runtime the static bootstrap runs on.
-	Runtime = "provided.al2023"
-	// Handler is ignored by provided runtimes; Lambda's convention is the
+	// lambdaRuntime is the OS-only runtime the static bootstrap runs on.
+	lambdaRuntime = "provided.al2023"
+	// lambdaHandler is ignored by provided runtimes; Lambda's convention is the
 	// executable's name.
-	Handler = "bootstrap"
-	// TagCreatedBy marks roles and functions relayctl created; undeploy
+	lambdaHandler = "bootstrap"
+	// tagCreatedBy marks roles and functions relayctl created; undeploy
 	// deletes a role only when it carries this tag with CreatedByValue.
-	TagCreatedBy   = "signals-relay:created-by"
-	CreatedByValue = "relayctl"
-	TagFunction    = "signals-relay:function" // the function a created role belongs to
-	TagStage       = "signals-relay:stage"    // the stage a function was deployed for
-	LogPolicyName  = "signals-relay-logs"     // the inline policy of a role relayctl created
-	// Alias is the alias the Function URL serves; every deploy, update and
+	tagCreatedBy   = "signals-relay:created-by"
+	createdByValue = "relayctl"
+	tagFunction    = "signals-relay:function" // the function a created role belongs to
+	tagStage       = "signals-relay:stage"    // the stage a function was deployed for
+	logPolicyName  = "signals-relay-logs"     // the inline policy of a role relayctl created
+	// aliasName is the alias the Function URL serves; every deploy, update and
 	// SECRET_KEY change publishes a version and moves it there, and
 	// rollback moves it back.
-	Alias = "live"
+	aliasName = "live"
 	// URL permission statement ids, as the Lambda console names them.
-	StatementInvokeURL      = "FunctionURLAllowPublicAccess"
-	StatementInvokeFunction = "FunctionURLAllowInvokeAction"
+	statementInvokeURL      = "FunctionURLAllowPublicAccess"
+	statementInvokeFunction = "FunctionURLAllowInvokeAction"
 )
 
-// Client performs the AWS operations for a stage. Build it with New.
-type Client struct {
+// awsClient performs the AWS operations for a stage. Build it with
+// newAWSClient.
+type awsClient struct {
 	Lambda *lambda.Client
 	IAM    *iam.Client
 	Logs   *cloudwatchlogs.Client
@@ -60,14 +61,14 @@ type Client struct {
 	Poll time.Duration
 	// MaxWait bounds each wait.
 	MaxWait time.Duration
-	// Now is the clock; New sets time.Now.
+	// Now is the clock; newAWSClient sets time.Now.
 	Now func() time.Time
 }
 
-// New returns a Client whose service clients use cfg, polling every 2s
+// newAWSClient returns an awsClient whose service clients use cfg, polling every 2s
 // for at most 5 minutes.
-func New(cfg aws.Config) *Client {
-	return &Client{
+func newAWSClient(cfg aws.Config) *awsClient {
+	return &awsClient{
 		Lambda:  lambda.NewFromConfig(cfg),
 		IAM:     iam.NewFromConfig(cfg),
 		Logs:    cloudwatchlogs.NewFromConfig(cfg),
@@ -79,10 +80,10 @@ func New(cfg aws.Config) *Client {
 	}
 }
 
-// LoadConfig loads the SDK configuration for region and profile; an empty
+// loadConfig loads the SDK configuration for region and profile; an empty
 // profile leaves the SDK's default chain (AWS_PROFILE, environment
 // credentials, instance roles).
-func LoadConfig(ctx context.Context, region, profile string) (aws.Config, error) {
+func loadConfig(ctx context.Context, region, profile string) (aws.Config, error) {
 	opts := []func(*config.LoadOptions) error{config.WithRegion(region)}
 	if profile != "" {
 		opts = append(opts, config.WithSharedConfigProfile(profile))
@@ -96,7 +97,7 @@ func LoadConfig(ctx context.Context, region, profile string) (aws.Config, error)
 
 // CheckCredentials fails early, in one line, when no credentials can be
 // found for the configured profile.
-func (c *Client) CheckCredentials(ctx context.Context, cfg aws.Config) error {
+func (c *awsClient) CheckCredentials(ctx context.Context, cfg aws.Config) error {
 	if cfg.Credentials == nil {
 		return c.noCredentials(nil)
 	}
@@ -106,14 +107,14 @@ func (c *Client) CheckCredentials(ctx context.Context, cfg aws.Config) error {
 	return nil
 }
 
-func (c *Client) progressf(format string, args ...any) {
+func (c *awsClient) progressf(format string, args ...any) {
 	if c.Progress != nil {
 		fmt.Fprintf(c.Progress, format+"\n", args...)
 	}
 }
 
 // httpClient is HTTPClient, or a client with this timeout.
-func (c *Client) httpClient(timeout time.Duration) *http.Client {
+func (c *awsClient) httpClient(timeout time.Duration) *http.Client {
 	if c.HTTPClient != nil {
 		return c.HTTPClient
 	}

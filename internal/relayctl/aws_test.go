@@ -36,10 +36,10 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-func setup(t *testing.T) (*fakeAWS, *Client, *syncBuffer) {
+func setup(t *testing.T) (*fakeAWS, *awsClient, *syncBuffer) {
 	t.Helper()
 	fake := newFakeAWS(t)
-	c := New(fake.Config())
+	c := newAWSClient(fake.Config())
 	progress := &syncBuffer{}
 	c.Progress = progress
 	c.HTTPClient = fake.HTTPClient()
@@ -79,7 +79,7 @@ func testZip(t *testing.T, content string) []byte {
 // setupDeployed is setup with the function of stage s deployed, with its
 // execution role, from a package whose bootstrap is "v1": version 1,
 // served by alias live.
-func setupDeployed(t *testing.T, s stage.Settings) (*fakeAWS, *Client, *syncBuffer) {
+func setupDeployed(t *testing.T, s stage.Settings) (*fakeAWS, *awsClient, *syncBuffer) {
 	t.Helper()
 	fake, c, progress := setup(t)
 	fake.AddRole("tr-auth0-signals-relay-dev-role", nil)
@@ -136,8 +136,7 @@ func TestDeployWithCreateRole(t *testing.T) {
 	fake, c, progress := setup(t)
 	fake.PendingPolls = 3
 	fake.RoleNotReady = 2
-	boundary := fake.AddPolicy("SignalsRelayExecutionBoundary")
-	fake.RequireBoundary = boundary
+	fake.AddPolicy("SignalsRelayExecutionBoundary")
 	s := settings(t, baseStage)
 	zip := testZip(t, "bootstrap-v1")
 
@@ -233,7 +232,7 @@ func TestDeployWithCreateRole(t *testing.T) {
 	if len(fn.Versions) != 1 || fn.Aliases["live"].Version != "1" || !bytes.Equal(fn.Versions[0].Config.Zip, zip) {
 		t.Errorf("versions %v, aliases %v; want version 1 with the package, served by live", fn.Versions, fn.Aliases)
 	}
-	want := Result{FunctionARN: "arn:aws:lambda:us-east-1:123456789012:function:" + fnName, URL: fn.URLs["live"].URL,
+	want := result{FunctionARN: "arn:aws:lambda:us-east-1:123456789012:function:" + fnName, URL: fn.URLs["live"].URL,
 		Version: "1", CodeSHA256: pack.CodeSHA256(zip), CodeSize: int64(len(zip)), RoleARN: role.ARN, RoleCreated: true, Created: true}
 	if !reflect.DeepEqual(res, want) || !strings.HasPrefix(res.URL, "https://") {
 		t.Errorf("result = %+v\nwant %+v", res, want)
@@ -294,7 +293,7 @@ func TestDeployFailures(t *testing.T) {
 		},
 		{
 			name:  "no role named",
-			stage: `{"aws_region": "us-east-1", "project_name": "p"}`,
+			stage: `{"aws_region": "us-east-1", "project_name": "tr-auth0-signals-relay"}`,
 			want:  []string{"stage dev names no execution role", "pass --create-role"},
 			notOp: "iam:GetRole",
 		},
@@ -362,7 +361,14 @@ func TestDeployFailures(t *testing.T) {
 			createRole: true,
 			prepare: func(f *fakeAWS) {
 				f.AddPolicy("SignalsRelayExecutionBoundary")
-				f.RequireBoundary = "arn:aws:iam::123456789012:policy/OtherBoundary"
+				f.EditPolicy(func(p *iamPolicy) { // the caller's policy demands another boundary
+					for i, st := range p.Statement {
+						if st.Condition["StringEquals"]["iam:PermissionsBoundary"] != nil {
+							p.Statement[i].Condition = map[string]map[string]stringList{
+								"StringEquals": {"iam:PermissionsBoundary": {"arn:aws:iam::123456789012:policy/OtherBoundary"}}}
+						}
+					}
+				})
 			},
 			want:  []string{"iam:CreateRole: AWS denied iam:CreateRole to the default AWS credentials"},
 			notOp: "iam:PutRolePolicy",
@@ -396,9 +402,9 @@ func TestDeployFailures(t *testing.T) {
 					t.Errorf("error = %q\nwant it to contain %q", msg, w)
 				}
 			}
-			var ae *Error
+			var ae *opError
 			if !errors.As(err, &ae) {
-				t.Errorf("error is %T, want *Error", err)
+				t.Errorf("error is %T, want *opError", err)
 			}
 			if tc.notWant != "" && strings.Contains(msg, tc.notWant) {
 				t.Errorf("error = %q\nwant it without %q", msg, tc.notWant)
@@ -651,7 +657,7 @@ func TestStatusListsNewestVersions(t *testing.T) {
 }
 
 // statusText is what `relayctl status` prints for s.
-func statusText(t *testing.T, c *Client, s stage.Settings) string {
+func statusText(t *testing.T, c *awsClient, s stage.Settings) string {
 	t.Helper()
 	var out bytes.Buffer
 	if err := c.Status(t.Context(), s, &out); err != nil {
@@ -701,7 +707,7 @@ func TestUndeploy(t *testing.T) {
 	if _, ok := fake.LogGroup("/aws/lambda/" + fnName); ok {
 		t.Error("log group still exists")
 	}
-	want := UndeployResult{URLRemoved: true, FunctionRemoved: true, RoleRemoved: "tr-auth0-signals-relay-dev-role", LogsRemoved: true}
+	want := undeployResult{URLRemoved: true, FunctionRemoved: true, RoleRemoved: "tr-auth0-signals-relay-dev-role", LogsRemoved: true}
 	if res != want {
 		t.Errorf("result = %+v, want %+v", res, want)
 	}
@@ -709,7 +715,7 @@ func TestUndeploy(t *testing.T) {
 	// Running it again finds nothing left to do.
 	start = len(fake.Calls())
 	res, err = c.Undeploy(t.Context(), s, false)
-	if err != nil || res != (UndeployResult{}) {
+	if err != nil || res != (undeployResult{}) {
 		t.Errorf("second Undeploy = %+v, %v", res, err)
 	}
 	checkOps(t, fake.Ops()[start:], []string{"lambda:GetFunction", "iam:GetRole"})
@@ -738,5 +744,33 @@ func TestUndeployKeepsForeignRole(t *testing.T) {
 	}
 	if _, ok := fake.LogGroup("/aws/lambda/" + fnName); !ok {
 		t.Error("log group removed without RemoveLogs")
+	}
+}
+
+// TestDeployInOtherPartitions deploys with --create-role in the China and
+// GovCloud partitions: every ARN relayctl makes (the boundary, the role's
+// log policy) names the caller's partition, so the partition's edition of
+// the deployment policy allows each call.
+func TestDeployInOtherPartitions(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ partition, region string }{{"aws-cn", "cn-north-1"}, {"aws-us-gov", "us-gov-west-1"}} {
+		t.Run(tc.partition, func(t *testing.T) {
+			t.Parallel()
+			fake, c, _ := setup(t)
+			fake.SetPartition(tc.partition)
+			boundary := fake.AddPolicy("SignalsRelayExecutionBoundary")
+			s := settings(t, strings.Replace(baseStage, "us-east-1", tc.region, 1))
+			if _, err := c.Deploy(t.Context(), s, testZip(t, "v1"), true); err != nil {
+				t.Fatalf("Deploy: %v", err)
+			}
+			role, _ := fake.Role("tr-auth0-signals-relay-dev-role")
+			if want := "arn:" + tc.partition + ":iam::123456789012:policy/SignalsRelayExecutionBoundary"; role.Boundary != want || boundary != want {
+				t.Errorf("role boundary = %q, want %q", role.Boundary, want)
+			}
+			want := strings.ReplaceAll(executionPolicy(tc.region, fakeAccount, fnName), "arn:aws:", "arn:"+tc.partition+":")
+			if got := jsonString(t, role.Policies["signals-relay-logs"]); !reflect.DeepEqual(got, jsonString(t, want)) {
+				t.Errorf("role policy =\n%v\nwant\n%s", got, want)
+			}
+		})
 	}
 }

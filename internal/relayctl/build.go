@@ -32,7 +32,7 @@ func (b *buildFlags) register(fs *flag.FlagSet) {
 
 // cmdPackage builds the bootstrap and writes the zip.
 func (a *app) cmdPackage(ctx context.Context, args []string) error {
-	fs, c := a.newFlags("package", "STAGE [-o FILE] [--source DIR] [--relay-version V]")
+	fs, c := a.newFlags("package")
 	var bf buildFlags
 	bf.register(fs)
 	out := fs.String("o", "", "zip `file` to write (default dist/<function>-<arch>.zip)")
@@ -99,11 +99,11 @@ func (a *app) buildChecked(ctx context.Context, bf buildFlags, goarch string) ([
 // packageFlags registers --zip and the build flags of deploy and update.
 // What it returns opens the stage named in args (openStage) and yields the
 // package to upload: the --zip file, checked, or a fresh build.
-func (a *app) packageFlags(fs *flag.FlagSet, c *common) func(context.Context, []string) (stage.Settings, *Client, []byte, error) {
+func (a *app) packageFlags(fs *flag.FlagSet, c *common) func(context.Context, []string) (stage.Settings, *awsClient, []byte, error) {
 	var bf buildFlags
 	bf.register(fs)
 	zipPath := fs.String("zip", "", "upload this `package` (from relayctl package) instead of building one")
-	return func(ctx context.Context, args []string) (stage.Settings, *Client, []byte, error) {
+	return func(ctx context.Context, args []string) (stage.Settings, *awsClient, []byte, error) {
 		s, cl, err := a.openStage(ctx, fs, c, args)
 		if err != nil {
 			return s, nil, nil, err

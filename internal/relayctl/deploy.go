@@ -18,9 +18,9 @@ import (
 // cmdDeploy creates the function and its URL, or finishes a deploy that
 // stopped half-way.
 func (a *app) cmdDeploy(ctx context.Context, args []string) error {
-	fs, c := a.newFlags("deploy", "STAGE [--create-role] [--zip FILE]")
+	fs, c := a.newFlags("deploy")
 	open := a.packageFlags(fs, c)
-	createRole := fs.Bool("create-role", false, "create a least-privilege execution role (it may only write the function's logs), bounded by "+BoundaryPolicyName)
+	createRole := fs.Bool("create-role", false, "create a least-privilege execution role (it may only write the function's logs), bounded by "+boundaryPolicyName)
 	s, cl, zip, err := open(ctx, args)
 	if err != nil {
 		return err
@@ -35,7 +35,9 @@ func (a *app) cmdDeploy(ctx context.Context, args []string) error {
 		return err
 	}
 	a.printResult("Deployed", s, res)
-	fmt.Fprintf(a.stdout, "\nNext: `relayctl jwt %s --set-secret` makes SECRET_KEY and the JWT; then create the Threat Response module with this URL and the JWT.\n", s.Stage)
+	if !res.SecretSet {
+		fmt.Fprintf(a.stdout, "\nNext: `relayctl jwt %s --set-secret` makes SECRET_KEY and the JWT; then create the Threat Response module with this URL and the JWT.\n", s.Stage)
+	}
 	return nil
 }
 
@@ -45,25 +47,25 @@ func (a *app) cmdDeploy(ctx context.Context, args []string) error {
 // is Active. On a function relayctl created for the stage it does what
 // Update does, so a deploy that stopped half-way is finished by running it
 // again; any other existing function is refused.
-func (c *Client) Deploy(ctx context.Context, s stage.Settings, zipFile []byte, createRole bool) (Result, error) {
+func (c *awsClient) Deploy(ctx context.Context, s stage.Settings, zipFile []byte, createRole bool) (result, error) {
 	name := s.FunctionName()
-	fn, err := c.Lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: &name})
+	tags, err := c.functionTags(ctx, name)
 	switch {
-	case err == nil && fn.Tags[TagCreatedBy] == CreatedByValue && fn.Tags[TagStage] == s.Stage:
+	case err == nil && tags[tagCreatedBy] == createdByValue && tags[tagStage] == s.Stage:
 		c.progressf("%s exists (relayctl created it for stage %s): updating it and adding what it lacks…", name, s.Stage)
 		return c.Update(ctx, s, zipFile)
 	case err == nil:
-		return Result{}, &Error{Op: "lambda:CreateFunction", Msg: fmt.Sprintf("function %s already exists in %s, and relayctl did not create it for stage %s", name, c.Region, s.Stage),
+		return result{}, &opError{Op: "lambda:CreateFunction", Msg: fmt.Sprintf("function %s already exists in %s, and relayctl did not create it for stage %s", name, c.Region, s.Stage),
 			Fix: fmt.Sprintf("use `relayctl update %s` to deploy to it, or set another function_name", s.Stage)}
 	case !isNotFound(err):
-		return Result{}, c.Explain(err)
+		return result{}, c.Explain(err)
 	}
 
 	role, err := c.resolveRole(ctx, s, createRole)
 	if err != nil {
-		return Result{}, err
+		return result{}, err
 	}
-	res := Result{RoleARN: role.arn, RoleCreated: role.created}
+	res := result{RoleARN: role.arn, RoleCreated: role.created}
 	if err := c.ensureLogGroup(ctx, s); err != nil {
 		return res, err
 	}
@@ -78,19 +80,40 @@ func (c *Client) Deploy(ctx context.Context, s stage.Settings, zipFile []byte, c
 	return res, c.release(ctx, s, cfg, nil, "deploy", &res) // a function just created has no alias
 }
 
-// RecentRole is how old a role may be for CreateFunction to keep retrying
+// functionTags returns the function's tags. GetFunction returns them only
+// to a caller allowed lambda:ListTags, and otherwise succeeds without them
+// (since 27 July 2024: https://docs.aws.amazon.com/lambda/latest/api/API_GetFunction.html,
+// "Tags"); a function with none asks ListTags, so a missing permission is
+// an access denied error naming lambda:ListTags rather than a function
+// that seems to be someone else's.
+func (c *awsClient) functionTags(ctx context.Context, name string) (map[string]string, error) {
+	fn, err := c.Lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: &name})
+	if err != nil {
+		return nil, err
+	}
+	if len(fn.Tags) > 0 {
+		return fn.Tags, nil
+	}
+	out, err := c.Lambda.ListTags(ctx, &lambda.ListTagsInput{Resource: fn.Configuration.FunctionArn})
+	if err != nil {
+		return nil, c.Explain(err)
+	}
+	return out.Tags, nil
+}
+
+// recentRole is how old a role may be for CreateFunction to keep retrying
 // while Lambda cannot assume it yet: IAM changes take a while to reach
 // Lambda, also for a role made by an earlier run or by hand.
-const RecentRole = 10 * time.Minute
+const recentRole = 10 * time.Minute
 
 // createFunction creates the function, retrying while a recently created
 // role is not yet assumable by Lambda.
-func (c *Client) createFunction(ctx context.Context, s stage.Settings, role execRole, zipFile []byte) error {
+func (c *awsClient) createFunction(ctx context.Context, s stage.Settings, role execRole, zipFile []byte) error {
 	name := s.FunctionName()
 	in := &lambda.CreateFunctionInput{
 		FunctionName:  &name,
-		Runtime:       types.Runtime(Runtime),
-		Handler:       aws.String(Handler),
+		Runtime:       types.Runtime(lambdaRuntime),
+		Handler:       aws.String(lambdaHandler),
 		Role:          &role.arn,
 		Code:          &types.FunctionCode{ZipFile: zipFile},
 		PackageType:   types.PackageTypeZip,
@@ -99,12 +122,12 @@ func (c *Client) createFunction(ctx context.Context, s stage.Settings, role exec
 		Timeout:       aws.Int32(s.TimeoutSeconds),
 		Description:   aws.String("Auth0 Signals relay for Threat Response / XDR (" + version.Product + ")"),
 		Environment:   &types.Environment{Variables: copyEnv(s.Environment)},
-		Tags:          map[string]string{TagStage: s.Stage, TagCreatedBy: CreatedByValue},
+		Tags:          map[string]string{tagStage: s.Stage, tagCreatedBy: createdByValue},
 	}
 	c.progressf("Uploading the package (%d bytes) and creating %s (%s, %s, %d MB, %ds)…",
-		len(zipFile), name, Runtime, s.LambdaArchitecture(), s.MemoryMB, s.TimeoutSeconds)
+		len(zipFile), name, lambdaRuntime, s.LambdaArchitecture(), s.MemoryMB, s.TimeoutSeconds)
 	deadline := time.Now().Add(c.MaxWait)
-	recent := role.created || c.Now().Sub(role.createdAt) < RecentRole
+	recent := role.created || c.Now().Sub(role.createdAt) < recentRole
 	for {
 		_, err := c.Lambda.CreateFunction(ctx, in)
 		if err == nil {
@@ -120,10 +143,10 @@ func (c *Client) createFunction(ctx context.Context, s stage.Settings, role exec
 			}
 			continue
 		case notAssumable:
-			return &Error{Op: "lambda:CreateFunction", Msg: "Lambda cannot assume the execution role " + role.arn, Err: err,
+			return &opError{Op: "lambda:CreateFunction", Msg: "Lambda cannot assume the execution role " + role.arn, Err: err,
 				Fix: "its trust policy must allow lambda.amazonaws.com (deploy/iam/execution-role-trust.json)"}
 		case isCode(err, "ResourceConflictException"):
-			return &Error{Op: "lambda:CreateFunction", Msg: "function " + name + " was created by someone else meanwhile", Err: err,
+			return &opError{Op: "lambda:CreateFunction", Msg: "function " + name + " was created by someone else meanwhile", Err: err,
 				Fix: "use `relayctl update " + s.Stage + "`"}
 		}
 		return c.Explain(err)
@@ -132,7 +155,7 @@ func (c *Client) createFunction(ctx context.Context, s stage.Settings, role exec
 
 // ensureLogGroup creates the function's log group if needed and sets its
 // retention, so logs never pile up forever.
-func (c *Client) ensureLogGroup(ctx context.Context, s stage.Settings) error {
+func (c *awsClient) ensureLogGroup(ctx context.Context, s stage.Settings) error {
 	group := s.LogGroup()
 	_, err := c.Logs.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: &group})
 	if err != nil && !isCode(err, "ResourceAlreadyExistsException") {

@@ -15,17 +15,17 @@ import (
 	"github.com/aws/smithy-go"
 )
 
-// Error is an AWS failure explained for the operator: which call failed,
+// opError is an AWS failure explained for the operator: which call failed,
 // what went wrong, how to fix it when that is known, and what AWS itself
 // answered (error code, message and request id). It prints as one line.
-type Error struct {
+type opError struct {
 	Op  string // the failed call as an IAM action, e.g. "lambda:CreateFunction"
 	Msg string // what went wrong
 	Fix string // what to do about it; empty when unknown
 	Err error  // the SDK error
 }
 
-func (e *Error) Error() string {
+func (e *opError) Error() string {
 	var b strings.Builder
 	if e.Op != "" {
 		b.WriteString(e.Op + ": ")
@@ -40,7 +40,7 @@ func (e *Error) Error() string {
 	return oneLine(b.String())
 }
 
-func (e *Error) Unwrap() error { return e.Err }
+func (e *opError) Unwrap() error { return e.Err }
 
 // awsDetail is AWS's own answer in err: "AWS <code>: <message>; request id
 // <id>", or "" when err carries none.
@@ -103,13 +103,13 @@ func isNotFound(err error) bool {
 // "User: arn:... is not authorized to perform: iam:PassRole on resource: ...".
 var deniedActionRE = regexp.MustCompile(`not authorized to perform: ([a-z0-9-]+:[A-Za-z0-9*]+)`)
 
-// Explain turns an SDK error into an *Error with the fix when known. It
+// Explain turns an SDK error into an *opError with the fix when known. It
 // leaves nil, context cancellation and errors already explained alone.
-func (c *Client) Explain(err error) error {
+func (c *awsClient) Explain(err error) error {
 	if err == nil {
 		return nil
 	}
-	var done *Error
+	var done *opError
 	if errors.As(err, &done) {
 		return err
 	}
@@ -119,7 +119,7 @@ func (c *Client) Explain(err error) error {
 	op := opName(err)
 	code, msg := apiCode(err)
 	profile := c.profileText()
-	e := &Error{Op: op, Err: err}
+	e := &opError{Op: op, Err: err}
 	switch {
 	case isCredentialsError(err):
 		return c.credentialsError(err)
@@ -156,7 +156,7 @@ func (c *Client) Explain(err error) error {
 // explainDenied names the action AWS denied, which is not always the call
 // made (lambda:CreateFunction needs iam:PassRole too), and advises only
 // what can help: more policy does not lift an explicit deny.
-func (c *Client) explainDenied(e *Error, msg string) {
+func (c *awsClient) explainDenied(e *opError, msg string) {
 	action := e.Op
 	if m := deniedActionRE.FindStringSubmatch(msg); m != nil {
 		action = m[1]
@@ -190,10 +190,15 @@ func isCredentialsError(err error) bool {
 
 // isSSOSessionError reports whether err comes from an SSO session that has
 // expired, was never started, or was revoked: a cached token the SDK
-// refuses, or the SSO portal refusing the token.
+// refuses or cannot find, or the SSO portal refusing the token. A profile
+// in the sso_session format (what `aws configure sso` writes) reads its
+// token through the SDK's SSO token provider, whose errors name "cached
+// SSO token" ("failed to read cached SSO token file" when `aws sso login`
+// never ran, "refresh cached SSO token failed" when it expired); the
+// legacy format's are InvalidTokenError.
 func isSSOSessionError(err error) bool {
 	var invalid *ssocreds.InvalidTokenError
-	if errors.As(err, &invalid) || strings.Contains(err.Error(), "refresh cached SSO token failed") {
+	if errors.As(err, &invalid) || strings.Contains(err.Error(), "cached SSO token") {
 		return true
 	}
 	// The SSO call's error sits inside the error of the call that needed
@@ -209,47 +214,47 @@ func isSSOSessionError(err error) bool {
 
 // credentialsError explains a failure to get credentials: an SSO session
 // to renew, or credentials to set up.
-func (c *Client) credentialsError(err error) error {
+func (c *awsClient) credentialsError(err error) error {
 	if err != nil && isSSOSessionError(err) {
-		return &Error{Msg: "the AWS SSO session of " + c.profileText() + " has expired or was never started",
+		return &opError{Msg: "the AWS SSO session of " + c.profileText() + " has expired or was never started",
 			Fix: "run `aws sso login" + c.profileFlag() + "`", Err: err}
 	}
 	return c.noCredentials(err)
 }
 
-func (c *Client) profileText() string {
+func (c *awsClient) profileText() string {
 	if c.Profile == "" {
 		return "the default AWS credentials"
 	}
 	return "AWS profile " + fmt.Sprintf("%q", c.Profile)
 }
 
-func (c *Client) profileFlag() string {
+func (c *awsClient) profileFlag() string {
 	if c.Profile == "" {
 		return ""
 	}
 	return " --profile " + c.Profile
 }
 
-func (c *Client) noCredentials(err error) error {
+func (c *awsClient) noCredentials(err error) error {
 	where := "the AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY environment variables, ~/.aws/credentials and ~/.aws/config"
 	fix := "run `aws configure` or set the AWS_* environment variables"
 	if c.Profile != "" {
 		where = "profile \"" + c.Profile + "\" in ~/.aws/credentials and ~/.aws/config"
 		fix = "run `aws configure --profile " + c.Profile + "`, or change profile_name in the settings file"
 	}
-	return &Error{Msg: "no AWS credentials found (looked at " + where + ")", Fix: fix, Err: err}
+	return &opError{Msg: "no AWS credentials found (looked at " + where + ")", Fix: fix, Err: err}
 }
 
 // explainConfig explains a failure to load the SDK configuration.
 func explainConfig(err error, profile string) error {
 	var notExist config.SharedConfigProfileNotExistError
 	if errors.As(err, &notExist) {
-		return &Error{
+		return &opError{
 			Msg: fmt.Sprintf("AWS profile %q not found in ~/.aws/config or ~/.aws/credentials", profile),
 			Fix: "create it with `aws configure --profile " + profile + "`, or change profile_name in the settings file (or pass --profile)",
 			Err: err,
 		}
 	}
-	return &Error{Msg: "load AWS configuration: " + err.Error(), Err: err}
+	return &opError{Msg: "load AWS configuration: " + err.Error(), Err: err}
 }

@@ -59,7 +59,7 @@ func TestExplain(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			c := New(aws.Config{Region: "us-east-1"})
+			c := newAWSClient(aws.Config{Region: "us-east-1"})
 			c.Profile = tc.profile
 			got := c.Explain(tc.err)
 			if got.Error() != tc.want {
@@ -70,7 +70,7 @@ func TestExplain(t *testing.T) {
 			}
 		})
 	}
-	c := New(aws.Config{})
+	c := newAWSClient(aws.Config{})
 	if c.Explain(nil) != nil {
 		t.Error("Explain(nil) != nil")
 	}
@@ -83,7 +83,7 @@ func TestLoadConfigMissingProfile(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("AWS_CONFIG_FILE", dir+"/config")
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", dir+"/credentials")
-	_, err := LoadConfig(t.Context(), "us-east-1", "serverless")
+	_, err := loadConfig(t.Context(), "us-east-1", "serverless")
 	want := `AWS profile "serverless" not found in ~/.aws/config or ~/.aws/credentials — create it with ` + "`aws configure --profile serverless`"
 	if err == nil || !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("LoadConfig = %v\nwant prefix %s", err, want)
@@ -96,7 +96,7 @@ func TestLoadConfigMissingProfile(t *testing.T) {
 
 func TestCheckCredentials(t *testing.T) {
 	t.Parallel()
-	c := New(aws.Config{Region: "us-east-1"})
+	c := newAWSClient(aws.Config{Region: "us-east-1"})
 	c.Profile = "serverless"
 	cfg := aws.Config{Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
 		return aws.Credentials{}, errors.New("no valid providers in chain")
@@ -128,7 +128,8 @@ func awsHome(t *testing.T, fake *fakeAWS) string {
 }
 
 // ssoProfile writes an AWS config with profile "corp" signing in through
-// SSO, and an SSO token cache holding token until expires, and points the
+// SSO, and an SSO token cache holding token until expires (none when
+// token is ""), and points the
 // SDK (AWS_ENDPOINT_URL) at the fake, which plays the SSO portal.
 func ssoProfile(t *testing.T, fake *fakeAWS, session bool, token string, expires time.Time) {
 	t.Helper()
@@ -143,6 +144,9 @@ func ssoProfile(t *testing.T, fake *fakeAWS, session bool, token string, expires
 	}
 	if err := os.WriteFile(filepath.Join(home, "config"), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
+	}
+	if token == "" { // `aws sso login` never ran: no cached token
+		return
 	}
 	cache := filepath.Join(home, ".aws", "sso", "cache")
 	if err := os.MkdirAll(cache, 0o700); err != nil {
@@ -169,6 +173,8 @@ func TestSSOSessionExpired(t *testing.T) {
 	}{
 		{name: "cached token expired", token: "tok", expires: -time.Hour, wantErr: true},
 		{name: "sso-session token expired", session: true, token: "tok", expires: -time.Hour, wantErr: true},
+		{name: "never logged in", wantErr: true},
+		{name: "sso-session never logged in", session: true, wantErr: true},
 		{name: "portal refuses the token", token: "revoked", expires: time.Hour, wantErr: true, portal: true},
 		{name: "valid session", token: "tok", expires: time.Hour, portal: true},
 	} {
@@ -176,11 +182,11 @@ func TestSSOSessionExpired(t *testing.T) {
 			fake := newFakeAWS(t)
 			fake.SSOToken = "tok"
 			ssoProfile(t, fake, tc.session, tc.token, time.Now().Add(tc.expires))
-			cfg, err := LoadConfig(t.Context(), "us-east-1", "corp")
+			cfg, err := loadConfig(t.Context(), "us-east-1", "corp")
 			if err != nil {
 				t.Fatal(err)
 			}
-			c := New(cfg)
+			c := newAWSClient(cfg)
 			c.Profile = "corp"
 			err = c.CheckCredentials(t.Context(), cfg)
 			if got := len(fake.CallsTo("sso:GetRoleCredentials")) > 0; got != tc.portal {
@@ -234,14 +240,14 @@ func TestCommandsCheckCredentialsFirst(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(home, "config"), []byte("[profile serverless]\nregion = us-east-1\n"), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			e.config = LoadConfig
+			e.config = loadConfig
 		}},
 		{name: "SSO session revoked", flags: []string{"--profile", "corp"},
 			want: `the AWS SSO session of AWS profile "corp" has expired or was never started — run ` + "`aws sso login --profile corp`",
 			setup: func(t *testing.T, e *env) {
 				e.fake.SSOToken = "tok"
 				ssoProfile(t, e.fake, false, "revoked", time.Now().Add(time.Hour))
-				e.config = LoadConfig
+				e.config = loadConfig
 			}},
 	}
 	commands := [][]string{

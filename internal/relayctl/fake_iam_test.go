@@ -45,7 +45,7 @@ func (s *fakeAWS) AddRole(name string, tags map[string]string) string {
 func (s *fakeAWS) AddRoleCreated(name string, tags map[string]string, created time.Time) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	arn := "arn:aws:iam::" + fakeAccount + ":role/" + name
+	arn := s.arn("iam", "", "role/"+name)
 	s.roles[name] = &fakeRole{Name: name, ARN: arn, Tags: maps.Clone(tags), Policies: map[string]string{}, Created: created,
 		Trust: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`}
 	return arn
@@ -55,7 +55,7 @@ func (s *fakeAWS) AddRoleCreated(name string, tags map[string]string, created ti
 func (s *fakeAWS) AddPolicy(name string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	arn := "arn:aws:iam::" + fakeAccount + ":policy/" + name
+	arn := s.arn("iam", "", "policy/"+name)
 	s.policies[arn] = true
 	return arn
 }
@@ -65,6 +65,13 @@ func iamErrorWriter(w http.ResponseWriter, status int, code, msg string) {
 	w.WriteHeader(status)
 	fmt.Fprintf(w, `<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>%s</RequestId></ErrorResponse>`,
 		code, xmlEscape(msg), requestID(w))
+}
+
+// iamDenied is IAM's (and STS's) answer to a call the caller's policy
+// does not allow: 403 with error code AccessDenied in the query
+// protocol's XML error.
+func iamDenied(w http.ResponseWriter, msg string) {
+	iamErrorWriter(w, http.StatusForbidden, "AccessDenied", msg)
 }
 
 func xmlEscape(s string) string {
@@ -99,28 +106,28 @@ func (s *fakeAWS) serveIAM(w http.ResponseWriter, r *http.Request, body []byte) 
 	}
 	action := form.Get("Action")
 	name := form.Get("RoleName")
-	roleARN := "arn:aws:iam::" + fakeAccount + ":role/" + name
+	roleARN := s.arn("iam", "", "role/"+name)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	required := [][2]string{{"iam:" + action, roleARN}}
-	if action == "CreateRole" && form.Has("Tags.member.1.Key") {
-		required = append(required, [2]string{"iam:TagRole", roleARN})
+	role, exists := s.roles[name]
+	// iam:PermissionsBoundary is the boundary a new role would get
+	// (CreateRole) or the role has (PutRolePolicy, DeleteRolePolicy).
+	ctx := map[string]string{}
+	switch boundary := form.Get("PermissionsBoundary"); {
+	case action == "CreateRole" && boundary != "":
+		ctx["iam:permissionsboundary"] = boundary
+	case action != "CreateRole" && exists && role.Boundary != "":
+		ctx["iam:permissionsboundary"] = role.Boundary
 	}
-	if !s.begin(w, iamErrorWriter, fakeCall{Op: "iam:" + action, Method: r.Method, Path: r.URL.Path, Form: form}, "AccessDenied", required...) {
+	required := []authz{{"iam:" + action, roleARN, ctx}}
+	if action == "CreateRole" && form.Has("Tags.member.1.Key") {
+		required = append(required, authz{"iam:TagRole", roleARN, nil})
+	}
+	if !s.begin(w, iamErrorWriter, fakeCall{Op: "iam:" + action, Method: r.Method, Path: r.URL.Path, Form: form}, iamDenied, required...) {
 		return
 	}
-	role, exists := s.roles[name]
 	notFound := func() {
 		iamErrorWriter(w, http.StatusNotFound, "NoSuchEntity", "The role with name "+name+" cannot be found.")
-	}
-	// boundaryRefused answers as AWS does when the caller's policy demands
-	// a permissions boundary the role would not have.
-	boundaryRefused := func(boundary string) bool {
-		if s.RequireBoundary == "" || boundary == s.RequireBoundary {
-			return false
-		}
-		iamErrorWriter(w, http.StatusForbidden, "AccessDenied", accessDenied("iam:"+action, roleARN))
-		return true
 	}
 	const ns = "https://iam.amazonaws.com/doc/2010-05-08/"
 	switch action {
@@ -129,8 +136,6 @@ func (s *fakeAWS) serveIAM(w http.ResponseWriter, r *http.Request, body []byte) 
 		switch {
 		case exists:
 			iamErrorWriter(w, http.StatusConflict, "EntityAlreadyExists", "Role with name "+name+" already exists.")
-			return
-		case boundaryRefused(boundary):
 			return
 		case boundary != "" && !s.policies[boundary]:
 			iamErrorWriter(w, http.StatusNotFound, "NoSuchEntity", "Scope ARN: "+boundary+" does not exist or is not attachable.")
@@ -152,9 +157,6 @@ func (s *fakeAWS) serveIAM(w http.ResponseWriter, r *http.Request, body []byte) 
 	case "PutRolePolicy":
 		if !exists {
 			notFound()
-			return
-		}
-		if boundaryRefused(role.Boundary) {
 			return
 		}
 		role.Policies[form.Get("PolicyName")] = form.Get("PolicyDocument")
@@ -197,7 +199,8 @@ func (s *fakeAWS) serveIAM(w http.ResponseWriter, r *http.Request, body []byte) 
 	}
 }
 
-// serveSTS answers GetCallerIdentity for fakeCallerARN.
+// serveSTS answers GetCallerIdentity for callerARN, which needs no
+// permission.
 func (s *fakeAWS) serveSTS(w http.ResponseWriter, r *http.Request, body []byte) {
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
@@ -206,7 +209,7 @@ func (s *fakeAWS) serveSTS(w http.ResponseWriter, r *http.Request, body []byte) 
 	action := form.Get("Action")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.begin(w, iamErrorWriter, fakeCall{Op: "sts:" + action, Method: r.Method, Path: r.URL.Path, Form: form}, "AccessDenied") {
+	if !s.begin(w, iamErrorWriter, fakeCall{Op: "sts:" + action, Method: r.Method, Path: r.URL.Path, Form: form}, iamDenied) {
 		return
 	}
 	if action != "GetCallerIdentity" {
@@ -215,7 +218,7 @@ func (s *fakeAWS) serveSTS(w http.ResponseWriter, r *http.Request, body []byte) 
 		return
 	}
 	queryOK(w, "https://sts.amazonaws.com/doc/2011-06-15/", action,
-		"<Arn>"+fakeCallerARN+"</Arn><UserId>AIDAFAKEFAKEFAKE</UserId><fakeAccount>"+fakeAccount+"</fakeAccount>")
+		"<Arn>"+s.callerARN()+"</Arn><UserId>AIDAFAKEFAKEFAKE</UserId><Account>"+fakeAccount+"</Account>")
 }
 
 // serveSSO answers the SSO portal's GetRoleCredentials: the fake's
@@ -225,7 +228,7 @@ func (s *fakeAWS) serveSSO(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := fakeCall{Op: "sso:GetRoleCredentials", Method: r.Method, Path: r.URL.Path, Query: r.URL.Query()}
-	if !s.begin(w, lambdaError, c, "ForbiddenException") {
+	if !s.begin(w, lambdaError, c, nil) {
 		return
 	}
 	if tok := r.Header.Get("X-Amz-Sso_bearer_token"); tok == "" || tok != s.SSOToken {

@@ -187,21 +187,49 @@ func lambdaError(w http.ResponseWriter, status int, code, msg string) {
 	_ = json.NewEncoder(w).Encode(map[string]string{"Type": "User", "message": msg})
 }
 
+// lambdaDenied is Lambda's answer to a call the caller's policy does not
+// allow: 403, the error type in X-Amzn-ErrorType, and a body with only
+// "Message".
+func lambdaDenied(w http.ResponseWriter, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Amzn-ErrorType", "AccessDeniedException")
+	w.WriteHeader(http.StatusForbidden)
+	_ = json.NewEncoder(w).Encode(map[string]string{"Message": msg})
+}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-func functionARN(name string) string {
-	return "arn:aws:lambda:" + fakeRegion + ":" + fakeAccount + ":function:" + name
+func (s *fakeAWS) functionARN(name string) string {
+	return s.arn("lambda", fakeRegion, "function:"+name)
 }
 
-func qualifiedARN(name, qualifier string) string {
+func (s *fakeAWS) qualifiedARN(name, qualifier string) string {
 	if qualifier == "" {
-		return functionARN(name)
+		return s.functionARN(name)
 	}
-	return functionARN(name) + ":" + qualifier
+	return s.functionARN(name) + ":" + qualifier
+}
+
+// lambdaAuthz is what AWS authorises for a Lambda call: the action on
+// the function (or its version or alias), with the condition keys Lambda
+// sets for it (the service authorization reference's "Actions defined by
+// AWS Lambda").
+func (s *fakeAWS) lambdaAuthz(op, name, qualifier string, in map[string]any) authz {
+	a := authz{action: "lambda:" + op, resource: s.qualifiedARN(name, qualifier), context: map[string]string{}}
+	switch op {
+	case "AddPermission":
+		a.context["lambda:principal"] = str(in["Principal"])
+		if t, ok := in["FunctionUrlAuthType"]; ok {
+			a.context["lambda:functionurlauthtype"] = str(t)
+		}
+	case "CreateFunctionUrlConfig":
+		a.context["lambda:functionurlauthtype"] = str(in["AuthType"])
+	}
+	return a
 }
 
 // lambdaOp maps a request to its operation, function and sub-resource
@@ -222,6 +250,9 @@ func lambdaOp(r *http.Request) (op, name, sub string) {
 			"POST aliases": "CreateAlias", "GET aliases": "GetAlias", "PUT aliases": "UpdateAlias",
 		}
 		return ops[r.Method+" "+kind], name, sub
+	}
+	if arn, ok := strings.CutPrefix(p, "/2017-03-31/tags/"); ok && r.Method == http.MethodGet {
+		return "ListTags", arn[strings.LastIndex(arn, ":")+1:], ""
 	}
 	if rest, ok := strings.CutPrefix(p, "/2021-10-31/functions/"); ok {
 		if name, ok := strings.CutSuffix(rest, "/url"); ok {
@@ -246,15 +277,15 @@ func (s *fakeAWS) serveLambda(w http.ResponseWriter, r *http.Request, body []byt
 	qualifier := r.URL.Query().Get("Qualifier")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	required := [][2]string{{"lambda:" + op, qualifiedARN(name, qualifier)}}
+	required := []authz{s.lambdaAuthz(op, name, qualifier, in)}
 	if op == "CreateFunction" {
-		required = append(required, [2]string{"iam:PassRole", str(in["Role"])})
+		required = append(required, authz{"iam:PassRole", str(in["Role"]), map[string]string{"iam:passedtoservice": "lambda.amazonaws.com"}})
 		if in["Tags"] != nil {
-			required = append(required, [2]string{"lambda:TagResource", functionARN(name)})
+			required = append(required, authz{"lambda:TagResource", s.functionARN(name), nil})
 		}
 	}
 	c := fakeCall{Op: "lambda:" + op, Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Body: in}
-	if !s.begin(w, lambdaError, c, "AccessDeniedException", required...) {
+	if !s.begin(w, lambdaError, c, lambdaDenied, required...) {
 		return
 	}
 	if op == "" {
@@ -267,23 +298,34 @@ func (s *fakeAWS) serveLambda(w http.ResponseWriter, r *http.Request, body []byt
 		return
 	}
 	fn, ok := s.functions[name]
+	if !ok && op == "ListVersionsByFunction" && s.ListVersionsOfMissing {
+		writeJSON(w, http.StatusOK, map[string]any{"Versions": []any{}})
+		return
+	}
 	if !ok {
-		lambdaError(w, http.StatusNotFound, "ResourceNotFoundException", "Function not found: "+functionARN(name))
+		lambdaError(w, http.StatusNotFound, "ResourceNotFoundException", "Function not found: "+s.functionARN(name))
 		return
 	}
 	if qualifier != "" && op != "DeleteFunction" && !s.qualifierExists(fn, qualifier) {
-		lambdaError(w, http.StatusNotFound, "ResourceNotFoundException", "Function not found: "+qualifiedARN(name, qualifier))
+		lambdaError(w, http.StatusNotFound, "ResourceNotFoundException", "Function not found: "+s.qualifiedARN(name, qualifier))
 		return
 	}
 	switch op {
 	case "GetFunction":
 		s.poll(fn)
 		cfg, zip := s.qualified(fn, qualifier)
-		writeJSON(w, http.StatusOK, map[string]any{
+		out := map[string]any{
 			"Configuration": cfg,
 			"Code":          map[string]any{"RepositoryType": "S3", "Location": s.codeLocation(fn.Name, zip)},
-			"Tags":          fn.Tags,
-		})
+		}
+		// Since July 2024 GetFunction returns the tags only to a caller
+		// allowed lambda:ListTags; others get none, and no error.
+		if s.allowed(authz{"lambda:ListTags", s.functionARN(fn.Name), nil}) {
+			out["Tags"] = fn.Tags
+		}
+		writeJSON(w, http.StatusOK, out)
+	case "ListTags":
+		writeJSON(w, http.StatusOK, map[string]any{"Tags": fn.Tags})
 	case "GetFunctionConfiguration":
 		s.poll(fn)
 		cfg, _ := s.qualified(fn, qualifier)
@@ -425,7 +467,7 @@ func (s *fakeAWS) deleteFunction(w http.ResponseWriter, fn *fakeFunction, qualif
 	}
 	v := fn.version(qualifier)
 	if v == nil {
-		lambdaError(w, http.StatusNotFound, "ResourceNotFoundException", "Function not found: "+qualifiedARN(fn.Name, qualifier))
+		lambdaError(w, http.StatusNotFound, "ResourceNotFoundException", "Function not found: "+s.qualifiedARN(fn.Name, qualifier))
 		return
 	}
 	var refs []string
@@ -453,7 +495,7 @@ func (s *fakeAWS) addPermission(w http.ResponseWriter, fn *fakeFunction, qualifi
 		}
 	}
 	stmt := map[string]any{"Sid": sid, "Effect": "Allow", "Principal": in["Principal"], "Action": in["Action"],
-		"Resource": qualifiedARN(fn.Name, qualifier)}
+		"Resource": s.qualifiedARN(fn.Name, qualifier)}
 	switch {
 	case in["FunctionUrlAuthType"] != nil:
 		stmt["Condition"] = map[string]any{"StringEquals": map[string]any{"lambda:FunctionUrlAuthType": in["FunctionUrlAuthType"]}}
@@ -502,7 +544,7 @@ func (s *fakeAWS) alias(w http.ResponseWriter, op string, fn *fakeFunction, name
 		name = str(in["Name"])
 	}
 	a, exists := fn.Aliases[name]
-	arn := qualifiedARN(fn.Name, name)
+	arn := s.qualifiedARN(fn.Name, name)
 	switch {
 	case op == "CreateAlias" && exists:
 		lambdaError(w, http.StatusConflict, "ResourceConflictException", "Alias already exists: "+arn)
@@ -516,7 +558,7 @@ func (s *fakeAWS) alias(w http.ResponseWriter, op string, fn *fakeFunction, name
 	if op != "GetAlias" {
 		v := str(in["FunctionVersion"])
 		if fn.version(v) == nil {
-			lambdaError(w, http.StatusNotFound, "ResourceNotFoundException", "Function not found: "+qualifiedARN(fn.Name, v))
+			lambdaError(w, http.StatusNotFound, "ResourceNotFoundException", "Function not found: "+s.qualifiedARN(fn.Name, v))
 			return
 		}
 		a = fakeAlias{Version: v, Revision: s.next()}
@@ -535,7 +577,7 @@ func (s *fakeAWS) functionURL(w http.ResponseWriter, op string, fn *fakeFunction
 	switch {
 	case op == "CreateFunctionUrlConfig" && exists:
 		lambdaError(w, http.StatusConflict, "ResourceConflictException", "Failed to create function url config for [functionArn = "+
-			qualifiedARN(fn.Name, qualifier)+"]. Error message:  FunctionUrlConfig exists for this Lambda function")
+			s.qualifiedARN(fn.Name, qualifier)+"]. Error message:  FunctionUrlConfig exists for this Lambda function")
 	case op == "CreateFunctionUrlConfig":
 		u = fakeURL{URL: fmt.Sprintf("https://%032d.lambda-url.%s.on.aws/", s.next(), fakeRegion), AuthType: str(in["AuthType"])}
 		if fn.URLs == nil {
@@ -558,7 +600,7 @@ func (s *fakeAWS) functionURL(w http.ResponseWriter, op string, fn *fakeFunction
 func (s *fakeAWS) idle(w http.ResponseWriter, fn *fakeFunction) bool {
 	if fn.State == "Pending" || fn.UpdateStatus == "InProgress" {
 		lambdaError(w, http.StatusConflict, "ResourceConflictException",
-			"The operation cannot be performed at this time. An update is in progress for resource: "+functionARN(fn.Name))
+			"The operation cannot be performed at this time. An update is in progress for resource: "+s.functionARN(fn.Name))
 		return false
 	}
 	return true
@@ -618,7 +660,7 @@ func configJSON(name, arn, version string, c fakeConfig) map[string]any {
 }
 
 func (s *fakeAWS) configuration(fn *fakeFunction) map[string]any {
-	c := configJSON(fn.Name, functionARN(fn.Name), "$LATEST", fn.fakeConfig)
+	c := configJSON(fn.Name, s.functionARN(fn.Name), "$LATEST", fn.fakeConfig)
 	c["LastModified"] = fn.LastModified
 	c["State"] = fn.State
 	c["LastUpdateStatus"] = fn.UpdateStatus
@@ -636,7 +678,7 @@ func (s *fakeAWS) configuration(fn *fakeFunction) map[string]any {
 
 func (s *fakeAWS) versionConfiguration(fn *fakeFunction, v fakeVersion) map[string]any {
 	n := strconv.Itoa(v.Number)
-	c := configJSON(fn.Name, qualifiedARN(fn.Name, n), n, v.Config)
+	c := configJSON(fn.Name, s.qualifiedARN(fn.Name, n), n, v.Config)
 	c["Description"] = v.Description
 	c["LastModified"] = v.LastModified
 	c["State"] = "Active"
@@ -648,7 +690,7 @@ func (s *fakeAWS) versionConfiguration(fn *fakeFunction, v fakeVersion) map[stri
 func (s *fakeAWS) urlConfig(fn *fakeFunction, qualifier string, u fakeURL) map[string]any {
 	return map[string]any{
 		"FunctionUrl":  u.URL,
-		"FunctionArn":  qualifiedARN(fn.Name, qualifier),
+		"FunctionArn":  s.qualifiedARN(fn.Name, qualifier),
 		"AuthType":     u.AuthType,
 		"CreationTime": time.Now().UTC().Format(time.RFC3339),
 		"InvokeMode":   "BUFFERED",

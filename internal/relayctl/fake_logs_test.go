@@ -61,6 +61,12 @@ func logsErrorWriter(w http.ResponseWriter, status int, code, msg string) {
 	_ = json.NewEncoder(w).Encode(map[string]string{"__type": code, "message": msg})
 }
 
+// logsDenied is CloudWatch Logs' answer to a call the caller's policy
+// does not allow.
+func logsDenied(w http.ResponseWriter, msg string) {
+	logsErrorWriter(w, http.StatusBadRequest, "AccessDeniedException", msg)
+}
+
 // matchFilter applies the part of CloudWatch Logs' filter pattern syntax
 // the fake knows: terms and "quoted phrases", all of which must occur.
 func (s *fakeAWS) matchFilter(pattern, message string) bool {
@@ -94,9 +100,9 @@ func (s *fakeAWS) serveLogs(w http.ResponseWriter, r *http.Request, body []byte)
 	name := str(in["logGroupName"])
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	groupARN := "arn:aws:logs:" + fakeRegion + ":" + fakeAccount + ":log-group:" + name + ":log-stream:"
+	groupARN := s.arn("logs", fakeRegion, "log-group:"+name+":log-stream:")
 	if !s.begin(w, logsErrorWriter, fakeCall{Op: "logs:" + op, Method: r.Method, Path: r.URL.Path, Body: in},
-		"AccessDeniedException", [2]string{"logs:" + op, groupARN}) {
+		logsDenied, authz{"logs:" + op, groupARN, nil}) {
 		return
 	}
 	g, exists := s.logGroups[name]

@@ -17,9 +17,8 @@ import (
 
 // Defaults for the account, region and caller the fake pretends to be.
 const (
-	fakeAccount   = "123456789012"
-	fakeRegion    = "us-east-1"
-	fakeCallerARN = "arn:aws:iam::" + fakeAccount + ":user/serverless"
+	fakeAccount = "123456789012"
+	fakeRegion  = "us-east-1"
 )
 
 // fakeCall is one request the fake received.
@@ -62,6 +61,12 @@ type failure struct {
 // statements, a role with inline policies cannot be deleted, a new role may
 // not be assumable at once, and names collide as they do on AWS. Failures
 // carry AWS's error codes and messages, and every answer a request id.
+//
+// Every call is authorised as IAM does it, against the caller's identity
+// policy: deploy/iam/deployment-policy.json as shipped (fake_policy_test.go
+// evaluates its actions, resource patterns and condition keys), so a call
+// the policy does not allow fails with AWS's access denied error, and
+// GetFunction returns tags only when lambda:ListTags is allowed.
 type fakeAWS struct {
 	// URL is the endpoint to put in aws.Config.BaseEndpoint.
 	URL string
@@ -83,11 +88,13 @@ type fakeAWS struct {
 	// VersionPageSize is how many versions one ListVersionsByFunction page
 	// holds. Default 3.
 	VersionPageSize int
-	// RequireBoundary, when set, is the permissions boundary the caller's
-	// policy demands on iam:CreateRole and iam:PutRolePolicy (the
-	// iam:PermissionsBoundary condition of deploy/iam/deployment-policy.json):
-	// a role without it is refused as AWS refuses it.
-	RequireBoundary string
+	// ListVersionsOfMissing makes ListVersionsByFunction answer an empty
+	// list for a function that does not exist, as an AWS stand-in was seen
+	// to do, where Lambda answers ResourceNotFoundException.
+	ListVersionsOfMissing bool
+	// Partition is the AWS partition of every ARN the fake makes and of
+	// the caller's policy: "aws" (the default), "aws-cn", "aws-us-gov".
+	Partition string
 	// SSOToken is the access token the SSO portal accepts; any other gets
 	// 401 UnauthorizedException.
 	SSOToken string
@@ -105,11 +112,14 @@ type fakeAWS struct {
 	logGroups map[string]*logGroup
 	failures  map[string][]*failure // nil entries let a call through
 	denied    map[string]bool
-	seq       int               // request ids, URL ids, revision ids, event ids
-	code      map[string][]byte // code snapshots by the signature of their Code.Location
+	// policy is the caller's identity policy, evaluated for every call:
+	// deploy/iam/deployment-policy.json unless a test changes it.
+	policy iamPolicy
+	seq    int               // request ids, URL ids, revision ids, event ids
+	code   map[string][]byte // code snapshots by the signature of their Code.Location
 }
 
-// New starts a fake endpoint that is closed when the test ends.
+// newFakeAWS starts a fake endpoint that is closed when the test ends.
 func newFakeAWS(t testing.TB) *fakeAWS {
 	s := &fakeAWS{
 		t:               t,
@@ -122,7 +132,9 @@ func newFakeAWS(t testing.TB) *fakeAWS {
 		logGroups:       map[string]*logGroup{},
 		failures:        map[string][]*failure{},
 		denied:          map[string]bool{},
+		Partition:       "aws",
 	}
+	s.policy = loadDeploymentPolicy(t, "aws", fakeAccount)
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL
 	t.Cleanup(s.srv.Close)
@@ -206,10 +218,10 @@ func (s *fakeAWS) FailAfter(op string, ok, status int, code, message string) {
 	s.failures[op] = append(s.failures[op], &failure{status, code, message})
 }
 
-// Deny makes the caller's policy lack actions: every call that needs one
-// of them (its own action, or one AWS checks along with it, such as
-// iam:PassRole for lambda:CreateFunction) is refused with AWS's access
-// denied error naming that action.
+// Deny makes the caller's policy lack actions whatever its statements
+// say: every call that needs one of them (its own action, or one AWS
+// checks along with it, such as iam:PassRole for lambda:CreateFunction) is
+// refused with AWS's access denied error naming that action.
 func (s *fakeAWS) Deny(actions ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -227,9 +239,16 @@ func (s *fakeAWS) Allow(actions ...string) {
 	}
 }
 
-// accessDenied is AWS's message for an action no policy allows.
-func accessDenied(action, resource string) string {
-	return "User: " + fakeCallerARN + " is not authorized to perform: " + action + " on resource: " + resource +
+// callerARN is the ARN of the identity the fake's credentials belong to.
+func (s *fakeAWS) callerARN() string {
+	return "arn:" + s.Partition + ":iam::" + fakeAccount + ":user/serverless"
+}
+
+// accessDenied is AWS's message for an action no policy allows (IAM's
+// "Troubleshoot access denied error messages": the identity-based policy
+// form, the same in every service).
+func (s *fakeAWS) accessDenied(action, resource string) string {
+	return "User: " + s.callerARN() + " is not authorized to perform: " + action + " on resource: " + resource +
 		" because no identity-based policy allows the " + action + " action"
 }
 
@@ -238,8 +257,10 @@ type protocol func(w http.ResponseWriter, status int, code, msg string)
 
 // begin records the call and answers an injected failure or a denied
 // action; it reports whether the call may go on. required are the
-// actions the call needs, with the resource each is checked on.
-func (s *fakeAWS) begin(w http.ResponseWriter, fail protocol, c fakeCall, deniedCode string, required ...[2]string) bool {
+// actions the call needs, each with the resource and request context it
+// is authorised on (the caller's policy is evaluated for each); denied
+// writes AWS's access denied error.
+func (s *fakeAWS) begin(w http.ResponseWriter, fail protocol, c fakeCall, denied func(w http.ResponseWriter, msg string), required ...authz) bool {
 	s.calls = append(s.calls, c)
 	if fs := s.failures[c.Op]; len(fs) > 0 {
 		s.failures[c.Op] = fs[1:]
@@ -249,12 +270,17 @@ func (s *fakeAWS) begin(w http.ResponseWriter, fail protocol, c fakeCall, denied
 		}
 	}
 	for _, r := range required {
-		if s.denied[r[0]] {
-			fail(w, http.StatusForbidden, deniedCode, accessDenied(r[0], r[1]))
+		if !s.allowed(r) {
+			denied(w, s.accessDenied(r.action, r.resource))
 			return false
 		}
 	}
 	return true
+}
+
+// arn is the ARN of a resource of the fake's account in its partition.
+func (s *fakeAWS) arn(service, region, resource string) string {
+	return "arn:" + s.Partition + ":" + service + ":" + region + ":" + fakeAccount + ":" + resource
 }
 
 func (s *fakeAWS) next() int {

@@ -32,7 +32,7 @@ func (s *fakeAWS) serveFunctionURL(w http.ResponseWriter, r *http.Request, body 
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("X-Amzn-ErrorType", "AccessDeniedException")
 		w.WriteHeader(http.StatusForbidden)
-		_, _ = w.Write([]byte(`{"Message":"Forbidden"}`))
+		_, _ = w.Write([]byte(`{"Message":"` + functionURLForbidden + `"}`))
 	case handler == nil:
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusBadGateway)
@@ -43,6 +43,11 @@ func (s *fakeAWS) serveFunctionURL(w http.ResponseWriter, r *http.Request, body 
 		handler.ServeHTTP(w, r)
 	}
 }
+
+// functionURLForbidden is the message of a Function URL's 403 since
+// Lambda began to point at its troubleshooting guide; it was "Forbidden".
+const functionURLForbidden = "Forbidden. For troubleshooting Function URL authorization issues, see: " +
+	"https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html"
 
 type nopCloser struct{ *bytes.Reader }
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"strings"
 
@@ -18,17 +17,12 @@ const imageSource = "https://github.com/signals-relay/signals-relay"
 // and writes it as an OCI archive or pushes it to a registry. It needs no
 // container daemon and pulls no base image.
 func (a *app) cmdImage(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("image", flag.ContinueOnError)
-	fs.SetOutput(a.stderr)
+	fs := a.flagSet("image")
 	var bf buildFlags
 	bf.register(fs)
 	platforms := fs.String("platform", ociimage.DefaultPlatforms, "comma-separated `platforms` of the image index")
 	output := fs.String("output", "", "OCI archive `file` to write (for skopeo copy oci-archive:FILE, podman load -i FILE)")
 	push := fs.String("push", "", "image `reference` to push to (registry/repository:tag), with the docker/podman login credentials")
-	fs.Usage = func() {
-		fmt.Fprintf(a.stderr, "Usage: relayctl image [--platform linux/amd64,linux/arm64] (--output FILE | --push REF)\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

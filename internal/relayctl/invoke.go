@@ -21,7 +21,7 @@ import (
 // cmdInvoke calls the deployed relay through its Function URL as XDR
 // would and prints the answer. The JWT is sent and never printed.
 func (a *app) cmdInvoke(ctx context.Context, args []string) error {
-	fs, c := a.newFlags("invoke", "STAGE [--health | --observe FILE] [--jwt-file FILE]")
+	fs, c := a.newFlags("invoke")
 	health := fs.Bool("health", false, "call /health (the default)")
 	observe := fs.String("observe", "", "call /observe/observables with the observables in this JSON `file`")
 	jwtFile := fs.String("jwt-file", "", "read the JWT from this `file` (default: $JWT)")
@@ -30,7 +30,7 @@ func (a *app) cmdInvoke(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	req := InvokeRequest{Route: "/health"}
+	req := invokeRequest{Route: "/health"}
 	switch {
 	case *health && *observe != "":
 		return errors.New("invoke: --health and --observe exclude each other")
@@ -59,7 +59,39 @@ func (a *app) cmdInvoke(ctx context.Context, args []string) error {
 	if res.Status != http.StatusOK {
 		return fmt.Errorf("invoke: the relay answered %d %s", res.Status, http.StatusText(res.Status))
 	}
+	if fatal := fatalErrors(res.Body); fatal != "" {
+		return fmt.Errorf("invoke: the relay refused the call: %s", fatal)
+	}
 	return nil
+}
+
+// urlForbidden reports whether a 403 body is the Function URL's own
+// refusal rather than the relay's: {"Message":"Forbidden"}, or today
+// {"Message":"Forbidden. For troubleshooting Function URL authorization
+// issues, see: …"} (https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html).
+func urlForbidden(body []byte) bool {
+	var answer struct{ Message string }
+	return json.Unmarshal(body, &answer) == nil && (answer.Message == "Forbidden" || strings.HasPrefix(answer.Message, "Forbidden. "))
+}
+
+// fatalErrors returns the fatal errors of a relay answer as
+// "code: message" joined by "; ", or "" when it has none. The relay
+// answers a refused call (a wrong JWT, SECRET_KEY unset) with 200 and an
+// "errors" list, as every XDR module does.
+func fatalErrors(body []byte) string {
+	var answer struct {
+		Errors []struct{ Type, Code, Message string } `json:"errors"`
+	}
+	if json.Unmarshal(body, &answer) != nil {
+		return ""
+	}
+	var fatal []string
+	for _, e := range answer.Errors {
+		if e.Type == "fatal" {
+			fatal = append(fatal, e.Code+": "+e.Message)
+		}
+	}
+	return strings.Join(fatal, "; ")
 }
 
 // token returns the JWT from the flag, the file or $JWT, in that order.
@@ -82,8 +114,8 @@ func (a *app) token(flagValue, file string) (string, error) {
 	return t, nil
 }
 
-// InvokeRequest is one call to the relay through its Function URL.
-type InvokeRequest struct {
+// invokeRequest is one call to the relay through its Function URL.
+type invokeRequest struct {
 	// Route is the relay's route, e.g. "/health" or "/observe/observables".
 	Route string
 	// Body is the JSON request body; nil sends none.
@@ -93,8 +125,8 @@ type InvokeRequest struct {
 	JWT string
 }
 
-// InvokeResult is the relay's answer.
-type InvokeResult struct {
+// invokeResult is the relay's answer.
+type invokeResult struct {
 	URL    string // the address called
 	Status int
 	Body   []byte
@@ -107,22 +139,22 @@ const maxAnswer = 6 << 20
 // as bearer token. A 403 from the URL itself (its resource policy lacks a
 // statement) is an error that says how to repair it; any answer of the
 // relay is returned as it is.
-func (c *Client) Invoke(ctx context.Context, s stage.Settings, req InvokeRequest) (InvokeResult, error) {
+func (c *awsClient) Invoke(ctx context.Context, s stage.Settings, req invokeRequest) (invokeResult, error) {
 	name := s.FunctionName()
-	base, _, err := c.functionURL(ctx, name, aws.String(Alias))
+	base, _, err := c.functionURL(ctx, name, aws.String(aliasName))
 	if err != nil {
-		return InvokeResult{}, err
+		return invokeResult{}, err
 	}
 	if base == "" {
 		// GetFunctionUrlConfig answers a missing function as it answers
 		// one without a URL: which is it?
 		if _, err := c.Lambda.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: &name}); err != nil {
-			return InvokeResult{}, c.notDeployed(err, s)
+			return invokeResult{}, c.notDeployed(err, s)
 		}
-		return InvokeResult{}, &Error{Op: "lambda:GetFunctionUrlConfig", Msg: name + " has no Function URL on alias " + Alias,
+		return invokeResult{}, &opError{Op: "lambda:GetFunctionUrlConfig", Msg: name + " has no Function URL on alias " + aliasName,
 			Fix: "`relayctl update " + s.Stage + "` creates it"}
 	}
-	res := InvokeResult{URL: strings.TrimSuffix(base, "/") + req.Route}
+	res := invokeResult{URL: strings.TrimSuffix(base, "/") + req.Route}
 	var body io.Reader
 	if req.Body != nil {
 		body = bytes.NewReader(req.Body)
@@ -143,9 +175,8 @@ func (c *Client) Invoke(ctx context.Context, s stage.Settings, req InvokeRequest
 	if res.Body, err = io.ReadAll(io.LimitReader(resp.Body, maxAnswer)); err != nil {
 		return res, fmt.Errorf("read the answer of %s: %w", res.URL, err)
 	}
-	if resp.StatusCode == http.StatusForbidden && (resp.Header.Get("X-Amzn-ErrorType") == "AccessDeniedException" ||
-		bytes.Equal(bytes.TrimSpace(res.Body), []byte(`{"Message":"Forbidden"}`))) {
-		return res, &Error{Msg: "the Function URL answered 403 Forbidden: its resource policy does not let anyone call it",
+	if resp.StatusCode == http.StatusForbidden && (resp.Header.Get("X-Amzn-ErrorType") == "AccessDeniedException" || urlForbidden(res.Body)) {
+		return res, &opError{Msg: "the Function URL answered 403 Forbidden: its resource policy does not let anyone call it",
 			Fix: "`relayctl update " + s.Stage + "` adds the missing permission statements (`relayctl status " + s.Stage + "` lists them)"}
 	}
 	return res, nil

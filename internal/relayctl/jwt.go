@@ -18,7 +18,7 @@ import (
 // that keeps the code alias live serves (after a rollback too, unless
 // --roll-forward). SECRET_KEY is printed here and nowhere else.
 func (a *app) cmdJWT(ctx context.Context, args []string) error {
-	fs, c := a.newFlags("jwt", "STAGE [-f credentials.json] [--set-secret [--roll-forward]]")
+	fs, c := a.newFlags("jwt")
 	file := fs.String("f", "", "read the JWT fields from this JSON `file` instead of asking")
 	setSecret := fs.Bool("set-secret", false, "write SECRET_KEY into the function's environment (other variables are kept)")
 	rollForward := fs.Bool("roll-forward", false, "with --set-secret after a rollback: publish $LATEST's newer code with the new SECRET_KEY instead of the code alias live serves")
@@ -36,7 +36,7 @@ func (a *app) cmdJWT(ctx context.Context, args []string) error {
 		}
 		s.ModuleLinkTemplate = *linkTemplate
 	}
-	var cl *Client
+	var cl *awsClient
 	if *setSecret { // before the operator types the API key
 		if cl, err = a.client(ctx, s, c); err != nil {
 			return err

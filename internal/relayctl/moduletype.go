@@ -13,7 +13,7 @@ import (
 // Cisco XDR (configuration-token auth, RS256). It needs no stage or AWS
 // access: only the relay's public URL and the XDR region.
 func (a *app) cmdModuleType(_ context.Context, args []string) error {
-	fs, _ := a.newFlags("module-type", "--url URL [--region us|eu|apjc]")
+	fs := a.flagSet("module-type")
 	url := fs.String("url", "", "the relay's public https `URL` (the same as its RELAY_URL)")
 	region := fs.String("region", "us", "XDR `region`: "+strings.Join(moduletype.Regions(), ", "))
 	if err := fs.Parse(args); err != nil {

@@ -26,9 +26,17 @@ func relayStandIn(t *testing.T, fake *fakeAWS) http.Handler {
 		}
 		token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		w.Header().Set("Content-Type", "application/json")
-		if _, err := auth.ParseHS256(token, []byte(secret)); secret == "" || err != nil {
-			w.WriteHeader(http.StatusUnauthorized)
-			_ = json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]string{{"code": "permission denied"}}})
+		// The relay answers a refused call with 200 and a fatal error.
+		refuse := func(reason string) {
+			_ = json.NewEncoder(w).Encode(map[string]any{"data": map[string]any{}, "errors": []map[string]string{
+				{"type": "fatal", "code": "authorization error", "message": "Authorization failed: " + reason}}})
+		}
+		if secret == "" {
+			refuse(auth.ReasonSecretKeyMissing)
+			return
+		}
+		if _, err := auth.ParseHS256(token, []byte(secret)); err != nil {
+			refuse(auth.ReasonWrongStructure)
 			return
 		}
 		if r.URL.Path != "/health" {
@@ -114,7 +122,7 @@ func TestInvokeJWTSources(t *testing.T) {
 		{name: "env", env: token, args: []string{"--health"}},
 		{name: "file", args: []string{"--jwt-file", file}},
 		{name: "flag over env", env: "wrong", args: []string{"--jwt", token}},
-		{name: "wrong token", env: "wrong", wantErr: "invoke: the relay answered 401 Unauthorized"},
+		{name: "wrong token", env: "wrong", wantErr: "invoke: the relay refused the call: authorization error: Authorization failed: Wrong JWT structure"},
 		{name: "none", wantErr: "invoke: no JWT: set JWT, or pass --jwt-file FILE"},
 		{name: "both routes", env: token, args: []string{"--health", "--observe", observables}, wantErr: "--health and --observe exclude each other"},
 		{name: "observe not JSON", env: token, args: []string{"--observe", file}, wantErr: "jwt.txt is not JSON"},
@@ -130,7 +138,7 @@ func TestInvokeJWTSources(t *testing.T) {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Errorf("invoke = %v, want %q", err, tc.wantErr)
 				}
-				if strings.Contains(tc.wantErr, "JWT") && len(e.fake.Calls()) != calls {
+				if strings.HasPrefix(tc.wantErr, "invoke: no JWT") && len(e.fake.Calls()) != calls {
 					t.Error("AWS called without a JWT")
 				}
 				return
@@ -155,5 +163,27 @@ func TestSetSecretAfterFailedUpdate(t *testing.T) {
 	out, _ = e.mustRun("", "status", "dev")
 	if !strings.Contains(out, "SECRET_KEY:      set") || !strings.Contains(out, "Last update") || strings.Contains(out, "Failed") {
 		t.Errorf("status:\n%s", out)
+	}
+}
+
+// TestDeployNextHint: deploy says what comes next (setting SECRET_KEY)
+// only while the function has none.
+func TestDeployNextHint(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	zip := filepath.Join(e.dir, "a.zip")
+	e.mustRun("", "package", "dev", "-o", zip)
+	const next = "Next: `relayctl jwt dev --set-secret`"
+	for _, step := range []struct {
+		secretSet bool
+		want      bool
+	}{{false, true}, {false, true}, {true, false}} {
+		if step.secretSet {
+			e.mustRun("k\n", "jwt", "dev", "--set-secret")
+		}
+		out, _ := e.mustRun("", "deploy", "dev", "--create-role", "--zip", zip)
+		if got := strings.Contains(out, next); got != step.want {
+			t.Errorf("SECRET_KEY set %v: deploy prints the hint %v, want %v:\n%s", step.secretSet, got, step.want, out)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,7 +20,7 @@ import (
 
 // checkServed fails unless the stage's function is complete: the alias
 // serves the newest version and has a URL that answers (not 403).
-func checkServed(t *testing.T, fake *fakeAWS, c *Client) {
+func checkServed(t *testing.T, fake *fakeAWS, c *awsClient) {
 	t.Helper()
 	fn, ok := fake.Function(fnName)
 	if !ok {
@@ -29,7 +30,7 @@ func checkServed(t *testing.T, fake *fakeAWS, c *Client) {
 		t.Errorf("versions %v, aliases %v, URLs %v, statements %v", fn.Versions, fn.Aliases, fn.URLs, fn.Statements)
 	}
 	fake.FunctionHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, `{"data":{}}`) })
-	res, err := c.Invoke(t.Context(), settings(t, baseStage), InvokeRequest{Route: "/health", JWT: "j"})
+	res, err := c.Invoke(t.Context(), settings(t, baseStage), invokeRequest{Route: "/health", JWT: "j"})
 	if err != nil || res.Status != http.StatusOK {
 		t.Errorf("the URL answers %d, %v", res.Status, err)
 	}
@@ -86,7 +87,7 @@ func TestHalfFinishedDeployIsFinished(t *testing.T) {
 					t.Errorf("error lacks AWS's request id: %v", err)
 				}
 				fake.Allow("lambda:AddPermission") // the policy fixed; throttling is over by itself
-				var second Result
+				var second result
 				if again == "deploy" {
 					second, err = c.Deploy(t.Context(), s, zip, false)
 				} else {
@@ -144,7 +145,11 @@ func TestDeployRefusesForeignFunction(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "relayctl did not create it for stage dev") {
 			t.Errorf("tags %v: Deploy = %v", tags, err)
 		}
-		checkOps(t, fake.Ops(), []string{"lambda:GetFunction"})
+		want := []string{"lambda:GetFunction"}
+		if tags == nil { // no tags in GetFunction's answer: ListTags makes sure
+			want = append(want, "lambda:ListTags")
+		}
+		checkOps(t, fake.Ops(), want)
 	}
 }
 
@@ -245,7 +250,7 @@ func TestRollbackAndPrune(t *testing.T) {
 
 	start := len(fake.Calls())
 	res, err := c.Rollback(t.Context(), s, 1)
-	if err != nil || res != (RollbackResult{From: "4", To: "3"}) {
+	if err != nil || res != (rollbackResult{From: "4", To: "3"}) {
 		t.Fatalf("Rollback 1 = %+v, %v", res, err)
 	}
 	checkOps(t, fake.Ops()[start:], []string{"lambda:ListVersionsByFunction", "lambda:GetAlias", "lambda:UpdateAlias"})
@@ -309,7 +314,7 @@ func TestInvoke(t *testing.T) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, `{"data":{"sightings":{"count":1}}}`)
 	})
-	res, err := c.Invoke(t.Context(), s, InvokeRequest{Route: "/observe/observables", Body: []byte(`[{"type":"ip","value":"1.2.3.4"}]`), JWT: "header.payload.sig"})
+	res, err := c.Invoke(t.Context(), s, invokeRequest{Route: "/observe/observables", Body: []byte(`[{"type":"ip","value":"1.2.3.4"}]`), JWT: "header.payload.sig"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -323,7 +328,7 @@ func TestInvoke(t *testing.T) {
 	}
 
 	fake.RemoveStatement(fnName, "live", "FunctionURLAllowPublicAccess")
-	res, err = c.Invoke(t.Context(), s, InvokeRequest{Route: "/health", JWT: "header.payload.sig"})
+	res, err = c.Invoke(t.Context(), s, invokeRequest{Route: "/health", JWT: "header.payload.sig"})
 	want := "the Function URL answered 403 Forbidden: its resource policy does not let anyone call it — `relayctl update dev` adds the missing permission statements"
 	if err == nil || !strings.HasPrefix(err.Error(), want) || res.Status != http.StatusForbidden {
 		t.Errorf("Invoke with a statement missing = %d, %v\nwant %s", res.Status, err, want)
@@ -331,12 +336,25 @@ func TestInvoke(t *testing.T) {
 	if strings.Contains(err.Error(), "header.payload.sig") {
 		t.Error("the error shows the JWT")
 	}
+	// The body alone tells it too, when a proxy drops X-Amzn-ErrorType.
+	direct := c.HTTPClient
+	c.HTTPClient = &http.Client{Transport: roundTripper(func(r *http.Request) (*http.Response, error) {
+		resp, err := direct.Transport.RoundTrip(r)
+		if err == nil {
+			resp.Header.Del("X-Amzn-ErrorType")
+		}
+		return resp, err
+	})}
+	if _, err := c.Invoke(t.Context(), s, invokeRequest{Route: "/health", JWT: "j"}); err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("Invoke with a statement missing, without X-Amzn-ErrorType = %v\nwant %s", err, want)
+	}
+	c.HTTPClient = direct
 	// update puts it back.
 	upd, err := c.Update(t.Context(), s, testZip(t, "v1"))
 	if err != nil || !slices.Equal(upd.Repaired, []string{"added permission statement FunctionURLAllowPublicAccess"}) {
 		t.Errorf("update = %+v, %v", upd, err)
 	}
-	if res, err := c.Invoke(t.Context(), s, InvokeRequest{Route: "/health", JWT: "j"}); err != nil || res.Status != 200 {
+	if res, err := c.Invoke(t.Context(), s, invokeRequest{Route: "/health", JWT: "j"}); err != nil || res.Status != 200 {
 		t.Errorf("after update: %d, %v", res.Status, err)
 	}
 }
@@ -347,13 +365,13 @@ func TestInvokeNotDeployed(t *testing.T) {
 	t.Parallel()
 	fake, c, _ := setup(t)
 	s := settings(t, baseStage)
-	_, err := c.Invoke(t.Context(), s, InvokeRequest{Route: "/health", JWT: "j"})
+	_, err := c.Invoke(t.Context(), s, invokeRequest{Route: "/health", JWT: "j"})
 	if err == nil || !strings.Contains(err.Error(), "function tr-auth0-signals-relay-dev not found in us-east-1") ||
 		!strings.Contains(err.Error(), "relayctl deploy dev") {
 		t.Errorf("Invoke, no function = %v", err)
 	}
 	fake.AddFunction(fakeFunction{Name: fnName})
-	_, err = c.Invoke(t.Context(), s, InvokeRequest{Route: "/health", JWT: "j"})
+	_, err = c.Invoke(t.Context(), s, invokeRequest{Route: "/health", JWT: "j"})
 	if err == nil || !strings.Contains(err.Error(), "has no Function URL on alias live — `relayctl update dev` creates it") {
 		t.Errorf("Invoke, no URL = %v", err)
 	}
@@ -489,5 +507,94 @@ func TestSetSecretAfterRollback(t *testing.T) {
 	if res, err := c.SetSecret(t.Context(), s, "S3CR3T-4", false); err != nil || res.Version != "6" ||
 		slices.Contains(fake.Ops()[start:], "lambda:GetFunction") || slices.Contains(fake.Ops()[start:], "lambda:UpdateFunctionCode") {
 		t.Errorf("SetSecret after a rollback to the same code = %+v, %v, calls %v", res, err, fake.Ops()[start:])
+	}
+}
+
+// TestChangeWaitsWhileUpdateInProgress: Lambda refuses a change with
+// ResourceConflictException while another update of the function is in
+// progress; relayctl waits for the function to settle and makes the change
+// again, where another ResourceConflictException (a statement id taken,
+// an alias serving a version) keeps its own meaning.
+func TestChangeWaitsWhileUpdateInProgress(t *testing.T) {
+	t.Parallel()
+	const inProgress = "The operation cannot be performed at this time. An update is in progress for resource: arn:aws:lambda:us-east-1:123456789012:function:" + fnName
+	s := settings(t, baseStage)
+	for _, op := range []string{"lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration", "lambda:PublishVersion",
+		"lambda:UpdateAlias", "lambda:AddPermission", "lambda:DeleteFunction"} {
+		t.Run(op, func(t *testing.T) {
+			t.Parallel()
+			fake, c, progress := setupDeployed(t, s)
+			fake.RemoveStatement(fnName, "live", statementInvokeURL)
+			fake.Fail(op, http.StatusConflict, "ResourceConflictException", inProgress)
+			res, err := c.Update(t.Context(), settings(t, `{"aws_region": "us-east-1", "project_name": "tr-auth0-signals-relay",
+				"role_name": "tr-auth0-signals-relay-dev-role", "num_retained_versions": 1}`), testZip(t, "v2"))
+			if err != nil {
+				t.Fatalf("Update = %v", err)
+			}
+			if n := len(fake.CallsTo(op)); n < 2 {
+				t.Errorf("%s called %d times, want it made again", op, n)
+			}
+			if want := fnName + " is busy with another update; waiting for it to finish…"; !strings.Contains(progress.String(), want) {
+				t.Errorf("progress lacks %q:\n%s", want, progress)
+			}
+			if res.Version != "2" || !slices.Equal(res.Pruned, []string{"1"}) {
+				t.Errorf("result = %+v", res)
+			}
+		})
+	}
+	// Still in progress after MaxWait: the error says so, not "changed by
+	// someone else".
+	fake, c, _ := setupDeployed(t, s)
+	c.MaxWait = 0
+	fake.Fail("lambda:UpdateFunctionCode", http.StatusConflict, "ResourceConflictException", inProgress)
+	_, err := c.Update(t.Context(), s, testZip(t, "v2"))
+	if want := "lambda:UpdateFunctionCode: " + fnName + " is still busy with another update after 0s — check `relayctl status dev`"; err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("Update = %v\nwant %s", err, want)
+	}
+}
+
+// TestRollbackAfterUndeploy: rollback of a stage undeployed says the
+// function is not found, also where listing its versions answers an empty
+// list rather than ResourceNotFoundException.
+func TestRollbackAfterUndeploy(t *testing.T) {
+	t.Parallel()
+	for _, lenient := range []bool{false, true} {
+		e := newEnv(t)
+		e.fake.ListVersionsOfMissing = lenient
+		zip := filepath.Join(e.dir, "a.zip")
+		e.mustRun("", "package", "dev", "-o", zip)
+		e.mustRun("", "deploy", "dev", "--create-role", "--zip", zip)
+		e.mustRun("", "undeploy", "dev", "--yes")
+		_, _, err := e.run("", "rollback", "dev")
+		if want := "function tr-auth0-signals-relay-dev not found in us-east-1 — deploy it with `relayctl deploy dev`"; err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("versions listed of a missing function %v: rollback = %v\nwant %s", lenient, err, want)
+		}
+	}
+}
+
+// TestStatusNamesNewestVersionOfLatestCode: when two kept versions hold
+// $LATEST's code (an update, then a SECRET_KEY change) and the alias was
+// rolled back past both, status names the newer one, the version an
+// update would roll forward to in all but its new code.
+func TestStatusNamesNewestVersionOfLatestCode(t *testing.T) {
+	t.Parallel()
+	fake, c, _ := setup(t)
+	fake.AddRole("tr-auth0-signals-relay-dev-role", nil)
+	s := settings(t, baseStage)
+	if _, err := c.Deploy(t.Context(), s, testZip(t, "v1"), false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Update(t.Context(), s, testZip(t, "v2")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.SetSecret(t.Context(), s, "secret", false); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := c.Rollback(t.Context(), s, 2); err != nil || res.To != "1" {
+		t.Fatalf("Rollback = %+v, %v", res, err)
+	}
+	const want = "Note:            rolled back: live serves 1, $LATEST has newer code from version 3;"
+	if got := statusText(t, c, s); !strings.Contains(got, want) {
+		t.Errorf("status lacks %q:\n%s", want, got)
 	}
 }

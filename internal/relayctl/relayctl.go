@@ -9,14 +9,16 @@
 // It calls only these AWS APIs, which the deployment policy shipped in
 // deploy/iam/ allows:
 //
-//   - Lambda: GetFunction, GetFunctionConfiguration, CreateFunction,
+//   - Lambda: GetFunction, ListTags (GetFunction returns tags only to a
+//     caller allowed it), GetFunctionConfiguration, CreateFunction,
 //     UpdateFunctionCode, UpdateFunctionConfiguration, DeleteFunction,
 //     PublishVersion, ListVersionsByFunction, GetAlias, CreateAlias,
 //     UpdateAlias, CreateFunctionUrlConfig, GetFunctionUrlConfig,
-//     DeleteFunctionUrlConfig, AddPermission, GetPolicy (plus TagResource,
-//     which CreateFunction needs for tags);
+//     DeleteFunctionUrlConfig, GetPolicy, AddPermission (on alias live,
+//     for principal "*" only) (plus TagResource, which CreateFunction needs
+//     for tags);
 //   - IAM: GetRole, CreateRole (with TagRole for its tags) and PutRolePolicy,
-//     both only with the permissions boundary BoundaryPolicyName,
+//     both only with the permissions boundary boundaryPolicyName,
 //     ListRolePolicies, DeleteRolePolicy, DeleteRole, and PassRole when the
 //     function is created;
 //   - STS: GetCallerIdentity (which needs no permission), for the account a
@@ -53,26 +55,48 @@ import (
 	"github.com/signals-relay/signals-relay/internal/version"
 )
 
-const usage = `relayctl packages the signals-relay for AWS Lambda and manages its deployment.
+// synopses are the commands' usage lines, in the order help lists them:
+// the one place both the overview and each command's -h take them from.
+var synopses = []struct{ name, synopsis string }{
+	{"package", "STAGE [-o FILE] [--source DIR] [--relay-version V] [--toolchain GO]"},
+	{"deploy", "STAGE [--create-role] [--zip FILE | --source DIR --relay-version V --toolchain GO]"},
+	{"update", "STAGE [--zip FILE | --source DIR --relay-version V --toolchain GO]"},
+	{"status", "STAGE"},
+	{"rollback", "STAGE [-n N]"},
+	{"invoke", "STAGE [--health | --observe FILE] [--jwt-file FILE | --jwt JWT]"},
+	{"tail", "STAGE [--since 10m] [--http | --non-http] [--filter PATTERN] [--follow]"},
+	{"undeploy", "STAGE [--yes] [--remove-logs]"},
+	{"jwt", "STAGE [-f credentials.json] [--set-secret [--roll-forward]] [--module-link-template TEMPLATE]"},
+	{"module-type", "--url URL [--region us|eu|apjc]"},
+	{"image", "[--platform linux/amd64,linux/arm64] [--source DIR] [--relay-version V] [--toolchain GO] (--output FILE | --push REF)"},
+}
 
-Usage:
-  relayctl package  STAGE [-o FILE] [--source DIR] [--relay-version V]
-  relayctl deploy   STAGE [--create-role] [--zip FILE]
-  relayctl update   STAGE [--zip FILE]
-  relayctl status   STAGE
-  relayctl rollback STAGE [-n N]
-  relayctl invoke   STAGE [--health | --observe FILE] [--jwt-file FILE]
-  relayctl tail     STAGE [--since 10m] [--http | --non-http] [--filter PATTERN] [--follow]
-  relayctl undeploy STAGE [--yes] [--remove-logs]
-  relayctl jwt      STAGE [-f credentials.json] [--set-secret [--roll-forward]]
-  relayctl module-type --url URL [--region us|eu|apjc]
-  relayctl image    [--platform linux/amd64,linux/arm64] (--output FILE | --push REF)
-  relayctl version
+func synopsis(name string) string {
+	for _, c := range synopses {
+		if c.name == name {
+			return c.synopsis
+		}
+	}
+	return ""
+}
 
-Every command takes --settings FILE (default relay_settings.json, or
-$RELAYCTL_SETTINGS) and --profile NAME (overrides the stage's profile_name).
+// usage is relayctl's help.
+func usage() string {
+	var b strings.Builder
+	b.WriteString("relayctl packages the signals-relay for AWS Lambda and manages its deployment.\n\nUsage:\n")
+	for _, c := range synopses {
+		fmt.Fprintf(&b, "  relayctl %-8s %s\n", c.name, c.synopsis)
+	}
+	b.WriteString(`  relayctl version
+
+Every command with a STAGE also takes --settings FILE (default
+relay_settings.json, or $RELAYCTL_SETTINGS) and --profile NAME (overrides
+the stage's profile_name). Release builds use Go ` + pack.ReleaseToolchain + ` (go.mod's
+toolchain) whatever GOTOOLCHAIN says; --toolchain local uses the installed Go.
 Run "relayctl COMMAND -h" for a command's flags; docs/aws.md has the AWS setup.
-`
+`)
+	return b.String()
+}
 
 // app is relayctl with its surroundings: the process's I/O and environment,
 // and the seams tests replace.
@@ -85,21 +109,21 @@ type app struct {
 	// terminal returns a reader of one hidden line when r is a terminal.
 	terminal func(r io.Reader) (readHidden func() (string, error), ok bool)
 	random   io.Reader     // the secret's randomness; nil means crypto/rand
-	poll     time.Duration // zero keeps Client's default
-	// httpClient calls Function URLs; nil keeps Client's default.
+	poll     time.Duration // zero keeps awsClient's default
+	// httpClient calls Function URLs; nil keeps awsClient's default.
 	httpClient *http.Client
 }
 
 // Run is relayctl: it parses args and runs one command.
 func Run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	a := &app{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr,
-		awsConfig: LoadConfig, build: pack.Build, terminal: terminalReader}
+		awsConfig: loadConfig, build: pack.Build, terminal: terminalReader}
 	return a.run(ctx, args)
 }
 
 func (a *app) run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		fmt.Fprint(a.stderr, usage)
+		fmt.Fprint(a.stderr, usage())
 		return flag.ErrHelp
 	}
 	commands := map[string]func(context.Context, []string) error{
@@ -111,12 +135,17 @@ func (a *app) run(ctx context.Context, args []string) error {
 	case "version", "--version":
 		fmt.Fprintln(a.stdout, "relayctl", version.Version)
 	case "help", "-h", "-help", "--help":
-		fmt.Fprint(a.stdout, usage)
+		fmt.Fprint(a.stdout, usage())
 	default:
 		if f, ok := commands[cmd]; ok {
-			return f(ctx, args[1:])
+			// A command's help, asked for with -h, is an answer, not an
+			// error.
+			if err := f(ctx, args[1:]); !errors.Is(err, flag.ErrHelp) {
+				return err
+			}
+			return nil
 		}
-		fmt.Fprint(a.stderr, usage)
+		fmt.Fprint(a.stderr, usage())
 		return fmt.Errorf("unknown command %q", cmd)
 	}
 	return nil
@@ -128,18 +157,25 @@ type common struct {
 	profile  string
 }
 
-// newFlags returns a command's flag set with the common flags.
-func (a *app) newFlags(name, synopsis string) (*flag.FlagSet, *common) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(a.stderr)
+// newFlags returns a stage command's flag set with the common flags.
+func (a *app) newFlags(name string) (*flag.FlagSet, *common) {
+	fs := a.flagSet(name)
 	c := &common{}
 	fs.StringVar(&c.settings, "settings", cmp.Or(a.getenv("RELAYCTL_SETTINGS"), "relay_settings.json"), "stage settings `file`")
 	fs.StringVar(&c.profile, "profile", "", "AWS `profile` to use instead of the stage's profile_name")
+	return fs, c
+}
+
+// flagSet returns a command's flag set, whose usage is its synopsis and
+// its flags.
+func (a *app) flagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(a.stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(a.stderr, "Usage: relayctl %s %s\n\nFlags:\n", name, synopsis)
+		fmt.Fprintf(a.stderr, "Usage: relayctl %s %s\n\nFlags:\n", name, synopsis(name))
 		fs.PrintDefaults()
 	}
-	return fs, c
+	return fs
 }
 
 // load parses flags that may come before or after the one STAGE argument
@@ -172,7 +208,7 @@ func (c *common) load(fs *flag.FlagSet, args []string) (stage.Settings, error) {
 
 // openStage loads the stage from a stage command's arguments and returns
 // an AWS client for it.
-func (a *app) openStage(ctx context.Context, fs *flag.FlagSet, c *common, args []string) (stage.Settings, *Client, error) {
+func (a *app) openStage(ctx context.Context, fs *flag.FlagSet, c *common, args []string) (stage.Settings, *awsClient, error) {
 	s, err := c.load(fs, args)
 	if err != nil {
 		return s, nil, err
@@ -183,13 +219,13 @@ func (a *app) openStage(ctx context.Context, fs *flag.FlagSet, c *common, args [
 
 // client returns an AWS client for the stage after checking that
 // credentials can be found.
-func (a *app) client(ctx context.Context, s stage.Settings, c *common) (*Client, error) {
+func (a *app) client(ctx context.Context, s stage.Settings, c *common) (*awsClient, error) {
 	profile := cmp.Or(c.profile, s.Profile)
 	cfg, err := a.awsConfig(ctx, s.Region, profile)
 	if err != nil {
 		return nil, err
 	}
-	cl := New(cfg)
+	cl := newAWSClient(cfg)
 	cl.Profile, cl.Progress, cl.HTTPClient = profile, a.stderr, a.httpClient
 	cl.Poll = cmp.Or(a.poll, cl.Poll)
 	return cl, cl.CheckCredentials(ctx, cfg)

@@ -15,8 +15,8 @@ import (
 	"github.com/signals-relay/signals-relay/internal/stage"
 )
 
-// Result is what Deploy, Update and SetSecret left behind.
-type Result struct {
+// result is what Deploy, Update and SetSecret left behind.
+type result struct {
 	FunctionARN, URL     string
 	Version              string // the version the alias serves now
 	CodeSHA256           string
@@ -27,6 +27,8 @@ type Result struct {
 	// alias, the Function URL, permission statements.
 	Repaired []string
 	Pruned   []string // the old versions deleted
+	// SecretSet says whether the version released has a SECRET_KEY.
+	SecretSet bool
 }
 
 // release publishes $LATEST as a version, points the alias at it (alias
@@ -35,20 +37,25 @@ type Result struct {
 // Function URL anyone may call (both permission statements), and deletes
 // the versions beyond the stage's count. On a function it did not just
 // create, it records in res what it had to add.
-func (c *Client) release(ctx context.Context, s stage.Settings, cfg *lambda.GetFunctionConfigurationOutput, alias *lambda.GetAliasOutput, why string, res *Result) error {
+func (c *awsClient) release(ctx context.Context, s stage.Settings, cfg *lambda.GetFunctionConfigurationOutput, alias *lambda.GetAliasOutput, why string, res *result) error {
 	name := s.FunctionName()
 	res.FunctionARN = aws.ToString(cfg.FunctionArn)
 	res.CodeSHA256, res.CodeSize = aws.ToString(cfg.CodeSha256), cfg.CodeSize
+	res.SecretSet = cfg.Environment != nil && cfg.Environment.Variables[stage.SecretKeyEnv] != ""
 	repaired := func(what string) {
 		if !res.Created {
 			res.Repaired = append(res.Repaired, what)
 			c.progressf("Repaired: %s.", what)
 		}
 	}
-	v, err := c.Lambda.PublishVersion(ctx, &lambda.PublishVersionInput{
-		FunctionName: &name,
-		RevisionId:   cfg.RevisionId,
-		Description:  aws.String(why),
+	var v *lambda.PublishVersionOutput
+	err := c.whenIdle(ctx, s, func() (err error) {
+		v, err = c.Lambda.PublishVersion(ctx, &lambda.PublishVersionInput{
+			FunctionName: &name,
+			RevisionId:   cfg.RevisionId,
+			Description:  aws.String(why),
+		})
+		return err
 	})
 	if err != nil {
 		return c.explainRevision(err, s)
@@ -56,28 +63,35 @@ func (c *Client) release(ctx context.Context, s stage.Settings, cfg *lambda.GetF
 	res.Version = aws.ToString(v.Version)
 
 	if alias == nil {
-		if _, err := c.Lambda.CreateAlias(ctx, &lambda.CreateAliasInput{FunctionName: &name, Name: aws.String(Alias), FunctionVersion: &res.Version}); err != nil {
-			return c.Explain(err)
+		if err := c.whenIdle(ctx, s, func() error {
+			_, err := c.Lambda.CreateAlias(ctx, &lambda.CreateAliasInput{FunctionName: &name, Name: aws.String(aliasName), FunctionVersion: &res.Version})
+			return err
+		}); err != nil {
+			return c.explainRevision(err, s)
 		}
-		repaired("created alias " + Alias)
+		repaired("created alias " + aliasName)
 	} else if err := c.moveAlias(ctx, s, alias, res.Version); err != nil {
 		return err
 	}
-	c.progressf("Alias %s serves version %s.", Alias, res.Version)
+	c.progressf("Alias %s serves version %s.", aliasName, res.Version)
 
-	if res.URL, _, err = c.functionURL(ctx, name, aws.String(Alias)); err != nil {
+	if res.URL, _, err = c.functionURL(ctx, name, aws.String(aliasName)); err != nil {
 		return err
 	}
 	if res.URL == "" {
-		c.progressf("Creating the Function URL of alias %s (auth NONE; the relay verifies the JWT)…", Alias)
-		u, err := c.Lambda.CreateFunctionUrlConfig(ctx, &lambda.CreateFunctionUrlConfigInput{
-			FunctionName: &name,
-			Qualifier:    aws.String(Alias),
-			AuthType:     types.FunctionUrlAuthTypeNone,
-			InvokeMode:   types.InvokeModeBuffered,
+		c.progressf("Creating the Function URL of alias %s (auth NONE; the relay verifies the JWT)…", aliasName)
+		var u *lambda.CreateFunctionUrlConfigOutput
+		err := c.whenIdle(ctx, s, func() (err error) {
+			u, err = c.Lambda.CreateFunctionUrlConfig(ctx, &lambda.CreateFunctionUrlConfigInput{
+				FunctionName: &name,
+				Qualifier:    aws.String(aliasName),
+				AuthType:     types.FunctionUrlAuthTypeNone,
+				InvokeMode:   types.InvokeModeBuffered,
+			})
+			return err
 		})
 		if err != nil {
-			return c.Explain(err)
+			return c.explainRevision(err, s)
 		}
 		res.URL = aws.ToString(u.FunctionUrl)
 		repaired("created the Function URL " + res.URL)
@@ -93,18 +107,18 @@ func (c *Client) release(ctx context.Context, s stage.Settings, cfg *lambda.GetF
 		return err
 	}
 	for _, in := range missing {
-		if _, err := c.Lambda.AddPermission(ctx, in); err != nil {
+		if err := c.whenIdle(ctx, s, func() error { _, err := c.Lambda.AddPermission(ctx, in); return err }); err != nil {
 			return c.explainStatement(err, s, in)
 		}
 		repaired("added permission statement " + aws.ToString(in.StatementId))
 	}
-	res.Pruned = c.prune(ctx, name, s.KeepVersions)
+	res.Pruned = c.prune(ctx, s, name, s.KeepVersions)
 	return nil
 }
 
 // getAlias returns the alias, or nil when the function has none.
-func (c *Client) getAlias(ctx context.Context, name string) (*lambda.GetAliasOutput, error) {
-	a, err := c.Lambda.GetAlias(ctx, &lambda.GetAliasInput{FunctionName: &name, Name: aws.String(Alias)})
+func (c *awsClient) getAlias(ctx context.Context, name string) (*lambda.GetAliasOutput, error) {
+	a, err := c.Lambda.GetAlias(ctx, &lambda.GetAliasInput{FunctionName: &name, Name: aws.String(aliasName)})
 	if isNotFound(err) {
 		return nil, nil
 	}
@@ -115,33 +129,39 @@ func (c *Client) getAlias(ctx context.Context, name string) (*lambda.GetAliasOut
 }
 
 // moveAlias points the alias at version, guarded by the revision read.
-func (c *Client) moveAlias(ctx context.Context, s stage.Settings, a *lambda.GetAliasOutput, version string) error {
+func (c *awsClient) moveAlias(ctx context.Context, s stage.Settings, a *lambda.GetAliasOutput, version string) error {
 	if aws.ToString(a.FunctionVersion) == version {
 		return nil
 	}
-	_, err := c.Lambda.UpdateAlias(ctx, &lambda.UpdateAliasInput{
-		FunctionName:    aws.String(s.FunctionName()),
-		Name:            aws.String(Alias),
-		FunctionVersion: &version,
-		RevisionId:      a.RevisionId,
+	err := c.whenIdle(ctx, s, func() error {
+		_, err := c.Lambda.UpdateAlias(ctx, &lambda.UpdateAliasInput{
+			FunctionName:    aws.String(s.FunctionName()),
+			Name:            aws.String(aliasName),
+			FunctionVersion: &version,
+			RevisionId:      a.RevisionId,
+		})
+		return err
 	})
-	return c.explainRevision(err, s)
+	if err != nil {
+		return c.explainRevision(err, s)
+	}
+	return nil
 }
 
 // noteUnqualifiedURL tells about a Function URL of the unqualified
 // function, which relayctl made before it served an alias.
-func (c *Client) noteUnqualifiedURL(ctx context.Context, name string) error {
+func (c *awsClient) noteUnqualifiedURL(ctx context.Context, name string) error {
 	old, _, err := c.functionURL(ctx, name, nil)
 	if old != "" {
 		c.progressf("Note: %s also has the URL %s, made by an earlier relayctl: it serves $LATEST, not alias %s, and rollback does not move it. "+
-			"Give XDR the new URL, then remove the old one with `aws lambda delete-function-url-config --function-name %s`.", name, old, Alias, name)
+			"Give XDR the new URL, then remove the old one with `aws lambda delete-function-url-config --function-name %s`.", name, old, aliasName, name)
 	}
 	return err
 }
 
 // functionURL returns the Function URL of the function (qualifier nil)
 // or of an alias and its auth type, or "" when it has none.
-func (c *Client) functionURL(ctx context.Context, name string, qualifier *string) (url, authType string, err error) {
+func (c *awsClient) functionURL(ctx context.Context, name string, qualifier *string) (url, authType string, err error) {
 	out, err := c.Lambda.GetFunctionUrlConfig(ctx, &lambda.GetFunctionUrlConfigInput{FunctionName: &name, Qualifier: qualifier})
 	if isNotFound(err) {
 		return "", "", nil
@@ -158,15 +178,15 @@ func (c *Client) functionURL(ctx context.Context, name string, qualifier *string
 func publicStatements(name string) []*lambda.AddPermissionInput {
 	return []*lambda.AddPermissionInput{{
 		FunctionName:        &name,
-		Qualifier:           aws.String(Alias),
-		StatementId:         aws.String(StatementInvokeURL),
+		Qualifier:           aws.String(aliasName),
+		StatementId:         aws.String(statementInvokeURL),
 		Action:              aws.String("lambda:InvokeFunctionUrl"),
 		Principal:           aws.String("*"),
 		FunctionUrlAuthType: types.FunctionUrlAuthTypeNone,
 	}, {
 		FunctionName:          &name,
-		Qualifier:             aws.String(Alias),
-		StatementId:           aws.String(StatementInvokeFunction),
+		Qualifier:             aws.String(aliasName),
+		StatementId:           aws.String(statementInvokeFunction),
 		Action:                aws.String("lambda:InvokeFunction"),
 		Principal:             aws.String("*"),
 		InvokedViaFunctionUrl: aws.Bool(true),
@@ -214,13 +234,13 @@ func hasString(v any, s string) bool {
 
 // missingStatements reads the alias's resource policy and returns the
 // public statements it lacks.
-func (c *Client) missingStatements(ctx context.Context, name string) ([]*lambda.AddPermissionInput, error) {
+func (c *awsClient) missingStatements(ctx context.Context, name string) ([]*lambda.AddPermissionInput, error) {
 	var policy struct{ Statement []policyStatement }
-	out, err := c.Lambda.GetPolicy(ctx, &lambda.GetPolicyInput{FunctionName: &name, Qualifier: aws.String(Alias)})
+	out, err := c.Lambda.GetPolicy(ctx, &lambda.GetPolicyInput{FunctionName: &name, Qualifier: aws.String(aliasName)})
 	switch {
 	case err == nil:
 		if err := json.Unmarshal([]byte(aws.ToString(out.Policy)), &policy); err != nil {
-			return nil, &Error{Op: "lambda:GetPolicy", Msg: "the resource policy is not JSON: " + err.Error()}
+			return nil, &opError{Op: "lambda:GetPolicy", Msg: "the resource policy is not JSON: " + err.Error()}
 		}
 	case !isNotFound(err): // no policy at all: every statement is missing
 		return nil, c.Explain(err)
@@ -236,19 +256,22 @@ func (c *Client) missingStatements(ctx context.Context, name string) ([]*lambda.
 
 // explainStatement explains a failed AddPermission; a statement id taken
 // by a statement that grants something else needs a person's decision.
-func (c *Client) explainStatement(err error, s stage.Settings, in *lambda.AddPermissionInput) error {
+func (c *awsClient) explainStatement(err error, s stage.Settings, in *lambda.AddPermissionInput) error {
 	if !isCode(err, "ResourceConflictException") {
 		return c.Explain(err)
 	}
+	if isUpdateInProgress(err) {
+		return c.explainInProgress(err, s)
+	}
 	sid := aws.ToString(in.StatementId)
-	return &Error{Op: "lambda:AddPermission", Err: err,
-		Msg: "the resource policy of " + s.FunctionName() + ":" + Alias + " has a statement " + sid + " that does not allow public calls",
-		Fix: "remove it (`aws lambda remove-permission --function-name " + s.FunctionName() + " --qualifier " + Alias +
+	return &opError{Op: "lambda:AddPermission", Err: err,
+		Msg: "the resource policy of " + s.FunctionName() + ":" + aliasName + " has a statement " + sid + " that does not allow public calls",
+		Fix: "remove it (`aws lambda remove-permission --function-name " + s.FunctionName() + " --qualifier " + aliasName +
 			" --statement-id " + sid + "`) and run `relayctl update " + s.Stage + "`"}
 }
 
 // versions lists the function's published versions, oldest first.
-func (c *Client) versions(ctx context.Context, name string) ([]types.FunctionConfiguration, error) {
+func (c *awsClient) versions(ctx context.Context, name string) ([]types.FunctionConfiguration, error) {
 	var out []types.FunctionConfiguration
 	p := lambda.NewListVersionsByFunctionPaginator(c.Lambda, &lambda.ListVersionsByFunctionInput{FunctionName: &name})
 	for p.HasMorePages() {
@@ -274,7 +297,7 @@ func versionNumber(v types.FunctionConfiguration) int {
 // prune deletes the versions older than the newest keep. A version an
 // alias still serves stays (Lambda refuses to delete it). Failures are
 // reported as progress: the release itself has succeeded.
-func (c *Client) prune(ctx context.Context, name string, keep int) []string {
+func (c *awsClient) prune(ctx context.Context, s stage.Settings, name string, keep int) []string {
 	all, err := c.versions(ctx, name)
 	if err != nil {
 		c.progressf("Old versions were not deleted: %v", c.Explain(err))
@@ -283,9 +306,12 @@ func (c *Client) prune(ctx context.Context, name string, keep int) []string {
 	var deleted []string
 	for _, v := range all[:max(0, len(all)-keep)] {
 		n := aws.ToString(v.Version)
-		_, err := c.Lambda.DeleteFunction(ctx, &lambda.DeleteFunctionInput{FunctionName: &name, Qualifier: &n})
+		err := c.whenIdle(ctx, s, func() error {
+			_, err := c.Lambda.DeleteFunction(ctx, &lambda.DeleteFunctionInput{FunctionName: &name, Qualifier: &n})
+			return err
+		})
 		switch {
-		case isCode(err, "ResourceConflictException"):
+		case isCode(err, "ResourceConflictException") && !isUpdateInProgress(err):
 			c.progressf("Keeping version %s: an alias serves it.", n)
 		case err != nil:
 			c.progressf("Old versions were not deleted: %v", c.Explain(err))
@@ -302,7 +328,7 @@ func (c *Client) prune(ctx context.Context, name string, keep int) []string {
 
 // cmdRollback moves the alias back to an earlier version.
 func (a *app) cmdRollback(ctx context.Context, args []string) error {
-	fs, c := a.newFlags("rollback", "STAGE [-n N]")
+	fs, c := a.newFlags("rollback")
 	n := fs.Int("n", 1, "go back this many versions")
 	s, cl, err := a.openStage(ctx, fs, c, args)
 	if err != nil {
@@ -319,25 +345,30 @@ func (a *app) cmdRollback(ctx context.Context, args []string) error {
 	return nil
 }
 
-// RollbackResult says which version the alias served and serves now.
-type RollbackResult struct {
+// rollbackResult says which version the alias served and serves now.
+type rollbackResult struct {
 	From, To string
 }
 
 // Rollback moves the alias n versions back from the one it serves, among
 // the versions still kept.
-func (c *Client) Rollback(ctx context.Context, s stage.Settings, n int) (RollbackResult, error) {
+func (c *awsClient) Rollback(ctx context.Context, s stage.Settings, n int) (rollbackResult, error) {
 	name := s.FunctionName()
 	all, err := c.versions(ctx, name)
 	if err != nil {
-		return RollbackResult{}, c.notDeployed(err, s)
+		return rollbackResult{}, c.notDeployed(err, s)
 	}
 	alias, err := c.getAlias(ctx, name)
 	if err != nil {
-		return RollbackResult{}, err
+		return rollbackResult{}, err
 	}
 	if alias == nil {
-		return RollbackResult{}, &Error{Op: "lambda:GetAlias", Msg: s.FunctionName() + " has no alias " + Alias + " to roll back",
+		// GetAlias answers a missing function as it answers a missing
+		// alias: which is it?
+		if _, err := c.Lambda.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: &name}); err != nil {
+			return rollbackResult{}, c.notDeployed(err, s)
+		}
+		return rollbackResult{}, &opError{Op: "lambda:GetAlias", Msg: s.FunctionName() + " has no alias " + aliasName + " to roll back",
 			Fix: "run `relayctl update " + s.Stage + "`, which publishes a version and creates it"}
 	}
 	from := aws.ToString(alias.FunctionVersion)
@@ -347,17 +378,17 @@ func (c *Client) Rollback(ctx context.Context, s stage.Settings, n int) (Rollbac
 		for j, v := range all {
 			kept[j] = aws.ToString(v.Version)
 		}
-		e := &Error{Op: "lambda:UpdateAlias",
+		e := &opError{Op: "lambda:UpdateAlias",
 			Msg: fmt.Sprintf("cannot go back %d version(s) from version %s: the versions kept are %s", n, from, strings.Join(kept, ", ")),
 			Fix: "it serves the oldest; num_retained_versions sets how many versions are kept"}
 		if i > 0 {
 			e.Fix = fmt.Sprintf("pass -n %d or less; num_retained_versions sets how many versions are kept", i)
 		}
-		return RollbackResult{}, e
+		return rollbackResult{}, e
 	}
 	to := aws.ToString(all[i-n].Version)
 	if err := c.moveAlias(ctx, s, alias, to); err != nil {
-		return RollbackResult{}, err
+		return rollbackResult{}, err
 	}
-	return RollbackResult{From: from, To: to}, nil
+	return rollbackResult{From: from, To: to}, nil
 }

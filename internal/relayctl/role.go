@@ -15,13 +15,13 @@ import (
 	"github.com/signals-relay/signals-relay/internal/stage"
 )
 
-// TrustPolicy lets Lambda assume the execution role.
-const TrustPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+// trustPolicyDoc lets Lambda assume the execution role.
+const trustPolicyDoc = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
 
-// ExecutionPolicy is the only permission a role made by --create-role has:
+// executionPolicyDoc is the only permission a role made by --create-role has:
 // writing the function's own log group (which relayctl creates with its
 // retention before the function exists).
-func ExecutionPolicy(partition, region, account, function string) string {
+func executionPolicyDoc(partition, region, account, function string) string {
 	group := fmt.Sprintf("arn:%s:logs:%s:%s:log-group:/aws/lambda/%s", partition, region, account, function)
 	doc := map[string]any{
 		"Version": "2012-10-17",
@@ -70,31 +70,31 @@ type execRole struct {
 }
 
 // resolveRole finds the execution role, or creates it when create is set.
-func (c *Client) resolveRole(ctx context.Context, s stage.Settings, create bool) (execRole, error) {
+func (c *awsClient) resolveRole(ctx context.Context, s stage.Settings, create bool) (execRole, error) {
 	fn := s.FunctionName()
 	if create && s.RoleARN != "" {
-		return execRole{}, &Error{Msg: "--create-role cannot be used with role_arn", Fix: "remove role_arn from stage " + s.Stage + " or drop --create-role"}
+		return execRole{}, &opError{Msg: "--create-role cannot be used with role_arn", Fix: "remove role_arn from stage " + s.Stage + " or drop --create-role"}
 	}
 	name := s.DefaultRoleName()
 	if s.RoleARN != "" {
 		name = roleNameFromARN(s.RoleARN)
 	}
 	if !create && s.RoleARN == "" && s.RoleName == "" {
-		return execRole{}, &Error{Msg: "stage " + s.Stage + " names no execution role",
+		return execRole{}, &opError{Msg: "stage " + s.Stage + " names no execution role",
 			Fix: "set role_name or role_arn in the settings file, or pass --create-role"}
 	}
 	out, err := c.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: &name})
 	switch {
 	case err == nil && create:
-		if !tagged(out.Role.Tags, TagCreatedBy, CreatedByValue) || !tagged(out.Role.Tags, TagFunction, fn) {
-			return execRole{}, &Error{Op: "iam:CreateRole", Msg: "role " + name + " already exists and was not made by relayctl for " + fn,
+		if !tagged(out.Role.Tags, tagCreatedBy, createdByValue) || !tagged(out.Role.Tags, tagFunction, fn) {
+			return execRole{}, &opError{Op: "iam:CreateRole", Msg: "role " + name + " already exists and was not made by relayctl for " + fn,
 				Fix: "deploy without --create-role to use it as it is, or set another role_name"}
 		}
 		c.progressf("Using role %s, made by relayctl earlier.", name)
 	case err == nil:
 		c.progressf("Using execution role %s.", aws.ToString(out.Role.Arn))
 	case isNotFound(err) && !create:
-		return execRole{}, &Error{Op: "iam:GetRole", Msg: "execution role " + name + " not found", Err: err,
+		return execRole{}, &opError{Op: "iam:GetRole", Msg: "execution role " + name + " not found", Err: err,
 			Fix: "create it as docs/aws.md shows (deploy/iam/execution-role-*.json), or pass --create-role"}
 	case !isNotFound(err):
 		return execRole{}, c.Explain(err)
@@ -105,16 +105,16 @@ func (c *Client) resolveRole(ctx context.Context, s stage.Settings, create bool)
 	return execRole{arn: aws.ToString(out.Role.Arn), createdAt: aws.ToTime(out.Role.CreateDate)}, nil
 }
 
-// BoundaryPolicyName is the managed policy --create-role sets as the new
+// boundaryPolicyName is the managed policy --create-role sets as the new
 // role's permissions boundary (deploy/iam/execution-role-boundary.json).
 // The deployment policy allows iam:CreateRole and iam:PutRolePolicy only
 // with it, so whoever deploys cannot make a role that does more.
-const BoundaryPolicyName = "SignalsRelayExecutionBoundary"
+const boundaryPolicyName = "SignalsRelayExecutionBoundary"
 
 // createRole makes a role Lambda can assume that may only write the
 // function's own logs, bounded by the boundary policy and tagged so
 // undeploy knows relayctl made it.
-func (c *Client) createRole(ctx context.Context, s stage.Settings, name string) (string, error) {
+func (c *awsClient) createRole(ctx context.Context, s stage.Settings, name string) (string, error) {
 	fn := s.FunctionName()
 	id, err := c.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
@@ -122,22 +122,22 @@ func (c *Client) createRole(ctx context.Context, s stage.Settings, name string) 
 	}
 	partition, account, _, ok := arnParts(aws.ToString(id.Arn))
 	if !ok {
-		return "", &Error{Op: "sts:GetCallerIdentity", Msg: "unexpected caller ARN " + aws.ToString(id.Arn)}
+		return "", &opError{Op: "sts:GetCallerIdentity", Msg: "unexpected caller ARN " + aws.ToString(id.Arn)}
 	}
-	boundary := "arn:" + partition + ":iam::" + account + ":policy/" + BoundaryPolicyName
-	c.progressf("Creating execution role %s (logs of %s only, bounded by %s)…", name, fn, BoundaryPolicyName)
+	boundary := "arn:" + partition + ":iam::" + account + ":policy/" + boundaryPolicyName
+	c.progressf("Creating execution role %s (logs of %s only, bounded by %s)…", name, fn, boundaryPolicyName)
 	out, err := c.IAM.CreateRole(ctx, &iam.CreateRoleInput{
 		RoleName:                 &name,
-		AssumeRolePolicyDocument: aws.String(TrustPolicy),
+		AssumeRolePolicyDocument: aws.String(trustPolicyDoc),
 		PermissionsBoundary:      &boundary,
 		Description:              aws.String("Execution role of the signals-relay Lambda function " + fn + ", made by relayctl"),
 		Tags: []iamtypes.Tag{
-			{Key: aws.String(TagCreatedBy), Value: aws.String(CreatedByValue)},
-			{Key: aws.String(TagFunction), Value: aws.String(fn)},
+			{Key: aws.String(tagCreatedBy), Value: aws.String(createdByValue)},
+			{Key: aws.String(tagFunction), Value: aws.String(fn)},
 		},
 	})
 	if isNotFound(err) {
-		return "", &Error{Op: "iam:CreateRole", Msg: "the permissions boundary policy " + boundary + " does not exist", Err: err,
+		return "", &opError{Op: "iam:CreateRole", Msg: "the permissions boundary policy " + boundary + " does not exist", Err: err,
 			Fix: "an administrator creates it once from deploy/iam/execution-role-boundary.json (see docs/aws.md)"}
 	}
 	if err != nil {
@@ -145,8 +145,8 @@ func (c *Client) createRole(ctx context.Context, s stage.Settings, name string) 
 	}
 	_, err = c.IAM.PutRolePolicy(ctx, &iam.PutRolePolicyInput{
 		RoleName:       &name,
-		PolicyName:     aws.String(LogPolicyName),
-		PolicyDocument: aws.String(ExecutionPolicy(partition, s.Region, account, fn)),
+		PolicyName:     aws.String(logPolicyName),
+		PolicyDocument: aws.String(executionPolicyDoc(partition, s.Region, account, fn)),
 	})
 	if err != nil {
 		return "", c.Explain(err)
@@ -156,7 +156,7 @@ func (c *Client) createRole(ctx context.Context, s stage.Settings, name string) 
 
 // deleteRoleIfOurs deletes the role when relayctl made it for function, and
 // reports whether it did.
-func (c *Client) deleteRoleIfOurs(ctx context.Context, name, function string) (bool, error) {
+func (c *awsClient) deleteRoleIfOurs(ctx context.Context, name, function string) (bool, error) {
 	out, err := c.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: &name})
 	if isNotFound(err) {
 		return false, nil
@@ -164,7 +164,7 @@ func (c *Client) deleteRoleIfOurs(ctx context.Context, name, function string) (b
 	if err != nil {
 		return false, c.Explain(err)
 	}
-	if !tagged(out.Role.Tags, TagCreatedBy, CreatedByValue) || !tagged(out.Role.Tags, TagFunction, function) {
+	if !tagged(out.Role.Tags, tagCreatedBy, createdByValue) || !tagged(out.Role.Tags, tagFunction, function) {
 		c.progressf("Keeping role %s: relayctl did not create it for %s.", name, function)
 		return false, nil
 	}

@@ -18,17 +18,17 @@ import (
 	"github.com/signals-relay/signals-relay/internal/stage"
 )
 
-// RolledBack says that the alias serves a version whose code differs from
+// rollbackState says that the alias serves a version whose code differs from
 // $LATEST's, as after a rollback: publishing $LATEST without uploading code
 // would serve $LATEST's code again (SetSecret puts the served code back
 // first).
-type RolledBack struct {
+type rollbackState struct {
 	Serving    string // the version the alias serves
 	LatestFrom string // the newest version holding $LATEST's code; "" when no kept version does
 }
 
 // latestCode describes where $LATEST's code comes from, for messages.
-func (r RolledBack) latestCode() string {
+func (r rollbackState) latestCode() string {
 	if r.LatestFrom == "" {
 		return "code no kept version holds"
 	}
@@ -36,20 +36,20 @@ func (r RolledBack) latestCode() string {
 }
 
 // String is the one-line summary status prints.
-func (r RolledBack) String() string {
-	return "rolled back: " + Alias + " serves " + r.Serving + ", $LATEST has " + r.latestCode()
+func (r rollbackState) String() string {
+	return "rolled back: " + aliasName + " serves " + r.Serving + ", $LATEST has " + r.latestCode()
 }
 
 // rolledBack compares the code of $LATEST (latestSHA) with that of the
 // version the alias serves, among versions (oldest first). It returns nil
 // when they match, without the alias, or when the served version is not
 // listed.
-func rolledBack(latestSHA, serving string, versions []types.FunctionConfiguration) *RolledBack {
+func rolledBack(latestSHA, serving string, versions []types.FunctionConfiguration) *rollbackState {
 	i := slices.IndexFunc(versions, func(v types.FunctionConfiguration) bool { return aws.ToString(v.Version) == serving })
 	if serving == "" || i < 0 || aws.ToString(versions[i].CodeSha256) == latestSHA {
 		return nil
 	}
-	r := &RolledBack{Serving: serving}
+	r := &rollbackState{Serving: serving}
 	for _, v := range slices.Backward(versions) {
 		if aws.ToString(v.CodeSha256) == latestSHA {
 			r.LatestFrom = aws.ToString(v.Version)
@@ -68,7 +68,7 @@ const maxZip = 50 << 20
 // served version's code back on $LATEST, downloaded from the version's
 // Code.Location (bounded by its CodeSize and checked against its
 // CodeSha256), and returns $LATEST as it is then.
-func (c *Client) keepServedCode(ctx context.Context, s stage.Settings, cur *lambda.GetFunctionConfigurationOutput, alias *lambda.GetAliasOutput, rollForward bool) (*lambda.GetFunctionConfigurationOutput, error) {
+func (c *awsClient) keepServedCode(ctx context.Context, s stage.Settings, cur *lambda.GetFunctionConfigurationOutput, alias *lambda.GetAliasOutput, rollForward bool) (*lambda.GetFunctionConfigurationOutput, error) {
 	name := s.FunctionName()
 	if alias == nil {
 		return cur, nil
@@ -86,8 +86,8 @@ func (c *Client) keepServedCode(ctx context.Context, s stage.Settings, cur *lamb
 		return cur, nil
 	}
 	stuck := func(msg string, err error) error {
-		return &Error{Op: "lambda:GetFunction", Err: err,
-			Msg: "alias " + Alias + " serves version " + r.Serving + " (rolled back) and $LATEST has " + r.latestCode() +
+		return &opError{Op: "lambda:GetFunction", Err: err,
+			Msg: "alias " + aliasName + " serves version " + r.Serving + " (rolled back) and $LATEST has " + r.latestCode() +
 				"; putting version " + r.Serving + "'s code back on $LATEST failed: " + msg + "; nothing was changed",
 			Fix: "run `relayctl update " + s.Stage + "` to roll forward first, or pass --roll-forward to publish $LATEST's code"}
 	}
@@ -100,16 +100,19 @@ func (c *Client) keepServedCode(ctx context.Context, s stage.Settings, cur *lamb
 		return nil, stuck("Lambda gave no location of its code", nil)
 	}
 	c.progressf("Alias %s serves version %s (rolled back) and $LATEST has %s: putting version %s's code (%d bytes) back on $LATEST, "+
-		"so the new version serves it (`relayctl update %s` rolls forward)…", Alias, r.Serving, r.latestCode(), r.Serving, served.CodeSize, s.Stage)
+		"so the new version serves it (`relayctl update %s` rolls forward)…", aliasName, r.Serving, r.latestCode(), r.Serving, served.CodeSize, s.Stage)
 	zip, err := c.download(ctx, aws.ToString(out.Code.Location), served.CodeSize, aws.ToString(served.CodeSha256))
 	if err != nil {
 		return nil, stuck(err.Error(), nil)
 	}
-	if _, err := c.Lambda.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{
-		FunctionName:  &name,
-		ZipFile:       zip,
-		Architectures: served.Architectures,
-		RevisionId:    cur.RevisionId,
+	if err := c.whenIdle(ctx, s, func() error {
+		_, err := c.Lambda.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{
+			FunctionName:  &name,
+			ZipFile:       zip,
+			Architectures: served.Architectures,
+			RevisionId:    cur.RevisionId,
+		})
+		return err
 	}); err != nil {
 		return nil, c.explainRevision(err, s)
 	}
@@ -120,7 +123,7 @@ func (c *Client) keepServedCode(ctx context.Context, s stage.Settings, cur *lamb
 // most size bytes (and never more than maxZip), which must hash to
 // sha256 (base64, as CodeSha256). Its errors never show the URL, which
 // carries a signature.
-func (c *Client) download(ctx context.Context, location string, size int64, sha256 string) ([]byte, error) {
+func (c *awsClient) download(ctx context.Context, location string, size int64, sha256 string) ([]byte, error) {
 	if size <= 0 || size > maxZip {
 		return nil, fmt.Errorf("its code is %d bytes, and relayctl uploads at most %d", size, maxZip)
 	}

@@ -18,7 +18,7 @@ import (
 
 // cmdStatus reports the function.
 func (a *app) cmdStatus(ctx context.Context, args []string) error {
-	fs, c := a.newFlags("status", "STAGE")
+	fs, c := a.newFlags("status")
 	s, cl, err := a.openStage(ctx, fs, c, args)
 	if err != nil {
 		return err
@@ -33,7 +33,7 @@ const statusVersions = 5
 // the URL's resource policy, and writes them as aligned "field: value"
 // lines. It says whether SECRET_KEY is set, never its value, and names the
 // other variables only; it warns about what makes calls fail.
-func (c *Client) Status(ctx context.Context, s stage.Settings, w io.Writer) error {
+func (c *awsClient) Status(ctx context.Context, s stage.Settings, w io.Writer) error {
 	name := s.FunctionName()
 	out, err := c.Lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: &name})
 	if err != nil {
@@ -50,7 +50,7 @@ func (c *Client) Status(ctx context.Context, s stage.Settings, w io.Writer) erro
 	var url, authType string
 	var forbidden []string
 	if alias != nil {
-		if url, authType, err = c.functionURL(ctx, name, aws.String(Alias)); err != nil {
+		if url, authType, err = c.functionURL(ctx, name, aws.String(aliasName)); err != nil {
 			return err
 		}
 		if url != "" {
@@ -88,10 +88,10 @@ func (c *Client) Status(ctx context.Context, s stage.Settings, w io.Writer) erro
 	line("Role", aws.ToString(cfg.Role))
 	serving, env := "", cfg.Environment
 	if alias == nil {
-		line("Serving", "none — `relayctl update "+s.Stage+"` publishes a version and creates alias "+Alias)
+		line("Serving", "none — `relayctl update "+s.Stage+"` publishes a version and creates alias "+aliasName)
 	} else {
 		serving = aws.ToString(alias.FunctionVersion)
-		line("Serving", "version "+serving+" (alias "+Alias+")")
+		line("Serving", "version "+serving+" (alias "+aliasName+")")
 	}
 	if r := rolledBack(aws.ToString(cfg.CodeSha256), serving, versions); r != nil {
 		line("Note", r.String()+"; `relayctl update "+s.Stage+"` rolls forward, and `relayctl jwt "+s.Stage+

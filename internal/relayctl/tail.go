@@ -18,8 +18,8 @@ import (
 
 // cmdTail prints the function's logs.
 func (a *app) cmdTail(ctx context.Context, args []string) error {
-	fs, c := a.newFlags("tail", "STAGE [--since 10m] [--http | --non-http] [--filter PATTERN] [--follow]")
-	var o TailOptions
+	fs, c := a.newFlags("tail")
+	var o tailOptions
 	fs.DurationVar(&o.Since, "since", 10*time.Minute, "show logs from this long ago (e.g. 30s, 10m, 4h)")
 	fs.BoolVar(&o.HTTP, "http", false, "show one line per relay request only")
 	fs.BoolVar(&o.NonHTTP, "non-http", false, "show everything but the relay's request lines")
@@ -32,26 +32,26 @@ func (a *app) cmdTail(ctx context.Context, args []string) error {
 	return cl.Tail(ctx, s, o, a.stdout)
 }
 
-// TailOptions adjusts Tail: the flags of cmdTail. HTTP shows only one line
+// tailOptions adjusts Tail: the flags of cmdTail. HTTP shows only one line
 // per relay request, read from its JSON request log; NonHTTP everything
 // else. Filter is a CloudWatch Logs filter pattern, applied by AWS.
-type TailOptions struct {
+type tailOptions struct {
 	Since         time.Duration // default 10 minutes
 	HTTP, NonHTTP bool
 	Filter        string
 	Follow        bool // keep polling for new events until ctx ends
 }
 
-// FollowOverlap is how far back each poll of tail --follow reaches before
+// followOverlap is how far back each poll of tail --follow reaches before
 // the newest event printed: events from other log streams can arrive that
 // much later than events already read. Events read twice are recognised
 // by their id and printed once.
-const FollowOverlap = 30 * time.Second
+const followOverlap = 30 * time.Second
 
 // Tail prints the function's log events from CloudWatch Logs to w.
-func (c *Client) Tail(ctx context.Context, s stage.Settings, o TailOptions, w io.Writer) error {
+func (c *awsClient) Tail(ctx context.Context, s stage.Settings, o tailOptions, w io.Writer) error {
 	if o.HTTP && o.NonHTTP {
-		return &Error{Msg: "--http and --non-http exclude each other", Fix: "pass one of them"}
+		return &opError{Msg: "--http and --non-http exclude each other", Fix: "pass one of them"}
 	}
 	since := o.Since
 	if since <= 0 {
@@ -69,7 +69,7 @@ func (c *Client) Tail(ctx context.Context, s stage.Settings, o TailOptions, w io
 		}
 		if err != nil {
 			if isCode(err, "ResourceNotFoundException") {
-				return &Error{Op: "logs:FilterLogEvents", Msg: "log group " + group + " does not exist in " + c.Region, Err: err,
+				return &opError{Op: "logs:FilterLogEvents", Msg: "log group " + group + " does not exist in " + c.Region, Err: err,
 					Fix: "the function has not been deployed there (or never logged); check aws_region of stage " + s.Stage}
 			}
 			return c.Explain(err)
@@ -77,7 +77,7 @@ func (c *Client) Tail(ctx context.Context, s stage.Settings, o TailOptions, w io
 		if !o.Follow {
 			return nil
 		}
-		start = max(start, newest-FollowOverlap.Milliseconds())
+		start = max(start, newest-followOverlap.Milliseconds())
 		maps.DeleteFunc(seen, func(_ string, ts int64) bool { return ts < start })
 		if err := sleep(ctx, c.Poll); err != nil {
 			return nil // interrupted: the normal end of --follow
@@ -87,7 +87,7 @@ func (c *Client) Tail(ctx context.Context, s stage.Settings, o TailOptions, w io
 
 // tailOnce prints the events from start on that are not in seen, adds
 // them to seen, and returns the newest timestamp read.
-func (c *Client) tailOnce(ctx context.Context, group string, start int64, o TailOptions, seen map[string]int64, w io.Writer) (int64, error) {
+func (c *awsClient) tailOnce(ctx context.Context, group string, start int64, o tailOptions, seen map[string]int64, w io.Writer) (int64, error) {
 	in := &cloudwatchlogs.FilterLogEventsInput{LogGroupName: &group, StartTime: aws.Int64(start)}
 	if o.Filter != "" {
 		in.FilterPattern = aws.String(o.Filter)
@@ -107,7 +107,7 @@ func (c *Client) tailOnce(ctx context.Context, group string, start int64, o Tail
 			}
 			seen[id] = ts
 			msg := strings.TrimRight(aws.ToString(ev.Message), "\r\n")
-			line, isHTTP := FormatHTTP(msg)
+			line, isHTTP := formatHTTP(msg)
 			switch {
 			case o.HTTP && !isHTTP, o.NonHTTP && isHTTP:
 				continue
@@ -132,11 +132,11 @@ type requestLine struct {
 	Errors      []string `json:"errors"`
 }
 
-// FormatHTTP turns one of the relay's JSON request log lines into
+// formatHTTP turns one of the relay's JSON request log lines into
 // "STATUS METHOD ROUTE DURATIONms observables=N request_id=ID [errors=...]".
 // It reports false for every other line (Lambda's START/END/REPORT lines,
 // other relay messages, plain text).
-func FormatHTTP(message string) (string, bool) {
+func formatHTTP(message string) (string, bool) {
 	message = strings.TrimSpace(message)
 	if !strings.HasPrefix(message, "{") {
 		return "", false

@@ -34,7 +34,7 @@ func TestFormatHTTP(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got, ok := FormatHTTP(tc.in)
+			got, ok := formatHTTP(tc.in)
 			if got != tc.want || ok != tc.ok {
 				t.Errorf("FormatHTTP = %q, %v; want %q, %v", got, ok, tc.want, tc.ok)
 			}
@@ -54,12 +54,12 @@ func TestTail(t *testing.T) {
 	group := "/aws/lambda/" + fnName
 	tests := []struct {
 		name string
-		opts TailOptions
+		opts tailOptions
 		want []string
 	}{
 		{
 			name: "plain since 10m",
-			opts: TailOptions{},
+			opts: tailOptions{},
 			want: []string{
 				"2026-11-26T11:55:00.000Z START RequestId: r1 Version: $LATEST",
 				"2026-11-26T11:55:00.005Z " + requestLog("r1", "/health", 200),
@@ -70,7 +70,7 @@ func TestTail(t *testing.T) {
 		},
 		{
 			name: "http since 2m",
-			opts: TailOptions{HTTP: true, Since: 2 * time.Minute},
+			opts: tailOptions{HTTP: true, Since: 2 * time.Minute},
 			want: []string{
 				"2026-11-26T11:58:00.000Z 200 POST /observe/observables 5ms observables=1 request_id=r2",
 				"2026-11-26T11:59:00.000Z 404 POST other 5ms observables=1 request_id=r3",
@@ -78,7 +78,7 @@ func TestTail(t *testing.T) {
 		},
 		{
 			name: "non-http",
-			opts: TailOptions{NonHTTP: true},
+			opts: tailOptions{NonHTTP: true},
 			want: []string{
 				"2026-11-26T11:55:00.000Z START RequestId: r1 Version: $LATEST",
 				"2026-11-26T11:55:00.010Z END RequestId: r1",
@@ -86,14 +86,14 @@ func TestTail(t *testing.T) {
 		},
 		{
 			name: "filter",
-			opts: TailOptions{Filter: `"/health" r1`},
+			opts: tailOptions{Filter: `"/health" r1`},
 			want: []string{
 				"2026-11-26T11:55:00.005Z " + requestLog("r1", "/health", 200),
 			},
 		},
 		{
 			name: "http since 1h",
-			opts: TailOptions{HTTP: true, Since: time.Hour},
+			opts: tailOptions{HTTP: true, Since: time.Hour},
 			want: []string{
 				"2026-11-26T11:30:00.000Z 200 POST /health 5ms observables=1 request_id=r0",
 				"2026-11-26T11:55:00.005Z 200 POST /health 5ms observables=1 request_id=r1",
@@ -152,7 +152,7 @@ func TestTailFollow(t *testing.T) {
 	defer cancel()
 	out := &syncBuffer{}
 	done := make(chan error, 1)
-	go func() { done <- c.Tail(ctx, settings(t, baseStage), TailOptions{HTTP: true, Follow: true}, out) }()
+	go func() { done <- c.Tail(ctx, settings(t, baseStage), tailOptions{HTTP: true, Follow: true}, out) }()
 
 	waitFor := func(n int) {
 		t.Helper()
@@ -174,7 +174,7 @@ func TestTailFollow(t *testing.T) {
 	waitFor(3)
 	// An event from another log stream that arrives late, stamped before
 	// the newest one printed but within the overlap.
-	fake.AddLogEvents(group, logEvent{Timestamp: base + 1000 - FollowOverlap.Milliseconds() + 1,
+	fake.AddLogEvents(group, logEvent{Timestamp: base + 1000 - followOverlap.Milliseconds() + 1,
 		Message: requestLog("r4", "/health", 200), Stream: "2026/11/26/[$LATEST]other"})
 	waitFor(4)
 	polls := len(fake.CallsTo("logs:FilterLogEvents"))
@@ -195,7 +195,7 @@ func TestTailFollow(t *testing.T) {
 func TestTailMissingLogGroup(t *testing.T) {
 	t.Parallel()
 	_, c, _ := setup(t)
-	err := c.Tail(t.Context(), settings(t, baseStage), TailOptions{}, &bytes.Buffer{})
+	err := c.Tail(t.Context(), settings(t, baseStage), tailOptions{}, &bytes.Buffer{})
 	if err == nil || !strings.Contains(err.Error(), "log group /aws/lambda/tr-auth0-signals-relay-dev does not exist in us-east-1") {
 		t.Errorf("Tail = %v", err)
 	}
@@ -204,7 +204,7 @@ func TestTailMissingLogGroup(t *testing.T) {
 func TestTailHTTPAndNonHTTP(t *testing.T) {
 	t.Parallel()
 	fake, c, _ := setup(t)
-	err := c.Tail(t.Context(), settings(t, baseStage), TailOptions{HTTP: true, NonHTTP: true}, &bytes.Buffer{})
+	err := c.Tail(t.Context(), settings(t, baseStage), tailOptions{HTTP: true, NonHTTP: true}, &bytes.Buffer{})
 	if err == nil || !strings.Contains(err.Error(), "--http and --non-http exclude each other") || len(fake.Calls()) > 0 {
 		t.Errorf("Tail = %v", err)
 	}

@@ -16,7 +16,7 @@ import (
 
 // cmdUndeploy removes the function, its URL and the role relayctl made.
 func (a *app) cmdUndeploy(ctx context.Context, args []string) error {
-	fs, c := a.newFlags("undeploy", "STAGE [--yes] [--remove-logs]")
+	fs, c := a.newFlags("undeploy")
 	yes := fs.Bool("yes", false, "do not ask for confirmation")
 	removeLogs := fs.Bool("remove-logs", false, "delete the function's log group too")
 	s, err := c.load(fs, args)
@@ -50,8 +50,8 @@ func (a *app) cmdUndeploy(ctx context.Context, args []string) error {
 	return nil
 }
 
-// UndeployResult lists what Undeploy removed.
-type UndeployResult struct {
+// undeployResult lists what Undeploy removed.
+type undeployResult struct {
 	URLRemoved      bool
 	FunctionRemoved bool
 	RoleRemoved     string
@@ -62,9 +62,9 @@ type UndeployResult struct {
 // versions and alias), then the execution role if relayctl created it for
 // this function (its tags say so), and the log group with removeLogs. What
 // is already gone is skipped, so a half-finished deploy is cleaned up too.
-func (c *Client) Undeploy(ctx context.Context, s stage.Settings, removeLogs bool) (UndeployResult, error) {
+func (c *awsClient) Undeploy(ctx context.Context, s stage.Settings, removeLogs bool) (undeployResult, error) {
 	name := s.FunctionName()
-	var res UndeployResult
+	var res undeployResult
 	roleName := s.DefaultRoleName()
 	if s.RoleARN != "" {
 		roleName = roleNameFromARN(s.RoleARN)
@@ -80,7 +80,7 @@ func (c *Client) Undeploy(ctx context.Context, s stage.Settings, removeLogs bool
 	}
 
 	if err == nil {
-		if _, err := c.Lambda.DeleteFunctionUrlConfig(ctx, &lambda.DeleteFunctionUrlConfigInput{FunctionName: &name, Qualifier: aws.String(Alias)}); err == nil {
+		if _, err := c.Lambda.DeleteFunctionUrlConfig(ctx, &lambda.DeleteFunctionUrlConfigInput{FunctionName: &name, Qualifier: aws.String(aliasName)}); err == nil {
 			res.URLRemoved = true
 			c.progressf("Removed the Function URL (it is gone for good).")
 		} else if !isNotFound(err) {

@@ -15,7 +15,7 @@ import (
 // cmdUpdate uploads new code, applies the stage's configuration and
 // repairs what the deployment lacks.
 func (a *app) cmdUpdate(ctx context.Context, args []string) error {
-	fs, c := a.newFlags("update", "STAGE [--zip FILE]")
+	fs, c := a.newFlags("update")
 	s, cl, zip, err := a.packageFlags(fs, c)(ctx, args)
 	if err != nil {
 		return err
@@ -30,9 +30,9 @@ func (a *app) cmdUpdate(ctx context.Context, args []string) error {
 
 // printResult prints what a deploy, update or SECRET_KEY change left
 // behind.
-func (a *app) printResult(verb string, s stage.Settings, res Result) {
+func (a *app) printResult(verb string, s stage.Settings, res result) {
 	fmt.Fprintf(a.stdout, "%s %s in %s: version %s (alias %s), code %d bytes, CodeSha256 %s.\n",
-		verb, s.FunctionName(), s.Region, res.Version, Alias, res.CodeSize, res.CodeSHA256)
+		verb, s.FunctionName(), s.Region, res.Version, aliasName, res.CodeSize, res.CodeSHA256)
 	for _, r := range res.Repaired {
 		fmt.Fprintf(a.stdout, "Repaired: %s.\n", r)
 	}
@@ -47,44 +47,47 @@ func (a *app) printResult(verb string, s stage.Settings, res Result) {
 // retention, and releases the result (release): a new version the alias
 // serves, and the alias's Function URL with its permissions, created or
 // repaired when missing. A previous update that failed does not stop it.
-func (c *Client) Update(ctx context.Context, s stage.Settings, zipFile []byte) (Result, error) {
+func (c *awsClient) Update(ctx context.Context, s stage.Settings, zipFile []byte) (result, error) {
 	name := s.FunctionName()
 	if _, err := c.settleForChange(ctx, s); err != nil {
-		return Result{}, err
+		return result{}, err
 	}
 	c.progressf("Uploading the package (%d bytes) to %s…", len(zipFile), name)
-	if _, err := c.Lambda.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{
-		FunctionName:  &name,
-		ZipFile:       zipFile,
-		Architectures: []types.Architecture{types.Architecture(s.LambdaArchitecture())},
+	if err := c.whenIdle(ctx, s, func() error {
+		_, err := c.Lambda.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{
+			FunctionName:  &name,
+			ZipFile:       zipFile,
+			Architectures: []types.Architecture{types.Architecture(s.LambdaArchitecture())},
+		})
+		return err
 	}); err != nil {
-		return Result{}, c.Explain(err)
+		return result{}, c.explainRevision(err, s)
 	}
 	cur, err := c.finished(ctx, s, "code update")
 	if err != nil {
-		return Result{}, err
+		return result{}, err
 	}
 	env := currentEnv(cur)
 	maps.Copy(env, s.Environment)
 	c.progressf("Applying the configuration (%d MB, %ds, %d environment variables)…", s.MemoryMB, s.TimeoutSeconds, len(env))
 	cfg, err := c.configure(ctx, s, cur, &lambda.UpdateFunctionConfigurationInput{
-		Runtime:     types.Runtime(Runtime),
-		Handler:     aws.String(Handler),
+		Runtime:     types.Runtime(lambdaRuntime),
+		Handler:     aws.String(lambdaHandler),
 		MemorySize:  aws.Int32(s.MemoryMB),
 		Timeout:     aws.Int32(s.TimeoutSeconds),
 		Environment: &types.Environment{Variables: env},
 	})
 	if err != nil {
-		return Result{}, err
+		return result{}, err
 	}
 	if err := c.ensureLogGroup(ctx, s); err != nil {
-		return Result{}, err
+		return result{}, err
 	}
 	alias, err := c.getAlias(ctx, name)
 	if err != nil {
-		return Result{}, err
+		return result{}, err
 	}
-	var res Result
+	var res result
 	return res, c.release(ctx, s, cfg, alias, "update", &res)
 }
 
@@ -95,32 +98,32 @@ func (c *Client) Update(ctx context.Context, s stage.Settings, zipFile []byte) (
 // serves other code (after a rollback) it first puts the served code back
 // on $LATEST (keepServedCode), unless rollForward. It never prints the
 // value.
-func (c *Client) SetSecret(ctx context.Context, s stage.Settings, secret string, rollForward bool) (Result, error) {
+func (c *awsClient) SetSecret(ctx context.Context, s stage.Settings, secret string, rollForward bool) (result, error) {
 	cur, err := c.settleForChange(ctx, s)
 	if err != nil {
-		return Result{}, err
+		return result{}, err
 	}
 	alias, err := c.getAlias(ctx, s.FunctionName())
 	if err != nil {
-		return Result{}, err
+		return result{}, err
 	}
 	if cur, err = c.keepServedCode(ctx, s, cur, alias, rollForward); err != nil {
-		return Result{}, err
+		return result{}, err
 	}
 	env := currentEnv(cur)
 	env[stage.SecretKeyEnv] = secret
 	c.progressf("Setting %s on %s (keeping its %d other variables)…", stage.SecretKeyEnv, s.FunctionName(), len(env)-1)
 	cfg, err := c.configure(ctx, s, cur, &lambda.UpdateFunctionConfigurationInput{Environment: &types.Environment{Variables: env}})
 	if err != nil {
-		return Result{}, err
+		return result{}, err
 	}
-	var res Result
+	var res result
 	return res, c.release(ctx, s, cfg, alias, "set "+stage.SecretKeyEnv, &res)
 }
 
 // settleForChange waits until the function takes a change and says so
 // when its previous update failed: Lambda takes the next one regardless.
-func (c *Client) settleForChange(ctx context.Context, s stage.Settings) (*lambda.GetFunctionConfigurationOutput, error) {
+func (c *awsClient) settleForChange(ctx context.Context, s stage.Settings) (*lambda.GetFunctionConfigurationOutput, error) {
 	cur, err := c.settle(ctx, s)
 	if err != nil {
 		return nil, err
@@ -133,28 +136,34 @@ func (c *Client) settleForChange(ctx context.Context, s stage.Settings) (*lambda
 
 // configure applies in to the function read as cur, guarded by its
 // revision, and waits for it.
-func (c *Client) configure(ctx context.Context, s stage.Settings, cur *lambda.GetFunctionConfigurationOutput, in *lambda.UpdateFunctionConfigurationInput) (*lambda.GetFunctionConfigurationOutput, error) {
+func (c *awsClient) configure(ctx context.Context, s stage.Settings, cur *lambda.GetFunctionConfigurationOutput, in *lambda.UpdateFunctionConfigurationInput) (*lambda.GetFunctionConfigurationOutput, error) {
 	in.FunctionName = aws.String(s.FunctionName())
 	in.RevisionId = cur.RevisionId
-	if _, err := c.Lambda.UpdateFunctionConfiguration(ctx, in); err != nil {
+	if err := c.whenIdle(ctx, s, func() error {
+		_, err := c.Lambda.UpdateFunctionConfiguration(ctx, in)
+		return err
+	}); err != nil {
 		return nil, c.explainRevision(err, s)
 	}
 	return c.finished(ctx, s, "configuration update")
 }
 
-func (c *Client) notDeployed(err error, s stage.Settings) error {
+func (c *awsClient) notDeployed(err error, s stage.Settings) error {
 	if isCode(err, "ResourceNotFoundException") {
-		return &Error{Op: opName(err), Msg: fmt.Sprintf("function %s not found in %s", s.FunctionName(), c.Region), Err: err,
+		return &opError{Op: opName(err), Msg: fmt.Sprintf("function %s not found in %s", s.FunctionName(), c.Region), Err: err,
 			Fix: fmt.Sprintf("deploy it with `relayctl deploy %s`, or check aws_region of stage %s", s.Stage, s.Stage)}
 	}
 	return c.Explain(err)
 }
 
 // explainRevision explains a change refused because someone else changed
-// the function (or its alias) since it was read.
-func (c *Client) explainRevision(err error, s stage.Settings) error {
+// the function (or its alias) since it was read, or is still changing it.
+func (c *awsClient) explainRevision(err error, s stage.Settings) error {
+	if isUpdateInProgress(err) {
+		return c.explainInProgress(err, s)
+	}
 	if isCode(err, "PreconditionFailedException", "ResourceConflictException") {
-		return &Error{Op: opName(err), Msg: "the function was changed by someone else meanwhile", Err: err,
+		return &opError{Op: opName(err), Msg: "the function was changed by someone else meanwhile", Err: err,
 			Fix: "check `relayctl status " + s.Stage + "` and run the command again"}
 	}
 	return c.Explain(err)

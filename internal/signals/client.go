@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf16"
@@ -29,7 +31,7 @@ const (
 	MaxDetailsBytes = 256 << 10 // a list-details body
 	maxErrorBytes   = 16 << 10  // what is read of an error body
 	maxErrorText    = 300       // what is kept of it
-	maxRedirects    = 3         // same-host redirects followed
+	maxRedirects    = 3         // requests of one same-host redirect chain: the first and two redirects
 )
 
 // DefaultBaseURL is the address of the public Auth0 Signals API.
@@ -387,21 +389,22 @@ func cleanBody(b []byte, secret string, max int) string {
 	return s
 }
 
-// redact replaces secret in s, in any case, percent-encoded or JSON-escaped
-// (an upstream may echo it from a URL or inside JSON).
+// redact replaces secret in s, in any case, percent-encoded, JSON-escaped
+// or base64-encoded, without its dashes, or split across lines (an upstream
+// may echo it from a URL, a header or inside JSON).
 func redact(s, secret string) string { return redacter(secret)(s) }
 
 // redacter returns redact for one secret, compiling its pattern once, and
 // only for a text long enough to hold it: a short 404 body costs nothing.
 func redacter(secret string) func(string) string {
 	var re *regexp.Regexp
-	n := utf8.RuneCountInString(secret)
+	n := utf8.RuneCountInString(secret) - strings.Count(secret, "-") // its shortest form
 	return func(s string) string {
 		if secret == "" || utf8.RuneCountInString(s) < n {
 			return s
 		}
 		if re == nil {
-			re = secretPattern(secret)
+			re = patterns.get(secret)
 		}
 		return re.ReplaceAllLiteralString(s, "[REDACTED]")
 	}
@@ -410,11 +413,17 @@ func redacter(secret string) func(string) string {
 // jsonShortEscapes are the two-character JSON escapes.
 var jsonShortEscapes = map[rune]string{'"': `\"`, '\\': `\\`, '/': `\/`, '\b': `\b`, '\f': `\f`, '\n': `\n`, '\r': `\r`, '\t': `\t`}
 
+// lineBreaks matches what may split a secret across lines: white space,
+// its JSON escapes and its percent-encodings.
+const lineBreaks = `(?:\s|\\[nrt]|%0[ad9])*`
+
 // secretPattern matches secret in every form redact covers.
 func secretPattern(secret string) *regexp.Regexp {
 	var b strings.Builder
-	b.WriteString("(?i)")
-	for _, r := range secret {
+	for i, r := range []rune(secret) {
+		if i > 0 {
+			b.WriteString(lineBreaks)
+		}
 		alts := []string{regexp.QuoteMeta(string(r))}
 		// Every letter case of r, each percent-encoded and JSON-escaped.
 		for f := r; ; {
@@ -430,8 +439,70 @@ func secretPattern(secret string) *regexp.Regexp {
 			alts = append(alts, regexp.QuoteMeta(esc))
 		}
 		b.WriteString("(?:" + strings.Join(alts, "|") + ")")
+		if r == '-' { // a UUID key is also written without its dashes
+			b.WriteString("?")
+		}
 	}
-	return regexp.MustCompile(b.String())
+	forms := append([]string{b.String()}, base64Forms(secret)...)
+	return regexp.MustCompile("(?i)(?:" + strings.Join(forms, "|") + ")")
+}
+
+// patterns keeps the compiled patterns of the last few keys: a pattern
+// takes a millisecond or two to build, and a key's failures come in runs.
+var patterns = &patternCache{m: make(map[string]*regexp.Regexp)}
+
+// maxPatterns bounds patterns; when full it starts again.
+const maxPatterns = 64
+
+type patternCache struct {
+	mu sync.Mutex
+	m  map[string]*regexp.Regexp
+}
+
+func (c *patternCache) get(secret string) *regexp.Regexp {
+	c.mu.Lock()
+	re, ok := c.m[secret]
+	c.mu.Unlock()
+	if ok {
+		return re
+	}
+	re = secretPattern(secret)
+	c.mu.Lock()
+	if len(c.m) >= maxPatterns {
+		clear(c.m)
+	}
+	c.m[secret] = re
+	c.mu.Unlock()
+	return re
+}
+
+// minBase64Form is the shortest base64 fragment redacted: a shorter one
+// would match ordinary text.
+const minBase64Form = 8
+
+// base64Forms returns, as regexp literals, the base64 characters (standard
+// and URL alphabets) that secret, its upper case and both without dashes
+// give wherever they start in an encoded text (three alignments): an
+// upstream may echo a Basic credential or an encoded token.
+func base64Forms(secret string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, v := range []string{secret, strings.ReplaceAll(secret, "-", "")} {
+		for _, v := range []string{v, strings.ToUpper(v)} {
+			for off := range 3 {
+				enc := base64.StdEncoding.EncodeToString(append(make([]byte, off), v...))
+				// Only the characters made of the secret's bits alone.
+				frag := enc[(off*4+2)/3 : (off+len(v))*8/6]
+				for _, f := range []string{frag, strings.NewReplacer("+", "-", "/", "_").Replace(frag)} {
+					if len(f) >= minBase64Form && !seen[f] {
+						seen[f] = true
+						out = append(out, regexp.QuoteMeta(f))
+					}
+				}
+			}
+		}
+	}
+	return out
 }
 
 // encodedForms returns r percent-encoded and \uXXXX-escaped as regexp

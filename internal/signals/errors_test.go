@@ -2,6 +2,7 @@ package signals
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
@@ -116,7 +117,17 @@ func TestCleanBody(t *testing.T) {
 		{"special characters escaped", `{"k":"a\"b\\c\/d"} q=a%22b%5Cc%2Fd e+f`, `a"b\c/d`, `{"k":"[REDACTED]"} q=[REDACTED] e+f`},
 		{"space as plus", "q=e+f", "e f", "q=[REDACTED]"},
 		{"case-folded non-ASCII", "KEY-ÄÖ", "key-äö", "[REDACTED]"},
+		{"key without dashes", "k=" + strings.ReplaceAll(key, "-", "") + ";", key, "k=[REDACTED];"},
+		{"key without dashes, upper case", "k=" + strings.ToUpper(strings.ReplaceAll(key, "-", "")), key, "k=[REDACTED]"},
+		{"key split across lines", "k=" + key[:10] + "\r\n" + key[10:20] + "\n" + key[20:] + " end", key, "k=[REDACTED] end"},
+		{"key split by a JSON-escaped newline", `{"k":"` + key[:13] + `\n` + key[13:] + `"}`, key, `{"k":"[REDACTED]"}`},
+		{"key split by a percent-encoded newline", "k=" + key[:13] + "%0A" + key[13:], key, "k=[REDACTED]"},
+		{"key base64-encoded", "t=" + base64.StdEncoding.EncodeToString([]byte(key)), key, "t=[REDACTED]"},
+		{"key base64url-encoded without dashes", "t=" + base64.RawURLEncoding.EncodeToString([]byte(strings.ReplaceAll(key, "-", ""))), key, "t=[REDACTED]Y"},
+		{"key in a Basic credential", "Basic " + base64.StdEncoding.EncodeToString([]byte("user:"+key)), key, "Basic dXNlcjo[REDACTED]Y="},
+		{"key base64-encoded at every alignment", base64.StdEncoding.EncodeToString([]byte("ab:" + key + "!")), key, "YWI6[REDACTED]IQ=="},
 	}
+	// A base64 character made of the key's bits and its neighbour's stays.
 	for _, tc := range tests {
 		if got := cleanBody([]byte(tc.body), tc.secret, 300); got != tc.want {
 			t.Errorf("%s: cleanBody(%q) = %q, want %q", tc.name, tc.body, got, tc.want)
@@ -178,5 +189,20 @@ func BenchmarkCleanBody(b *testing.B) {
 				cleanBody([]byte(body), key, maxErrorText)
 			}
 		})
+	}
+}
+
+// TestTransportErrorRedacted checks that a TransportError's text, which the
+// relay logs in upstream_causes, never shows the API key, whatever form the
+// underlying error quotes it in.
+func TestTransportErrorRedacted(t *testing.T) {
+	t.Parallel()
+	const key = "6f1c9a2e-3b7d-4c58-9e21-0a4b8c7d5e3f"
+	for _, quoted := range []string{key, strings.ToUpper(key), strings.ReplaceAll(key, "-", ""),
+		base64.StdEncoding.EncodeToString([]byte(key))} {
+		err := &TransportError{Op: "ip report", Kind: Unreachable, Err: fmt.Errorf("dial proxy for %s: refused", quoted), secret: key}
+		if got := err.Error(); strings.Contains(got, quoted) || !strings.Contains(got, "[REDACTED]") {
+			t.Errorf("TransportError.Error() = %q", got)
+		}
 	}
 }

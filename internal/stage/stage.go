@@ -78,7 +78,7 @@ type Settings struct {
 	// Environment holds the function's extra environment variables
 	// (LOG_LEVEL, CTR_ENTITIES_LIMIT, SIGNALS_API_URL, ...). SECRET_KEY is
 	// refused here.
-	Environment map[string]string `json:"aws_environment_variables"`
+	Environment Variables `json:"aws_environment_variables"`
 	// ModuleLinkTemplate overrides DefaultModuleLinkTemplate.
 	ModuleLinkTemplate string `json:"module_link_template"`
 }
@@ -186,6 +186,52 @@ func parseStage(name string, data json.RawMessage) (Settings, error) {
 		return Settings{}, err
 	}
 	return s, nil
+}
+
+// Variables are environment variables: names and string values.
+type Variables map[string]string
+
+// UnmarshalJSON takes an object of strings and names a value of another
+// type by its key itself: encoding/json's error names the map alone in
+// some Go releases and the map and key in others.
+func (v *Variables) UnmarshalJSON(b []byte) error {
+	var raw map[string]any
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return fmt.Errorf("aws_environment_variables: must be an object of strings, not %s", jsonValueKind(b))
+	}
+	out := make(Variables, len(raw))
+	for _, k := range slices.Sorted(maps.Keys(raw)) {
+		s, ok := raw[k].(string)
+		if !ok {
+			return fmt.Errorf("aws_environment_variables.%s: must be a string, not %s", k, jsonValueKind(raw[k]))
+		}
+		out[k] = s
+	}
+	*v = out
+	return nil
+}
+
+// jsonValueKind names the JSON kind of a decoded value (or of raw JSON
+// bytes) as encoding/json's errors do.
+func jsonValueKind(v any) string {
+	if b, ok := v.([]byte); ok {
+		if json.Unmarshal(b, &v) != nil {
+			return "JSON"
+		}
+	}
+	switch v.(type) {
+	case string:
+		return "string"
+	case float64:
+		return "number"
+	case bool:
+		return "bool"
+	case []any:
+		return "array"
+	case map[string]any:
+		return "object"
+	}
+	return "null"
 }
 
 // describeDecodeError names the field a JSON decoding error is about.

@@ -1,0 +1,240 @@
+package connlimit_test
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/signals-relay/signals-relay/internal/connlimit"
+)
+
+// syncBuffer is a log sink safe for concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// idles counts the connections that went idle, over every test.
+var idles atomic.Int64
+
+// serve runs an http.Server on a connlimit.Listener over loopback; h nil
+// answers "ok" at once.
+func serve(t *testing.T, cfg connlimit.Config, h http.Handler) (string, *connlimit.Listener) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := connlimit.New(ln, cfg)
+	if h == nil {
+		h = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") })
+	}
+	state := func(c net.Conn, s http.ConnState) {
+		l.ConnState(c, s)
+		if s == http.StateIdle {
+			idles.Add(1)
+		}
+	}
+	srv := &http.Server{Handler: h, ConnState: state, ReadHeaderTimeout: time.Minute}
+	go func() { _ = srv.Serve(l) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return ln.Addr().String(), l
+}
+
+type client struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+// dial connects from local (an address of 127.0.0.0/8; "" for any).
+func dial(t *testing.T, addr, local string) client {
+	t.Helper()
+	d := net.Dialer{Timeout: 5 * time.Second}
+	if local != "" {
+		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(local)}
+	}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return client{c, bufio.NewReader(c)}
+}
+
+// getIdle is get, then waits until the server has seen c go idle.
+func (c client) getIdle(t *testing.T) {
+	t.Helper()
+	n := idles.Load()
+	if err := c.get(5 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); idles.Load() == n; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the connection never went idle")
+		}
+	}
+}
+
+// get sends one keep-alive request and reads its answer within wait.
+func (c client) get(wait time.Duration) error {
+	_ = c.SetDeadline(time.Now().Add(wait))
+	if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: relay\r\n\r\n"); err != nil {
+		return err
+	}
+	resp, err := http.ReadResponse(c.r, nil)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return err
+}
+
+// closedByServer reports whether the server has closed c (EOF or reset).
+func (c client) closedByServer(wait time.Duration) bool {
+	_ = c.SetReadDeadline(time.Now().Add(wait))
+	_, err := c.r.ReadByte()
+	return err != nil && !errors.Is(err, os.ErrDeadlineExceeded)
+}
+
+// waitOpen waits until l counts n connections.
+func waitOpen(t *testing.T, l *connlimit.Listener, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); l.Open() != n; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections open, want %d", l.Open(), n)
+		}
+	}
+}
+
+// TestPerClientShare checks that a client holding its share of connections
+// that are all busy gets its next one closed at once, and logged, while
+// another client is still served.
+func TestPerClientShare(t *testing.T) {
+	logs := &syncBuffer{}
+	addr, l := serve(t, connlimit.Config{Max: 10, PerClient: 2, SilentAfter: time.Minute,
+		Logger: slog.New(slog.NewJSONHandler(logs, nil))}, nil)
+	a, b := dial(t, addr, "127.0.0.1"), dial(t, addr, "127.0.0.1") // new and silent, not yet evictable
+	waitOpen(t, l, 2)
+	c := dial(t, addr, "127.0.0.1")
+	if !c.closedByServer(5 * time.Second) {
+		t.Error("a connection over the client's share was kept")
+	}
+	other := dial(t, addr, "127.0.0.2")
+	if err := other.get(5 * time.Second); err != nil {
+		t.Errorf("another client beside a client at its share: %v", err)
+	}
+	if err := a.get(5 * time.Second); err != nil {
+		t.Errorf("a connection within the share: %v", err)
+	}
+	_ = b
+	if !strings.Contains(logs.String(), "the client holds its share") || !strings.Contains(logs.String(), "127.0.0.1=1") {
+		t.Errorf("no log line for the refused connection:\n%s", logs)
+	}
+}
+
+// TestIdleEvictedAtCap checks that at the cap a new connection is served
+// in place of the oldest idle keep-alive connection, and that a client at
+// its share loses its own oldest idle one rather than the new one.
+func TestIdleEvictedAtCap(t *testing.T) {
+	addr, l := serve(t, connlimit.Config{Max: 2}, nil)
+	a, b := dial(t, addr, ""), dial(t, addr, "")
+	a.getIdle(t)
+	b.getIdle(t)
+	a.getIdle(t) // a is now the newer idle one
+	c := dial(t, addr, "")
+	if err := c.get(5 * time.Second); err != nil {
+		t.Fatalf("a new connection at the cap with idle ones open: %v", err)
+	}
+	if !b.closedByServer(5 * time.Second) {
+		t.Error("the oldest idle connection was kept")
+	}
+	if err := a.get(5 * time.Second); err != nil {
+		t.Errorf("the newer idle connection was closed: %v", err)
+	}
+	waitOpen(t, l, 2)
+
+	addr, _ = serve(t, connlimit.Config{Max: 10, PerClient: 1}, nil)
+	d := dial(t, addr, "")
+	d.getIdle(t)
+	e := dial(t, addr, "")
+	if err := e.get(5 * time.Second); err != nil {
+		t.Errorf("a client at its share with an idle connection: %v", err)
+	}
+	if !d.closedByServer(5 * time.Second) {
+		t.Error("the client's idle connection was kept")
+	}
+}
+
+// TestBusyConnectionsMakeNewOnesWait checks that at the cap, with every
+// connection at work, a new connection waits (it is not served, not
+// closed) and is served once a place frees.
+func TestBusyConnectionsMakeNewOnesWait(t *testing.T) {
+	release := make(chan struct{})
+	addr, _ := serve(t, connlimit.Config{Max: 1}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/hold" {
+			<-release
+		}
+	}))
+	a := dial(t, addr, "")
+	_ = a.SetDeadline(time.Now().Add(30 * time.Second))
+	if _, err := io.WriteString(a, "GET /hold HTTP/1.1\r\nHost: relay\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	b := dial(t, addr, "")
+	if err := b.get(2 * connlimit.DefaultSilentAfter); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("a connection over the cap of busy ones got %v, want to wait", err)
+	}
+	close(release)
+	_ = b.SetDeadline(time.Now().Add(30 * time.Second))
+	resp, err := http.ReadResponse(b.r, nil)
+	if err != nil {
+		t.Fatalf("after the busy connection finished, the waiting one: %v", err)
+	}
+	resp.Body.Close()
+}
+
+// TestSilentFloodIsLogged checks that connections closed without a
+// request leave a log line, once there are enough of them.
+func TestSilentFloodIsLogged(t *testing.T) {
+	logs := &syncBuffer{}
+	addr, l := serve(t, connlimit.Config{Max: 100, Logger: slog.New(slog.NewJSONHandler(logs, nil))}, nil)
+	for range 12 {
+		dial(t, addr, "").Close()
+	}
+	waitOpen(t, l, 0)
+	if !strings.Contains(logs.String(), "closed without a request") {
+		t.Errorf("a silent flood left no log line:\n%s", logs)
+	}
+	n := strings.Count(logs.String(), "closed without a request")
+	for range 12 {
+		dial(t, addr, "").Close()
+	}
+	waitOpen(t, l, 0)
+	if m := strings.Count(logs.String(), "closed without a request"); m != n {
+		t.Errorf("%d log lines within the rate limit's period, want %d", m, n)
+	}
+}
