@@ -98,6 +98,8 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	fmt.Fprintf(stdout, "signals-relay demo: relay on %s, built-in Auth0 Signals simulator on %s\n\n", base, env["SIGNALS_API_URL"])
 	fmt.Fprintf(stdout, "JWT (HS256, payload {\"key\": <simulator API key>}, signed with a fresh SECRET_KEY):\n  %s\n\n", jwt)
 	fmt.Fprintf(stdout, "Try it:\n  curl -s -X POST %s/observe/observables -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' -d @observables.json\n\n", base, jwt)
+	fmt.Fprintln(stdout, requestLogNote(getenv("LOG_LEVEL"), cfg.LogLevel))
+	fmt.Fprintln(stdout)
 
 	summary, err := observeSummary(ctx, base, jwt, body)
 	if err != nil {
@@ -110,6 +112,21 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	fmt.Fprintln(stdout, "\nServing until interrupted (Ctrl-C).")
 	return <-relayDone
+}
+
+// requestLogNote says whether the demo's request log is on: demo runs at
+// LOG_LEVEL=warn unless the environment says otherwise, which leaves out
+// the request lines serve writes at info.
+func requestLogNote(set string, level slog.Level) string {
+	name := strings.ToLower(level.String())
+	switch {
+	case level > slog.LevelInfo && set == "":
+		return "Request log: off (demo runs with LOG_LEVEL=warn; set LOG_LEVEL=info to see one JSON line per request on standard error)."
+	case level > slog.LevelInfo:
+		return "Request log: off (LOG_LEVEL=" + name + "; LOG_LEVEL=info shows one JSON line per request on standard error)."
+	default:
+		return "Request log: on standard error, one JSON line per request (LOG_LEVEL=" + name + ")."
+	}
 }
 
 // observeSummary posts body to the relay's observe endpoint and renders the

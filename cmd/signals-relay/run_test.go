@@ -160,6 +160,30 @@ func TestDemoOnce(t *testing.T) {
 	}
 }
 
+// TestDemoSaysWhereTheRequestLogIs checks that demo says whether its
+// request log is on, and that with LOG_LEVEL=info it is.
+func TestDemoSaysWhereTheRequestLogIs(t *testing.T) {
+	for _, tc := range []struct {
+		env        map[string]string
+		wantOut    string
+		wantLogged bool
+	}{
+		{nil, "Request log: off (demo runs with LOG_LEVEL=warn; set LOG_LEVEL=info", false},
+		{map[string]string{"LOG_LEVEL": "info"}, "Request log: on standard error, one JSON line per request (LOG_LEVEL=info).", true},
+	} {
+		var stdout, stderr lockedBuffer
+		if err := run(t.Context(), []string{"demo", "--once", "--addr", "127.0.0.1:0"}, mapEnv(tc.env), &stdout, &stderr); err != nil {
+			t.Fatalf("demo: %v\nstderr:\n%s", err, stderr.String())
+		}
+		if !strings.Contains(stdout.String(), tc.wantOut) {
+			t.Errorf("env %v: demo output lacks %q:\n%s", tc.env, tc.wantOut, stdout.String())
+		}
+		if logged := strings.Contains(stderr.String(), `"route":"/observe/observables"`); logged != tc.wantLogged {
+			t.Errorf("env %v: request line logged %v, want %v:\n%s", tc.env, logged, tc.wantLogged, stderr.String())
+		}
+	}
+}
+
 func TestRunUsage(t *testing.T) {
 	for _, tc := range []struct {
 		args    []string

@@ -100,14 +100,18 @@ const (
 )
 
 // Supported returns the observables the relay looks up, once each in
-// order: "ip" with an IPv4 and "ipv6" with an IPv6 address. Anything else
-// is ignored, as the contract asks, and costs no call.
+// order: "ip" with an IPv4 and "ipv6" with an IPv6 address, and either with
+// an IPv4-mapped IPv6 address (::ffff:203.0.113.7), looked up as the IPv4
+// address. Anything else is ignored, as the contract asks, and costs no
+// call. The type is folded (" IP" is "ip"); the value stays as sent, so the
+// answer names each observable as the caller wrote it, surrounding spaces
+// included: Address is what is looked up.
 func Supported(in []ctim.Observable) []ctim.Observable {
 	var out []ctim.Observable
 	seen := make(map[ctim.Observable]bool)
 	for _, o := range in {
-		o = ctim.Observable{Type: strings.ToLower(strings.TrimSpace(o.Type)), Value: strings.TrimSpace(o.Value)}
-		if !addressOfType(o) || seen[o] {
+		o.Type = strings.ToLower(strings.TrimSpace(o.Type))
+		if _, ok := address(o); !ok || seen[o] {
 			continue
 		}
 		seen[o] = true
@@ -116,18 +120,34 @@ func Supported(in []ctim.Observable) []ctim.Observable {
 	return out
 }
 
-func addressOfType(o ctim.Observable) bool {
+// Address is the text of the address a supported observable is looked up
+// as: its value trimmed, in canonical form, an IPv4-mapped IPv6 address as
+// the IPv4 address. Every spelling of one address has the same Address.
+func Address(o ctim.Observable) string {
+	if a, ok := address(o); ok {
+		return a.String()
+	}
+	return strings.TrimSpace(o.Value)
+}
+
+// address parses the address o names, if o is of a supported type (folded)
+// and its trimmed value an address of that type.
+func address(o ctim.Observable) (netip.Addr, bool) {
 	if o.Type != TypeIP && o.Type != TypeIPv6 {
-		return false
+		return netip.Addr{}, false
 	}
-	a, err := netip.ParseAddr(o.Value)
+	a, err := netip.ParseAddr(strings.TrimSpace(o.Value))
 	if err != nil || a.Zone() != "" {
-		return false
+		return netip.Addr{}, false
 	}
-	if o.Type == TypeIP {
-		return a.Is4()
+	switch {
+	case a.Is4In6():
+		return a.Unmap(), true
+	case o.Type == TypeIP:
+		return a, a.Is4()
+	default:
+		return a, a.Is6()
 	}
-	return a.Is6() && !a.Is4In6()
 }
 
 // Request is one enrichment request.
@@ -212,7 +232,7 @@ func targets(obs []ctim.Observable) []*target {
 	var out []*target
 	byIP := make(map[string]*target, len(obs))
 	for i, o := range obs {
-		ip := canonicalIP(o.Value)
+		ip := Address(o)
 		if t, ok := byIP[ip]; ok {
 			t.indices = append(t.indices, i)
 			continue
@@ -542,12 +562,4 @@ type fetchedReport struct {
 func notFound(err error) bool {
 	var apiErr *signals.APIError
 	return errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound && !apiErr.Unauthorized()
-}
-
-// canonicalIP lets two spellings of an IPv6 address share a report.
-func canonicalIP(value string) string {
-	if a, err := netip.ParseAddr(value); err == nil {
-		return a.String()
-	}
-	return value
 }

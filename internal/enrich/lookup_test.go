@@ -999,3 +999,37 @@ func TestRunMaxLookups(t *testing.T) {
 		})
 	}
 }
+
+// TestRunSpellingsOfOneIPv4Address checks that an IPv4 address written with
+// surrounding spaces or as an IPv4-mapped IPv6 address is looked up once, as
+// the IPv4 address, and that each observation names its observable as sent.
+func TestRunSpellingsOfOneIPv4Address(t *testing.T) {
+	t.Parallel()
+	in := []ctim.Observable{
+		{Type: TypeIP, Value: " 203.0.113.66 "},
+		{Type: TypeIP, Value: "::ffff:203.0.113.66"},
+		{Type: TypeIPv6, Value: "::FFFF:203.0.113.66"},
+		{Type: TypeIP, Value: "203.0.113.66"},
+	}
+	obs := Supported(in)
+	if len(obs) != len(in) {
+		t.Fatalf("Supported kept %v of %v", obs, in)
+	}
+	e := newUpstream(t, simulator.Options{}, nil)
+	res := e.lookup.Run(t.Context(), deliberate(simulator.DemoKey, obs))
+	if len(res.Errors) != 0 {
+		t.Fatalf("errors: %v", res.Errors)
+	}
+	if res.Stats.UpstreamCalls != 1 || e.sim.RequestsFor("/v2.0/ip/203.0.113.66") != 1 {
+		t.Errorf("%d upstream calls, %d for /v2.0/ip/203.0.113.66; want one lookup of the IPv4 address",
+			res.Stats.UpstreamCalls, e.sim.RequestsFor("/v2.0/ip/203.0.113.66"))
+	}
+	if len(res.Observations) != len(in) {
+		t.Fatalf("%d observations, want %d", len(res.Observations), len(in))
+	}
+	for i, o := range res.Observations {
+		if o.Observable != in[i] || o.Report == nil {
+			t.Errorf("observation %d: %v (report %v), want %v as sent, with the report", i, o.Observable, o.Report != nil, in[i])
+		}
+	}
+}

@@ -27,7 +27,7 @@ func TestSupportedAddresses(t *testing.T) {
 		{"ipv4 private", newObservable("ip", "10.10.10.10"), observableRef(newObservable("ip", "10.10.10.10"))},
 		{"ipv4 unspecified", newObservable("ip", "0.0.0.0"), observableRef(newObservable("ip", "0.0.0.0"))},
 		{"ipv4 broadcast", newObservable("ip", "255.255.255.255"), observableRef(newObservable("ip", "255.255.255.255"))},
-		{"ipv4 value trimmed", newObservable("ip", " 198.51.100.23\n"), observableRef(newObservable("ip", "198.51.100.23"))},
+		{"ipv4 with spaces, kept as sent", newObservable("ip", " 198.51.100.23\n"), observableRef(newObservable("ip", " 198.51.100.23\n"))},
 		{"type upper case", newObservable("IP", "198.51.100.23"), observableRef(newObservable("ip", "198.51.100.23"))},
 		{"type mixed case and spaces", newObservable(" Ip\t", "198.51.100.23"), observableRef(newObservable("ip", "198.51.100.23"))},
 		{"ipv4 leading zero", newObservable("ip", "198.051.100.23"), nil},
@@ -46,13 +46,15 @@ func TestSupportedAddresses(t *testing.T) {
 		{"ipv4 empty", newObservable("ip", ""), nil},
 		{"ipv4 blank", newObservable("ip", "  "), nil},
 		{"ipv6 value typed ip", newObservable("ip", "2001:db8::5"), nil},
-		{"4-in-6 typed ip", newObservable("ip", "::ffff:198.51.100.23"), nil},
+		{"4-in-6 typed ip", newObservable("ip", "::ffff:198.51.100.23"), observableRef(newObservable("ip", "::ffff:198.51.100.23"))},
+		{"4-in-6 in hex typed ip", newObservable("ip", "::FFFF:c633:6417"), observableRef(newObservable("ip", "::FFFF:c633:6417"))},
+		{"4-in-6 with zone", newObservable("ip", "::ffff:198.51.100.23%eth0"), nil},
 		// IPv6 as "ipv6"
 		{"ipv6", newObservable("ipv6", "2001:db8::5"), observableRef(newObservable("ipv6", "2001:db8::5"))},
 		{"ipv6 upper case kept as sent", newObservable("ipv6", "2001:DB8::5"), observableRef(newObservable("ipv6", "2001:DB8::5"))},
 		{"ipv6 full form", newObservable("ipv6", "2001:0db8:0000:0000:0000:0000:0000:0005"), observableRef(newObservable("ipv6", "2001:0db8:0000:0000:0000:0000:0000:0005"))},
 		{"ipv6 loopback", newObservable("ipv6", "::1"), observableRef(newObservable("ipv6", "::1"))},
-		{"ipv6 type upper case", newObservable("IPv6", " 2001:db8::5 "), observableRef(newObservable("ipv6", "2001:db8::5"))},
+		{"ipv6 type upper case, value with spaces", newObservable("IPv6", " 2001:db8::5 "), observableRef(newObservable("ipv6", " 2001:db8::5 "))},
 		{"ipv6 with zone", newObservable("ipv6", "fe80::1%eth0"), nil},
 		{"ipv6 with escaped zone", newObservable("ipv6", "fe80::1%25eth0"), nil},
 		{"ipv6 bracketed", newObservable("ipv6", "[2001:db8::5]"), nil},
@@ -60,7 +62,7 @@ func TestSupportedAddresses(t *testing.T) {
 		{"ipv6 with prefix", newObservable("ipv6", "2001:db8::/32"), nil},
 		{"ipv6 two double colons", newObservable("ipv6", "2001::db8::5"), nil},
 		{"ipv6 group too long", newObservable("ipv6", "2001:db8::12345"), nil},
-		{"4-in-6 typed ipv6", newObservable("ipv6", "::ffff:198.51.100.23"), nil},
+		{"4-in-6 typed ipv6", newObservable("ipv6", "::ffff:198.51.100.23"), observableRef(newObservable("ipv6", "::ffff:198.51.100.23"))},
 		{"ipv4 value typed ipv6", newObservable("ipv6", "198.51.100.23"), nil},
 		// other types
 		{"domain", newObservable("domain", "example.net"), nil},
@@ -117,12 +119,26 @@ func TestSupportedOrderAndDeduplication(t *testing.T) {
 				newObservable("ip", "198.51.100.23"),
 				newObservable("ip", "203.0.113.66"),
 				newObservable("ip", "198.51.100.23"),
-				newObservable("IP", " 198.51.100.23 "),
+				newObservable("IP", "198.51.100.23"),
 				newObservable("ip", "203.0.113.66"),
 			},
 			want: []ctim.Observable{
 				newObservable("ip", "198.51.100.23"),
 				newObservable("ip", "203.0.113.66"),
+			},
+		},
+		{
+			name: "spellings of one IPv4 address are different observables, each as sent",
+			in: []ctim.Observable{
+				newObservable("ip", "198.51.100.23"),
+				newObservable("IP", " 198.51.100.23 "),
+				newObservable("ip", "::ffff:198.51.100.23"),
+				newObservable("ip", " 198.51.100.23 "),
+			},
+			want: []ctim.Observable{
+				newObservable("ip", "198.51.100.23"),
+				newObservable("ip", " 198.51.100.23 "),
+				newObservable("ip", "::ffff:198.51.100.23"),
 			},
 		},
 		{
@@ -166,5 +182,26 @@ func TestSupportedDoesNotChangeItsInput(t *testing.T) {
 	Supported(in)
 	if in[0] != (newObservable("IP", " 198.51.100.23 ")) {
 		t.Errorf("Supported changed its input to %+v", in[0])
+	}
+}
+
+func TestAddress(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in   ctim.Observable
+		want string
+	}{
+		{newObservable("ip", "198.51.100.23"), "198.51.100.23"},
+		{newObservable("ip", " 198.51.100.23\t"), "198.51.100.23"},
+		{newObservable("ip", "::ffff:198.51.100.23"), "198.51.100.23"},
+		{newObservable("ip", " ::FFFF:c633:6417 "), "198.51.100.23"},
+		{newObservable("ipv6", "::ffff:198.51.100.23"), "198.51.100.23"},
+		{newObservable("ipv6", "2001:DB8:0::5"), "2001:db8::5"},
+		{newObservable("ipv6", " 2001:db8::5\n"), "2001:db8::5"},
+	}
+	for _, tc := range tests {
+		if got := Address(tc.in); got != tc.want {
+			t.Errorf("Address(%+v) = %q, want %q", tc.in, got, tc.want)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -422,6 +423,35 @@ func TestIPv6SpellingsShareOneLookup(t *testing.T) {
 	}
 	if n, all := c.of("/v2.0/ip/2001:db8::5"), c.of("/v2.0/ip/"); n != 1 || all != 1 {
 		t.Errorf("report requests: %d canonical, %d in all; want one", n, all)
+	}
+}
+
+// TestIPv4SpellingsShareOneLookup checks that an IPv4 address sent with
+// surrounding spaces or as an IPv4-mapped IPv6 address is looked up once,
+// as the IPv4 address, and that observe and deliberate name each
+// observable as the caller sent it, so a caller matching answers to
+// observables by value finds every one.
+func TestIPv4SpellingsShareOneLookup(t *testing.T) {
+	t.Parallel()
+	body := obsJSON("ip", " 203.0.113.66 ", "ip", "::ffff:203.0.113.66", "ipv6", "::ffff:203.0.113.66", "ip", "203.0.113.66")
+	want := []string{" 203.0.113.66 ", "::ffff:203.0.113.66", "::ffff:203.0.113.66", "203.0.113.66"}
+	for _, route := range []string{"observe", "deliberate"} {
+		t.Run(route, func(t *testing.T) {
+			t.Parallel()
+			var c *pathCounter
+			e := newEnv(t, envOptions{secret: testSecret, wrap: countingUpstream(&c, nil)})
+			status, b := e.do(t, http.MethodPost, "/"+route+"/observables", bearer(t, simulator.DemoKey), body)
+			if status != http.StatusOK {
+				t.Fatalf("status %d", status)
+			}
+			checkGolden(t, route+"-ipv4-spellings", b)
+			if got := verdictValues(t, decodeEnvelope(t, b).Data); !slices.Equal(got, want) {
+				t.Errorf("verdicts name %q, want %q: each observable once, as sent", got, want)
+			}
+			if n, all := c.of("/v2.0/ip/203.0.113.66"), c.of("/v2.0/ip/"); n != 1 || all != 1 {
+				t.Errorf("report requests: %d for the IPv4 address, %d in all; want one", n, all)
+			}
+		})
 	}
 }
 

@@ -121,8 +121,8 @@ func addRoutes(mux *http.ServeMux, o Options, lookup *enrich.Lookup, mapper enri
 		"/health":                 verified(nil, handleHealth(o.Signals)),
 		"/deliberate/observables": verified(struct{}{}, b.withBody(struct{}{}, handleEnrich(lookup, mapper, limits, false))),
 		"/observe/observables":    verified(struct{}{}, b.withBody(struct{}{}, handleEnrich(lookup, mapper, limits, true))),
-		"/refer/observables":      verified(nil, b.withBody(nil, handleRefer(o.MaxObservables))),
-		"/respond/observables":    verified(nil, b.withBody(nil, handleRespondObservables)),
+		"/refer/observables":      verified(nil, b.withBody([]referLink{}, handleRefer(o.MaxObservables))),
+		"/respond/observables":    verified(nil, b.withBody([]struct{}{}, handleRespondObservables)),
 		"/respond/trigger":        verified(nil, respondTrigger),
 		"/version":                handleVersion(o.Logger, o.Version),
 		"/watchdog":               Watchdog(o.Logger),
@@ -447,8 +447,11 @@ func routeName(p string) string {
 // handleHealth serves POST /health: one cheap authenticated upstream call.
 func handleHealth(client *signals.Client) endpoint {
 	return func(r *http.Request, creds auth.Credentials) (any, []error) {
-		infoFrom(r.Context()).Stats.UpstreamCalls = 1
-		if err := client.Ping(r.Context(), creds.APIKey); err != nil {
+		stats := &infoFrom(r.Context()).Stats
+		start := time.Now()
+		err := client.Ping(r.Context(), creds.APIKey)
+		stats.UpstreamCalls, stats.UpstreamTime = 1, time.Since(start)
+		if err != nil {
 			return nil, []error{err}
 		}
 		return map[string]string{"status": "ok"}, nil
@@ -534,12 +537,18 @@ func handleRefer(maxLinks int) observablesEndpoint {
 			observables = observables[:maxLinks]
 		}
 		links := make([]referLink, 0, len(observables))
+		seen := make(map[string]bool, len(observables))
 		for _, ob := range observables {
+			id := "ref-auth0-signals-search-ip-" + ob.Value // names the value as sent
+			if seen[id] {
+				continue // one value under "ip" and "ipv6": one link
+			}
+			seen[id] = true
 			links = append(links, referLink{
-				ID:          "ref-auth0-signals-search-ip-" + ob.Value,
+				ID:          id,
 				Title:       "Search for this IP",
 				Description: "Lookup this IP on Auth0 Signals",
-				URL:         enrich.ReportURL(ob.Value),
+				URL:         enrich.ReportURL(enrich.Address(ob)), // the page of the address observe looks up
 				Categories:  []string{"Search", "Auth0 Signals"},
 			})
 		}

@@ -272,11 +272,14 @@ func TestGolden(t *testing.T) {
 		{name: "invalid-unknown-field", path: "/deliberate/observables", authz: good, body: `[{"type":"ip","value":"192.0.2.44","x":1}]`},
 		{name: "invalid-trailing-data", path: "/deliberate/observables", authz: good, body: `[] []`},
 		{name: "invalid-refer-body", path: "/refer/observables", authz: good, body: `{}`},
+		{name: "invalid-respond-body", path: "/respond/observables", authz: good, body: `[{"type":"ip"}]`},
 
 		// refer and respond
 		{name: "refer", path: "/refer/observables", authz: good,
 			body: obsJSON("ip", "198.51.100.7", "ipv6", "2001:db8::5", "domain", "example.net", "ip", "198.51.100.7")},
 		{name: "refer-empty", path: "/refer/observables", authz: good, body: `[]`},
+		{name: "refer-ipv4-spellings", path: "/refer/observables", authz: good,
+			body: obsJSON("ip", "203.0.113.66", "ip", " 203.0.113.66 ", "ip", "::ffff:203.0.113.66", "ipv6", "::ffff:203.0.113.66")},
 		{name: "refer-over-lookup-cap", env: envOptions{maxObservables: 2}, path: "/refer/observables", authz: good,
 			body: obsJSON("ip", "198.51.100.7", "domain", "example.net", "ip", "198.51.100.7", "ip", "203.0.113.66",
 				"ip", "192.0.2.44", "ipv6", "2001:db8::5")},

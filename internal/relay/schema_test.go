@@ -67,6 +67,7 @@ func responseDef(name string) string {
 		{"deliberate", "DeliberateResponse"},
 		{"observe", "ObserveResponse"},
 		{"invalid-refer", "ReferResponse"},
+		{"invalid-respond", "RespondObservablesResponse"},
 		{"invalid", "ObserveResponse"},
 		{"refer", "ReferResponse"},
 		{"respond-observables", "RespondObservablesResponse"},

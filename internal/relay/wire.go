@@ -84,9 +84,10 @@ func decodeObservables(body []byte) ([]ctim.Observable, error) {
 	}
 	dec := json.NewDecoder(bytes.NewReader(trimmed))
 	dec.UseNumber() // numbers are only scanned: 1e999 is valid JSON, if no observable
-	notJSON := func() error {
-		return invalidArgf("The request body is not valid JSON (near byte %d).", dec.InputOffset())
-	}
+	// No position: where encoding/json stops on a syntax error differs
+	// between Go releases, and a caller's answer must not depend on the
+	// toolchain that built the relay.
+	notJSON := func() error { return invalidArgf("The request body is not valid JSON.") }
 	tok, err := dec.Token()
 	if err != nil {
 		return nil, notJSON()
