@@ -13,7 +13,6 @@ import (
 	"net"
 	"net/http"
 	"runtime"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -63,19 +62,10 @@ type Build struct {
 	GoVersion string // the Go toolchain that built it
 }
 
-// CurrentBuild is this binary's Build: the release version, the commit the
-// go command stamped (vcs.revision; "unknown" without one) and the Go
-// version.
+// CurrentBuild is this binary's Build: the release version, the source
+// commit (version.SourceRevision) and the Go version.
 func CurrentBuild() Build {
-	b := Build{Version: version.Version, Revision: "unknown", GoVersion: runtime.Version()}
-	if info, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range info.Settings {
-			if s.Key == "vcs.revision" && s.Value != "" {
-				b.Revision = s.Value
-			}
-		}
-	}
-	return b
+	return Build{Version: version.Version, Revision: version.SourceRevision(), GoVersion: runtime.Version()}
 }
 
 // New returns the relay's metrics on a new registry, with the Go runtime

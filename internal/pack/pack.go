@@ -22,8 +22,11 @@ import (
 	"github.com/signals-relay/signals-relay/internal/version"
 )
 
-// VersionVar is the variable the build stamps with the release version.
-const VersionVar = "github.com/signals-relay/signals-relay/internal/version.Version"
+// The variables the build stamps with the release version and the commit.
+const (
+	VersionVar  = "github.com/signals-relay/signals-relay/internal/version.Version"
+	RevisionVar = "github.com/signals-relay/signals-relay/internal/version.Revision"
+)
 
 const (
 	defaultPackage = "./cmd/signals-relay"
@@ -46,6 +49,8 @@ type BuildOptions struct {
 	Package string // the main package (empty: ./cmd/signals-relay)
 	GOARCH  string // arm64 or amd64
 	Version string // when set, stamped into VersionVar
+	// Revision, when set, is the source commit, stamped into RevisionVar.
+	Revision string
 	// Toolchain, when set, is GOTOOLCHAIN: ReleaseToolchain for releases,
 	// "local" for the installed Go.
 	Toolchain string
@@ -58,6 +63,9 @@ func (o BuildOptions) Args(out string) []string {
 	ldflags := "-s -w -buildid="
 	if o.Version != "" {
 		ldflags += " -X " + VersionVar + "=" + o.Version
+	}
+	if o.Revision != "" {
+		ldflags += " -X " + RevisionVar + "=" + o.Revision
 	}
 	return []string{"build", "-tags", buildTags, "-trimpath", "-buildvcs=false",
 		"-ldflags", ldflags, "-o", out, cmp.Or(o.Package, defaultPackage)}

@@ -101,10 +101,10 @@ func TestReadBootstrapRejects(t *testing.T) {
 
 func TestArgs(t *testing.T) {
 	t.Parallel()
-	o := pack.BuildOptions{GOARCH: "arm64", Version: "1.2.3"}
+	o := pack.BuildOptions{GOARCH: "arm64", Version: "1.2.3", Revision: "0123abc"}
 	got := strings.Join(o.Args("out/bootstrap"), " ")
 	want := "build -tags lambda.norpc,release -trimpath -buildvcs=false -ldflags -s -w -buildid= -X " +
-		pack.VersionVar + "=1.2.3 -o out/bootstrap ./cmd/signals-relay"
+		pack.VersionVar + "=1.2.3 -X " + pack.RevisionVar + "=0123abc -o out/bootstrap ./cmd/signals-relay"
 	if got != want {
 		t.Errorf("Args =\n%s\nwant\n%s", got, want)
 	}

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/signals-relay/signals-relay/internal/ociimage"
 	"github.com/signals-relay/signals-relay/internal/pack"
 	"github.com/signals-relay/signals-relay/internal/stage"
 	"github.com/signals-relay/signals-relay/internal/version"
@@ -66,7 +67,11 @@ func writeArtifact(path string, b []byte) error {
 func (a *app) buildZip(ctx context.Context, s stage.Settings, bf buildFlags) ([]byte, error) {
 	fmt.Fprintf(a.stderr, "Building bootstrap %s for linux/%s from %s…\n", bf.version, s.GOARCH(), bf.source)
 	start := time.Now()
-	bootstrap, err := a.buildChecked(ctx, bf, s.GOARCH())
+	var revision string // the commit, stamped into the relay for its build_info metric
+	if src, err := ociimage.ReadSource(ctx, bf.source, a.getenv("SOURCE_DATE_EPOCH")); err == nil {
+		revision = src.Revision
+	}
+	bootstrap, err := a.buildChecked(ctx, bf, s.GOARCH(), revision)
 	if err != nil {
 		return nil, err
 	}
@@ -83,10 +88,11 @@ func (a *app) buildZip(ctx context.Context, s stage.Settings, bf buildFlags) ([]
 	return zipFile, nil
 }
 
-// buildChecked builds the relay from bf for linux/goarch and checks that
-// it is a static executable for it.
-func (a *app) buildChecked(ctx context.Context, bf buildFlags, goarch string) ([]byte, error) {
-	exe, err := a.build(ctx, pack.BuildOptions{Dir: bf.source, GOARCH: goarch, Version: bf.version, Toolchain: bf.toolchain, Stderr: a.stderr})
+// buildChecked builds the relay from bf for linux/goarch, stamped with the
+// source revision, and checks that it is a static executable for it.
+func (a *app) buildChecked(ctx context.Context, bf buildFlags, goarch, revision string) ([]byte, error) {
+	exe, err := a.build(ctx, pack.BuildOptions{Dir: bf.source, GOARCH: goarch, Version: bf.version, Revision: revision,
+		Toolchain: bf.toolchain, Stderr: a.stderr})
 	if err == nil {
 		err = checkBootstrap(exe, goarch)
 	}

@@ -47,7 +47,7 @@ func (a *app) cmdImage(ctx context.Context, args []string) error {
 	var bins []ociimage.Binary
 	for _, p := range plats {
 		fmt.Fprintf(a.stderr, "Building signals-relay %s for %s from %s…\n", bf.version, p, bf.source)
-		exe, err := a.buildChecked(ctx, bf, p.Architecture)
+		exe, err := a.buildChecked(ctx, bf, p.Architecture, src.Revision)
 		if err != nil {
 			return fmt.Errorf("image: %w", err)
 		}

@@ -42,3 +42,16 @@ func TestOldToolchain(t *testing.T) {
 		}
 	}
 }
+
+// TestSourceRevision: a stamped Revision wins over the build info, which a
+// test binary has no vcs.revision in, so it reads "unknown".
+func TestSourceRevision(t *testing.T) {
+	if got := SourceRevision(); got != "unknown" {
+		t.Errorf("SourceRevision() unstamped = %q, want unknown", got)
+	}
+	Revision = "0123abc"
+	t.Cleanup(func() { Revision = "" })
+	if got := SourceRevision(); got != "0123abc" {
+		t.Errorf("SourceRevision() = %q, want the stamped 0123abc", got)
+	}
+}
