@@ -279,7 +279,7 @@ func FuzzVerify(f *testing.F) {
 		default:
 			t.Fatalf("Verify accepted %q without a valid signature", token)
 		}
-		if strings.TrimSpace(creds.APIKey) == "" || creds.EntitiesLimit < 0 || creds.EntitiesLimit > MaxEntitiesLimit {
+		if strings.TrimSpace(creds.APIKey) == "" || creds.EntitiesLimit < 0 || creds.EntitiesLimit > maxClaim {
 			t.Errorf("credentials %+v", creds)
 		}
 	})

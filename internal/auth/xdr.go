@@ -25,7 +25,6 @@ import (
 
 // Defaults and limits of the XDR verifier.
 const (
-	MaxEntitiesLimit           = 1000             // a token's CTR_ENTITIES_LIMIT is capped to it
 	DefaultJWKSTimeout         = 5 * time.Second  // XDROptions.Timeout
 	DefaultJWKSRefreshInterval = 5 * time.Minute  // XDROptions.RefreshInterval
 	ClockLeeway                = 30 * time.Second // skew tolerated on exp and nbf
@@ -271,24 +270,30 @@ func audienceMatches(claims jwt.MapClaims, want string) bool {
 }
 
 // entitiesLimit reads CTR_ENTITIES_LIMIT, a positive integer (maybe in a
-// string), capped; anything else is 0, the relay's default.
+// string); anything else is 0, the relay's default. It is not capped here:
+// the relay caps it at CTR_ENTITIES_LIMIT_MAX. A number past maxClaim
+// stands for maxClaim, as many as allowed.
 func entitiesLimit(c any) int {
 	x, ok := c.(float64)
 	if s, isString := c.(string); isString {
 		n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
 		if errors.Is(err, strconv.ErrRange) && n > 0 {
-			return MaxEntitiesLimit
+			return maxClaim
 		}
 		x, ok = float64(n), err == nil
 	}
 	switch {
 	case !ok || x != math.Trunc(x) || x < 1:
 		return 0
-	case x > MaxEntitiesLimit:
-		return MaxEntitiesLimit
+	case x > maxClaim:
+		return maxClaim
 	}
 	return int(x)
 }
+
+// maxClaim is the largest CTR_ENTITIES_LIMIT read as is, so that it fits
+// an int on every platform.
+const maxClaim = math.MaxInt32
 
 // asciiLower lower-cases a host name, refusing any non-ASCII byte: Unicode
 // case mapping would let "vİsİbİlİty.amp.cİsco.com" (dotted capital I) or a

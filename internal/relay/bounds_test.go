@@ -1,6 +1,7 @@
 package relay_test
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -27,17 +28,22 @@ func (f fixedVerifier) Verify(*http.Request) (auth.Credentials, error) { return 
 
 // TestEntitiesLimitCappedByOperator checks that a token may lower the
 // blocklists looked up per observable but never raise them above the
-// operator's maximum (CTR_ENTITIES_LIMIT_MAX), which also caps the default.
+// operator's maximum (CTR_ENTITIES_LIMIT_MAX), which also caps the default,
+// and is the only cap: one above 1000 lets a token ask for more than 1000.
 func TestEntitiesLimitCappedByOperator(t *testing.T) {
 	t.Parallel()
-	var lists []string
-	for i := range 20 {
-		lists = append(lists, fmt.Sprintf("L%02d", i))
+	reportOf := func(n int) []byte {
+		lists := make([]string, n)
+		for i := range lists {
+			lists[i] = fmt.Sprintf("L%04d", i)
+		}
+		report, _ := json.Marshal(map[string]any{"fullip": map[string]any{"score": -1, "badip": map[string]any{"score": -1, "blacklists": lists}}})
+		return report
 	}
-	report, _ := json.Marshal(map[string]any{"fullip": map[string]any{"score": -1, "badip": map[string]any{"score": -1, "blacklists": lists}}})
 	for _, tc := range []struct {
 		name                   string
 		limit, limitMax, token int
+		lists                  int // in the report; 0: 20
 		want                   int64
 	}{
 		{name: "token lowers the default", limit: 10, limitMax: 15, token: 2, want: 2},
@@ -46,12 +52,13 @@ func TestEntitiesLimitCappedByOperator(t *testing.T) {
 		{name: "no token value", limit: 3, limitMax: 5, want: 3},
 		{name: "default above the maximum", limit: 10, limitMax: 4, want: 4},
 		{name: "default maximum is 1000", limit: 3, token: 5000, want: 20},
+		{name: "maximum above 1000", limit: 3, limitMax: 2000, token: 1500, lists: 1600, want: 1500},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var calls atomic.Int64
 			mux := http.NewServeMux()
-			mux.HandleFunc("GET /v2.0/ip/"+goodIP, body(string(report)))
+			mux.HandleFunc("GET /v2.0/ip/"+goodIP, body(string(reportOf(cmp.Or(tc.lists, 20)))))
 			mux.HandleFunc("GET /metadata/badip/lists/{id}", func(w http.ResponseWriter, r *http.Request) {
 				calls.Add(1)
 				body(`{"name":"`+r.PathValue("id")+`","source":"s","sensitivity":"5","visibility":"Public"}`)(w, r)
