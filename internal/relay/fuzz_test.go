@@ -37,7 +37,8 @@ func FuzzDecodeObservables(f *testing.F) {
 			if !errors.As(err, &inv) {
 				t.Fatalf("error %v (%T) is not an invalid argument", err, err)
 			}
-			msg := err.Error()
+			we, _ := toWire(err)
+			msg := we.Message
 			if !strings.HasPrefix(msg, "Invalid JSON payload received. ") || !utf8.ValidString(msg) || len(msg) > 512 {
 				t.Errorf("message %q", msg)
 			}

@@ -136,37 +136,43 @@ func addRoutes(mux *http.ServeMux, o Options, lookup *enrich.Lookup, mapper enri
 	}
 }
 
-// endpoint is an authenticated route's work: the data and errors to answer.
-type endpoint func(r *http.Request, creds auth.Credentials) (data any, errs []error)
+// result is what an authenticated route's work gives: the data and errors
+// to answer, and what the request's log line records of it.
+type result struct {
+	data        any
+	errs        []error
+	observables int // supported ones in the body
+	stats       enrich.Stats
+}
 
-// authenticated verifies the caller, runs h, records the errors and answers
-// the envelope; a caller that fails verification gets onAuthFailure as data.
-// A call shed at the load cap (errBusy) is answered 503 with Retry-After.
+// endpoint is an authenticated route's work.
+type endpoint func(r *http.Request, creds auth.Credentials) result
+
+// authenticated verifies the caller, runs h, and answers the envelope and
+// fills the request's record, in one place; a caller that fails
+// verification gets onAuthFailure as data. A call shed at the load cap
+// (errBusy) is answered 503 with Retry-After and that error alone.
 func authenticated(logger *slog.Logger, verifier auth.Verifier, onAuthFailure any, h endpoint) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		creds, err := verifier.Verify(r)
-		data, errs := onAuthFailure, []error{err}
+		res := result{data: onAuthFailure, errs: []error{err}}
 		if err == nil {
-			data, errs = h(r, creds)
+			res = h(r, creds)
 		}
-		if slices.Contains(errs, errBusy) {
-			ri := infoFrom(r.Context())
-			ri.Errors = append(ri.Errors, CodeServiceUnavailable)
+		status := http.StatusOK
+		if slices.Contains(res.errs, errBusy) {
+			res.errs, status = []error{errBusy}, http.StatusServiceUnavailable
 			w.Header().Set("Retry-After", retryAfter)
-			writeJSON(w, logger, http.StatusServiceUnavailable, envelope{
-				Data:   data,
-				Errors: []wireError{fatal(CodeServiceUnavailable, errBusy.Error())},
-			})
-			return
 		}
-		record(r, errs...)
-		writeEnvelope(w, logger, data, errs...)
+		ri := infoFrom(r.Context())
+		ri.Observables, ri.Stats = res.observables, res.stats
+		writeEnvelope(w, logger, ri, status, res.data, res.errs...)
 	})
 }
 
 // errBusy sheds a call at the load cap, so a saturated relay neither
 // queues nor grows.
-var errBusy = errors.New("The relay is busy with other requests. Please, try again in " + retryAfter + " seconds.") //nolint:staticcheck // the contract's message, shown as is
+var errBusy = errors.New("relay: busy, at the load cap")
 
 // workBytes is how many bodies of the largest size may be decoded at once:
 // decoding costs about 20 times a body's size in allocations.
@@ -220,7 +226,7 @@ func (c *workCap) release(n int64) {
 }
 
 // observablesEndpoint is the work of a route that reads observables.
-type observablesEndpoint func(r *http.Request, creds auth.Credentials, observables []ctim.Observable) (data any, errs []error)
+type observablesEndpoint func(r *http.Request, creds auth.Credentials, observables []ctim.Observable) result
 
 // withBody reads the body of an authenticated call, then takes a place in
 // the load cap to decode it and run h: a body that trickles in holds no
@@ -228,24 +234,27 @@ type observablesEndpoint func(r *http.Request, creds auth.Credentials, observabl
 // is shed (errBusy), with onBusy as data, before its body is read when the
 // cap is already full.
 func (b bodyBounds) withBody(onBusy any, h observablesEndpoint) endpoint {
-	return func(r *http.Request, creds auth.Credentials) (any, []error) {
+	return func(r *http.Request, creds auth.Credentials) result {
 		if !b.work.could(max(r.ContentLength, 0)) {
-			return onBusy, []error{errBusy} // no body read for nothing
+			return result{data: onBusy, errs: []error{errBusy}} // no body read for nothing
 		}
 		body, err := readBody(r, b.maxBody)
 		if err != nil {
-			return onBusy, []error{err}
+			return result{data: onBusy, errs: []error{err}}
 		}
 		n := int64(len(body))
 		if !b.work.take(n) {
-			return onBusy, []error{errBusy}
+			return result{data: onBusy, errs: []error{errBusy}}
 		}
 		defer b.work.release(n)
-		observables, err := parseObservables(r, body)
+		all, err := decodeObservables(body)
 		if err != nil {
-			return onBusy, []error{err}
+			return result{data: onBusy, errs: []error{err}}
 		}
-		return h(r, creds, observables)
+		observables := enrich.Supported(all)
+		res := h(r, creds, observables)
+		res.observables = len(observables)
+		return res
 	}
 }
 
@@ -274,7 +283,7 @@ func withRecovery(logger *slog.Logger, next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler { //nolint:errorlint // a recovered panic value is never wrapped
 					panic(v)
 				}
-				logger.Error("panic serving request", "route", r.URL.Path, "stack", string(debug.Stack()))
+				logger.Error("panic serving request", "route", routeName(r.URL.Path), "stack", string(debug.Stack()))
 				writeJSON(w, logger, http.StatusInternalServerError,
 					envelope{Errors: []wireError{fatal(CodeUnknown, "Something went wrong.")}})
 			}
@@ -446,15 +455,16 @@ func routeName(p string) string {
 
 // handleHealth serves POST /health: one cheap authenticated upstream call.
 func handleHealth(client *signals.Client) endpoint {
-	return func(r *http.Request, creds auth.Credentials) (any, []error) {
-		stats := &infoFrom(r.Context()).Stats
+	return func(r *http.Request, creds auth.Credentials) result {
 		start := time.Now()
 		err := client.Ping(r.Context(), creds.APIKey)
-		stats.UpstreamCalls, stats.UpstreamTime = 1, time.Since(start)
+		res := result{stats: enrich.Stats{UpstreamCalls: 1, UpstreamTime: time.Since(start)}}
 		if err != nil {
-			return nil, []error{err}
+			res.errs = []error{err}
+		} else {
+			res.data = map[string]string{"status": "ok"}
 		}
-		return map[string]string{"status": "ok"}, nil
+		return res
 	}
 }
 
@@ -467,7 +477,7 @@ type enrichLimits struct {
 
 // handleEnrich serves observe (full) and deliberate (verdicts only).
 func handleEnrich(lookup *enrich.Lookup, mapper enrich.Mapper, limits enrichLimits, full bool) observablesEndpoint {
-	return func(r *http.Request, creds auth.Credentials, observables []ctim.Observable) (any, []error) {
+	return func(r *http.Request, creds auth.Credentials, observables []ctim.Observable) result {
 		listLimit := limits.entities // or the token's own, never above the operator's maximum
 		if creds.EntitiesLimit > 0 {
 			listLimit = min(creds.EntitiesLimit, limits.entitiesMax)
@@ -480,11 +490,11 @@ func handleEnrich(lookup *enrich.Lookup, mapper enrich.Mapper, limits enrichLimi
 			Timeout:     limits.timeout,
 			MaxLookups:  limits.maxLookups,
 		})
-		infoFrom(r.Context()).Stats = res.Stats
+		out := result{data: ctim.Bundle{Verdicts: ctim.NewDocs(mapper.Verdicts(res.Observations))}, errs: res.Errors, stats: res.Stats}
 		if full {
-			return mapper.Bundle(res.Observations), res.Errors
+			out.data = mapper.Bundle(res.Observations)
 		}
-		return ctim.Bundle{Verdicts: ctim.NewDocs(mapper.Verdicts(res.Observations))}, res.Errors
+		return out
 	}
 }
 
@@ -507,17 +517,6 @@ func readBody(r *http.Request, maxBody int64) ([]byte, error) {
 	return body, nil
 }
 
-// parseObservables returns the supported observables of body.
-func parseObservables(r *http.Request, body []byte) ([]ctim.Observable, error) {
-	all, err := decodeObservables(body)
-	if err != nil {
-		return nil, err
-	}
-	supported := enrich.Supported(all)
-	infoFrom(r.Context()).Observables = len(supported)
-	return supported, nil
-}
-
 // referLink is one pivot back to Auth0 Signals.
 type referLink struct {
 	ID          string   `json:"id"`
@@ -530,7 +529,7 @@ type referLink struct {
 // handleRefer serves POST /refer/observables: one search link per
 // address, for the first maxLinks addresses (then a warning, as lookups).
 func handleRefer(maxLinks int) observablesEndpoint {
-	return func(_ *http.Request, _ auth.Credentials, observables []ctim.Observable) (any, []error) {
+	return func(_ *http.Request, _ auth.Credentials, observables []ctim.Observable) result {
 		var errs []error
 		if n := len(observables); n > maxLinks {
 			errs = append(errs, &enrich.LimitError{Max: maxLinks, Observables: n - maxLinks, Total: n})
@@ -552,18 +551,18 @@ func handleRefer(maxLinks int) observablesEndpoint {
 				Categories:  []string{"Search", "Auth0 Signals"},
 			})
 		}
-		return links, errs
+		return result{data: links, errs: errs}
 	}
 }
 
 // handleRespondObservables serves POST /respond/observables: no actions.
-func handleRespondObservables(*http.Request, auth.Credentials, []ctim.Observable) (any, []error) {
-	return []struct{}{}, nil
+func handleRespondObservables(*http.Request, auth.Credentials, []ctim.Observable) result {
+	return result{data: []struct{}{}}
 }
 
 // respondTrigger serves POST /respond/trigger: every call fails.
-func respondTrigger(*http.Request, auth.Credentials) (any, []error) {
-	return map[string]string{"status": "failure"}, nil
+func respondTrigger(*http.Request, auth.Credentials) result {
+	return result{data: map[string]string{"status": "failure"}}
 }
 
 // handleVersion serves POST /version, unauthenticated and not enveloped.
@@ -583,29 +582,6 @@ func Watchdog(logger *slog.Logger) http.Handler {
 			writeJSON(w, logger, http.StatusOK, envelope{Errors: []wireError{fatal(CodeHealthCheckFailed, "Invalid Health Check")}})
 			return
 		}
-		writeEnvelope(w, logger, ctim.Truncate(hc, 256))
+		writeJSON(w, logger, http.StatusOK, envelope{Data: ctim.Truncate(hc, 256)})
 	})
-}
-
-// record notes for the log line the wire codes of errs and what the caller
-// is not shown: the causes of authorization failures (a key host down) and
-// of upstream failures (addresses, Go error text), which hold no token or
-// API key (the signals client redacts it).
-func record(r *http.Request, errs ...error) {
-	ri := infoFrom(r.Context())
-	for _, err := range errs {
-		ri.Errors = append(ri.Errors, toWire(err).Code)
-		var (
-			authErr   *auth.Error
-			apiErr    *signals.APIError
-			tlsErr    *signals.TLSError
-			transport *signals.TransportError
-		)
-		if errors.As(err, &authErr) && authErr.Err != nil {
-			ri.causes = addCause(ri.causes, authErr.Err.Error())
-		}
-		if errors.As(err, &apiErr) || errors.As(err, &tlsErr) || errors.As(err, &transport) {
-			ri.upstream = addCause(ri.upstream, err.Error())
-		}
-	}
 }

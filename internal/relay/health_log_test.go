@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -54,5 +55,28 @@ func TestHealthLogsItsUpstreamTime(t *testing.T) {
 	}
 	if rec.Stats.UpstreamTime < latency {
 		t.Errorf("request record: upstream time %v, want at least %v", rec.Stats.UpstreamTime, latency)
+	}
+}
+
+// TestPanicLogsTheRouteName checks that the line logged for a panic names
+// the route as the request log does, never the path as sent.
+func TestPanicLogsTheRouteName(t *testing.T) {
+	t.Parallel()
+	logs := &syncBuffer{}
+	h := relay.New(relay.Options{
+		Logger:   slog.New(slog.NewJSONHandler(logs, nil)),
+		Verifier: panickyVerifier{secret: testSecret},
+		Signals:  &signals.Client{},
+	})
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/health///", nil))
+	dec := json.NewDecoder(strings.NewReader(logs.String()))
+	for dec.More() {
+		var line struct{ Msg, Route string }
+		if err := dec.Decode(&line); err != nil {
+			t.Fatalf("log %q: %v", logs.String(), err)
+		}
+		if line.Route != "/health" {
+			t.Errorf("%q logged route %q, want %q", line.Msg, line.Route, "/health")
+		}
 	}
 }
