@@ -30,13 +30,40 @@ const (
 	ClockLeeway                = 30 * time.Second // skew tolerated on exp and nbf
 )
 
-// DefaultJWKSHosts returns Cisco XDR's key hosts for us, eu and apjc.
-func DefaultJWKSHosts() []string {
-	return []string{
-		"visibility.amp.cisco.com",
-		"visibility.eu.amp.cisco.com",
-		"visibility.apjc.amp.cisco.com",
+// regions are Cisco XDR's regions, the default first, each with the host
+// that publishes the keys its configuration tokens are signed with.
+var regions = [...]struct{ name, host string }{
+	{"us", "visibility.amp.cisco.com"},
+	{"eu", "visibility.eu.amp.cisco.com"},
+	{"apjc", "visibility.apjc.amp.cisco.com"},
+}
+
+// Regions lists Cisco XDR's regions, the default first.
+func Regions() []string {
+	var out []string
+	for _, r := range regions {
+		out = append(out, r.name)
 	}
+	return out
+}
+
+// JWKSHost returns the key host of a region (any case), if it is one.
+func JWKSHost(region string) (string, bool) {
+	for _, r := range regions {
+		if strings.EqualFold(strings.TrimSpace(region), r.name) {
+			return r.host, true
+		}
+	}
+	return "", false
+}
+
+// DefaultJWKSHosts returns the key host of every region.
+func DefaultJWKSHosts() []string {
+	var out []string
+	for _, r := range regions {
+		out = append(out, r.host)
+	}
+	return out
 }
 
 // XDROptions configures an XDR verifier.

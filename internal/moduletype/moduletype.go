@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/signals-relay/signals-relay/internal/auth"
 	"github.com/signals-relay/signals-relay/internal/routes"
 )
 
@@ -21,22 +22,6 @@ import (
 //
 //go:embed module_type.json.tmpl
 var document string
-
-// Regions lists the Cisco XDR regions Render accepts, default first.
-func Regions() []string { return []string{"us", "eu", "apjc"} }
-
-var jwksHosts = map[string]string{
-	"us": "visibility.amp.cisco.com", "eu": "visibility.eu.amp.cisco.com", "apjc": "visibility.apjc.amp.cisco.com",
-}
-
-// JWKSHost returns the host that publishes the keys XDR signs configuration
-// tokens with in region (any case).
-func JWKSHost(region string) (string, error) {
-	if h, ok := jwksHosts[strings.ToLower(strings.TrimSpace(region))]; ok {
-		return h, nil
-	}
-	return "", fmt.Errorf("moduletype: unknown region %q: want one of %s", region, strings.Join(Regions(), ", "))
-}
 
 // Options are the deployment-specific parts of the module type.
 type Options struct {
@@ -55,11 +40,11 @@ func Render(opts Options) ([]byte, error) {
 		return nil, err
 	}
 	if strings.TrimSpace(opts.Region) == "" {
-		opts.Region = Regions()[0]
+		opts.Region = auth.Regions()[0]
 	}
-	host, err := JWKSHost(opts.Region)
-	if err != nil {
-		return nil, err
+	host, ok := auth.JWKSHost(opts.Region)
+	if !ok {
+		return nil, fmt.Errorf("moduletype: unknown region %q: want one of %s", opts.Region, strings.Join(auth.Regions(), ", "))
 	}
 
 	quoted := func(v any) string { // as JSON, with no HTML escaping
