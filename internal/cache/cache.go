@@ -1,5 +1,7 @@
-// Package cache holds Cache, the relay's one way of saving upstream calls:
+// Package cache holds Cache, which saves the relay's calls to Auth0 Signals:
 // it keeps loads for a while, and concurrent callers of a key share one.
+// (auth keeps its own key sets, refreshed in the background, and verified
+// tokens.)
 package cache
 
 import (
