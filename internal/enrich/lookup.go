@@ -156,8 +156,6 @@ type Request struct {
 	Observables []ctim.Observable // as Supported returns them
 	Lists       bool              // look up blocklist details (observe)
 	ListLimit   int               // blocklists per observable; 0: none
-	// ReportWorkers and ListWorkers, when positive, replace the Lookup's.
-	ReportWorkers, ListWorkers int
 	// Timeout, when positive, bounds Run, as a deadline of ctx does: then
 	// Run returns what is complete and a *DeadlineError.
 	Timeout time.Duration
@@ -269,8 +267,8 @@ func (l *Lookup) Run(ctx context.Context, req Request) Result {
 		ctx:      ctx,
 		dispatch: dispatch,
 		cancel:   cancel,
-		reports:  make(chan struct{}, orDefault(req.ReportWorkers, l.reportWorkers)),
-		lists:    make(chan struct{}, orDefault(req.ListWorkers, l.listWorkers)),
+		reports:  make(chan struct{}, l.reportWorkers),
+		lists:    make(chan struct{}, l.listWorkers),
 		obs:      make([]*Observation, len(req.Observables)),
 	}
 	if req.Lists && req.ListLimit > 0 {
