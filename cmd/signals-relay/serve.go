@@ -113,7 +113,6 @@ func newRelay(cfg config, logger *slog.Logger, upstream *http.Client, observe fu
 	return relay.New(relay.Options{
 		Logger:         logger,
 		Verifier:       verifier,
-		Signals:        client,
 		Lookup:         lookup,
 		EntitiesLimit:  cfg.EntitiesLimit,
 		EntitiesMax:    cfg.EntitiesMax,

@@ -93,6 +93,9 @@ func New(client *signals.Client, cfg Config) *Lookup {
 	}
 }
 
+// Ping checks that Auth0 Signals answers and accepts apiKey (signals.Client.Ping).
+func (l *Lookup) Ping(ctx context.Context, apiKey string) error { return l.client.Ping(ctx, apiKey) }
+
 // Observable types the relay looks up.
 const (
 	TypeIP   = "ip"

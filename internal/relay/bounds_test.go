@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/signals-relay/signals-relay/internal/auth"
+	"github.com/signals-relay/signals-relay/internal/enrich"
 	"github.com/signals-relay/signals-relay/internal/relay"
 	"github.com/signals-relay/signals-relay/internal/signals"
 	"github.com/signals-relay/signals-relay/internal/simulator"
@@ -72,7 +73,7 @@ func TestEntitiesLimitCappedByOperator(t *testing.T) {
 			h := relay.New(relay.Options{
 				Logger:        discardLogger(),
 				Verifier:      fixedVerifier{auth.Credentials{APIKey: simulator.DemoKey, EntitiesLimit: tc.token}},
-				Signals:       client,
+				Lookup:        enrich.New(client, enrich.Config{}),
 				EntitiesLimit: tc.limit,
 				EntitiesMax:   tc.limitMax,
 			})
@@ -112,7 +113,7 @@ func TestLoadShedding(t *testing.T) {
 	h := relay.New(relay.Options{
 		Logger:        slog.New(slog.NewJSONHandler(logs, nil)),
 		Verifier:      auth.HS256{Secret: []byte(testSecret)},
-		Signals:       client,
+		Lookup:        enrich.New(client, enrich.Config{}),
 		MaxConcurrent: 1,
 	})
 
@@ -231,7 +232,7 @@ func TestSlotHeldOnlyForWork(t *testing.T) {
 	h := relay.New(relay.Options{
 		Logger:        slog.New(slog.DiscardHandler),
 		Verifier:      v,
-		Signals:       client,
+		Lookup:        enrich.New(client, enrich.Config{}),
 		MaxConcurrent: 1,
 	})
 	pr, pw := io.Pipe()
@@ -296,7 +297,7 @@ func TestLargeBodiesShareTheCap(t *testing.T) {
 	h := relay.New(relay.Options{
 		Logger:       slog.New(slog.DiscardHandler),
 		Verifier:     auth.HS256{Secret: []byte(testSecret)},
-		Signals:      client,
+		Lookup:       enrich.New(client, enrich.Config{}),
 		MaxBodyBytes: maxBody,
 	})
 	large := func(ip string) string { // one address, padded to 80% of the cap

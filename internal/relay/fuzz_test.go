@@ -23,6 +23,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/signals-relay/signals-relay/internal/auth"
+	"github.com/signals-relay/signals-relay/internal/enrich"
 	"github.com/signals-relay/signals-relay/internal/signals"
 )
 
@@ -138,7 +139,7 @@ func FuzzHandler(f *testing.F) {
 	h := New(Options{
 		Logger:        slog.New(slog.DiscardHandler),
 		Verifier:      auth.HS256{Secret: []byte(secret)},
-		Signals:       client,
+		Lookup:        enrich.New(client, enrich.Config{}),
 		EntitiesLimit: 3,
 	})
 

@@ -21,7 +21,6 @@ import (
 	"github.com/signals-relay/signals-relay/internal/ctim"
 	"github.com/signals-relay/signals-relay/internal/enrich"
 	"github.com/signals-relay/signals-relay/internal/routes"
-	"github.com/signals-relay/signals-relay/internal/signals"
 	"github.com/signals-relay/signals-relay/internal/version"
 )
 
@@ -36,20 +35,18 @@ const (
 	retryAfter            = "5" // seconds, of a 503 at the concurrency cap
 )
 
-// Options configures the handler. Logger, Verifier and Signals are
+// Options configures the handler. Logger, Verifier and Lookup are
 // required; a zero value elsewhere means the default.
 type Options struct {
 	Logger   *slog.Logger
 	Verifier auth.Verifier
-	Signals  *signals.Client
+	Lookup   *enrich.Lookup // gathers what Auth0 Signals knows; /health pings it
 	// EntitiesLimit caps blocklists per observable. A token may set its own,
 	// capped at EntitiesMax, which caps EntitiesLimit too.
 	EntitiesLimit, EntitiesMax int
 	MaxConcurrent              int // observe and deliberate requests in progress
 	MaxBodyBytes               int64
 	MaxObservables             int
-	// Lookup gathers what Auth0 Signals knows; nil: default bounds, no caches.
-	Lookup *enrich.Lookup
 	// RequestTimeout bounds an observe or deliberate request's upstream
 	// work; then the answer holds what is complete and a warning.
 	RequestTimeout time.Duration
@@ -85,14 +82,8 @@ func New(o Options) http.Handler {
 	if o.NewID == nil {
 		o.NewID = func() string { return uuid.NewString() }
 	}
-	lookup := o.Lookup
-	if lookup == nil {
-		lookup = enrich.New(o.Signals, enrich.Config{Now: o.Now})
-	}
-	mapper := enrich.Mapper{Now: o.Now, NewID: o.NewID}
-
 	mux := http.NewServeMux()
-	addRoutes(mux, o, lookup, mapper)
+	addRoutes(mux, o, enrich.Mapper{Now: o.Now, NewID: o.NewID})
 	return withRequestLog(o.Logger, o.Observe, withRecovery(o.Logger, withoutTrailingSlash(mux)))
 }
 
@@ -108,7 +99,7 @@ func positiveOr[T int | int64 | time.Duration](v, def T) T {
 // given only what it uses. Every route that reads a body shares one load
 // cap, whose slot a call takes once authenticated and once its body has
 // arrived (see withBody).
-func addRoutes(mux *http.ServeMux, o Options, lookup *enrich.Lookup, mapper enrich.Mapper) {
+func addRoutes(mux *http.ServeMux, o Options, mapper enrich.Mapper) {
 	b := bodyBounds{work: &workCap{maxCalls: o.MaxConcurrent, maxBytes: workBytes * o.MaxBodyBytes}, maxBody: o.MaxBodyBytes}
 	verified := func(onAuthFailure any, h endpoint) http.Handler {
 		return authenticated(o.Logger, o.Verifier, onAuthFailure, h)
@@ -118,9 +109,9 @@ func addRoutes(mux *http.ServeMux, o Options, lookup *enrich.Lookup, mapper enri
 		entities: o.EntitiesLimit, entitiesMax: o.EntitiesMax,
 	}
 	handlers := map[string]http.Handler{
-		"/health":                 verified(nil, handleHealth(o.Signals)),
-		"/deliberate/observables": verified(struct{}{}, b.withBody(struct{}{}, handleEnrich(lookup, mapper, limits, false))),
-		"/observe/observables":    verified(struct{}{}, b.withBody(struct{}{}, handleEnrich(lookup, mapper, limits, true))),
+		"/health":                 verified(nil, handleHealth(o.Lookup)),
+		"/deliberate/observables": verified(struct{}{}, b.withBody(struct{}{}, handleEnrich(o.Lookup, mapper, limits, false))),
+		"/observe/observables":    verified(struct{}{}, b.withBody(struct{}{}, handleEnrich(o.Lookup, mapper, limits, true))),
 		"/refer/observables":      verified(nil, b.withBody([]referLink{}, handleRefer(o.MaxObservables))),
 		"/respond/observables":    verified(nil, b.withBody([]struct{}{}, handleRespondObservables)),
 		"/respond/trigger":        verified(nil, respondTrigger),
@@ -454,10 +445,10 @@ func routeName(p string) string {
 }
 
 // handleHealth serves POST /health: one cheap authenticated upstream call.
-func handleHealth(client *signals.Client) endpoint {
+func handleHealth(lookup *enrich.Lookup) endpoint {
 	return func(r *http.Request, creds auth.Credentials) result {
 		start := time.Now()
-		err := client.Ping(r.Context(), creds.APIKey)
+		err := lookup.Ping(r.Context(), creds.APIKey)
 		res := result{stats: enrich.Stats{UpstreamCalls: 1, UpstreamTime: time.Since(start)}}
 		if err != nil {
 			res.errs = []error{err}

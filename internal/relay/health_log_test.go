@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/signals-relay/signals-relay/internal/auth"
+	"github.com/signals-relay/signals-relay/internal/enrich"
 	"github.com/signals-relay/signals-relay/internal/relay"
 	"github.com/signals-relay/signals-relay/internal/signals"
 	"github.com/signals-relay/signals-relay/internal/simulator"
@@ -33,7 +34,7 @@ func TestHealthLogsItsUpstreamTime(t *testing.T) {
 	h := relay.New(relay.Options{
 		Logger:   slog.New(slog.NewJSONHandler(logs, nil)),
 		Verifier: auth.HS256{Secret: []byte(testSecret)},
-		Signals:  client,
+		Lookup:   enrich.New(client, enrich.Config{}),
 		Observe:  func(r relay.RequestRecord) { rec = r },
 	})
 	r := httptest.NewRequest(http.MethodPost, "/health", nil)
@@ -66,7 +67,7 @@ func TestPanicLogsTheRouteName(t *testing.T) {
 	h := relay.New(relay.Options{
 		Logger:   slog.New(slog.NewJSONHandler(logs, nil)),
 		Verifier: panickyVerifier{secret: testSecret},
-		Signals:  &signals.Client{},
+		Lookup:   enrich.New(&signals.Client{}, enrich.Config{}),
 	})
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/health///", nil))
 	dec := json.NewDecoder(strings.NewReader(logs.String()))

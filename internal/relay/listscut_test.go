@@ -37,7 +37,6 @@ func TestObserveWarnsWhenOnlyListsAreCut(t *testing.T) {
 	h := relay.New(relay.Options{
 		Logger:         discardLogger(),
 		Verifier:       auth.HS256{Secret: []byte(testSecret)},
-		Signals:        client,
 		Lookup:         enrich.New(client, enrich.Config{ReportCacheTTL: time.Hour}),
 		RequestTimeout: 100 * time.Millisecond,
 	})

@@ -81,7 +81,6 @@ func newEnv(t testing.TB, o envOptions) *env {
 	h := relay.New(relay.Options{
 		Logger:        slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Verifier:      auth.HS256{Secret: []byte(o.secret)},
-		Signals:       client,
 		Lookup:        enrich.New(client, lookupCfg),
 		EntitiesLimit: o.limit,
 		Now:           now,
