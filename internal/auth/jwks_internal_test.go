@@ -5,6 +5,7 @@ import (
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
+	"math"
 	"math/big"
 	"net"
 	"sync/atomic"
@@ -113,8 +114,8 @@ func TestEntitiesLimit(t *testing.T) {
 		{float64(100), 100},
 		{float64(1000), 1000},
 		{float64(1500), 1500}, // CTR_ENTITIES_LIMIT_MAX, in the relay, caps it
-		{float64(maxClaim + 1), maxClaim},
-		{1e300, maxClaim},
+		{float64(math.MaxInt32 + 1), math.MaxInt32},
+		{1e300, math.MaxInt32},
 		{float64(0), 0},
 		{float64(-1), 0},
 		{-1e300, 0},
@@ -125,7 +126,7 @@ func TestEntitiesLimit(t *testing.T) {
 		{"+7", 7},
 		{"007", 7},
 		{"1001", 1001},
-		{"123456789012345678901234567890", maxClaim},
+		{"123456789012345678901234567890", math.MaxInt32},
 		{"-123456789012345678901234567890", 0},
 		{"0", 0},
 		{"-1", 0},

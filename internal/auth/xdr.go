@@ -32,36 +32,18 @@ const (
 
 // regions are Cisco XDR's regions, the default first, each with the host
 // that publishes the keys its configuration tokens are signed with.
-var regions = [...]struct{ name, host string }{
-	{"us", "visibility.amp.cisco.com"},
-	{"eu", "visibility.eu.amp.cisco.com"},
-	{"apjc", "visibility.apjc.amp.cisco.com"},
-}
+var regions = [][2]string{{"us", "visibility.amp.cisco.com"}, {"eu", "visibility.eu.amp.cisco.com"}, {"apjc", "visibility.apjc.amp.cisco.com"}}
 
 // Regions lists Cisco XDR's regions, the default first.
-func Regions() []string {
+func Regions() []string { return regionColumn(0) }
+
+// DefaultJWKSHosts returns the key host of each region, in Regions' order.
+func DefaultJWKSHosts() []string { return regionColumn(1) }
+
+func regionColumn(i int) []string {
 	var out []string
 	for _, r := range regions {
-		out = append(out, r.name)
-	}
-	return out
-}
-
-// JWKSHost returns the key host of a region (any case), if it is one.
-func JWKSHost(region string) (string, bool) {
-	for _, r := range regions {
-		if strings.EqualFold(strings.TrimSpace(region), r.name) {
-			return r.host, true
-		}
-	}
-	return "", false
-}
-
-// DefaultJWKSHosts returns the key host of every region.
-func DefaultJWKSHosts() []string {
-	var out []string
-	for _, r := range regions {
-		out = append(out, r.host)
+		out = append(out, r[i])
 	}
 	return out
 }
@@ -297,30 +279,25 @@ func audienceMatches(claims jwt.MapClaims, want string) bool {
 }
 
 // entitiesLimit reads CTR_ENTITIES_LIMIT, a positive integer (maybe in a
-// string); anything else is 0, the relay's default. It is not capped here:
-// the relay caps it at CTR_ENTITIES_LIMIT_MAX. A number past maxClaim
-// stands for maxClaim, as many as allowed.
+// string); anything else is 0, the relay's default. The relay caps it at
+// CTR_ENTITIES_LIMIT_MAX; past MaxInt32 (so it fits an int) it is MaxInt32.
 func entitiesLimit(c any) int {
 	x, ok := c.(float64)
 	if s, isString := c.(string); isString {
 		n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
 		if errors.Is(err, strconv.ErrRange) && n > 0 {
-			return maxClaim
+			return math.MaxInt32
 		}
 		x, ok = float64(n), err == nil
 	}
 	switch {
 	case !ok || x != math.Trunc(x) || x < 1:
 		return 0
-	case x > maxClaim:
-		return maxClaim
+	case x > math.MaxInt32:
+		return math.MaxInt32
 	}
 	return int(x)
 }
-
-// maxClaim is the largest CTR_ENTITIES_LIMIT read as is, so that it fits
-// an int on every platform.
-const maxClaim = math.MaxInt32
 
 // asciiLower lower-cases a host name, refusing any non-ASCII byte: Unicode
 // case mapping would let "vİsİbİlİty.amp.cİsco.com" (dotted capital I) or a

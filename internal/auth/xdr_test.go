@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -770,25 +769,5 @@ func TestXDRDefaultClientHonoursSSLCertFile(t *testing.T) {
 	}
 	if got := s.hits.Load(); got != 1 {
 		t.Errorf("key-set requests = %d, want 1", got)
-	}
-}
-
-// TestRegions checks that every region has a key host, allowlisted by
-// default, and that the lookup ignores case and blanks.
-func TestRegions(t *testing.T) {
-	t.Parallel()
-	var hosts []string
-	for _, r := range auth.Regions() {
-		h, ok := auth.JWKSHost(" " + strings.ToUpper(r) + " ")
-		if !ok {
-			t.Fatalf("JWKSHost(%q): no host", r)
-		}
-		hosts = append(hosts, h)
-	}
-	if want := auth.DefaultJWKSHosts(); !slices.Equal(hosts, want) {
-		t.Errorf("region hosts = %v, want the default allowlist %v", hosts, want)
-	}
-	if _, ok := auth.JWKSHost("mars"); ok {
-		t.Error(`JWKSHost("mars") found a host`)
 	}
 }

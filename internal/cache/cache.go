@@ -1,7 +1,6 @@
-// Package cache holds Cache, which saves the relay's calls to Auth0 Signals:
-// it keeps loads for a while, and concurrent callers of a key share one.
-// (auth keeps its own key sets, refreshed in the background, and verified
-// tokens.)
+// Package cache holds Cache, which saves the relay's calls to Auth0 Signals
+// (auth keeps its own key sets and verified tokens): it keeps loads for a
+// while, and concurrent callers of a key share one.
 package cache
 
 import (

@@ -7,11 +7,13 @@ package moduletype
 
 import (
 	"bytes"
+	"cmp"
 	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/signals-relay/signals-relay/internal/auth"
@@ -39,13 +41,12 @@ func Render(opts Options) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if strings.TrimSpace(opts.Region) == "" {
-		opts.Region = auth.Regions()[0]
-	}
-	host, ok := auth.JWKSHost(opts.Region)
-	if !ok {
+	region := cmp.Or(strings.ToLower(strings.TrimSpace(opts.Region)), auth.Regions()[0])
+	i := slices.Index(auth.Regions(), region)
+	if i < 0 {
 		return nil, fmt.Errorf("moduletype: unknown region %q: want one of %s", opts.Region, strings.Join(auth.Regions(), ", "))
 	}
+	host := auth.DefaultJWKSHosts()[i]
 
 	quoted := func(v any) string { // as JSON, with no HTML escaping
 		var b bytes.Buffer
