@@ -64,7 +64,7 @@ type RequestRecord struct {
 	Duration    time.Duration
 	Observables int
 	Stats       enrich.Stats
-	Errors      []string // the contract's error codes
+	Errors      []string // the contract's error codes, each once
 }
 
 // New returns the relay's http.Handler.
@@ -298,17 +298,6 @@ const (
 	maxLoggedCauses = 5   // distinct ones per list
 )
 
-// distinct returns list's distinct entries, in order.
-func distinct(list []string) []string {
-	var out []string
-	for _, s := range list {
-		if !slices.Contains(out, s) {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
 // addCause appends text, capped, unless list holds it or is full.
 func addCause(list []string, text string) []string {
 	if r := []rune(text); len(r) > maxLoggedText {
@@ -389,7 +378,7 @@ func withRequestLog(logger *slog.Logger, observe func(RequestRecord), next http.
 		for _, c := range []struct {
 			key  string
 			list []string
-		}{{"errors", distinct(ri.Errors)}, {"auth_causes", ri.causes}, {"upstream_causes", ri.upstream}} {
+		}{{"errors", ri.Errors}, {"auth_causes", ri.causes}, {"upstream_causes", ri.upstream}} {
 			if len(c.list) > 0 {
 				attrs = append(attrs, slog.Any(c.key, c.list))
 			}

@@ -46,7 +46,7 @@ func writeJSON(w http.ResponseWriter, logger *slog.Logger, status int, v any) {
 
 // writeEnvelope answers status with data (nil: none) and errs, which keeps
 // what was gathered before an error; identical errors appear once. It
-// records in ri each error's code and what the caller is not shown: the
+// records in ri each error's code, once, and what the caller is not shown: the
 // causes of authorization failures (a key host down) and of upstream
 // failures (addresses, Go error text), which hold no token or API key (the
 // signals client redacts it).
@@ -54,7 +54,9 @@ func writeEnvelope(w http.ResponseWriter, logger *slog.Logger, ri *requestInfo, 
 	var out []wireError
 	for _, err := range errs {
 		we, c := toWire(err)
-		ri.Errors = append(ri.Errors, we.Code)
+		if !slices.Contains(ri.Errors, we.Code) {
+			ri.Errors = append(ri.Errors, we.Code)
+		}
 		if c.auth != "" {
 			ri.causes = addCause(ri.causes, c.auth)
 		}
