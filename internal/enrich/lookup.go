@@ -41,13 +41,6 @@ const (
 	DefaultReportCacheSize = 10000 // a decoded report is well under 1 KiB
 )
 
-func orDefault(n, def int) int {
-	if n > 0 {
-		return n
-	}
-	return def
-}
-
 // Lookup gathers what Auth0 Signals knows about a request's observables.
 // One per process lets concurrent requests share calls and caches.
 type Lookup struct {
@@ -81,13 +74,13 @@ func New(client *signals.Client, cfg Config) *Lookup {
 	return &Lookup{
 		client:        client,
 		now:           cfg.Now,
-		reportWorkers: orDefault(cfg.ReportWorkers, DefaultReportWorkers),
-		listWorkers:   orDefault(cfg.ListWorkers, DefaultListWorkers),
+		reportWorkers: cmp.Or(cfg.ReportWorkers, DefaultReportWorkers),
+		listWorkers:   cmp.Or(cfg.ListWorkers, DefaultListWorkers),
 		reports: cache.New[reportKey, fetchedReport](cache.Config{
-			Size: orDefault(cfg.ReportCacheSize, DefaultReportCacheSize), TTL: cfg.ReportCacheTTL, Now: cfg.Now,
+			Size: cmp.Or(cfg.ReportCacheSize, DefaultReportCacheSize), TTL: cfg.ReportCacheTTL, Now: cfg.Now,
 		}),
 		lists: cache.New[signals.ListRef, *signals.ListDetails](cache.Config{
-			Size: orDefault(cfg.ListCacheSize, DefaultListCacheSize), TTL: cfg.ListCacheTTL,
+			Size: cmp.Or(cfg.ListCacheSize, DefaultListCacheSize), TTL: cfg.ListCacheTTL,
 			ErrorTTL: cfg.ListMissingTTL, KeepError: notFound, Now: cfg.Now,
 		}),
 	}

@@ -69,12 +69,12 @@ type RequestRecord struct {
 
 // New returns the relay's http.Handler.
 func New(o Options) http.Handler {
-	o.EntitiesMax = positiveOr(o.EntitiesMax, DefaultEntitiesLimitMax)
-	o.EntitiesLimit = min(positiveOr(o.EntitiesLimit, DefaultEntitiesLimit), o.EntitiesMax)
-	o.MaxConcurrent = positiveOr(o.MaxConcurrent, DefaultMaxConcurrent)
-	o.MaxBodyBytes = positiveOr(o.MaxBodyBytes, DefaultMaxBodyBytes)
-	o.MaxObservables = positiveOr(o.MaxObservables, DefaultMaxObservables)
-	o.RequestTimeout = positiveOr(o.RequestTimeout, DefaultRequestTimeout)
+	o.EntitiesMax = cmp.Or(o.EntitiesMax, DefaultEntitiesLimitMax)
+	o.EntitiesLimit = min(cmp.Or(o.EntitiesLimit, DefaultEntitiesLimit), o.EntitiesMax)
+	o.MaxConcurrent = cmp.Or(o.MaxConcurrent, DefaultMaxConcurrent)
+	o.MaxBodyBytes = cmp.Or(o.MaxBodyBytes, DefaultMaxBodyBytes)
+	o.MaxObservables = cmp.Or(o.MaxObservables, DefaultMaxObservables)
+	o.RequestTimeout = cmp.Or(o.RequestTimeout, DefaultRequestTimeout)
 	o.Version = cmp.Or(o.Version, version.Version)
 	if o.Now == nil {
 		o.Now = time.Now
@@ -85,14 +85,6 @@ func New(o Options) http.Handler {
 	mux := http.NewServeMux()
 	addRoutes(mux, o, enrich.Mapper{Now: o.Now, NewID: o.NewID})
 	return withRequestLog(o.Logger, o.Observe, withRecovery(o.Logger, withoutTrailingSlash(mux)))
-}
-
-// positiveOr is v when it is positive, def otherwise.
-func positiveOr[T int | int64 | time.Duration](v, def T) T {
-	if v > 0 {
-		return v
-	}
-	return def
 }
 
 // addRoutes mounts a handler on every route of the routes table, each
