@@ -14,9 +14,7 @@ import (
 	"time"
 
 	"github.com/signals-relay/signals-relay/internal/auth"
-	"github.com/signals-relay/signals-relay/internal/enrich"
 	"github.com/signals-relay/signals-relay/internal/relay"
-	"github.com/signals-relay/signals-relay/internal/signals"
 	"github.com/signals-relay/signals-relay/internal/simulator"
 	"github.com/signals-relay/signals-relay/internal/simulator/simtest"
 )
@@ -64,16 +62,8 @@ func TestEntitiesLimitCappedByOperator(t *testing.T) {
 				calls.Add(1)
 				body(`{"name":"`+r.PathValue("id")+`","source":"s","sensitivity":"5","visibility":"Public"}`)(w, r)
 			})
-			srv := httptest.NewServer(mux)
-			t.Cleanup(srv.Close)
-			client, err := signals.New(srv.URL, nil, "signals-relay/test")
-			if err != nil {
-				t.Fatal(err)
-			}
-			h := relay.New(relay.Options{
-				Logger:        discardLogger(),
+			h := setup(t, mux, relay.Options{
 				Verifier:      fixedVerifier{auth.Credentials{APIKey: simulator.DemoKey, EntitiesLimit: tc.token}},
-				Lookup:        enrich.New(client, enrich.Config{}),
 				EntitiesLimit: tc.limit,
 				EntitiesMax:   tc.limitMax,
 			})
@@ -103,17 +93,9 @@ func TestLoadShedding(t *testing.T) {
 		body(goodReport)(w, r)
 	})
 	mux.HandleFunc("GET /v2.0/ip/"+goodIP, body(goodReport))
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	client, err := signals.New(srv.URL, nil, "signals-relay/test")
-	if err != nil {
-		t.Fatal(err)
-	}
 	logs := &syncBuffer{}
-	h := relay.New(relay.Options{
+	h := setup(t, mux, relay.Options{
 		Logger:        slog.New(slog.NewJSONHandler(logs, nil)),
-		Verifier:      auth.HS256{Secret: []byte(testSecret)},
-		Lookup:        enrich.New(client, enrich.Config{}),
 		MaxConcurrent: 1,
 	})
 
@@ -222,17 +204,9 @@ func (g gatedVerifier) Verify(r *http.Request) (auth.Credentials, error) {
 // 200, and refer too.
 func TestSlotHeldOnlyForWork(t *testing.T) {
 	t.Parallel()
-	upstream := httptest.NewServer(simtest.New(simulator.Options{}))
-	t.Cleanup(upstream.Close)
-	client, err := signals.New(upstream.URL, nil, "signals-relay/test")
-	if err != nil {
-		t.Fatal(err)
-	}
 	v := gatedVerifier{gate: make(chan struct{}), arrived: make(chan struct{}, 1), next: auth.HS256{Secret: []byte(testSecret)}}
-	h := relay.New(relay.Options{
-		Logger:        slog.New(slog.DiscardHandler),
+	h := setup(t, simtest.New(simulator.Options{}), relay.Options{
 		Verifier:      v,
-		Lookup:        enrich.New(client, enrich.Config{}),
 		MaxConcurrent: 1,
 	})
 	pr, pw := io.Pipe()
@@ -287,17 +261,8 @@ func TestLargeBodiesShareTheCap(t *testing.T) {
 		}
 		body(goodReport)(w, r)
 	})
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	client, err := signals.New(srv.URL, nil, "signals-relay/test")
-	if err != nil {
-		t.Fatal(err)
-	}
 	const maxBody = 4000
-	h := relay.New(relay.Options{
-		Logger:       slog.New(slog.DiscardHandler),
-		Verifier:     auth.HS256{Secret: []byte(testSecret)},
-		Lookup:       enrich.New(client, enrich.Config{}),
+	h := setup(t, mux, relay.Options{
 		MaxBodyBytes: maxBody,
 	})
 	large := func(ip string) string { // one address, padded to 80% of the cap
