@@ -25,19 +25,11 @@ import (
 func TestHealthLogsItsUpstreamTime(t *testing.T) {
 	t.Parallel()
 	const latency = 20 * time.Millisecond
-	upstream := httptest.NewServer(simulator.New(simulator.Options{Latency: latency}))
-	defer upstream.Close()
-	client, err := signals.New(upstream.URL, &http.Client{Timeout: 5 * time.Second}, "signals-relay/test")
-	if err != nil {
-		t.Fatal(err)
-	}
 	logs := &syncBuffer{}
 	var rec relay.RequestRecord
-	h := relay.New(relay.Options{
-		Logger:   slog.New(slog.NewJSONHandler(logs, nil)),
-		Verifier: auth.HS256{Secret: []byte(testSecret)},
-		Lookup:   enrich.New(client, enrich.Config{}),
-		Observe:  func(r relay.RequestRecord) { rec = r },
+	h := setup(t, simulator.New(simulator.Options{Latency: latency}), relay.Options{
+		Logger:  slog.New(slog.NewJSONHandler(logs, nil)),
+		Observe: func(r relay.RequestRecord) { rec = r },
 	})
 	r := httptest.NewRequest(http.MethodPost, "/health", nil)
 	r.Header.Set("Authorization", bearer(t, simulator.DemoKey))
