@@ -62,7 +62,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c := config{
 		Auth:           auth.Config{SecretKey: auth.Secret(getenv("SECRET_KEY"))},
 		SignalsURL:     signals.DefaultBaseURL,
-		SignalsTimeout: 10 * time.Second,
+		SignalsTimeout: signals.DefaultTimeout,
 		EntitiesLimit:  relay.DefaultEntitiesLimit,
 		EntitiesMax:    relay.DefaultEntitiesLimitMax,
 		ListenAddr:     ":9090",

@@ -75,7 +75,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	logger := newLogger(stderr, cfg.LogLevel)
-	upstream := upstreamHTTPClient(cfg)
+	upstream := upstreamHTTPClient(cfg, nil)
 	defer upstream.CloseIdleConnections() // before the simulator shuts down (deferred earlier)
 	h, err := newRelay(cfg, logger, upstream, nil)
 	if err != nil {

@@ -412,7 +412,7 @@ func TestUpstreamHTTPClientFitsTheBounds(t *testing.T) {
 		{conns: 8, want: 8},
 		{conns: 320, want: 320},
 	} {
-		hc := upstreamHTTPClient(config{SignalsTimeout: time.Second, UpstreamConns: tc.conns})
+		hc := upstreamHTTPClient(config{SignalsTimeout: time.Second, UpstreamConns: tc.conns}, nil)
 		tr := hc.Transport.(*http.Transport)
 		if tr.MaxConnsPerHost != tc.want || tr.MaxIdleConnsPerHost != tc.want || tr.MaxIdleConns < tc.want || hc.Timeout != time.Second {
 			t.Errorf("UPSTREAM_MAX_CONNS %d: conns per host %d, idle per host %d, idle %d, timeout %s; want %d",

@@ -17,6 +17,7 @@ import (
 	"github.com/signals-relay/signals-relay/internal/connlimit"
 	"github.com/signals-relay/signals-relay/internal/enrich"
 	"github.com/signals-relay/signals-relay/internal/lambdaedge"
+	"github.com/signals-relay/signals-relay/internal/metrics"
 	"github.com/signals-relay/signals-relay/internal/relay"
 	"github.com/signals-relay/signals-relay/internal/signals"
 	"github.com/signals-relay/signals-relay/internal/version"
@@ -40,12 +41,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		cfg.ListenAddr = *addr
 	}
 	logger := newLogger(stderr, cfg.LogLevel)
-	upstream := upstreamHTTPClient(cfg)
-	observe, inFlight, err := serveMetrics(ctx, cfg, logger, upstream)
+	m, err := serveMetrics(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
-	h, err := newRelay(cfg, logger, upstream, observe)
+	h, err := newRelay(cfg, logger, upstreamHTTPClient(cfg, m), m.Observe)
 	if err != nil {
 		return err
 	}
@@ -57,7 +57,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	// of one address; at the cap the oldest idle one is closed, else new
 	// ones wait until one closes.
 	limited := connlimit.New(ln, connlimit.Config{Max: cfg.MaxConns, PerClient: cfg.ConnsPerClient, Logger: logger})
-	srv := newServer(withBodyDeadline(cfg.BodyTimeout, inFlight(h)), logger)
+	srv := newServer(withBodyDeadline(cfg.BodyTimeout, m.InFlight(h)), logger)
 	srv.IdleTimeout = cfg.IdleTimeout
 	srv.ConnState = limited.ConnState
 	ln = limited
@@ -72,7 +72,7 @@ func runLambda(getenv func(string) string, stderr io.Writer) error {
 		return err
 	}
 	logger := newLogger(stderr, cfg.LogLevel)
-	h, err := newRelay(cfg, logger, upstreamHTTPClient(cfg), nil)
+	h, err := newRelay(cfg, logger, upstreamHTTPClient(cfg, nil), nil)
 	if err != nil {
 		return err
 	}
@@ -113,7 +113,6 @@ func newRelay(cfg config, logger *slog.Logger, upstream *http.Client, observe fu
 	return relay.New(relay.Options{
 		Logger:         logger,
 		Verifier:       verifier,
-		Signals:        client,
 		Lookup:         lookup,
 		EntitiesLimit:  cfg.EntitiesLimit,
 		EntitiesMax:    cfg.EntitiesMax,
@@ -142,8 +141,9 @@ func newVerifier(cfg config, logger *slog.Logger) (auth.Verifier, error) {
 }
 
 // upstreamHTTPClient is the client for Auth0 Signals: SIGNALS_TIMEOUT per call,
-// UPSTREAM_MAX_CONNS shared connections kept for reuse, waited for when busy.
-func upstreamHTTPClient(cfg config) *http.Client {
+// UPSTREAM_MAX_CONNS shared connections kept for reuse, waited for when busy,
+// each call counted in m (when not nil).
+func upstreamHTTPClient(cfg config, m *metrics.Metrics) *http.Client {
 	n := cfg.UpstreamConns
 	if n <= 0 {
 		n = defaultUpstreamConns
@@ -151,7 +151,7 @@ func upstreamHTTPClient(cfg config) *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxConnsPerHost, t.MaxIdleConnsPerHost, t.MaxIdleConns = n, n, n
 	t.ResponseHeaderTimeout = cfg.SignalsTimeout
-	return &http.Client{Timeout: cfg.SignalsTimeout, Transport: t}
+	return &http.Client{Timeout: cfg.SignalsTimeout, Transport: m.Transport(t)}
 }
 
 // Bounds of a client's request on the public listener.

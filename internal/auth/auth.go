@@ -74,7 +74,8 @@ type Error struct {
 	Err    error // the underlying failure (a key-set fetch), for the log only
 }
 
-func (e *Error) Error() string { return "Authorization failed: " + e.Reason }
+// Error is the log's text; the caller's answer is worded from Reason.
+func (e *Error) Error() string { return "auth: " + e.Reason }
 
 // Unwrap returns the underlying failure, if any.
 func (e *Error) Unwrap() error { return e.Err }

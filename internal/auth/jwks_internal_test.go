@@ -5,6 +5,7 @@ import (
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
+	"math"
 	"math/big"
 	"net"
 	"sync/atomic"
@@ -111,9 +112,10 @@ func TestEntitiesLimit(t *testing.T) {
 		{nil, 0},
 		{float64(1), 1},
 		{float64(100), 100},
-		{float64(MaxEntitiesLimit), MaxEntitiesLimit},
-		{float64(MaxEntitiesLimit + 1), MaxEntitiesLimit},
-		{1e300, MaxEntitiesLimit},
+		{float64(1000), 1000},
+		{float64(1500), 1500}, // CTR_ENTITIES_LIMIT_MAX, in the relay, caps it
+		{float64(math.MaxInt32 + 1), math.MaxInt32},
+		{1e300, math.MaxInt32},
 		{float64(0), 0},
 		{float64(-1), 0},
 		{-1e300, 0},
@@ -123,8 +125,8 @@ func TestEntitiesLimit(t *testing.T) {
 		{" 7 ", 7},
 		{"+7", 7},
 		{"007", 7},
-		{"1001", MaxEntitiesLimit},
-		{"123456789012345678901234567890", MaxEntitiesLimit},
+		{"1001", 1001},
+		{"123456789012345678901234567890", math.MaxInt32},
 		{"-123456789012345678901234567890", 0},
 		{"0", 0},
 		{"-1", 0},

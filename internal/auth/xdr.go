@@ -25,19 +25,27 @@ import (
 
 // Defaults and limits of the XDR verifier.
 const (
-	MaxEntitiesLimit           = 1000             // a token's CTR_ENTITIES_LIMIT is capped to it
 	DefaultJWKSTimeout         = 5 * time.Second  // XDROptions.Timeout
 	DefaultJWKSRefreshInterval = 5 * time.Minute  // XDROptions.RefreshInterval
 	ClockLeeway                = 30 * time.Second // skew tolerated on exp and nbf
 )
 
-// DefaultJWKSHosts returns Cisco XDR's key hosts for us, eu and apjc.
-func DefaultJWKSHosts() []string {
-	return []string{
-		"visibility.amp.cisco.com",
-		"visibility.eu.amp.cisco.com",
-		"visibility.apjc.amp.cisco.com",
+// regions are Cisco XDR's regions, the default first, each with the host
+// that publishes the keys its configuration tokens are signed with.
+var regions = [][2]string{{"us", "visibility.amp.cisco.com"}, {"eu", "visibility.eu.amp.cisco.com"}, {"apjc", "visibility.apjc.amp.cisco.com"}}
+
+// Regions lists Cisco XDR's regions, the default first.
+func Regions() []string { return regionColumn(0) }
+
+// DefaultJWKSHosts returns the key host of each region, in Regions' order.
+func DefaultJWKSHosts() []string { return regionColumn(1) }
+
+func regionColumn(i int) []string {
+	var out []string
+	for _, r := range regions {
+		out = append(out, r[i])
 	}
+	return out
 }
 
 // XDROptions configures an XDR verifier.
@@ -271,21 +279,22 @@ func audienceMatches(claims jwt.MapClaims, want string) bool {
 }
 
 // entitiesLimit reads CTR_ENTITIES_LIMIT, a positive integer (maybe in a
-// string), capped; anything else is 0, the relay's default.
+// string); anything else is 0, the relay's default. The relay caps it at
+// CTR_ENTITIES_LIMIT_MAX; past MaxInt32 (so it fits an int) it is MaxInt32.
 func entitiesLimit(c any) int {
 	x, ok := c.(float64)
 	if s, isString := c.(string); isString {
 		n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
 		if errors.Is(err, strconv.ErrRange) && n > 0 {
-			return MaxEntitiesLimit
+			return math.MaxInt32
 		}
 		x, ok = float64(n), err == nil
 	}
 	switch {
 	case !ok || x != math.Trunc(x) || x < 1:
 		return 0
-	case x > MaxEntitiesLimit:
-		return MaxEntitiesLimit
+	case x > math.MaxInt32:
+		return math.MaxInt32
 	}
 	return int(x)
 }

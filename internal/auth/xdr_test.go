@@ -6,6 +6,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -630,13 +631,13 @@ func TestXDREntitiesLimit(t *testing.T) {
 		{name: "absent", want: 0},
 		{name: "valid", claim: 50, want: 50},
 		{name: "one", claim: 1, want: 1},
-		{name: "at the cap", claim: auth.MaxEntitiesLimit, want: auth.MaxEntitiesLimit},
+		{name: "above 1000", claim: 1500, want: 1500}, // the relay caps it (CTR_ENTITIES_LIMIT_MAX)
 		{name: "zero", claim: 0, want: 0},
 		{name: "negative", claim: -5, want: 0},
-		{name: "huge", claim: 1e12, want: auth.MaxEntitiesLimit},
+		{name: "huge", claim: 1e12, want: math.MaxInt32},
 		{name: "fractional", claim: 2.5, want: 0},
 		{name: "numeric string", claim: "25", want: 25},
-		{name: "huge numeric string", claim: "99999999999999999999999", want: auth.MaxEntitiesLimit},
+		{name: "huge numeric string", claim: "99999999999999999999999", want: math.MaxInt32},
 		{name: "negative string", claim: "-3", want: 0},
 		{name: "word", claim: "lots", want: 0},
 		{name: "empty string", claim: "", want: 0},

@@ -1,5 +1,6 @@
-// Package cache holds Cache, the relay's one way of saving upstream calls:
-// it keeps loads for a while, and concurrent callers of a key share one.
+// Package cache holds Cache, which saves the relay's calls to Auth0 Signals
+// (auth keeps its own key sets and verified tokens): it keeps loads for a
+// while, and concurrent callers of a key share one.
 package cache
 
 import (

@@ -41,13 +41,6 @@ const (
 	DefaultReportCacheSize = 10000 // a decoded report is well under 1 KiB
 )
 
-func orDefault(n, def int) int {
-	if n > 0 {
-		return n
-	}
-	return def
-}
-
 // Lookup gathers what Auth0 Signals knows about a request's observables.
 // One per process lets concurrent requests share calls and caches.
 type Lookup struct {
@@ -81,17 +74,20 @@ func New(client *signals.Client, cfg Config) *Lookup {
 	return &Lookup{
 		client:        client,
 		now:           cfg.Now,
-		reportWorkers: orDefault(cfg.ReportWorkers, DefaultReportWorkers),
-		listWorkers:   orDefault(cfg.ListWorkers, DefaultListWorkers),
+		reportWorkers: cmp.Or(cfg.ReportWorkers, DefaultReportWorkers),
+		listWorkers:   cmp.Or(cfg.ListWorkers, DefaultListWorkers),
 		reports: cache.New[reportKey, fetchedReport](cache.Config{
-			Size: orDefault(cfg.ReportCacheSize, DefaultReportCacheSize), TTL: cfg.ReportCacheTTL, Now: cfg.Now,
+			Size: cmp.Or(cfg.ReportCacheSize, DefaultReportCacheSize), TTL: cfg.ReportCacheTTL, Now: cfg.Now,
 		}),
 		lists: cache.New[signals.ListRef, *signals.ListDetails](cache.Config{
-			Size: orDefault(cfg.ListCacheSize, DefaultListCacheSize), TTL: cfg.ListCacheTTL,
+			Size: cmp.Or(cfg.ListCacheSize, DefaultListCacheSize), TTL: cfg.ListCacheTTL,
 			ErrorTTL: cfg.ListMissingTTL, KeepError: notFound, Now: cfg.Now,
 		}),
 	}
 }
+
+// Ping checks that Auth0 Signals answers and accepts apiKey (signals.Client.Ping).
+func (l *Lookup) Ping(ctx context.Context, apiKey string) error { return l.client.Ping(ctx, apiKey) }
 
 // Observable types the relay looks up.
 const (
@@ -156,8 +152,6 @@ type Request struct {
 	Observables []ctim.Observable // as Supported returns them
 	Lists       bool              // look up blocklist details (observe)
 	ListLimit   int               // blocklists per observable; 0: none
-	// ReportWorkers and ListWorkers, when positive, replace the Lookup's.
-	ReportWorkers, ListWorkers int
 	// Timeout, when positive, bounds Run, as a deadline of ctx does: then
 	// Run returns what is complete and a *DeadlineError.
 	Timeout time.Duration
@@ -269,8 +263,8 @@ func (l *Lookup) Run(ctx context.Context, req Request) Result {
 		ctx:      ctx,
 		dispatch: dispatch,
 		cancel:   cancel,
-		reports:  make(chan struct{}, orDefault(req.ReportWorkers, l.reportWorkers)),
-		lists:    make(chan struct{}, orDefault(req.ListWorkers, l.listWorkers)),
+		reports:  make(chan struct{}, l.reportWorkers),
+		lists:    make(chan struct{}, l.listWorkers),
 		obs:      make([]*Observation, len(req.Observables)),
 	}
 	if req.Lists && req.ListLimit > 0 {

@@ -179,11 +179,9 @@ func TestRunBoundsConcurrency(t *testing.T) {
 	for _, tc := range []struct {
 		name                       string
 		lookupReports, lookupLists int // Lookup-wide bounds
-		reqReports, reqLists       int // per-request bounds
 		wantReports, wantLists     int
 	}{
 		{name: "lookup bounds", lookupReports: 4, lookupLists: 2, wantReports: 4, wantLists: 2},
-		{name: "request overrides", lookupReports: 4, lookupLists: 2, reqReports: 7, reqLists: 3, wantReports: 7, wantLists: 3},
 		{name: "sequential", lookupReports: 1, lookupLists: 1, wantReports: 1, wantLists: 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -194,7 +192,6 @@ func TestRunBoundsConcurrency(t *testing.T) {
 			})
 			e.configure(Config{ReportWorkers: tc.lookupReports, ListWorkers: tc.lookupLists})
 			req := observe(simulator.DemoKey, ips(40))
-			req.ReportWorkers, req.ListWorkers = tc.reqReports, tc.reqLists
 
 			res := e.lookup.Run(t.Context(), req)
 			if len(res.Errors) > 0 || len(res.Observations) != 40 {

@@ -7,13 +7,16 @@ package moduletype
 
 import (
 	"bytes"
+	"cmp"
 	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 
+	"github.com/signals-relay/signals-relay/internal/auth"
 	"github.com/signals-relay/signals-relay/internal/routes"
 )
 
@@ -21,22 +24,6 @@ import (
 //
 //go:embed module_type.json.tmpl
 var document string
-
-// Regions lists the Cisco XDR regions Render accepts, default first.
-func Regions() []string { return []string{"us", "eu", "apjc"} }
-
-var jwksHosts = map[string]string{
-	"us": "visibility.amp.cisco.com", "eu": "visibility.eu.amp.cisco.com", "apjc": "visibility.apjc.amp.cisco.com",
-}
-
-// JWKSHost returns the host that publishes the keys XDR signs configuration
-// tokens with in region (any case).
-func JWKSHost(region string) (string, error) {
-	if h, ok := jwksHosts[strings.ToLower(strings.TrimSpace(region))]; ok {
-		return h, nil
-	}
-	return "", fmt.Errorf("moduletype: unknown region %q: want one of %s", region, strings.Join(Regions(), ", "))
-}
 
 // Options are the deployment-specific parts of the module type.
 type Options struct {
@@ -54,13 +41,12 @@ func Render(opts Options) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if strings.TrimSpace(opts.Region) == "" {
-		opts.Region = Regions()[0]
+	region := cmp.Or(strings.ToLower(strings.TrimSpace(opts.Region)), auth.Regions()[0])
+	i := slices.Index(auth.Regions(), region)
+	if i < 0 {
+		return nil, fmt.Errorf("moduletype: unknown region %q: want one of %s", opts.Region, strings.Join(auth.Regions(), ", "))
 	}
-	host, err := JWKSHost(opts.Region)
-	if err != nil {
-		return nil, err
-	}
+	host := auth.DefaultJWKSHosts()[i]
 
 	quoted := func(v any) string { // as JSON, with no HTML escaping
 		var b bytes.Buffer

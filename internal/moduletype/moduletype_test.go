@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/signals-relay/signals-relay/internal/auth"
 	"github.com/signals-relay/signals-relay/internal/moduletype"
 )
 
@@ -70,26 +69,6 @@ func TestRenderRegions(t *testing.T) {
 				t.Errorf("custom_jwks_host = %v, want %s", got, tc.wantHost)
 			}
 		})
-	}
-}
-
-// TestRegionHostsAreAllowlisted keeps the module type and the relay's
-// default JWKS allowlist in step.
-func TestRegionHostsAreAllowlisted(t *testing.T) {
-	t.Parallel()
-	var hosts []string
-	for _, r := range moduletype.Regions() {
-		h, err := moduletype.JWKSHost(r)
-		if err != nil {
-			t.Fatalf("JWKSHost(%q): %v", r, err)
-		}
-		hosts = append(hosts, h)
-	}
-	want := auth.DefaultJWKSHosts()
-	slices.Sort(hosts)
-	slices.Sort(want)
-	if !slices.Equal(hosts, want) {
-		t.Errorf("region hosts = %v, want the relay's default allowlist %v", hosts, want)
 	}
 }
 

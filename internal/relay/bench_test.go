@@ -76,7 +76,6 @@ func newPerfRelay(tb testing.TB, o perfOptions) *perfRelay {
 	p.handler = relay.New(relay.Options{
 		Logger:         logger,
 		Verifier:       commandVerifier(tb),
-		Signals:        client,
 		Lookup:         enrich.New(client, cfg),
 		RequestTimeout: o.requestTimeout,
 	})
@@ -317,7 +316,6 @@ func BenchmarkRelayCPU(b *testing.B) {
 			h := relay.New(relay.Options{
 				Logger:   slog.New(slog.NewJSONHandler(io.Discard, nil)), //nolint:sloglint // the command's log line is formatted, then discarded
 				Verifier: commandVerifier(b),
-				Signals:  client,
 				Lookup:   enrich.New(client, enrich.Config{}),
 			})
 			authz := bearer(b, simulator.DemoKey)

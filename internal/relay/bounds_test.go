@@ -1,6 +1,7 @@
 package relay_test
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,7 +15,6 @@ import (
 
 	"github.com/signals-relay/signals-relay/internal/auth"
 	"github.com/signals-relay/signals-relay/internal/relay"
-	"github.com/signals-relay/signals-relay/internal/signals"
 	"github.com/signals-relay/signals-relay/internal/simulator"
 	"github.com/signals-relay/signals-relay/internal/simulator/simtest"
 )
@@ -27,17 +27,22 @@ func (f fixedVerifier) Verify(*http.Request) (auth.Credentials, error) { return 
 
 // TestEntitiesLimitCappedByOperator checks that a token may lower the
 // blocklists looked up per observable but never raise them above the
-// operator's maximum (CTR_ENTITIES_LIMIT_MAX), which also caps the default.
+// operator's maximum (CTR_ENTITIES_LIMIT_MAX), which also caps the default,
+// and is the only cap: one above 1000 lets a token ask for more than 1000.
 func TestEntitiesLimitCappedByOperator(t *testing.T) {
 	t.Parallel()
-	var lists []string
-	for i := range 20 {
-		lists = append(lists, fmt.Sprintf("L%02d", i))
+	reportOf := func(n int) []byte {
+		lists := make([]string, n)
+		for i := range lists {
+			lists[i] = fmt.Sprintf("L%04d", i)
+		}
+		report, _ := json.Marshal(map[string]any{"fullip": map[string]any{"score": -1, "badip": map[string]any{"score": -1, "blacklists": lists}}})
+		return report
 	}
-	report, _ := json.Marshal(map[string]any{"fullip": map[string]any{"score": -1, "badip": map[string]any{"score": -1, "blacklists": lists}}})
 	for _, tc := range []struct {
 		name                   string
 		limit, limitMax, token int
+		lists                  int // in the report; 0: 20
 		want                   int64
 	}{
 		{name: "token lowers the default", limit: 10, limitMax: 15, token: 2, want: 2},
@@ -46,26 +51,19 @@ func TestEntitiesLimitCappedByOperator(t *testing.T) {
 		{name: "no token value", limit: 3, limitMax: 5, want: 3},
 		{name: "default above the maximum", limit: 10, limitMax: 4, want: 4},
 		{name: "default maximum is 1000", limit: 3, token: 5000, want: 20},
+		{name: "maximum above 1000", limit: 3, limitMax: 2000, token: 1500, lists: 1600, want: 1500},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var calls atomic.Int64
 			mux := http.NewServeMux()
-			mux.HandleFunc("GET /v2.0/ip/"+goodIP, body(string(report)))
+			mux.HandleFunc("GET /v2.0/ip/"+goodIP, body(string(reportOf(cmp.Or(tc.lists, 20)))))
 			mux.HandleFunc("GET /metadata/badip/lists/{id}", func(w http.ResponseWriter, r *http.Request) {
 				calls.Add(1)
 				body(`{"name":"`+r.PathValue("id")+`","source":"s","sensitivity":"5","visibility":"Public"}`)(w, r)
 			})
-			srv := httptest.NewServer(mux)
-			t.Cleanup(srv.Close)
-			client, err := signals.New(srv.URL, nil, "signals-relay/test")
-			if err != nil {
-				t.Fatal(err)
-			}
-			h := relay.New(relay.Options{
-				Logger:        discardLogger(),
+			h := setup(t, mux, relay.Options{
 				Verifier:      fixedVerifier{auth.Credentials{APIKey: simulator.DemoKey, EntitiesLimit: tc.token}},
-				Signals:       client,
 				EntitiesLimit: tc.limit,
 				EntitiesMax:   tc.limitMax,
 			})
@@ -95,17 +93,9 @@ func TestLoadShedding(t *testing.T) {
 		body(goodReport)(w, r)
 	})
 	mux.HandleFunc("GET /v2.0/ip/"+goodIP, body(goodReport))
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	client, err := signals.New(srv.URL, nil, "signals-relay/test")
-	if err != nil {
-		t.Fatal(err)
-	}
 	logs := &syncBuffer{}
-	h := relay.New(relay.Options{
+	h := setup(t, mux, relay.Options{
 		Logger:        slog.New(slog.NewJSONHandler(logs, nil)),
-		Verifier:      auth.HS256{Secret: []byte(testSecret)},
-		Signals:       client,
 		MaxConcurrent: 1,
 	})
 
@@ -214,17 +204,9 @@ func (g gatedVerifier) Verify(r *http.Request) (auth.Credentials, error) {
 // 200, and refer too.
 func TestSlotHeldOnlyForWork(t *testing.T) {
 	t.Parallel()
-	upstream := httptest.NewServer(simtest.New(simulator.Options{}))
-	t.Cleanup(upstream.Close)
-	client, err := signals.New(upstream.URL, nil, "signals-relay/test")
-	if err != nil {
-		t.Fatal(err)
-	}
 	v := gatedVerifier{gate: make(chan struct{}), arrived: make(chan struct{}, 1), next: auth.HS256{Secret: []byte(testSecret)}}
-	h := relay.New(relay.Options{
-		Logger:        slog.New(slog.DiscardHandler),
+	h := setup(t, simtest.New(simulator.Options{}), relay.Options{
 		Verifier:      v,
-		Signals:       client,
 		MaxConcurrent: 1,
 	})
 	pr, pw := io.Pipe()
@@ -279,17 +261,8 @@ func TestLargeBodiesShareTheCap(t *testing.T) {
 		}
 		body(goodReport)(w, r)
 	})
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	client, err := signals.New(srv.URL, nil, "signals-relay/test")
-	if err != nil {
-		t.Fatal(err)
-	}
 	const maxBody = 4000
-	h := relay.New(relay.Options{
-		Logger:       slog.New(slog.DiscardHandler),
-		Verifier:     auth.HS256{Secret: []byte(testSecret)},
-		Signals:      client,
+	h := setup(t, mux, relay.Options{
 		MaxBodyBytes: maxBody,
 	})
 	large := func(ip string) string { // one address, padded to 80% of the cap

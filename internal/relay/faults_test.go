@@ -20,6 +20,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/signals-relay/signals-relay/internal/auth"
+	"github.com/signals-relay/signals-relay/internal/enrich"
 	"github.com/signals-relay/signals-relay/internal/relay"
 	"github.com/signals-relay/signals-relay/internal/signals"
 	"github.com/signals-relay/signals-relay/internal/simulator"
@@ -57,7 +58,7 @@ func relayFor(t testing.TB, baseURL string, hc *http.Client, logs io.Writer) htt
 	return relay.New(relay.Options{
 		Logger:   logger,
 		Verifier: auth.HS256{Secret: []byte(testSecret)},
-		Signals:  client,
+		Lookup:   enrich.New(client, enrich.Config{Now: func() time.Time { return fixedNow }}),
 		Now:      func() time.Time { return fixedNow },
 		NewID:    func() string { return "00000000-0000-4000-8000-000000000000" },
 	})

@@ -23,6 +23,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/signals-relay/signals-relay/internal/auth"
+	"github.com/signals-relay/signals-relay/internal/enrich"
 	"github.com/signals-relay/signals-relay/internal/signals"
 )
 
@@ -37,7 +38,8 @@ func FuzzDecodeObservables(f *testing.F) {
 			if !errors.As(err, &inv) {
 				t.Fatalf("error %v (%T) is not an invalid argument", err, err)
 			}
-			msg := err.Error()
+			we, _ := toWire(err)
+			msg := we.Message
 			if !strings.HasPrefix(msg, "Invalid JSON payload received. ") || !utf8.ValidString(msg) || len(msg) > 512 {
 				t.Errorf("message %q", msg)
 			}
@@ -137,7 +139,7 @@ func FuzzHandler(f *testing.F) {
 	h := New(Options{
 		Logger:        slog.New(slog.DiscardHandler),
 		Verifier:      auth.HS256{Secret: []byte(secret)},
-		Signals:       client,
+		Lookup:        enrich.New(client, enrich.Config{}),
 		EntitiesLimit: 3,
 	})
 

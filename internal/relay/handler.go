@@ -21,7 +21,6 @@ import (
 	"github.com/signals-relay/signals-relay/internal/ctim"
 	"github.com/signals-relay/signals-relay/internal/enrich"
 	"github.com/signals-relay/signals-relay/internal/routes"
-	"github.com/signals-relay/signals-relay/internal/signals"
 	"github.com/signals-relay/signals-relay/internal/version"
 )
 
@@ -36,20 +35,18 @@ const (
 	retryAfter            = "5" // seconds, of a 503 at the concurrency cap
 )
 
-// Options configures the handler. Logger, Verifier and Signals are
+// Options configures the handler. Logger, Verifier and Lookup are
 // required; a zero value elsewhere means the default.
 type Options struct {
 	Logger   *slog.Logger
 	Verifier auth.Verifier
-	Signals  *signals.Client
+	Lookup   *enrich.Lookup // gathers what Auth0 Signals knows; /health pings it
 	// EntitiesLimit caps blocklists per observable. A token may set its own,
 	// capped at EntitiesMax, which caps EntitiesLimit too.
 	EntitiesLimit, EntitiesMax int
 	MaxConcurrent              int // observe and deliberate requests in progress
 	MaxBodyBytes               int64
 	MaxObservables             int
-	// Lookup gathers what Auth0 Signals knows; nil: default bounds, no caches.
-	Lookup *enrich.Lookup
 	// RequestTimeout bounds an observe or deliberate request's upstream
 	// work; then the answer holds what is complete and a warning.
 	RequestTimeout time.Duration
@@ -67,17 +64,17 @@ type RequestRecord struct {
 	Duration    time.Duration
 	Observables int
 	Stats       enrich.Stats
-	Errors      []string // the contract's error codes
+	Errors      []string // the contract's error codes, each once
 }
 
 // New returns the relay's http.Handler.
 func New(o Options) http.Handler {
-	o.EntitiesMax = positiveOr(o.EntitiesMax, DefaultEntitiesLimitMax)
-	o.EntitiesLimit = min(positiveOr(o.EntitiesLimit, DefaultEntitiesLimit), o.EntitiesMax)
-	o.MaxConcurrent = positiveOr(o.MaxConcurrent, DefaultMaxConcurrent)
-	o.MaxBodyBytes = positiveOr(o.MaxBodyBytes, DefaultMaxBodyBytes)
-	o.MaxObservables = positiveOr(o.MaxObservables, DefaultMaxObservables)
-	o.RequestTimeout = positiveOr(o.RequestTimeout, DefaultRequestTimeout)
+	o.EntitiesMax = cmp.Or(o.EntitiesMax, DefaultEntitiesLimitMax)
+	o.EntitiesLimit = min(cmp.Or(o.EntitiesLimit, DefaultEntitiesLimit), o.EntitiesMax)
+	o.MaxConcurrent = cmp.Or(o.MaxConcurrent, DefaultMaxConcurrent)
+	o.MaxBodyBytes = cmp.Or(o.MaxBodyBytes, DefaultMaxBodyBytes)
+	o.MaxObservables = cmp.Or(o.MaxObservables, DefaultMaxObservables)
+	o.RequestTimeout = cmp.Or(o.RequestTimeout, DefaultRequestTimeout)
 	o.Version = cmp.Or(o.Version, version.Version)
 	if o.Now == nil {
 		o.Now = time.Now
@@ -85,30 +82,16 @@ func New(o Options) http.Handler {
 	if o.NewID == nil {
 		o.NewID = func() string { return uuid.NewString() }
 	}
-	lookup := o.Lookup
-	if lookup == nil {
-		lookup = enrich.New(o.Signals, enrich.Config{Now: o.Now})
-	}
-	mapper := enrich.Mapper{Now: o.Now, NewID: o.NewID}
-
 	mux := http.NewServeMux()
-	addRoutes(mux, o, lookup, mapper)
+	addRoutes(mux, o, enrich.Mapper{Now: o.Now, NewID: o.NewID})
 	return withRequestLog(o.Logger, o.Observe, withRecovery(o.Logger, withoutTrailingSlash(mux)))
-}
-
-// positiveOr is v when it is positive, def otherwise.
-func positiveOr[T int | int64 | time.Duration](v, def T) T {
-	if v > 0 {
-		return v
-	}
-	return def
 }
 
 // addRoutes mounts a handler on every route of the routes table, each
 // given only what it uses. Every route that reads a body shares one load
 // cap, whose slot a call takes once authenticated and once its body has
 // arrived (see withBody).
-func addRoutes(mux *http.ServeMux, o Options, lookup *enrich.Lookup, mapper enrich.Mapper) {
+func addRoutes(mux *http.ServeMux, o Options, mapper enrich.Mapper) {
 	b := bodyBounds{work: &workCap{maxCalls: o.MaxConcurrent, maxBytes: workBytes * o.MaxBodyBytes}, maxBody: o.MaxBodyBytes}
 	verified := func(onAuthFailure any, h endpoint) http.Handler {
 		return authenticated(o.Logger, o.Verifier, onAuthFailure, h)
@@ -118,9 +101,9 @@ func addRoutes(mux *http.ServeMux, o Options, lookup *enrich.Lookup, mapper enri
 		entities: o.EntitiesLimit, entitiesMax: o.EntitiesMax,
 	}
 	handlers := map[string]http.Handler{
-		"/health":                 verified(nil, handleHealth(o.Signals)),
-		"/deliberate/observables": verified(struct{}{}, b.withBody(struct{}{}, handleEnrich(lookup, mapper, limits, false))),
-		"/observe/observables":    verified(struct{}{}, b.withBody(struct{}{}, handleEnrich(lookup, mapper, limits, true))),
+		"/health":                 verified(nil, handleHealth(o.Lookup)),
+		"/deliberate/observables": verified(struct{}{}, b.withBody(struct{}{}, handleEnrich(o.Lookup, mapper, limits, false))),
+		"/observe/observables":    verified(struct{}{}, b.withBody(struct{}{}, handleEnrich(o.Lookup, mapper, limits, true))),
 		"/refer/observables":      verified(nil, b.withBody([]referLink{}, handleRefer(o.MaxObservables))),
 		"/respond/observables":    verified(nil, b.withBody([]struct{}{}, handleRespondObservables)),
 		"/respond/trigger":        verified(nil, respondTrigger),
@@ -136,37 +119,43 @@ func addRoutes(mux *http.ServeMux, o Options, lookup *enrich.Lookup, mapper enri
 	}
 }
 
-// endpoint is an authenticated route's work: the data and errors to answer.
-type endpoint func(r *http.Request, creds auth.Credentials) (data any, errs []error)
+// result is what an authenticated route's work gives: the data and errors
+// to answer, and what the request's log line records of it.
+type result struct {
+	data        any
+	errs        []error
+	observables int // supported ones in the body
+	stats       enrich.Stats
+}
 
-// authenticated verifies the caller, runs h, records the errors and answers
-// the envelope; a caller that fails verification gets onAuthFailure as data.
-// A call shed at the load cap (errBusy) is answered 503 with Retry-After.
+// endpoint is an authenticated route's work.
+type endpoint func(r *http.Request, creds auth.Credentials) result
+
+// authenticated verifies the caller, runs h, and answers the envelope and
+// fills the request's record, in one place; a caller that fails
+// verification gets onAuthFailure as data. A call shed at the load cap
+// (errBusy) is answered 503 with Retry-After and that error alone.
 func authenticated(logger *slog.Logger, verifier auth.Verifier, onAuthFailure any, h endpoint) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		creds, err := verifier.Verify(r)
-		data, errs := onAuthFailure, []error{err}
+		res := result{data: onAuthFailure, errs: []error{err}}
 		if err == nil {
-			data, errs = h(r, creds)
+			res = h(r, creds)
 		}
-		if slices.Contains(errs, errBusy) {
-			ri := infoFrom(r.Context())
-			ri.Errors = append(ri.Errors, CodeServiceUnavailable)
+		status := http.StatusOK
+		if slices.Contains(res.errs, errBusy) {
+			res.errs, status = []error{errBusy}, http.StatusServiceUnavailable
 			w.Header().Set("Retry-After", retryAfter)
-			writeJSON(w, logger, http.StatusServiceUnavailable, envelope{
-				Data:   data,
-				Errors: []wireError{fatal(CodeServiceUnavailable, errBusy.Error())},
-			})
-			return
 		}
-		record(r, errs...)
-		writeEnvelope(w, logger, data, errs...)
+		ri := infoFrom(r.Context())
+		ri.Observables, ri.Stats = res.observables, res.stats
+		writeEnvelope(w, logger, ri, status, res.data, res.errs...)
 	})
 }
 
 // errBusy sheds a call at the load cap, so a saturated relay neither
 // queues nor grows.
-var errBusy = errors.New("The relay is busy with other requests. Please, try again in " + retryAfter + " seconds.") //nolint:staticcheck // the contract's message, shown as is
+var errBusy = errors.New("relay: busy, at the load cap")
 
 // workBytes is how many bodies of the largest size may be decoded at once:
 // decoding costs about 20 times a body's size in allocations.
@@ -220,7 +209,7 @@ func (c *workCap) release(n int64) {
 }
 
 // observablesEndpoint is the work of a route that reads observables.
-type observablesEndpoint func(r *http.Request, creds auth.Credentials, observables []ctim.Observable) (data any, errs []error)
+type observablesEndpoint func(r *http.Request, creds auth.Credentials, observables []ctim.Observable) result
 
 // withBody reads the body of an authenticated call, then takes a place in
 // the load cap to decode it and run h: a body that trickles in holds no
@@ -228,24 +217,27 @@ type observablesEndpoint func(r *http.Request, creds auth.Credentials, observabl
 // is shed (errBusy), with onBusy as data, before its body is read when the
 // cap is already full.
 func (b bodyBounds) withBody(onBusy any, h observablesEndpoint) endpoint {
-	return func(r *http.Request, creds auth.Credentials) (any, []error) {
+	return func(r *http.Request, creds auth.Credentials) result {
 		if !b.work.could(max(r.ContentLength, 0)) {
-			return onBusy, []error{errBusy} // no body read for nothing
+			return result{data: onBusy, errs: []error{errBusy}} // no body read for nothing
 		}
 		body, err := readBody(r, b.maxBody)
 		if err != nil {
-			return onBusy, []error{err}
+			return result{data: onBusy, errs: []error{err}}
 		}
 		n := int64(len(body))
 		if !b.work.take(n) {
-			return onBusy, []error{errBusy}
+			return result{data: onBusy, errs: []error{errBusy}}
 		}
 		defer b.work.release(n)
-		observables, err := parseObservables(r, body)
+		all, err := decodeObservables(body)
 		if err != nil {
-			return onBusy, []error{err}
+			return result{data: onBusy, errs: []error{err}}
 		}
-		return h(r, creds, observables)
+		observables := enrich.Supported(all)
+		res := h(r, creds, observables)
+		res.observables = len(observables)
+		return res
 	}
 }
 
@@ -274,7 +266,7 @@ func withRecovery(logger *slog.Logger, next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler { //nolint:errorlint // a recovered panic value is never wrapped
 					panic(v)
 				}
-				logger.Error("panic serving request", "route", r.URL.Path, "stack", string(debug.Stack()))
+				logger.Error("panic serving request", "route", routeName(r.URL.Path), "stack", string(debug.Stack()))
 				writeJSON(w, logger, http.StatusInternalServerError,
 					envelope{Errors: []wireError{fatal(CodeUnknown, "Something went wrong.")}})
 			}
@@ -297,17 +289,6 @@ const (
 	maxLoggedText   = 300 // runes of each
 	maxLoggedCauses = 5   // distinct ones per list
 )
-
-// distinct returns list's distinct entries, in order.
-func distinct(list []string) []string {
-	var out []string
-	for _, s := range list {
-		if !slices.Contains(out, s) {
-			out = append(out, s)
-		}
-	}
-	return out
-}
 
 // addCause appends text, capped, unless list holds it or is full.
 func addCause(list []string, text string) []string {
@@ -389,7 +370,7 @@ func withRequestLog(logger *slog.Logger, observe func(RequestRecord), next http.
 		for _, c := range []struct {
 			key  string
 			list []string
-		}{{"errors", distinct(ri.Errors)}, {"auth_causes", ri.causes}, {"upstream_causes", ri.upstream}} {
+		}{{"errors", ri.Errors}, {"auth_causes", ri.causes}, {"upstream_causes", ri.upstream}} {
 			if len(c.list) > 0 {
 				attrs = append(attrs, slog.Any(c.key, c.list))
 			}
@@ -445,16 +426,17 @@ func routeName(p string) string {
 }
 
 // handleHealth serves POST /health: one cheap authenticated upstream call.
-func handleHealth(client *signals.Client) endpoint {
-	return func(r *http.Request, creds auth.Credentials) (any, []error) {
-		stats := &infoFrom(r.Context()).Stats
+func handleHealth(lookup *enrich.Lookup) endpoint {
+	return func(r *http.Request, creds auth.Credentials) result {
 		start := time.Now()
-		err := client.Ping(r.Context(), creds.APIKey)
-		stats.UpstreamCalls, stats.UpstreamTime = 1, time.Since(start)
+		err := lookup.Ping(r.Context(), creds.APIKey)
+		res := result{stats: enrich.Stats{UpstreamCalls: 1, UpstreamTime: time.Since(start)}}
 		if err != nil {
-			return nil, []error{err}
+			res.errs = []error{err}
+		} else {
+			res.data = map[string]string{"status": "ok"}
 		}
-		return map[string]string{"status": "ok"}, nil
+		return res
 	}
 }
 
@@ -467,7 +449,7 @@ type enrichLimits struct {
 
 // handleEnrich serves observe (full) and deliberate (verdicts only).
 func handleEnrich(lookup *enrich.Lookup, mapper enrich.Mapper, limits enrichLimits, full bool) observablesEndpoint {
-	return func(r *http.Request, creds auth.Credentials, observables []ctim.Observable) (any, []error) {
+	return func(r *http.Request, creds auth.Credentials, observables []ctim.Observable) result {
 		listLimit := limits.entities // or the token's own, never above the operator's maximum
 		if creds.EntitiesLimit > 0 {
 			listLimit = min(creds.EntitiesLimit, limits.entitiesMax)
@@ -480,11 +462,11 @@ func handleEnrich(lookup *enrich.Lookup, mapper enrich.Mapper, limits enrichLimi
 			Timeout:     limits.timeout,
 			MaxLookups:  limits.maxLookups,
 		})
-		infoFrom(r.Context()).Stats = res.Stats
+		out := result{data: ctim.Bundle{Verdicts: ctim.NewDocs(mapper.Verdicts(res.Observations))}, errs: res.Errors, stats: res.Stats}
 		if full {
-			return mapper.Bundle(res.Observations), res.Errors
+			out.data = mapper.Bundle(res.Observations)
 		}
-		return ctim.Bundle{Verdicts: ctim.NewDocs(mapper.Verdicts(res.Observations))}, res.Errors
+		return out
 	}
 }
 
@@ -507,17 +489,6 @@ func readBody(r *http.Request, maxBody int64) ([]byte, error) {
 	return body, nil
 }
 
-// parseObservables returns the supported observables of body.
-func parseObservables(r *http.Request, body []byte) ([]ctim.Observable, error) {
-	all, err := decodeObservables(body)
-	if err != nil {
-		return nil, err
-	}
-	supported := enrich.Supported(all)
-	infoFrom(r.Context()).Observables = len(supported)
-	return supported, nil
-}
-
 // referLink is one pivot back to Auth0 Signals.
 type referLink struct {
 	ID          string   `json:"id"`
@@ -530,7 +501,7 @@ type referLink struct {
 // handleRefer serves POST /refer/observables: one search link per
 // address, for the first maxLinks addresses (then a warning, as lookups).
 func handleRefer(maxLinks int) observablesEndpoint {
-	return func(_ *http.Request, _ auth.Credentials, observables []ctim.Observable) (any, []error) {
+	return func(_ *http.Request, _ auth.Credentials, observables []ctim.Observable) result {
 		var errs []error
 		if n := len(observables); n > maxLinks {
 			errs = append(errs, &enrich.LimitError{Max: maxLinks, Observables: n - maxLinks, Total: n})
@@ -552,18 +523,18 @@ func handleRefer(maxLinks int) observablesEndpoint {
 				Categories:  []string{"Search", "Auth0 Signals"},
 			})
 		}
-		return links, errs
+		return result{data: links, errs: errs}
 	}
 }
 
 // handleRespondObservables serves POST /respond/observables: no actions.
-func handleRespondObservables(*http.Request, auth.Credentials, []ctim.Observable) (any, []error) {
-	return []struct{}{}, nil
+func handleRespondObservables(*http.Request, auth.Credentials, []ctim.Observable) result {
+	return result{data: []struct{}{}}
 }
 
 // respondTrigger serves POST /respond/trigger: every call fails.
-func respondTrigger(*http.Request, auth.Credentials) (any, []error) {
-	return map[string]string{"status": "failure"}, nil
+func respondTrigger(*http.Request, auth.Credentials) result {
+	return result{data: map[string]string{"status": "failure"}}
 }
 
 // handleVersion serves POST /version, unauthenticated and not enveloped.
@@ -583,29 +554,6 @@ func Watchdog(logger *slog.Logger) http.Handler {
 			writeJSON(w, logger, http.StatusOK, envelope{Errors: []wireError{fatal(CodeHealthCheckFailed, "Invalid Health Check")}})
 			return
 		}
-		writeEnvelope(w, logger, ctim.Truncate(hc, 256))
+		writeJSON(w, logger, http.StatusOK, envelope{Data: ctim.Truncate(hc, 256)})
 	})
-}
-
-// record notes for the log line the wire codes of errs and what the caller
-// is not shown: the causes of authorization failures (a key host down) and
-// of upstream failures (addresses, Go error text), which hold no token or
-// API key (the signals client redacts it).
-func record(r *http.Request, errs ...error) {
-	ri := infoFrom(r.Context())
-	for _, err := range errs {
-		ri.Errors = append(ri.Errors, toWire(err).Code)
-		var (
-			authErr   *auth.Error
-			apiErr    *signals.APIError
-			tlsErr    *signals.TLSError
-			transport *signals.TransportError
-		)
-		if errors.As(err, &authErr) && authErr.Err != nil {
-			ri.causes = addCause(ri.causes, authErr.Err.Error())
-		}
-		if errors.As(err, &apiErr) || errors.As(err, &tlsErr) || errors.As(err, &transport) {
-			ri.upstream = addCause(ri.upstream, err.Error())
-		}
-	}
 }

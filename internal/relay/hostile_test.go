@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/signals-relay/signals-relay/internal/auth"
+	"github.com/signals-relay/signals-relay/internal/enrich"
 	"github.com/signals-relay/signals-relay/internal/relay"
 	"github.com/signals-relay/signals-relay/internal/signals"
 	"github.com/signals-relay/signals-relay/internal/simulator"
@@ -388,7 +389,7 @@ func TestUpstreamPathsCannotBeSteered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := relay.New(relay.Options{Logger: discardLogger(), Verifier: auth.HS256{Secret: []byte(testSecret)}, Signals: client})
+	h := relay.New(relay.Options{Logger: discardLogger(), Verifier: auth.HS256{Secret: []byte(testSecret)}, Lookup: enrich.New(client, enrich.Config{})})
 	pairs := []string{"ip", "198.51.100.7", "ipv6", "2001:0db8::0005"}
 	for _, v := range hostileValues {
 		pairs = append(pairs, v.typ, v.value)

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/signals-relay/signals-relay/internal/auth"
+	"github.com/signals-relay/signals-relay/internal/enrich"
 	"github.com/signals-relay/signals-relay/internal/relay"
 	"github.com/signals-relay/signals-relay/internal/signals"
 	"github.com/signals-relay/signals-relay/internal/simulator"
@@ -45,7 +46,7 @@ func TestCancelledRequestsLeakNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := relay.New(relay.Options{Logger: discardLogger(), Verifier: auth.HS256{Secret: []byte(testSecret)}, Signals: client})
+	h := relay.New(relay.Options{Logger: discardLogger(), Verifier: auth.HS256{Secret: []byte(testSecret)}, Lookup: enrich.New(client, enrich.Config{})})
 	front := httptest.NewServer(h)
 	callerTransport := &http.Transport{}
 	caller := &http.Client{Transport: callerTransport}
@@ -119,7 +120,7 @@ func TestConcurrentRequestsLeakNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := relay.New(relay.Options{Logger: discardLogger(), Verifier: auth.HS256{Secret: []byte(testSecret)}, Signals: client})
+	h := relay.New(relay.Options{Logger: discardLogger(), Verifier: auth.HS256{Secret: []byte(testSecret)}, Lookup: enrich.New(client, enrich.Config{})})
 	front := httptest.NewServer(h)
 	callerTransport := &http.Transport{}
 	caller := &http.Client{Transport: callerTransport, Timeout: 30 * time.Second}

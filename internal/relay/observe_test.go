@@ -41,7 +41,6 @@ func TestObserveGetsTheLogLine(t *testing.T) {
 	h := relay.New(relay.Options{
 		Logger:   slog.New(slog.NewJSONHandler(logs, nil)),
 		Verifier: auth.HS256{Secret: []byte(testSecret)},
-		Signals:  client,
 		Lookup: enrich.New(client, enrich.Config{ReportCacheSize: 100, ReportCacheTTL: time.Minute,
 			ListCacheSize: 100, ListCacheTTL: time.Minute}),
 		Observe: func(r relay.RequestRecord) {

@@ -81,7 +81,6 @@ func newEnv(t testing.TB, o envOptions) *env {
 	h := relay.New(relay.Options{
 		Logger:        slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Verifier:      auth.HS256{Secret: []byte(o.secret)},
-		Signals:       client,
 		Lookup:        enrich.New(client, lookupCfg),
 		EntitiesLimit: o.limit,
 		Now:           now,
@@ -91,6 +90,31 @@ func newEnv(t testing.TB, o envOptions) *env {
 		MaxObservables: o.maxObservables,
 	})
 	return &env{sim: sim, handler: h, logs: logs}
+}
+
+// setup starts a fake Auth0 Signals serving upstream and returns a relay in
+// front of it, built as the command builds one, with o's fields: a nil
+// Logger logs nowhere, a nil Verifier takes HS256 tokens signed with
+// testSecret (auth.NewHS256, token cache included), and a nil Lookup calls
+// the fake with the default bounds and no caches.
+func setup(t testing.TB, upstream http.Handler, o relay.Options) http.Handler {
+	t.Helper()
+	srv := httptest.NewServer(upstream)
+	t.Cleanup(srv.Close)
+	client, err := signals.New(srv.URL, nil, "signals-relay/test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Logger == nil {
+		o.Logger = discardLogger()
+	}
+	if o.Verifier == nil {
+		o.Verifier = auth.NewHS256([]byte(testSecret), nil)
+	}
+	if o.Lookup == nil {
+		o.Lookup = enrich.New(client, enrich.Config{Now: o.Now})
+	}
+	return relay.New(o)
 }
 
 // syncBuffer is a bytes.Buffer safe for the handler's concurrent logging.

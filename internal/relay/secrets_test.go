@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/signals-relay/signals-relay/internal/auth"
+	"github.com/signals-relay/signals-relay/internal/enrich"
 	"github.com/signals-relay/signals-relay/internal/relay"
 	"github.com/signals-relay/signals-relay/internal/signals"
 	"github.com/signals-relay/signals-relay/internal/simulator"
@@ -82,8 +83,8 @@ func TestSecretsNeverLeak(t *testing.T) {
 	}
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	h := relay.New(relay.Options{Logger: logger, Verifier: auth.HS256{Secret: []byte(testSecret)}, Signals: client})
-	panicky := relay.New(relay.Options{Logger: logger, Verifier: panickyVerifier{secret: testSecret}, Signals: client})
+	h := relay.New(relay.Options{Logger: logger, Verifier: auth.HS256{Secret: []byte(testSecret)}, Lookup: enrich.New(client, enrich.Config{})})
+	panicky := relay.New(relay.Options{Logger: logger, Verifier: panickyVerifier{secret: testSecret}, Lookup: enrich.New(client, enrich.Config{})})
 
 	jwtToken := token(t, map[string]any{"key": apiKey}, testSecret)
 	forged := token(t, map[string]any{"key": apiKey}, "wrong-secret")

@@ -44,16 +44,30 @@ func writeJSON(w http.ResponseWriter, logger *slog.Logger, status int, v any) {
 	}
 }
 
-// writeEnvelope answers HTTP 200 with data (nil: none) and errs, which
-// keeps what was gathered before an error; identical errors appear once.
-func writeEnvelope(w http.ResponseWriter, logger *slog.Logger, data any, errs ...error) {
+// writeEnvelope answers status with data (nil: none) and errs, which keeps
+// what was gathered before an error; identical errors appear once. It
+// records in ri each error's code, once, and what the caller is not shown: the
+// causes of authorization failures (a key host down) and of upstream
+// failures (addresses, Go error text), which hold no token or API key (the
+// signals client redacts it).
+func writeEnvelope(w http.ResponseWriter, logger *slog.Logger, ri *requestInfo, status int, data any, errs ...error) {
 	var out []wireError
 	for _, err := range errs {
-		if we := toWire(err); !slices.Contains(out, we) {
+		we, c := toWire(err)
+		if !slices.Contains(ri.Errors, we.Code) {
+			ri.Errors = append(ri.Errors, we.Code)
+		}
+		if c.auth != "" {
+			ri.causes = addCause(ri.causes, c.auth)
+		}
+		if c.upstream != "" {
+			ri.upstream = addCause(ri.upstream, c.upstream)
+		}
+		if !slices.Contains(out, we) {
 			out = append(out, we)
 		}
 	}
-	writeJSON(w, logger, http.StatusOK, envelope{Data: data, Errors: out})
+	writeJSON(w, logger, status, envelope{Data: data, Errors: out})
 }
 
 // Limits on a request.
@@ -282,19 +296,23 @@ func warning(code, message string) wireError {
 	return wireError{Type: "warning", Code: code, Message: message}
 }
 
-// invalidArgument is a request the relay cannot read.
+// invalidArgument is a request the relay cannot read; detail says why.
 type invalidArgument struct{ detail string }
 
-func (e *invalidArgument) Error() string { return "Invalid JSON payload received. " + e.detail }
+func (e *invalidArgument) Error() string { return "relay: invalid payload: " + e.detail }
 
 func invalidArgf(format string, args ...any) error {
 	return &invalidArgument{detail: fmt.Sprintf(format, args...)}
 }
 
+// cause is what the log records of an error and the caller is not shown.
+type cause struct{ auth, upstream string }
+
 // toWire is the one place where errors become the contract's error objects,
 // whose messages never quote a key, token, secret, address or Go error text:
-// only fixed reasons and messages, and an upstream's documented ones.
-func toWire(err error) wireError {
+// only fixed reasons and messages, and an upstream's documented ones. It
+// also gives the error's cause for the log.
+func toWire(err error) (wireError, cause) {
 	var (
 		authErr   *auth.Error
 		invalid   *invalidArgument
@@ -304,35 +322,43 @@ func toWire(err error) wireError {
 		deadline  *enrich.DeadlineError
 		limit     *enrich.LimitError
 	)
+	upstream := func(we wireError) (wireError, cause) { return we, cause{upstream: err.Error()} }
+	authorization := func(reason string) wireError { return fatal(CodeAuthorization, "Authorization failed: "+reason) }
 	switch {
+	case errors.Is(err, errBusy):
+		return fatal(CodeServiceUnavailable, "The relay is busy with other requests. Please, try again in "+retryAfter+" seconds."), cause{}
 	case errors.As(err, &deadline):
-		return warning(CodeRequestTimeout, deadline.Error())
+		return warning(CodeRequestTimeout, deadline.Error()), cause{}
 	case errors.As(err, &limit):
-		return warning(CodeTooManyObservables, limit.Error())
+		return warning(CodeTooManyObservables, limit.Error()), cause{}
 	case errors.As(err, &authErr):
-		return fatal(CodeAuthorization, authErr.Error())
+		c := cause{}
+		if authErr.Err != nil {
+			c.auth = authErr.Err.Error()
+		}
+		return authorization(authErr.Reason), c
 	case errors.As(err, &invalid):
-		return fatal(CodeInvalidArgument, invalid.Error())
+		return fatal(CodeInvalidArgument, "Invalid JSON payload received. "+invalid.detail), cause{}
 	case errors.As(err, &apiErr):
 		switch {
 		case apiErr.Unauthorized():
-			return fatal(CodeAuthorization, "Authorization failed: "+upstreamText(apiErr))
+			return upstream(authorization(upstreamText(apiErr)))
 		case apiErr.RateLimited():
-			return fatal(CodeTooManyRequests, "Auth0 Signals quota for this API key is used up (HTTP 429); further lookups were stopped. "+upstreamText(apiErr))
+			return upstream(fatal(CodeTooManyRequests, "Auth0 Signals quota for this API key is used up (HTTP 429); further lookups were stopped. "+upstreamText(apiErr)))
 		default:
 			text := http.StatusText(apiErr.StatusCode)
-			return fatal(cmp.Or(strings.ToLower(text), "unexpected response"),
-				strings.TrimSpace(fmt.Sprintf("Unexpected response from Auth0 Signals: HTTP %d %s", apiErr.StatusCode, text)))
+			return upstream(fatal(cmp.Or(strings.ToLower(text), "unexpected response"),
+				strings.TrimSpace(fmt.Sprintf("Unexpected response from Auth0 Signals: HTTP %d %s", apiErr.StatusCode, text))))
 		}
 	case errors.As(err, &tlsErr):
-		return fatal(CodeUnknown, tlsErr.Error())
+		return upstream(fatal(CodeUnknown, tlsErr.Error()))
 	case errors.As(err, &transport):
 		if transport.Kind == signals.KeyNotSendable {
-			return fatal(CodeAuthorization, "Authorization failed: The API key contains characters that cannot be sent to Auth0 Signals.")
+			return upstream(authorization("The API key contains characters that cannot be sent to Auth0 Signals."))
 		}
-		return fatal(CodeUnknown, transportMessages[transport.Kind])
+		return upstream(fatal(CodeUnknown, transportMessages[transport.Kind]))
 	default:
-		return fatal(CodeUnknown, "Something went wrong.")
+		return fatal(CodeUnknown, "Something went wrong."), cause{}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/signals-relay/signals-relay/internal/auth"
 	"github.com/signals-relay/signals-relay/internal/moduletype"
 )
 
@@ -15,7 +16,7 @@ import (
 func (a *app) cmdModuleType(_ context.Context, args []string) error {
 	fs := a.flagSet("module-type")
 	url := fs.String("url", "", "the relay's public https `URL` (the same as its RELAY_URL)")
-	region := fs.String("region", "us", "XDR `region`: "+strings.Join(moduletype.Regions(), ", "))
+	region := fs.String("region", "us", "XDR `region`: "+strings.Join(auth.Regions(), ", "))
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

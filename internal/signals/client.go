@@ -34,8 +34,11 @@ const (
 	maxRedirects    = 3         // requests of one same-host redirect chain: the first and two redirects
 )
 
-// DefaultBaseURL is the address of the public Auth0 Signals API.
-const DefaultBaseURL = "https://signals.api.auth0.com"
+// Defaults of New (and of SIGNALS_API_URL and SIGNALS_TIMEOUT).
+const (
+	DefaultBaseURL = "https://signals.api.auth0.com" // the public Auth0 Signals API
+	DefaultTimeout = 10 * time.Second                // of one call
+)
 
 // Client calls the Auth0 Signals API. It is safe for concurrent use.
 type Client struct {
@@ -45,7 +48,7 @@ type Client struct {
 	userAgent string
 }
 
-// New returns a client for the API at baseURL (nil hc: a 10 s timeout). It
+// New returns a client for the API at baseURL (nil hc: DefaultTimeout). It
 // refuses redirects to another host, where the API key would go too.
 func New(baseURL string, hc *http.Client, userAgent string) (*Client, error) {
 	u, err := url.Parse(strings.TrimRight(baseURL, "/"))
@@ -65,7 +68,7 @@ func New(baseURL string, hc *http.Client, userAgent string) (*Client, error) {
 		return nil, fmt.Errorf("signals base URL %q: must not carry credentials, a query or a fragment", shown)
 	}
 	if hc == nil {
-		hc = &http.Client{Timeout: 10 * time.Second}
+		hc = &http.Client{Timeout: DefaultTimeout}
 	}
 	own := *hc
 	own.CheckRedirect = func(req *http.Request, via []*http.Request) error {

@@ -3,14 +3,132 @@ package relay_test
 import (
 	"bufio"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/signals-relay/signals-relay/internal/auth"
+	"github.com/signals-relay/signals-relay/internal/enrich"
+	"github.com/signals-relay/signals-relay/internal/relay"
+	"github.com/signals-relay/signals-relay/internal/signals"
 	"github.com/signals-relay/signals-relay/internal/simulator"
 )
+
+// TestHealthLogsItsUpstreamTime checks that the request log of /health
+// records the time of its one upstream call, as observe's does: against an
+// upstream that takes at least latency to answer, upstream_ms is at least
+// that (a lower bound only, so a slow machine cannot fail it).
+func TestHealthLogsItsUpstreamTime(t *testing.T) {
+	t.Parallel()
+	const latency = 20 * time.Millisecond
+	logs := &syncBuffer{}
+	var rec relay.RequestRecord
+	h := setup(t, simulator.New(simulator.Options{Latency: latency}), relay.Options{
+		Logger:  slog.New(slog.NewJSONHandler(logs, nil)),
+		Observe: func(r relay.RequestRecord) { rec = r },
+	})
+	r := httptest.NewRequest(http.MethodPost, "/health", nil)
+	r.Header.Set("Authorization", bearer(t, simulator.DemoKey))
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != http.StatusOK {
+		t.Fatalf("status %d: %s", w.Code, w.Body)
+	}
+	var line struct {
+		UpstreamCalls int64   `json:"upstream_calls"`
+		UpstreamMS    float64 `json:"upstream_ms"`
+	}
+	if err := json.Unmarshal([]byte(logs.String()), &line); err != nil {
+		t.Fatalf("log line %q: %v", logs.String(), err)
+	}
+	if line.UpstreamCalls != 1 || line.UpstreamMS < float64(latency.Milliseconds()) {
+		t.Errorf("log line %s: want upstream_calls 1 and upstream_ms at least %d", logs.String(), latency.Milliseconds())
+	}
+	if rec.Stats.UpstreamTime < latency {
+		t.Errorf("request record: upstream time %v, want at least %v", rec.Stats.UpstreamTime, latency)
+	}
+}
+
+// TestPanicLogsTheRouteName checks that the line logged for a panic names
+// the route as the request log does, never the path as sent.
+func TestPanicLogsTheRouteName(t *testing.T) {
+	t.Parallel()
+	logs := &syncBuffer{}
+	h := relay.New(relay.Options{
+		Logger:   slog.New(slog.NewJSONHandler(logs, nil)),
+		Verifier: panickyVerifier{secret: testSecret},
+		Lookup:   enrich.New(&signals.Client{}, enrich.Config{}),
+	})
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/health///", nil))
+	dec := json.NewDecoder(strings.NewReader(logs.String()))
+	for dec.More() {
+		var line struct{ Msg, Route string }
+		if err := dec.Decode(&line); err != nil {
+			t.Fatalf("log %q: %v", logs.String(), err)
+		}
+		if line.Route != "/health" {
+			t.Errorf("%q logged route %q, want %q", line.Msg, line.Route, "/health")
+		}
+	}
+}
+
+// TestObserveWarnsWhenOnlyListsAreCut checks the answer when the request
+// timeout cuts only list-details lookups (the reports are kept from an
+// earlier request): the verdicts are there, and so is the timeout warning
+// that says the answer is partial.
+func TestObserveWarnsWhenOnlyListsAreCut(t *testing.T) {
+	t.Parallel()
+	sim := simulator.New(simulator.Options{})
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/metadata/") {
+			<-r.Context().Done() // list details answer only after the caller has left
+			return
+		}
+		sim.ServeHTTP(w, r)
+	}))
+	t.Cleanup(upstream.Close)
+	client, err := signals.New(upstream.URL, &http.Client{Timeout: 10 * time.Second}, "signals-relay/test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := relay.New(relay.Options{
+		Logger:         discardLogger(),
+		Verifier:       auth.HS256{Secret: []byte(testSecret)},
+		Lookup:         enrich.New(client, enrich.Config{ReportCacheTTL: time.Hour}),
+		RequestTimeout: 100 * time.Millisecond,
+	})
+	e := &env{handler: h}
+	body := obsJSON("ip", "203.0.113.66")
+	authz := bearer(t, simulator.DemoKey)
+	if _, b := e.do(t, http.MethodPost, "/deliberate/observables", authz, body); strings.Contains(string(b), `"errors"`) {
+		t.Fatalf("deliberate (keeps the report): %s", b)
+	}
+
+	status, b := e.do(t, http.MethodPost, "/observe/observables", authz, body)
+	var got struct {
+		Data struct {
+			Verdicts *struct {
+				Count int `json:"count"`
+			} `json:"verdicts"`
+		} `json:"data"`
+		Errors []struct {
+			Type, Code string
+		} `json:"errors"`
+	}
+	if err := json.Unmarshal(b, &got); err != nil || status != http.StatusOK {
+		t.Fatalf("status %d, body %s (%v)", status, b, err)
+	}
+	if got.Data.Verdicts == nil || got.Data.Verdicts.Count != 1 {
+		t.Errorf("answer %s, want the verdict of the kept report", b)
+	}
+	if len(got.Errors) != 1 || got.Errors[0].Type != "warning" || got.Errors[0].Code != relay.CodeRequestTimeout {
+		t.Errorf("errors %+v, want one %q warning\n%s", got.Errors, relay.CodeRequestTimeout, b)
+	}
+}
 
 // requestLines returns the request lines of e's log, decoded.
 func requestLines(t *testing.T, e *env) []map[string]any {
