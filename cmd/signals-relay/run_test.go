@@ -10,32 +10,14 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/signals-relay/signals-relay/internal/auth"
 	"github.com/signals-relay/signals-relay/internal/simulator"
+	"github.com/signals-relay/signals-relay/internal/testsupport"
 	"github.com/signals-relay/signals-relay/internal/version"
 )
-
-// lockedBuffer collects a command's output while it runs.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 func mapEnv(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
@@ -43,10 +25,10 @@ var listeningRE = regexp.MustCompile(`"msg":"relay listening","addr":"([^"]+)"`)
 
 // startServe runs "serve" on a free loopback port until ctx ends and returns
 // its address, its standard error and the channel run's result arrives on.
-func startServe(t *testing.T, ctx context.Context, getenv func(string) string) (string, *lockedBuffer, <-chan error) {
+func startServe(t *testing.T, ctx context.Context, getenv func(string) string) (string, *testsupport.LockedBuffer, <-chan error) {
 	t.Helper()
-	var stdout lockedBuffer
-	stderr := &lockedBuffer{}
+	var stdout testsupport.LockedBuffer
+	stderr := &testsupport.LockedBuffer{}
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0"}, getenv, &stdout, stderr) }()
 	for deadline := time.Now().Add(10 * time.Second); ; {
@@ -138,7 +120,7 @@ func TestServe(t *testing.T) {
 
 // TestDemoOnce runs "demo --once" and checks its summary.
 func TestDemoOnce(t *testing.T) {
-	var stdout, stderr lockedBuffer
+	var stdout, stderr testsupport.LockedBuffer
 	err := run(t.Context(), []string{"demo", "--once", "--addr", "127.0.0.1:0"}, mapEnv(nil), &stdout, &stderr)
 	if err != nil {
 		t.Fatalf("demo: %v\nstderr:\n%s", err, stderr.String())
@@ -171,7 +153,7 @@ func TestDemoSaysWhereTheRequestLogIs(t *testing.T) {
 		{nil, "Request log: off (demo runs with LOG_LEVEL=warn; set LOG_LEVEL=info", false},
 		{map[string]string{"LOG_LEVEL": "info"}, "Request log: on standard error, one JSON line per request (LOG_LEVEL=info).", true},
 	} {
-		var stdout, stderr lockedBuffer
+		var stdout, stderr testsupport.LockedBuffer
 		if err := run(t.Context(), []string{"demo", "--once", "--addr", "127.0.0.1:0"}, mapEnv(tc.env), &stdout, &stderr); err != nil {
 			t.Fatalf("demo: %v\nstderr:\n%s", err, stderr.String())
 		}
@@ -198,7 +180,7 @@ func TestRunUsage(t *testing.T) {
 		{args: []string{"serve", "--nope"}, wantErr: "flag provided but not defined"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
-			var stdout, stderr lockedBuffer
+			var stdout, stderr testsupport.LockedBuffer
 			err := run(t.Context(), tc.args, mapEnv(nil), &stdout, &stderr)
 			if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
 				t.Fatalf("err = %v, want %q", err, tc.wantErr)
@@ -354,7 +336,7 @@ func TestServeAuthModes(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithCancel(t.Context())
 			cancel() // serve returns as soon as it has started
-			var stdout, stderr lockedBuffer
+			var stdout, stderr testsupport.LockedBuffer
 			err := run(ctx, []string{"serve", "--addr", "127.0.0.1:0"}, mapEnv(tc.env), &stdout, &stderr)
 			if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
 				t.Fatalf("err = %v, want %q", err, tc.wantErr)

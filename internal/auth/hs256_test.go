@@ -8,6 +8,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/signals-relay/signals-relay/internal/auth"
+	"github.com/signals-relay/signals-relay/internal/testsupport"
 )
 
 // TestHS256VerifiedTokens checks that a verifier which remembers verified
@@ -18,7 +19,7 @@ func TestHS256VerifiedTokens(t *testing.T) {
 	t.Parallel()
 	secret := []byte(testSecret)
 	other := []byte(testSecret[:len(testSecret)-1] + "!") // the same length
-	start := newFakeClock().Now()
+	start := testsupport.NewClock().Now()
 	at := func(d time.Duration) int64 { return start.Add(d).Unix() }
 
 	type step struct {
@@ -77,7 +78,7 @@ func TestHS256VerifiedTokens(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			clock := newFakeClock()
+			clock := testsupport.NewClock()
 			v := auth.NewHS256(secret, clock.Now)
 			for i, s := range tc.steps {
 				clock.Advance(s.advance)
@@ -103,7 +104,7 @@ func TestHS256VerifiedTokens(t *testing.T) {
 func TestHS256VerifiedTokensManyCallers(t *testing.T) {
 	t.Parallel()
 	secret := []byte(testSecret)
-	v := auth.NewHS256(secret, newFakeClock().Now)
+	v := auth.NewHS256(secret, testsupport.NewClock().Now)
 	tokens := make([]string, 600)
 	for i := range tokens {
 		tokens[i] = signHS256(t, secret, "", jwt.MapClaims{"key": fmt.Sprintf("key-%d", i)})

@@ -19,6 +19,7 @@ import (
 	"github.com/signals-relay/signals-relay/internal/signals"
 	"github.com/signals-relay/signals-relay/internal/simulator"
 	"github.com/signals-relay/signals-relay/internal/simulator/simtest"
+	"github.com/signals-relay/signals-relay/internal/testsupport"
 )
 
 // hangGuard bounds every wait in these tests. Reaching it means something
@@ -500,24 +501,6 @@ func TestRunKeyFailureStaysWithItsKey(t *testing.T) {
 	}
 }
 
-// manualClock is a clock the test moves.
-type manualClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *manualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *manualClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // TestRunCaches checks what each cache saves, for whom, and for how long.
 func TestRunCaches(t *testing.T) {
 	obs := append(observables("203.0.113.66", "198.51.100.23"), ips(20)...)
@@ -590,7 +573,7 @@ func TestRunCaches(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			clk := &manualClock{t: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}
+			clk := testsupport.NewClock()
 			e := newUpstream(t, simulator.Options{}, nil)
 			cfg := Config{ListCacheSize: 100, ReportCacheSize: 100, Now: clk.Now}
 			if tc.lists {
@@ -629,7 +612,7 @@ func TestRunCaches(t *testing.T) {
 // TestRunCachedReportKeepsItsTime checks that a cached report is dated when
 // it was fetched, not when it was reused.
 func TestRunCachedReportKeepsItsTime(t *testing.T) {
-	clk := &manualClock{t: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}
+	clk := testsupport.NewClock()
 	e := newUpstream(t, simulator.Options{}, nil)
 	e.configure(Config{ReportCacheSize: 10, ReportCacheTTL: time.Hour, Now: clk.Now})
 	fetched := clk.Now()
@@ -677,7 +660,7 @@ func (c *pathCounter) of(path string) int {
 func TestRunMissingListsAreCachedBriefly(t *testing.T) {
 	retired := "/metadata/badip/lists/" + simulator.RetiredListID
 	broken := "/metadata/badip/lists/EXAMPLE-EDGE-LIST"
-	clk := &manualClock{t: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}
+	clk := testsupport.NewClock()
 	var counter *pathCounter
 	e := newUpstream(t, simulator.Options{}, func(next http.Handler) http.Handler {
 		counter = &pathCounter{next: next, fail: map[string]bool{broken: true}}
