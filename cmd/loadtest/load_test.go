@@ -106,7 +106,7 @@ func TestReadProcOfThisProcess(t *testing.T) {
 // fakeRelay answers like the relay and checks the token load signs.
 func fakeRelay(t *testing.T, secret string, fail func(n int64) bool) (*httptest.Server, *atomic.Int64) {
 	var n atomic.Int64
-	verifier := auth.HS256{Secret: []byte(secret)}
+	verifier := auth.NewHS256([]byte(secret), nil)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		i := n.Add(1)
 		creds, err := verifier.Verify(r)

@@ -9,6 +9,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/signals-relay/signals-relay/internal/auth"
+	"github.com/signals-relay/signals-relay/internal/testsupport"
 )
 
 const testSecret = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01"
@@ -95,7 +96,7 @@ func TestBothModeRouting(t *testing.T) {
 	t.Parallel()
 	secret := []byte(testSecret)
 	jwks := newJWKSServer(t, map[string]*rsa.PublicKey{"k1": &rsaKey(t, 0).PublicKey})
-	clock := newFakeClock()
+	clock := testsupport.NewClock()
 	cfg := func(mode string) auth.Config {
 		return auth.Config{
 			Mode:       mode,
@@ -198,16 +199,16 @@ func TestHS256Unchanged(t *testing.T) {
 		want    string
 		wantErr string
 	}{
-		{name: "valid", v: auth.HS256{Secret: secret}, token: signHS256(t, secret, "", jwt.MapClaims{"key": "k"}), want: "k"},
+		{name: "valid", v: auth.NewHS256(secret, nil), token: signHS256(t, secret, "", jwt.MapClaims{"key": "k"}), want: "k"},
 		{name: "no secret", v: auth.HS256{}, token: signHS256(t, secret, "", jwt.MapClaims{"key": "k"}), wantErr: auth.ReasonSecretKeyMissing},
-		{name: "wrong secret", v: auth.HS256{Secret: []byte("other")}, token: signHS256(t, secret, "", jwt.MapClaims{"key": "k"}), wantErr: auth.ReasonBadSignature},
-		{name: "no key claim", v: auth.HS256{Secret: secret}, token: signHS256(t, secret, "", jwt.MapClaims{"sub": "x"}), wantErr: auth.ReasonWrongPayload},
-		{name: "malformed", v: auth.HS256{Secret: secret}, token: "a.b", wantErr: auth.ReasonWrongStructure},
-		{name: "expired", v: auth.HS256{Secret: secret},
+		{name: "wrong secret", v: auth.NewHS256([]byte("other"), nil), token: signHS256(t, secret, "", jwt.MapClaims{"key": "k"}), wantErr: auth.ReasonBadSignature},
+		{name: "no key claim", v: auth.NewHS256(secret, nil), token: signHS256(t, secret, "", jwt.MapClaims{"sub": "x"}), wantErr: auth.ReasonWrongPayload},
+		{name: "malformed", v: auth.NewHS256(secret, nil), token: "a.b", wantErr: auth.ReasonWrongStructure},
+		{name: "expired", v: auth.NewHS256(secret, nil),
 			token: signHS256(t, secret, "", jwt.MapClaims{"key": "k", "exp": time.Now().Add(-time.Hour).Unix()}), wantErr: auth.ReasonExpired},
-		{name: "not yet valid", v: auth.HS256{Secret: secret},
+		{name: "not yet valid", v: auth.NewHS256(secret, nil),
 			token: signHS256(t, secret, "", jwt.MapClaims{"key": "k", "nbf": time.Now().Add(time.Hour).Unix()}), wantErr: auth.ReasonExpired},
-		{name: "valid until later", v: auth.HS256{Secret: secret},
+		{name: "valid until later", v: auth.NewHS256(secret, nil),
 			token: signHS256(t, secret, "", jwt.MapClaims{"key": "k", "exp": time.Now().Add(time.Hour).Unix()}), want: "k"},
 	}
 	for _, tc := range tests {
