@@ -126,3 +126,41 @@ func flip(c byte) string {
 	}
 	return "A"
 }
+
+// TestHS256Unchanged pins the self-hosted mode's behaviour.
+func TestHS256Unchanged(t *testing.T) {
+	t.Parallel()
+	secret := []byte(testSecret)
+	tests := []struct {
+		name    string
+		v       auth.HS256
+		token   string
+		want    string
+		wantErr string
+	}{
+		{name: "valid", v: auth.NewHS256(secret, nil), token: signHS256(t, secret, "", jwt.MapClaims{"key": "k"}), want: "k"},
+		{name: "no secret", v: auth.HS256{}, token: signHS256(t, secret, "", jwt.MapClaims{"key": "k"}), wantErr: auth.ReasonSecretKeyMissing},
+		{name: "wrong secret", v: auth.NewHS256([]byte("other"), nil), token: signHS256(t, secret, "", jwt.MapClaims{"key": "k"}), wantErr: auth.ReasonBadSignature},
+		{name: "no key claim", v: auth.NewHS256(secret, nil), token: signHS256(t, secret, "", jwt.MapClaims{"sub": "x"}), wantErr: auth.ReasonWrongPayload},
+		{name: "malformed", v: auth.NewHS256(secret, nil), token: "a.b", wantErr: auth.ReasonWrongStructure},
+		{name: "expired", v: auth.NewHS256(secret, nil),
+			token: signHS256(t, secret, "", jwt.MapClaims{"key": "k", "exp": time.Now().Add(-time.Hour).Unix()}), wantErr: auth.ReasonExpired},
+		{name: "not yet valid", v: auth.NewHS256(secret, nil),
+			token: signHS256(t, secret, "", jwt.MapClaims{"key": "k", "nbf": time.Now().Add(time.Hour).Unix()}), wantErr: auth.ReasonExpired},
+		{name: "valid until later", v: auth.NewHS256(secret, nil),
+			token: signHS256(t, secret, "", jwt.MapClaims{"key": "k", "exp": time.Now().Add(time.Hour).Unix()}), want: "k"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := tc.v.Verify(request(tc.token))
+			if tc.wantErr != "" {
+				wantReason(t, err, tc.wantErr, tc.token, testSecret)
+				return
+			}
+			if err != nil || got.APIKey != tc.want {
+				t.Errorf("Verify = %v, %v; want key %q", got, err, tc.want)
+			}
+		})
+	}
+}
