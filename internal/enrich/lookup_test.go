@@ -323,18 +323,6 @@ func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g.next.ServeHTTP(w, r)
 }
 
-// waitFor polls cond until it holds.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(hangGuard)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
 // runConcurrently runs reqs at once under ctx and returns their results in
 // order.
 func runConcurrently(ctx context.Context, l *Lookup, reqs []Request) []Result {
@@ -385,7 +373,7 @@ func TestRunCoalescesReports(t *testing.T) {
 			done := make(chan []Result, 1)
 			go func() { done <- runConcurrently(waitingCtx{t.Context(), &waiting}, e.lookup, reqs) }()
 
-			waitFor(t, fmt.Sprintf("%d requests wait for the first one's call", n-1), func() bool {
+			testsupport.WaitFor(t, fmt.Sprintf("%d requests wait for the first one's call", n-1), func() bool {
 				return waiting.Load() == int64(n-1) && g.arrived.Load() == 2
 			})
 			close(g.open)
@@ -434,7 +422,7 @@ func TestRunCoalescesLists(t *testing.T) {
 	var waiting atomic.Int64
 	done := make(chan []Result, 1)
 	go func() { done <- runConcurrently(waitingCtx{t.Context(), &waiting}, e.lookup, reqs) }()
-	waitFor(t, "every request waits for the first call of each list", func() bool {
+	testsupport.WaitFor(t, "every request waits for the first call of each list", func() bool {
 		return waiting.Load() == int64((n-1)*len(refs)) && g.arrived.Load() == int64(len(refs))
 	})
 	close(g.open)
@@ -482,11 +470,11 @@ func TestRunKeyFailureStaysWithItsKey(t *testing.T) {
 
 	failing := make(chan Result, 1)
 	go func() { failing <- e.lookup.Run(t.Context(), observe(simulator.DemoKey, obs)) }()
-	waitFor(t, "the first key's list calls are held", func() bool { return g.arrived.Load() == int64(len(refs)) })
+	testsupport.WaitFor(t, "the first key's list calls are held", func() bool { return g.arrived.Load() == int64(len(refs)) })
 	var waiting atomic.Int64
 	other := make(chan Result, 1)
 	go func() { other <- e.lookup.Run(waitingCtx{t.Context(), &waiting}, observe(otherKey, obs)) }()
-	waitFor(t, "the other key waits for those calls", func() bool { return waiting.Load() == int64(len(refs)) })
+	testsupport.WaitFor(t, "the other key waits for those calls", func() bool { return waiting.Load() == int64(len(refs)) })
 	close(g.open)
 
 	if res := <-failing; len(res.Errors) != 1 || !rateLimited(res.Errors[0]) {

@@ -5,6 +5,7 @@ package testsupport
 import (
 	"bytes"
 	"sync"
+	"testing"
 	"time"
 )
 
@@ -54,4 +55,19 @@ func (c *Clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
+}
+
+// HangGuard bounds WaitFor: reaching it means a hang, not slowness.
+const HangGuard = 20 * time.Second
+
+// WaitFor polls cond until it holds and fails t if it does not within
+// HangGuard; what says what is awaited.
+func WaitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(HangGuard); !cond(); {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
