@@ -63,7 +63,7 @@ func scrapeRelay(t *testing.T) scrape {
 	}
 	h := m.InFlight(relay.New(relay.Options{
 		Logger:        slog.New(slog.DiscardHandler),
-		Verifier:      auth.HS256{Secret: []byte(secret)},
+		Verifier:      auth.NewHS256([]byte(secret), nil),
 		MaxConcurrent: 1,
 		Lookup: enrich.New(client, enrich.Config{ReportCacheSize: 100, ReportCacheTTL: time.Minute,
 			ListCacheSize: 100, ListCacheTTL: time.Minute}),

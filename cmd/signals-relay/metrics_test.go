@@ -13,6 +13,7 @@ import (
 
 	"github.com/signals-relay/signals-relay/internal/auth"
 	"github.com/signals-relay/signals-relay/internal/simulator"
+	"github.com/signals-relay/signals-relay/internal/testsupport"
 )
 
 var metricsRE = regexp.MustCompile(`"msg":"metrics listening","addr":"([^"]+)"`)
@@ -107,7 +108,7 @@ func TestServeMetrics(t *testing.T) {
 
 func TestServeMetricsNeedsItsOwnPort(t *testing.T) {
 	getenv := mapEnv(map[string]string{"SECRET_KEY": "x", "METRICS_ADDR": ":19090"})
-	var out lockedBuffer
+	var out testsupport.LockedBuffer
 	err := run(t.Context(), []string{"serve", "--addr", "127.0.0.1:19090"}, getenv, &out, &out)
 	if err == nil || !strings.Contains(err.Error(), "metrics need a port of their own") {
 		t.Fatalf("serve with METRICS_ADDR on the relay's port: %v", err)

@@ -53,28 +53,6 @@ func rsaKey(t testing.TB, i int) *rsa.PrivateKey {
 	return keys[i]
 }
 
-// fakeClock is an injectable clock that tests move by hand.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // jwk renders pub as an RS256 signing JWK.
 func jwk(kid string, pub *rsa.PublicKey) map[string]any {
 	return map[string]any{

@@ -8,6 +8,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/signals-relay/signals-relay/internal/auth"
+	"github.com/signals-relay/signals-relay/internal/testsupport"
 )
 
 // TestHS256VerifiedTokens checks that a verifier which remembers verified
@@ -18,7 +19,7 @@ func TestHS256VerifiedTokens(t *testing.T) {
 	t.Parallel()
 	secret := []byte(testSecret)
 	other := []byte(testSecret[:len(testSecret)-1] + "!") // the same length
-	start := newFakeClock().Now()
+	start := testsupport.NewClock().Now()
 	at := func(d time.Duration) int64 { return start.Add(d).Unix() }
 
 	type step struct {
@@ -77,7 +78,7 @@ func TestHS256VerifiedTokens(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			clock := newFakeClock()
+			clock := testsupport.NewClock()
 			v := auth.NewHS256(secret, clock.Now)
 			for i, s := range tc.steps {
 				clock.Advance(s.advance)
@@ -103,7 +104,7 @@ func TestHS256VerifiedTokens(t *testing.T) {
 func TestHS256VerifiedTokensManyCallers(t *testing.T) {
 	t.Parallel()
 	secret := []byte(testSecret)
-	v := auth.NewHS256(secret, newFakeClock().Now)
+	v := auth.NewHS256(secret, testsupport.NewClock().Now)
 	tokens := make([]string, 600)
 	for i := range tokens {
 		tokens[i] = signHS256(t, secret, "", jwt.MapClaims{"key": fmt.Sprintf("key-%d", i)})
@@ -124,4 +125,42 @@ func flip(c byte) string {
 		return "B"
 	}
 	return "A"
+}
+
+// TestHS256Unchanged pins the self-hosted mode's behaviour.
+func TestHS256Unchanged(t *testing.T) {
+	t.Parallel()
+	secret := []byte(testSecret)
+	tests := []struct {
+		name    string
+		v       auth.HS256
+		token   string
+		want    string
+		wantErr string
+	}{
+		{name: "valid", v: auth.NewHS256(secret, nil), token: signHS256(t, secret, "", jwt.MapClaims{"key": "k"}), want: "k"},
+		{name: "no secret", v: auth.HS256{}, token: signHS256(t, secret, "", jwt.MapClaims{"key": "k"}), wantErr: auth.ReasonSecretKeyMissing},
+		{name: "wrong secret", v: auth.NewHS256([]byte("other"), nil), token: signHS256(t, secret, "", jwt.MapClaims{"key": "k"}), wantErr: auth.ReasonBadSignature},
+		{name: "no key claim", v: auth.NewHS256(secret, nil), token: signHS256(t, secret, "", jwt.MapClaims{"sub": "x"}), wantErr: auth.ReasonWrongPayload},
+		{name: "malformed", v: auth.NewHS256(secret, nil), token: "a.b", wantErr: auth.ReasonWrongStructure},
+		{name: "expired", v: auth.NewHS256(secret, nil),
+			token: signHS256(t, secret, "", jwt.MapClaims{"key": "k", "exp": time.Now().Add(-time.Hour).Unix()}), wantErr: auth.ReasonExpired},
+		{name: "not yet valid", v: auth.NewHS256(secret, nil),
+			token: signHS256(t, secret, "", jwt.MapClaims{"key": "k", "nbf": time.Now().Add(time.Hour).Unix()}), wantErr: auth.ReasonExpired},
+		{name: "valid until later", v: auth.NewHS256(secret, nil),
+			token: signHS256(t, secret, "", jwt.MapClaims{"key": "k", "exp": time.Now().Add(time.Hour).Unix()}), want: "k"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := tc.v.Verify(request(tc.token))
+			if tc.wantErr != "" {
+				wantReason(t, err, tc.wantErr, tc.token, testSecret)
+				return
+			}
+			if err != nil || got.APIKey != tc.want {
+				t.Errorf("Verify = %v, %v; want key %q", got, err, tc.want)
+			}
+		})
+	}
 }

@@ -21,20 +21,21 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/signals-relay/signals-relay/internal/auth"
+	"github.com/signals-relay/signals-relay/internal/testsupport"
 )
 
 // xdrFixture is one fake JWKS host serving key 0 as "k1", a clock, and a
 // verifier that allowlists the host and counts its dials.
 type xdrFixture struct {
 	jwks  *jwksServer
-	clock *fakeClock
+	clock *testsupport.Clock
 	dials atomic.Int64
 	v     *auth.XDR
 }
 
 func newXDRFixture(t testing.TB, opts auth.XDROptions) *xdrFixture {
 	t.Helper()
-	f := &xdrFixture{clock: newFakeClock()}
+	f := &xdrFixture{clock: testsupport.NewClock()}
 	f.jwks = newJWKSServer(t, map[string]*rsa.PublicKey{"k1": &rsaKey(t, 0).PublicKey})
 	if opts.Hosts == nil {
 		opts.Hosts = []string{f.jwks.host()}
@@ -228,7 +229,7 @@ func TestXDRHostNotAllowlisted(t *testing.T) {
 				hosts = []string{legit.host()}
 			}
 			var dials atomic.Int64
-			clock := newFakeClock()
+			clock := testsupport.NewClock()
 			v, err := auth.NewXDR(auth.XDROptions{
 				Hosts:      hosts,
 				Audience:   testRelayURL,
@@ -543,7 +544,7 @@ func TestXDRJWKSFailures(t *testing.T) {
 		}))
 		t.Cleanup(slow.Close)
 		t.Cleanup(func() { close(release) })
-		clock := newFakeClock()
+		clock := testsupport.NewClock()
 		v, err := auth.NewXDR(auth.XDROptions{
 			Hosts:      []string{slow.Listener.Addr().String()},
 			Audience:   testRelayURL,
@@ -568,7 +569,7 @@ func TestXDRJWKSFailures(t *testing.T) {
 		target := newJWKSServer(t, map[string]*rsa.PublicKey{"k1": &rsaKey(t, 0).PublicKey})
 		redirector := httptest.NewTLSServer(http.RedirectHandler("https://"+target.host()+"/.well-known/jwks", http.StatusFound))
 		t.Cleanup(redirector.Close)
-		clock := newFakeClock()
+		clock := testsupport.NewClock()
 		v, err := auth.NewXDR(auth.XDROptions{
 			Hosts:      []string{redirector.Listener.Addr().String()},
 			Audience:   testRelayURL,

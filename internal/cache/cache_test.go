@@ -9,31 +9,13 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/signals-relay/signals-relay/internal/testsupport"
 )
 
 // hangGuard bounds every wait of these tests; reaching it means a hang, not
 // slowness.
 const hangGuard = 10 * time.Second
-
-// clock is a manual clock for expiry tests.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *clock { return &clock{now: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // counter is a load that counts its calls and answers the call number.
 type counter struct{ n atomic.Int64 }
@@ -121,7 +103,7 @@ func TestCacheExpiry(t *testing.T) {
 		{"long after", 24 * time.Hour, Loaded},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			clk := newClock()
+			clk := testsupport.NewClock()
 			c := New[string, int](Config{Size: 10, TTL: ttl, Now: clk.Now})
 			var l counter
 			if v, src, err := c.Get(t.Context(), "a", "", l.load); v != 1 || src != Loaded || err != nil {
@@ -137,7 +119,7 @@ func TestCacheExpiry(t *testing.T) {
 }
 
 func TestCacheGetDoesNotExtendTTL(t *testing.T) {
-	clk := newClock()
+	clk := testsupport.NewClock()
 	c := New[string, int](Config{Size: 10, TTL: time.Minute, Now: clk.Now})
 	var l counter
 	for range 4 {
@@ -187,7 +169,7 @@ var (
 )
 
 func TestCacheKeepsNegativeAnswersBriefly(t *testing.T) {
-	clk := newClock()
+	clk := testsupport.NewClock()
 	c := New[string, int](Config{Size: 10, TTL: time.Hour, ErrorTTL: 10 * time.Minute, Now: clk.Now,
 		KeepError: func(err error) bool { return errors.Is(err, errNotFound) }})
 	loads := map[string]int{}

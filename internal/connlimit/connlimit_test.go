@@ -2,7 +2,6 @@ package connlimit_test
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"io"
 	"log/slog"
@@ -10,31 +9,13 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/signals-relay/signals-relay/internal/connlimit"
+	"github.com/signals-relay/signals-relay/internal/testsupport"
 )
-
-// syncBuffer is a log sink safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // idles counts the connections that went idle, over every test.
 var idles atomic.Int64
@@ -133,7 +114,7 @@ func waitOpen(t *testing.T, l *connlimit.Listener, n int) {
 // that are all busy gets its next one closed at once, and logged, while
 // another client is still served.
 func TestPerClientShare(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &testsupport.LockedBuffer{}
 	addr, l := serve(t, connlimit.Config{Max: 10, PerClient: 2, SilentAfter: time.Minute,
 		Logger: slog.New(slog.NewJSONHandler(logs, nil))}, nil)
 	a, b := dial(t, addr, "127.0.0.1"), dial(t, addr, "127.0.0.1") // new and silent, not yet evictable
@@ -220,15 +201,15 @@ func TestBusyConnectionsMakeNewOnesWait(t *testing.T) {
 // TestSilentFloodIsLogged checks that connections closed without a
 // request leave a log line, once there are enough of them.
 func TestSilentFloodIsLogged(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &testsupport.LockedBuffer{}
 	addr, l := serve(t, connlimit.Config{Max: 100, Logger: slog.New(slog.NewJSONHandler(logs, nil))}, nil)
 	for range 12 {
 		dial(t, addr, "").Close()
 	}
-	waitOpen(t, l, 0)
-	if !strings.Contains(logs.String(), "closed without a request") {
-		t.Errorf("a silent flood left no log line:\n%s", logs)
-	}
+	// Open may read 0 before the listener has accepted them: wait for the line.
+	testsupport.WaitFor(t, "the silent flood's log line", func() bool {
+		return strings.Contains(logs.String(), "closed without a request")
+	})
 	n := strings.Count(logs.String(), "closed without a request")
 	for range 12 {
 		dial(t, addr, "").Close()

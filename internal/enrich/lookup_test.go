@@ -19,6 +19,7 @@ import (
 	"github.com/signals-relay/signals-relay/internal/signals"
 	"github.com/signals-relay/signals-relay/internal/simulator"
 	"github.com/signals-relay/signals-relay/internal/simulator/simtest"
+	"github.com/signals-relay/signals-relay/internal/testsupport"
 )
 
 // hangGuard bounds every wait in these tests. Reaching it means something
@@ -319,18 +320,6 @@ func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g.next.ServeHTTP(w, r)
 }
 
-// waitFor polls cond until it holds.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(hangGuard)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
 // runConcurrently runs reqs at once under ctx and returns their results in
 // order.
 func runConcurrently(ctx context.Context, l *Lookup, reqs []Request) []Result {
@@ -381,7 +370,7 @@ func TestRunCoalescesReports(t *testing.T) {
 			done := make(chan []Result, 1)
 			go func() { done <- runConcurrently(waitingCtx{t.Context(), &waiting}, e.lookup, reqs) }()
 
-			waitFor(t, fmt.Sprintf("%d requests wait for the first one's call", n-1), func() bool {
+			testsupport.WaitFor(t, fmt.Sprintf("%d requests wait for the first one's call", n-1), func() bool {
 				return waiting.Load() == int64(n-1) && g.arrived.Load() == 2
 			})
 			close(g.open)
@@ -430,7 +419,7 @@ func TestRunCoalescesLists(t *testing.T) {
 	var waiting atomic.Int64
 	done := make(chan []Result, 1)
 	go func() { done <- runConcurrently(waitingCtx{t.Context(), &waiting}, e.lookup, reqs) }()
-	waitFor(t, "every request waits for the first call of each list", func() bool {
+	testsupport.WaitFor(t, "every request waits for the first call of each list", func() bool {
 		return waiting.Load() == int64((n-1)*len(refs)) && g.arrived.Load() == int64(len(refs))
 	})
 	close(g.open)
@@ -478,11 +467,11 @@ func TestRunKeyFailureStaysWithItsKey(t *testing.T) {
 
 	failing := make(chan Result, 1)
 	go func() { failing <- e.lookup.Run(t.Context(), observe(simulator.DemoKey, obs)) }()
-	waitFor(t, "the first key's list calls are held", func() bool { return g.arrived.Load() == int64(len(refs)) })
+	testsupport.WaitFor(t, "the first key's list calls are held", func() bool { return g.arrived.Load() == int64(len(refs)) })
 	var waiting atomic.Int64
 	other := make(chan Result, 1)
 	go func() { other <- e.lookup.Run(waitingCtx{t.Context(), &waiting}, observe(otherKey, obs)) }()
-	waitFor(t, "the other key waits for those calls", func() bool { return waiting.Load() == int64(len(refs)) })
+	testsupport.WaitFor(t, "the other key waits for those calls", func() bool { return waiting.Load() == int64(len(refs)) })
 	close(g.open)
 
 	if res := <-failing; len(res.Errors) != 1 || !rateLimited(res.Errors[0]) {
@@ -495,24 +484,6 @@ func TestRunKeyFailureStaysWithItsKey(t *testing.T) {
 	if res.Stats.UpstreamCalls != int64(len(refs)) {
 		t.Errorf("other key made %d calls, want its own %d list calls", res.Stats.UpstreamCalls, len(refs))
 	}
-}
-
-// manualClock is a clock the test moves.
-type manualClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *manualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *manualClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
 }
 
 // TestRunCaches checks what each cache saves, for whom, and for how long.
@@ -587,7 +558,7 @@ func TestRunCaches(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			clk := &manualClock{t: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}
+			clk := testsupport.NewClock()
 			e := newUpstream(t, simulator.Options{}, nil)
 			cfg := Config{ListCacheSize: 100, ReportCacheSize: 100, Now: clk.Now}
 			if tc.lists {
@@ -626,7 +597,7 @@ func TestRunCaches(t *testing.T) {
 // TestRunCachedReportKeepsItsTime checks that a cached report is dated when
 // it was fetched, not when it was reused.
 func TestRunCachedReportKeepsItsTime(t *testing.T) {
-	clk := &manualClock{t: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}
+	clk := testsupport.NewClock()
 	e := newUpstream(t, simulator.Options{}, nil)
 	e.configure(Config{ReportCacheSize: 10, ReportCacheTTL: time.Hour, Now: clk.Now})
 	fetched := clk.Now()
@@ -674,7 +645,7 @@ func (c *pathCounter) of(path string) int {
 func TestRunMissingListsAreCachedBriefly(t *testing.T) {
 	retired := "/metadata/badip/lists/" + simulator.RetiredListID
 	broken := "/metadata/badip/lists/EXAMPLE-EDGE-LIST"
-	clk := &manualClock{t: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}
+	clk := testsupport.NewClock()
 	var counter *pathCounter
 	e := newUpstream(t, simulator.Options{}, func(next http.Handler) http.Handler {
 		counter = &pathCounter{next: next, fail: map[string]bool{broken: true}}
@@ -1028,5 +999,111 @@ func TestRunSpellingsOfOneIPv4Address(t *testing.T) {
 		if o.Observable != in[i] || o.Report == nil {
 			t.Errorf("observation %d: %v (report %v), want %v as sent, with the report", i, o.Observable, o.Report != nil, in[i])
 		}
+	}
+}
+
+// TestRunKeyFailureIsNeverKeptAsMissing checks, with the missing-list cache
+// on, that a list-details answer that is a key problem (a used-up quota, or
+// a 404 saying the key is no UUID) is not kept as a retired list: once the
+// upstream answers again, the next request, of the same key or another,
+// asks for the details and gets them.
+func TestRunKeyFailureIsNeverKeptAsMissing(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		status int
+		body   string
+		failed func(error) bool
+	}{
+		{"429", http.StatusTooManyRequests, `{"message":"429: Too Many Requests"}`, rateLimited},
+		{"404 invalid token", http.StatusNotFound, `{"message":"Token must be a valid RFC4122 UUID"}`, unauthorized},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			obs := observables("203.0.113.66")
+			var failing atomic.Bool
+			e := newUpstream(t, simulator.Options{}, func(next http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if failing.Load() && strings.HasPrefix(r.URL.Path, "/metadata/") {
+						w.Header().Set("Content-Type", "application/json")
+						w.WriteHeader(tc.status)
+						_, _ = w.Write([]byte(tc.body))
+						return
+					}
+					next.ServeHTTP(w, r)
+				})
+			})
+			e.configure(Config{ListCacheSize: 100, ListCacheTTL: 6 * time.Hour, ListMissingTTL: time.Hour,
+				ReportCacheSize: 100, ReportCacheTTL: time.Hour})
+			refs := listsOf(e.lookup.Run(t.Context(), deliberate(simulator.DemoKey, obs)).Observations)
+			if len(refs) == 0 {
+				t.Fatal("the address is on no list")
+			}
+
+			failing.Store(true)
+			res := e.lookup.Run(t.Context(), observe(simulator.DemoKey, obs))
+			if len(res.Errors) != 1 || !tc.failed(res.Errors[0]) {
+				t.Fatalf("while failing: errors %v, want the one key problem", res.Errors)
+			}
+			failing.Store(false)
+
+			for _, key := range []string{otherKey, simulator.DemoKey} {
+				before := e.sim.Requests()
+				res := e.lookup.Run(t.Context(), observe(key, obs))
+				if len(res.Errors) != 0 || len(res.Observations) != 1 || len(res.Observations[0].Lists) != len(refs) {
+					t.Fatalf("key %s… afterwards: errors %v, observations %+v; want all %d lists and no error",
+						key[:8], res.Errors, res.Observations, len(refs))
+				}
+				if key == otherKey && e.sim.Requests() == before {
+					t.Errorf("key %s… afterwards: no list-details request, want the failed ones asked again", key[:8])
+				}
+			}
+		})
+	}
+}
+
+func unauthorized(err error) bool {
+	var apiErr *signals.APIError
+	return errors.As(err, &apiErr) && apiErr.Unauthorized()
+}
+
+// TestRunWarnsWhenOnlyListsAreCut checks that a deadline that cuts only
+// list-details lookups (every report is kept, the lists are not) still
+// adds a DeadlineError: the answer lacks blocklists, so it is partial.
+func TestRunWarnsWhenOnlyListsAreCut(t *testing.T) {
+	obs := observables("203.0.113.66", "198.51.100.23")
+	e := newUpstream(t, simulator.Options{}, nil)
+	e.configure(Config{ReportCacheTTL: time.Hour, ListCacheTTL: time.Hour})
+	e.lookup.Run(t.Context(), deliberate(simulator.DemoKey, obs)) // reports only
+	slowUpstream(t, e)
+
+	req := observe(simulator.DemoKey, obs)
+	req.Timeout = 50 * time.Millisecond
+	res := runWithin(t, t.Context(), e.lookup, req)
+
+	if len(res.Observations) != len(obs) {
+		t.Fatalf("%d observations, want all %d (their reports are kept)", len(res.Observations), len(obs))
+	}
+	wantLists := 0
+	for _, o := range res.Observations {
+		wantLists += len(o.Report.Lists())
+		if len(o.Lists) != 0 {
+			t.Errorf("%s: %d lists gathered from an upstream that never answers", o.Observable.Value, len(o.Lists))
+		}
+	}
+	if wantLists == 0 {
+		t.Fatal("the addresses are on no list")
+	}
+	if len(res.Errors) != 1 {
+		t.Fatalf("errors = %v, want one DeadlineError", res.Errors)
+	}
+	var de *DeadlineError
+	if !errors.As(res.Errors[0], &de) {
+		t.Fatalf("error %T %v, want *DeadlineError", res.Errors[0], res.Errors[0])
+	}
+	want := DeadlineError{Timeout: req.Timeout, Observables: 0, Total: len(obs), Lists: wantLists}
+	if *de != want {
+		t.Errorf("DeadlineError = %+v, want %+v", *de, want)
+	}
+	if res.Stats.ObservablesSkipped != 0 || res.Stats.ListsSkipped != int64(wantLists) {
+		t.Errorf("stats = %+v, want no observable and %d lists skipped", res.Stats, wantLists)
 	}
 }

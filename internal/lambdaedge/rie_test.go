@@ -16,7 +16,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -24,6 +23,7 @@ import (
 	"github.com/signals-relay/signals-relay/internal/auth"
 	"github.com/signals-relay/signals-relay/internal/pack"
 	"github.com/signals-relay/signals-relay/internal/simulator"
+	"github.com/signals-relay/signals-relay/internal/testsupport"
 )
 
 const secretKey = "e2eSecretKey0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP"
@@ -58,7 +58,7 @@ func freeAddr(t *testing.T) string {
 }
 
 // waitListening waits until something accepts connections on addr.
-func waitListening(t *testing.T, addr string, out *lockedBuffer) {
+func waitListening(t *testing.T, addr string, out *testsupport.LockedBuffer) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -74,28 +74,11 @@ func waitListening(t *testing.T, addr string, out *lockedBuffer) {
 	}
 }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // start runs cmd in its own process group and kills the group when the
 // test ends (the emulator starts the bootstrap as its child).
-func start(t *testing.T, cmd *exec.Cmd) *lockedBuffer {
+func start(t *testing.T, cmd *exec.Cmd) *testsupport.LockedBuffer {
 	t.Helper()
-	out := &lockedBuffer{}
+	out := &testsupport.LockedBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {

@@ -134,7 +134,7 @@ func newRelayEnv(t *testing.T, quota int) *relayEnv {
 	}
 	h := relay.New(relay.Options{
 		Logger:   slog.New(slog.DiscardHandler),
-		Verifier: auth.HS256{Secret: []byte(testSecret)},
+		Verifier: auth.NewHS256([]byte(testSecret), nil),
 		Lookup: enrich.New(client, enrich.Config{ReportCacheSize: 100, ReportCacheTTL: time.Minute,
 			ListCacheSize: 100, ListCacheTTL: time.Minute}),
 		Observe: m.Observe,

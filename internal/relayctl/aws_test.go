@@ -10,37 +10,19 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/signals-relay/signals-relay/internal/pack"
 	"github.com/signals-relay/signals-relay/internal/stage"
+	"github.com/signals-relay/signals-relay/internal/testsupport"
 )
 
-// syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func setup(t *testing.T) (*fakeAWS, *awsClient, *syncBuffer) {
+func setup(t *testing.T) (*fakeAWS, *awsClient, *testsupport.LockedBuffer) {
 	t.Helper()
 	fake := newFakeAWS(t)
 	c := newAWSClient(fake.Config())
-	progress := &syncBuffer{}
+	progress := &testsupport.LockedBuffer{}
 	c.Progress = progress
 	c.HTTPClient = fake.HTTPClient()
 	c.Poll = time.Millisecond
@@ -79,7 +61,7 @@ func testZip(t *testing.T, content string) []byte {
 // setupDeployed is setup with the function of stage s deployed, with its
 // execution role, from a package whose bootstrap is "v1": version 1,
 // served by alias live.
-func setupDeployed(t *testing.T, s stage.Settings) (*fakeAWS, *awsClient, *syncBuffer) {
+func setupDeployed(t *testing.T, s stage.Settings) (*fakeAWS, *awsClient, *testsupport.LockedBuffer) {
 	t.Helper()
 	fake, c, progress := setup(t)
 	fake.AddRole("tr-auth0-signals-relay-dev-role", nil)

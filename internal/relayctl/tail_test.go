@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/signals-relay/signals-relay/internal/testsupport"
 )
 
 func TestFormatHTTP(t *testing.T) {
@@ -150,7 +152,7 @@ func TestTailFollow(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	out := &syncBuffer{}
+	out := &testsupport.LockedBuffer{}
 	done := make(chan error, 1)
 	go func() { done <- c.Tail(ctx, settings(t, baseStage), tailOptions{HTTP: true, Follow: true}, out) }()
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/signals-relay/signals-relay/internal/simulator"
 	"github.com/signals-relay/signals-relay/internal/simulator/simtest"
+	"github.com/signals-relay/signals-relay/internal/testsupport"
 )
 
 const (
@@ -377,7 +379,7 @@ func TestMetadataLists(t *testing.T) {
 		}
 		for id, want := range index {
 			got := decode[map[string]string](t, get(t, srv, "/metadata/"+typ+"/lists/"+id, ""))
-			if !mapsEqual(got, want) {
+			if !maps.Equal(got, want) {
 				t.Errorf("%s/%s: details differ from index entry", typ, id)
 			}
 			if got["type"] != typ {
@@ -394,18 +396,6 @@ func TestMetadataLists(t *testing.T) {
 	if f["name"] != "FAIL2BAN-SSH Blocklist.de" || f["refresh"] != "60  minutes" || f["count"] != "15872" {
 		t.Errorf("FAIL2BAN-SSH = %v", f)
 	}
-}
-
-func mapsEqual(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 func TestQuota(t *testing.T) {
@@ -523,7 +513,7 @@ func TestMaxInFlight(t *testing.T) {
 			sim.ServeHTTP(httptest.NewRecorder(), req)
 		})
 	}
-	waitFor(t, "all requests in flight", func() bool { return sim.InFlight() == n })
+	testsupport.WaitFor(t, "all requests in flight", func() bool { return sim.InFlight() == n })
 	if got := sim.MaxInFlight(); got != n {
 		t.Errorf("MaxInFlight = %d, want %d", got, n)
 	}
@@ -531,17 +521,6 @@ func TestMaxInFlight(t *testing.T) {
 	wg.Wait()
 	if sim.InFlight() != 0 || sim.MaxInFlight() != n || sim.Requests() != n {
 		t.Errorf("after release: InFlight %d MaxInFlight %d Requests %d", sim.InFlight(), sim.MaxInFlight(), sim.Requests())
-	}
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
 	}
 }
 
@@ -662,7 +641,7 @@ func TestLatencyCancellation(t *testing.T) {
 		t.Errorf("client waited %v", d)
 	}
 	// The handler must notice the cancellation and stop waiting.
-	waitFor(t, "handler to stop after cancellation", func() bool { return sim.InFlight() == 0 })
+	testsupport.WaitFor(t, "handler to stop after cancellation", func() bool { return sim.InFlight() == 0 })
 
 	// Directly, with an already cancelled context.
 	cctx, ccancel := context.WithCancel(context.Background())

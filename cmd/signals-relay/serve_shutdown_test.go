@@ -15,18 +15,8 @@ import (
 
 	"github.com/signals-relay/signals-relay/internal/auth"
 	"github.com/signals-relay/signals-relay/internal/simulator"
+	"github.com/signals-relay/signals-relay/internal/testsupport"
 )
-
-// within polls cond until it holds; the bound only detects a hang.
-func within(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(20 * time.Second); !cond(); {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
 
 // refused reports whether a new connection to addr is refused.
 func refused(addr string) bool {
@@ -129,7 +119,7 @@ func TestGracefulShutdown(t *testing.T) {
 	<-started
 
 	cancel()
-	within(t, "the listener to close", func() bool { return refused(addr) })
+	testsupport.WaitFor(t, "the listener to close", func() bool { return refused(addr) })
 	select {
 	case err := <-served:
 		t.Fatalf("serveUntilDone returned %v with a request in flight", err)
@@ -217,7 +207,7 @@ func TestServeShutdownWithLookupInFlight(t *testing.T) {
 	}
 
 	cancel()
-	within(t, "the relay to refuse new connections", func() bool { return refused(addr) })
+	testsupport.WaitFor(t, "the relay to refuse new connections", func() bool { return refused(addr) })
 	select {
 	case release <- struct{}{}: // unblocks the one waiting lookup; the deferred close ends any other
 	case a := <-answers:

@@ -2,6 +2,12 @@ package auth_test
 
 import (
 	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +15,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/signals-relay/signals-relay/internal/auth"
+	"github.com/signals-relay/signals-relay/internal/testsupport"
 )
 
 const testSecret = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01"
@@ -95,7 +102,7 @@ func TestBothModeRouting(t *testing.T) {
 	t.Parallel()
 	secret := []byte(testSecret)
 	jwks := newJWKSServer(t, map[string]*rsa.PublicKey{"k1": &rsaKey(t, 0).PublicKey})
-	clock := newFakeClock()
+	clock := testsupport.NewClock()
 	cfg := func(mode string) auth.Config {
 		return auth.Config{
 			Mode:       mode,
@@ -187,44 +194,6 @@ func TestBothModeRouting(t *testing.T) {
 	})
 }
 
-// TestHS256Unchanged pins the self-hosted mode's behaviour.
-func TestHS256Unchanged(t *testing.T) {
-	t.Parallel()
-	secret := []byte(testSecret)
-	tests := []struct {
-		name    string
-		v       auth.HS256
-		token   string
-		want    string
-		wantErr string
-	}{
-		{name: "valid", v: auth.HS256{Secret: secret}, token: signHS256(t, secret, "", jwt.MapClaims{"key": "k"}), want: "k"},
-		{name: "no secret", v: auth.HS256{}, token: signHS256(t, secret, "", jwt.MapClaims{"key": "k"}), wantErr: auth.ReasonSecretKeyMissing},
-		{name: "wrong secret", v: auth.HS256{Secret: []byte("other")}, token: signHS256(t, secret, "", jwt.MapClaims{"key": "k"}), wantErr: auth.ReasonBadSignature},
-		{name: "no key claim", v: auth.HS256{Secret: secret}, token: signHS256(t, secret, "", jwt.MapClaims{"sub": "x"}), wantErr: auth.ReasonWrongPayload},
-		{name: "malformed", v: auth.HS256{Secret: secret}, token: "a.b", wantErr: auth.ReasonWrongStructure},
-		{name: "expired", v: auth.HS256{Secret: secret},
-			token: signHS256(t, secret, "", jwt.MapClaims{"key": "k", "exp": time.Now().Add(-time.Hour).Unix()}), wantErr: auth.ReasonExpired},
-		{name: "not yet valid", v: auth.HS256{Secret: secret},
-			token: signHS256(t, secret, "", jwt.MapClaims{"key": "k", "nbf": time.Now().Add(time.Hour).Unix()}), wantErr: auth.ReasonExpired},
-		{name: "valid until later", v: auth.HS256{Secret: secret},
-			token: signHS256(t, secret, "", jwt.MapClaims{"key": "k", "exp": time.Now().Add(time.Hour).Unix()}), want: "k"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			got, err := tc.v.Verify(request(tc.token))
-			if tc.wantErr != "" {
-				wantReason(t, err, tc.wantErr, tc.token, testSecret)
-				return
-			}
-			if err != nil || got.APIKey != tc.want {
-				t.Errorf("Verify = %v, %v; want key %q", got, err, tc.want)
-			}
-		})
-	}
-}
-
 // TestBothWithoutXDRRefusesRS256: a Both built without an XDR verifier
 // refuses RS256 tokens with the authorization error instead of panicking.
 func TestBothWithoutXDRRefusesRS256(t *testing.T) {
@@ -233,4 +202,197 @@ func TestBothWithoutXDRRefusesRS256(t *testing.T) {
 	tok := signRS256(t, rsaKey(t, 0), "k1", xdrClaims("visibility.amp.cisco.com", time.Now()))
 	_, err := b.Verify(request(tok))
 	wantReason(t, err, auth.ReasonRS256BadSignature)
+}
+
+// TestSecretRedacted checks that a Secret shows neither its bytes nor their
+// encodings however it is printed, logged or marshalled, alone or inside a
+// struct, and says when it is unset.
+func TestSecretRedacted(t *testing.T) {
+	t.Parallel()
+	const value = "secret-value-0123456789abcdefghij"
+	holder := struct {
+		Key  auth.Secret
+		Name string
+	}{Key: auth.Secret(value), Name: "n"}
+	cfg := auth.Config{SecretKey: auth.Secret(value)}
+	var text, js strings.Builder
+	slog.New(slog.NewTextHandler(&text, nil)).Info("m", "key", holder.Key, "holder", holder, "cfg", cfg)
+	slog.New(slog.NewJSONHandler(&js, nil)).Info("m", "key", holder.Key, "holder", holder, "cfg", cfg)
+	marshalled, err := json.Marshal(holder)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outputs := []string{text.String(), js.String(), string(marshalled), holder.Key.String()}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d"} {
+		outputs = append(outputs, fmt.Sprintf(verb, holder.Key), fmt.Sprintf(verb, holder), fmt.Sprintf(verb, cfg))
+	}
+	hexValue := fmt.Sprintf("%x", value)
+	for _, out := range outputs {
+		if strings.Contains(out, value) || strings.Contains(strings.ToLower(out), hexValue[:16]) || strings.Contains(out, "115 101 99") {
+			t.Errorf("output shows the secret: %s", out)
+		}
+		if !strings.Contains(out, "[REDACTED]") {
+			t.Errorf("output does not say the secret is redacted: %s", out)
+		}
+	}
+	if got := fmt.Sprint(auth.Secret(nil)); got != "[unset]" {
+		t.Errorf("empty secret prints %q, want [unset]", got)
+	}
+}
+
+// TestCredentialsRedacted checks that Credentials show no API key however
+// they are printed, logged or marshalled, and keep the entities limit.
+func TestCredentialsRedacted(t *testing.T) {
+	t.Parallel()
+	const key = "6f1c2a8e-3b4d-4e5f-9a6b-7c8d9e0f1a2b"
+	c := auth.Credentials{APIKey: key, EntitiesLimit: 7}
+	holder := struct{ Creds auth.Credentials }{c}
+	var text, js strings.Builder
+	slog.New(slog.NewTextHandler(&text, nil)).Info("m", "creds", c)
+	slog.New(slog.NewJSONHandler(&js, nil)).Info("m", "creds", c)
+	marshalled, err := json.Marshal(holder)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outputs := []string{text.String(), js.String(), string(marshalled)}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d"} {
+		outputs = append(outputs, fmt.Sprintf(verb, c), fmt.Sprintf(verb, holder))
+	}
+	for _, out := range outputs {
+		if strings.Contains(out, key) || strings.Contains(out, key[:8]) {
+			t.Errorf("output shows the API key: %s", out)
+		}
+		if !strings.Contains(out, "[REDACTED]") || !strings.Contains(out, "7") {
+			t.Errorf("output does not say the key is redacted or lacks the limit: %s", out)
+		}
+	}
+}
+
+// maxForgedTokenBytes is what a rejected forged token may cost, in bytes
+// allocated: its claims are never decoded before the signature is checked.
+const maxForgedTokenBytes = 16 << 10
+
+// forgedToken is a token of about size bytes that claims alg (and a kid
+// and jwks_host), whose payload is costly to decode (nested empty
+// objects) and whose signature is garbage.
+func forgedToken(alg, host string, size int) string {
+	enc := base64.RawURLEncoding.EncodeToString
+	head := enc([]byte(`{"alg":"` + alg + `","typ":"JWT","kid":"k1"}`))
+	filler := strings.Repeat(`{},`, max(size*3/4/3, 1))
+	payload := enc([]byte(`{"key":"k","jwks_host":"` + host + `","x":[` + filler + `{}]}`))
+	return head + "." + payload + "." + enc([]byte(strings.Repeat("s", 256)))
+}
+
+// forgedCases are the verifiers and forged tokens of the tests below: one
+// far over the token cap and one just under it, in both modes.
+func forgedCases(t testing.TB) []struct {
+	name  string
+	v     auth.Verifier
+	token string
+} {
+	secret := []byte("0123456789abcdefghijklmnopqrstuvwxyzABCDEF")
+	f := newXDRFixture(t, auth.XDROptions{})
+	// Cache k1, so the forged tokens reach the signature check.
+	if _, err := f.v.Verify(request(signRS256(t, rsaKey(t, 0), "k1", xdrClaims(f.jwks.host(), f.clock.Now())))); err != nil {
+		t.Fatal(err)
+	}
+	under := auth.MaxTokenBytes - 600
+	return []struct {
+		name  string
+		v     auth.Verifier
+		token string
+	}{
+		{"hs256 60 KB", auth.NewHS256(secret, nil), forgedToken("HS256", "", 60<<10)},
+		{"hs256 under the cap", auth.NewHS256(secret, nil), forgedToken("HS256", "", under)},
+		{"xdr 60 KB", f.v, forgedToken("RS256", f.jwks.host(), 60<<10)},
+		{"xdr under the cap", f.v, forgedToken("RS256", f.jwks.host(), under)},
+	}
+}
+
+// TestForgedTokensCostLittle checks that a forged token, whatever its size,
+// is rejected for at most maxForgedTokenBytes of allocation: the token cap,
+// the HMAC or RSA signature checked before the claims are decoded, and for
+// XDR only the header and jwks_host read before it.
+func TestForgedTokensCostLittle(t *testing.T) {
+	for _, c := range forgedCases(t) {
+		if over := strings.Contains(c.name, "60 KB"); len(c.token) < auth.MaxTokenBytes-1000 || over != (len(c.token) > auth.MaxTokenBytes) {
+			t.Fatalf("%s: the token is %d bytes", c.name, len(c.token))
+		}
+		r := request(c.token)
+		if _, err := c.v.Verify(r); err == nil {
+			t.Fatalf("%s: a forged token was accepted", c.name)
+		}
+		const n = 20
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		for range n {
+			_, _ = c.v.Verify(r)
+		}
+		runtime.ReadMemStats(&after)
+		if per := (after.TotalAlloc - before.TotalAlloc) / n; per > maxForgedTokenBytes {
+			t.Errorf("%s (%d bytes): %d bytes allocated per rejection, want at most %d", c.name, len(c.token), per, maxForgedTokenBytes)
+		}
+	}
+}
+
+// BenchmarkForgedToken measures what rejecting a forged token costs (run
+// with -benchmem; the target is at most 16 KB allocated for a 60 KB token).
+func BenchmarkForgedToken(b *testing.B) {
+	for _, c := range forgedCases(b) {
+		b.Run(c.name, func(b *testing.B) {
+			r := request(c.token)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := c.v.Verify(r); err == nil {
+					b.Fatal("a forged token was accepted")
+				}
+			}
+		})
+	}
+}
+
+// TestBearerSchemeAnyCase checks that the scheme is matched whatever its
+// case, as the original relay does.
+func TestBearerSchemeAnyCase(t *testing.T) {
+	t.Parallel()
+	secret := []byte("0123456789abcdefghijklmnopqrstuvwxyzABCDEF")
+	tok, err := auth.SignHS256(jwt.MapClaims{"key": "k"}, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, scheme := range []string{"Bearer", "bearer", "BEARER", "bEaReR"} {
+		r, _ := http.NewRequest(http.MethodPost, testRelayURL+"/health", nil)
+		r.Header.Set("Authorization", scheme+" "+tok)
+		if _, err := auth.NewHS256(secret, nil).Verify(r); err != nil {
+			t.Errorf("%q scheme: %v", scheme, err)
+		}
+	}
+}
+
+// TestTokenLengthCap checks that a correctly signed token longer than
+// MaxTokenBytes is refused before anything else is looked at.
+func TestTokenLengthCap(t *testing.T) {
+	t.Parallel()
+	secret := []byte("0123456789abcdefghijklmnopqrstuvwxyzABCDEF")
+	v := auth.NewHS256(secret, nil)
+	for _, tc := range []struct {
+		pad  int
+		want string
+	}{{auth.MaxTokenBytes - 200, ""}, {auth.MaxTokenBytes, auth.ReasonWrongStructure}} {
+		tok, err := auth.SignHS256(jwt.MapClaims{"key": "k", "pad": strings.Repeat("p", tc.pad*3/4)}, secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = v.Verify(request(tok))
+		if tc.want == "" {
+			if err != nil {
+				t.Errorf("a %d-byte token: %v", len(tok), err)
+			}
+			continue
+		}
+		wantReason(t, err, tc.want)
+		_, err = auth.BearerToken(request(tok)) // every verifier's first step
+		wantReason(t, err, tc.want)
+	}
 }

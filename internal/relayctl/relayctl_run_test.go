@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -304,7 +305,7 @@ func TestJourney(t *testing.T) {
 		t.Errorf("jwt --set-secret output:\n%s", out)
 	}
 	fn, _ = e.fake.Function(fnName)
-	if want := map[string]string{"LOG_LEVEL": "info", "SECRET_KEY": jwtOut.secret}; !mapsEqual(fn.Env, want) {
+	if want := map[string]string{"LOG_LEVEL": "info", "SECRET_KEY": jwtOut.secret}; !maps.Equal(fn.Env, want) {
 		t.Errorf("function environment = %v, want %v", fn.Env, want)
 	}
 
@@ -475,18 +476,6 @@ func checkPolicyCovers(t *testing.T, ops []string) {
 			t.Errorf("deployment policy allows %s, which relayctl never calls", a)
 		}
 	}
-}
-
-func mapsEqual(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }
 
 func TestJWTFromFileWithoutAWS(t *testing.T) {
