@@ -17,6 +17,7 @@ import (
 	"github.com/signals-relay/signals-relay/internal/relay"
 	"github.com/signals-relay/signals-relay/internal/simulator"
 	"github.com/signals-relay/signals-relay/internal/simulator/simtest"
+	"github.com/signals-relay/signals-relay/internal/testsupport"
 )
 
 // fixedVerifier accepts every call with the given credentials, standing in
@@ -93,7 +94,7 @@ func TestLoadShedding(t *testing.T) {
 		body(goodReport)(w, r)
 	})
 	mux.HandleFunc("GET /v2.0/ip/"+goodIP, body(goodReport))
-	logs := &syncBuffer{}
+	logs := &testsupport.LockedBuffer{}
 	h := setup(t, mux, relay.Options{
 		Logger:        slog.New(slog.NewJSONHandler(logs, nil)),
 		MaxConcurrent: 1,
@@ -150,7 +151,7 @@ func TestRequestLogBounded(t *testing.T) {
 		http.Error(w, r.URL.Path+strings.Repeat(" internal detail", 100), http.StatusBadGateway)
 	}))
 	t.Cleanup(srv.Close)
-	logs := &syncBuffer{}
+	logs := &testsupport.LockedBuffer{}
 	h := relayFor(t, srv.URL, nil, logs)
 
 	r := httptest.NewRequest(strings.Repeat("M", 20_000), "/observe/observables", nil)

@@ -24,6 +24,7 @@ import (
 	"github.com/signals-relay/signals-relay/internal/relay"
 	"github.com/signals-relay/signals-relay/internal/signals"
 	"github.com/signals-relay/signals-relay/internal/simulator"
+	"github.com/signals-relay/signals-relay/internal/testsupport"
 )
 
 // The addresses of the fault table: goodIP always answers a report, faultIP
@@ -479,7 +480,7 @@ func TestUpstreamFaults(t *testing.T) {
 			if tc.timeout > 0 {
 				hc.Timeout = tc.timeout
 			}
-			logs := &syncBuffer{}
+			logs := &testsupport.LockedBuffer{}
 			h := relayFor(t, baseURL, hc, logs)
 
 			status, got := post(t, h, "/deliberate/observables", obsJSON("ip", goodIP, "ip", faultIP))
@@ -568,7 +569,7 @@ func TestListDetailsFaults(t *testing.T) {
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 
-	logs := &syncBuffer{}
+	logs := &testsupport.LockedBuffer{}
 	h := relayFor(t, srv.URL, &http.Client{Timeout: 2 * time.Second}, logs)
 	env := observeWithoutErrors(t, h, goodIP)
 	for kind, want := range map[string]int{"verdicts": 1, "judgements": 1, "sightings": 1, "indicators": 1, "relationships": 1} {

@@ -16,6 +16,7 @@ import (
 	"github.com/signals-relay/signals-relay/internal/relay"
 	"github.com/signals-relay/signals-relay/internal/signals"
 	"github.com/signals-relay/signals-relay/internal/simulator"
+	"github.com/signals-relay/signals-relay/internal/testsupport"
 )
 
 // TestHealthLogsItsUpstreamTime checks that the request log of /health
@@ -25,7 +26,7 @@ import (
 func TestHealthLogsItsUpstreamTime(t *testing.T) {
 	t.Parallel()
 	const latency = 20 * time.Millisecond
-	logs := &syncBuffer{}
+	logs := &testsupport.LockedBuffer{}
 	var rec relay.RequestRecord
 	h := setup(t, simulator.New(simulator.Options{Latency: latency}), relay.Options{
 		Logger:  slog.New(slog.NewJSONHandler(logs, nil)),
@@ -57,7 +58,7 @@ func TestHealthLogsItsUpstreamTime(t *testing.T) {
 // the route as the request log does, never the path as sent.
 func TestPanicLogsTheRouteName(t *testing.T) {
 	t.Parallel()
-	logs := &syncBuffer{}
+	logs := &testsupport.LockedBuffer{}
 	h := relay.New(relay.Options{
 		Logger:   slog.New(slog.NewJSONHandler(logs, nil)),
 		Verifier: panickyVerifier{secret: testSecret},

@@ -19,6 +19,7 @@ import (
 	"github.com/signals-relay/signals-relay/internal/relay"
 	"github.com/signals-relay/signals-relay/internal/signals"
 	"github.com/signals-relay/signals-relay/internal/simulator"
+	"github.com/signals-relay/signals-relay/internal/testsupport"
 )
 
 // TestObserveGetsTheLogLine checks that Options.Observe receives, after
@@ -33,7 +34,7 @@ func TestObserveGetsTheLogLine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &testsupport.LockedBuffer{}
 	var (
 		mu      sync.Mutex
 		records []relay.RequestRecord

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/signals-relay/signals-relay/internal/relay"
+	"github.com/signals-relay/signals-relay/internal/testsupport"
 )
 
 // perfHangGuard bounds a request that should end at its deadline; reaching
@@ -73,7 +74,7 @@ func TestDeadlineWarning(t *testing.T) {
 			wantMessage: "did not finish within 50ms; the answer is partial: 1 of 2 observables and 5 blocklists were not looked up."}, // the warm address's lists
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			logs := &syncBuffer{}
+			logs := &testsupport.LockedBuffer{}
 			p := newPerfRelay(t, perfOptions{reportCache: true, requestTimeout: 50 * time.Millisecond, logs: logs})
 			postWithin(t, p, "/deliberate/observables", obsJSON("ip", warm)) // fills the report cache
 			p.sim.SetLatency(time.Hour)                                      // nothing else answers in time
@@ -127,7 +128,7 @@ func requestLine(t *testing.T, logs string, n int) map[string]any {
 // TestRequestLogCountsWork checks the per-request metrics of the log line
 // over a cold, a warm and a repeated observe.
 func TestRequestLogCountsWork(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &testsupport.LockedBuffer{}
 	p := newPerfRelay(t, perfOptions{listCache: true, reportCache: true, logs: logs})
 	first := obsJSON("ip", "203.0.113.66", "ip", "198.51.100.23")
 	second := obsJSON("ip", "203.0.113.66", "ip", "198.51.100.23", "ip", "10.0.0.1")

@@ -1,7 +1,6 @@
 package relay_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -13,7 +12,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -26,6 +24,7 @@ import (
 	"github.com/signals-relay/signals-relay/internal/signals"
 	"github.com/signals-relay/signals-relay/internal/simulator"
 	"github.com/signals-relay/signals-relay/internal/simulator/simtest"
+	"github.com/signals-relay/signals-relay/internal/testsupport"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -42,7 +41,7 @@ var fixedNow = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 type env struct {
 	sim     *simtest.Upstream
 	handler http.Handler
-	logs    *syncBuffer
+	logs    *testsupport.LockedBuffer
 }
 
 type envOptions struct {
@@ -71,7 +70,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &testsupport.LockedBuffer{}
 	var n atomic.Int64
 	now := func() time.Time { return fixedNow }
 	lookupCfg := enrich.Config{ReportWorkers: o.workers, ListWorkers: o.workers, Now: now}
@@ -115,24 +114,6 @@ func setup(t testing.TB, upstream http.Handler, o relay.Options) http.Handler {
 		o.Lookup = enrich.New(client, enrich.Config{Now: o.Now})
 	}
 	return relay.New(o)
-}
-
-// syncBuffer is a bytes.Buffer safe for the handler's concurrent logging.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func token(t testing.TB, claims map[string]any, secret string) string {

@@ -16,6 +16,7 @@ import (
 	"github.com/signals-relay/signals-relay/internal/relay"
 	"github.com/signals-relay/signals-relay/internal/signals"
 	"github.com/signals-relay/signals-relay/internal/simulator"
+	"github.com/signals-relay/signals-relay/internal/testsupport"
 )
 
 // echoingUpstream is an Auth0 Signals stand-in that quotes the caller's API
@@ -81,7 +82,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &testsupport.LockedBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h := relay.New(relay.Options{Logger: logger, Verifier: auth.HS256{Secret: []byte(testSecret)}, Lookup: enrich.New(client, enrich.Config{})})
 	panicky := relay.New(relay.Options{Logger: logger, Verifier: panickyVerifier{secret: testSecret}, Lookup: enrich.New(client, enrich.Config{})})
@@ -147,7 +148,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 // TestCredentialsRedacted checks that Credentials never format their key.
 func TestCredentialsRedacted(t *testing.T) {
 	c := auth.Credentials{APIKey: simulator.DemoKey, EntitiesLimit: 3}
-	logs := &syncBuffer{}
+	logs := &testsupport.LockedBuffer{}
 	slog.New(slog.NewJSONHandler(logs, nil)).Info("creds", "c", c)
 	for _, s := range []string{fmt.Sprint(c), fmt.Sprintf("%+v", c), fmt.Sprintf("%#v", c), logs.String()} {
 		if strings.Contains(s, simulator.DemoKey) {
@@ -167,7 +168,7 @@ func (f failingVerifier) Verify(*http.Request) (auth.Credentials, error) {
 // authorization failure reaches the request log, for the operator, while
 // the caller sees only the contract's reason.
 func TestAuthCauseIsLoggedNotAnswered(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &testsupport.LockedBuffer{}
 	cause := "key set of visibility.amp.cisco.com: connection refused"
 	h := relay.New(relay.Options{
 		Logger:   slog.New(slog.NewJSONHandler(logs, nil)),
