@@ -196,12 +196,8 @@ type DeadlineError struct {
 }
 
 func (e *DeadlineError) Error() string {
-	within := ""
-	if e.Timeout > 0 {
-		within = " within " + e.Timeout.String()
-	}
-	return fmt.Sprintf("Auth0 Signals lookups did not finish%s; the answer is partial: "+
-		"%d of %d observables and %d blocklists were not looked up.", within, e.Observables, e.Total, e.Lists)
+	return fmt.Sprintf("enrich: deadline (timeout %s): %d of %d observables and %d blocklists not looked up",
+		e.Timeout, e.Observables, e.Total, e.Lists)
 }
 
 // LimitError reports that a request held more distinct addresses than
@@ -211,8 +207,7 @@ type LimitError struct {
 }
 
 func (e *LimitError) Error() string {
-	return fmt.Sprintf("Only the first %d addresses of a request are looked up in Auth0 Signals; the answer is partial: "+
-		"%d of %d observables were not looked up.", e.Max, e.Observables, e.Total)
+	return fmt.Sprintf("enrich: lookup cap %d: %d of %d observables not looked up", e.Max, e.Observables, e.Total)
 }
 
 // target is one address to look up and the observables that spell it.

@@ -904,9 +904,9 @@ func TestDeadlineErrorMessage(t *testing.T) {
 		want string
 	}{
 		{DeadlineError{Timeout: 15 * time.Second, Observables: 3, Total: 50, Lists: 2},
-			"Auth0 Signals lookups did not finish within 15s; the answer is partial: 3 of 50 observables and 2 blocklists were not looked up."},
+			"enrich: deadline (timeout 15s): 3 of 50 observables and 2 blocklists not looked up"},
 		{DeadlineError{Observables: 0, Total: 1, Lists: 4},
-			"Auth0 Signals lookups did not finish; the answer is partial: 0 of 1 observables and 4 blocklists were not looked up."},
+			"enrich: deadline (timeout 0s): 0 of 1 observables and 4 blocklists not looked up"},
 	} {
 		if got := tc.err.Error(); got != tc.want {
 			t.Errorf("Error() = %q, want %q", got, tc.want)

@@ -328,9 +328,17 @@ func toWire(err error) (wireError, cause) {
 	case errors.Is(err, errBusy):
 		return fatal(CodeServiceUnavailable, "The relay is busy with other requests. Please, try again in "+retryAfter+" seconds."), cause{}
 	case errors.As(err, &deadline):
-		return warning(CodeRequestTimeout, deadline.Error()), cause{}
+		within := ""
+		if deadline.Timeout > 0 {
+			within = " within " + deadline.Timeout.String()
+		}
+		return warning(CodeRequestTimeout, fmt.Sprintf("Auth0 Signals lookups did not finish%s; the answer is partial: "+
+			"%d of %d observables and %d blocklists were not looked up.",
+			within, deadline.Observables, deadline.Total, deadline.Lists)), cause{}
 	case errors.As(err, &limit):
-		return warning(CodeTooManyObservables, limit.Error()), cause{}
+		return warning(CodeTooManyObservables, fmt.Sprintf("Only the first %d addresses of a request are looked up in "+
+			"Auth0 Signals; the answer is partial: %d of %d observables were not looked up.",
+			limit.Max, limit.Observables, limit.Total)), cause{}
 	case errors.As(err, &authErr):
 		c := cause{}
 		if authErr.Err != nil {
