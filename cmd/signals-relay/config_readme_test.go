@@ -210,3 +210,24 @@ func sourceMentions(t *testing.T, dir, s string) bool {
 	}
 	return false
 }
+
+// TestReadmeNamesGoModsGoLine: the quick start's Go version is go.mod's go
+// line, the oldest Go that builds the module with GOTOOLCHAIN=local.
+func TestReadmeNamesGoModsGoLine(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod, err := os.ReadFile(filepath.Join("..", "..", "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	goLine := regexp.MustCompile(`(?m)^go (\S+)$`).FindSubmatch(mod)
+	need := regexp.MustCompile(`You need Go (\S+) or later`).FindSubmatch(readme)
+	if goLine == nil || need == nil {
+		t.Fatalf("go.mod's go line (%q) or the README's \"You need Go … or later\" (%q) not found", goLine, need)
+	}
+	if string(need[1]) != string(goLine[1]) {
+		t.Errorf("README asks for Go %s; go.mod's go line is %s", need[1], goLine[1])
+	}
+}
