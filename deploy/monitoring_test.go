@@ -61,14 +61,22 @@ func scrapeRelay(t *testing.T) scrape {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := m.InFlight(relay.New(relay.Options{
-		Logger:        slog.New(slog.DiscardHandler),
-		Verifier:      auth.NewHS256([]byte(secret), nil),
-		MaxConcurrent: 1,
-		Lookup: enrich.New(client, enrich.Config{ReportCacheSize: 100, ReportCacheTTL: time.Minute,
-			ListCacheSize: 100, ListCacheTTL: time.Minute}),
-		Observe: m.Observe,
-	}))
+	cfg := enrich.DefaultConfig()
+	cfg.ReportCacheTTL, cfg.ListCacheTTL, cfg.ListMissingTTL = time.Minute, time.Minute, 0
+	lookup, err := enrich.New(client, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	limits := relay.DefaultLimits()
+	limits.MaxConcurrent = 1
+	relayHandler, err := relay.New(relay.Options{
+		Logger: slog.New(slog.DiscardHandler), Verifier: auth.NewHS256([]byte(secret), nil),
+		Lookup: lookup, Limits: limits, Version: "1.2.3", Observe: m.Observe,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := m.InFlight(relayHandler)
 	tok, err := auth.SignHS256(map[string]any{"key": simulator.DemoKey}, []byte(secret))
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -19,11 +20,12 @@ const maxRequestTimeout = 50 * time.Second
 
 // Process-wide bounds of serve (and of each Lambda instance, upstream).
 const (
-	defaultUpstreamConns = 128              // UPSTREAM_MAX_CONNS: connections to Auth0 Signals, shared
-	defaultMaxConns      = 512              // MAX_CONNECTIONS: client connections served at once
-	defaultConnsPerIP    = 64               // MAX_CONNECTIONS_PER_CLIENT: of one client address
-	defaultBodyTimeout   = 10 * time.Second // BODY_TIMEOUT: for a request body to arrive
-	defaultIdleTimeout   = 30 * time.Second // IDLE_TIMEOUT: of a client's idle keep-alive connection
+	defaultSignalsTimeout = 10 * time.Second // SIGNALS_TIMEOUT: of one call to Auth0 Signals
+	defaultUpstreamConns  = 128              // UPSTREAM_MAX_CONNS: connections to Auth0 Signals, shared
+	defaultMaxConns       = 512              // MAX_CONNECTIONS: client connections served at once
+	defaultConnsPerIP     = 64               // MAX_CONNECTIONS_PER_CLIENT: of one client address
+	defaultBodyTimeout    = 10 * time.Second // BODY_TIMEOUT: for a request body to arrive
+	defaultIdleTimeout    = 30 * time.Second // IDLE_TIMEOUT: of a client's idle keep-alive connection
 )
 
 // config is the relay's configuration, read once from the environment; its
@@ -32,28 +34,21 @@ type config struct {
 	Auth           auth.Config   // AUTH_MODE, SECRET_KEY, JWKS_HOSTS, RELAY_URL, RELAY_URL_FROM_REQUEST
 	SignalsURL     string        // SIGNALS_API_URL
 	SignalsTimeout time.Duration // SIGNALS_TIMEOUT
-	EntitiesLimit  int           // CTR_ENTITIES_LIMIT
-	EntitiesMax    int           // CTR_ENTITIES_LIMIT_MAX
 	ListenAddr     string        // LISTEN_ADDR
 	MetricsAddr    string        // METRICS_ADDR; empty: no metrics
 	LogLevel       slog.Level    // LOG_LEVEL
+	// Limits: CTR_ENTITIES_LIMIT, CTR_ENTITIES_LIMIT_MAX, MAX_CONCURRENT_LOOKUPS,
+	// MAX_OBSERVABLES, REQUEST_TIMEOUT.
+	Limits relay.Limits
+	// Lookup: REPORT_CONCURRENCY, LIST_CONCURRENCY, REPORT_CACHE_TTL and
+	// _SIZE, METADATA_CACHE_TTL and _SIZE, METADATA_MISSING_TTL.
+	Lookup enrich.Config
 
-	ReportConcurrency int           // REPORT_CONCURRENCY
-	ListConcurrency   int           // LIST_CONCURRENCY
-	MetadataCacheTTL  time.Duration // METADATA_CACHE_TTL; 0 turns the cache off
-	MetadataCacheSize int           // METADATA_CACHE_SIZE
-	ReportCacheTTL    time.Duration // REPORT_CACHE_TTL; 0 turns the cache off
-	ReportCacheSize   int           // REPORT_CACHE_SIZE
-	RequestTimeout    time.Duration // REQUEST_TIMEOUT
-
-	UpstreamConns      int           // UPSTREAM_MAX_CONNS
-	MaxConns           int           // MAX_CONNECTIONS
-	ConnsPerClient     int           // MAX_CONNECTIONS_PER_CLIENT; 0: no share (behind a load balancer)
-	BodyTimeout        time.Duration // BODY_TIMEOUT
-	IdleTimeout        time.Duration // IDLE_TIMEOUT
-	MaxConcurrent      int           // MAX_CONCURRENT_LOOKUPS
-	MaxObservables     int           // MAX_OBSERVABLES
-	MetadataMissingTTL time.Duration // METADATA_MISSING_TTL; 0 keeps no missing list
+	UpstreamConns  int           // UPSTREAM_MAX_CONNS
+	MaxConns       int           // MAX_CONNECTIONS
+	ConnsPerClient int           // MAX_CONNECTIONS_PER_CLIENT; 0: no share (behind a load balancer)
+	BodyTimeout    time.Duration // BODY_TIMEOUT
+	IdleTimeout    time.Duration // IDLE_TIMEOUT
 }
 
 // loadConfig reads and validates the configuration. Variables but SECRET_KEY
@@ -62,28 +57,16 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c := config{
 		Auth:           auth.Config{SecretKey: auth.Secret(getenv("SECRET_KEY"))},
 		SignalsURL:     signals.DefaultBaseURL,
-		SignalsTimeout: signals.DefaultTimeout,
-		EntitiesLimit:  relay.DefaultEntitiesLimit,
-		EntitiesMax:    relay.DefaultEntitiesLimitMax,
+		SignalsTimeout: defaultSignalsTimeout,
 		ListenAddr:     ":9090",
 		LogLevel:       slog.LevelInfo,
-
-		ReportConcurrency: enrich.DefaultReportWorkers,
-		ListConcurrency:   enrich.DefaultListWorkers,
-		MetadataCacheTTL:  enrich.DefaultListCacheTTL,
-		MetadataCacheSize: enrich.DefaultListCacheSize,
-		ReportCacheTTL:    enrich.DefaultReportCacheTTL,
-		ReportCacheSize:   enrich.DefaultReportCacheSize,
-		RequestTimeout:    relay.DefaultRequestTimeout,
-
-		UpstreamConns:      defaultUpstreamConns,
-		MaxConns:           defaultMaxConns,
-		ConnsPerClient:     defaultConnsPerIP,
-		BodyTimeout:        defaultBodyTimeout,
-		IdleTimeout:        defaultIdleTimeout,
-		MaxConcurrent:      relay.DefaultMaxConcurrent,
-		MaxObservables:     relay.DefaultMaxObservables,
-		MetadataMissingTTL: enrich.DefaultListMissingTTL,
+		Limits:         relay.DefaultLimits(),
+		Lookup:         enrich.DefaultConfig(),
+		UpstreamConns:  defaultUpstreamConns,
+		MaxConns:       defaultMaxConns,
+		ConnsPerClient: defaultConnsPerIP,
+		BodyTimeout:    defaultBodyTimeout,
+		IdleTimeout:    defaultIdleTimeout,
 	}
 	e := env{getenv: getenv}
 	e.text("AUTH_MODE", &c.Auth.Mode)
@@ -92,31 +75,31 @@ func loadConfig(getenv func(string) string) (config, error) {
 	e.bool("RELAY_URL_FROM_REQUEST", &c.Auth.AudienceFromRequest)
 	e.text("SIGNALS_API_URL", &c.SignalsURL)
 	e.duration("SIGNALS_TIMEOUT", &c.SignalsTimeout, time.Nanosecond, 5*time.Minute, "10s")
-	e.int("CTR_ENTITIES_LIMIT", &c.EntitiesLimit, 1, 1_000_000)
-	e.int("CTR_ENTITIES_LIMIT_MAX", &c.EntitiesMax, 1, 1_000_000)
+	e.int("CTR_ENTITIES_LIMIT", &c.Limits.EntitiesLimit, 1, 1_000_000)
+	e.int("CTR_ENTITIES_LIMIT_MAX", &c.Limits.EntitiesMax, 1, 1_000_000)
 	e.text("LISTEN_ADDR", &c.ListenAddr)
 	e.text("METRICS_ADDR", &c.MetricsAddr)
 	e.level("LOG_LEVEL", &c.LogLevel)
-	e.int("REPORT_CONCURRENCY", &c.ReportConcurrency, 1, 1000)
-	e.int("LIST_CONCURRENCY", &c.ListConcurrency, 1, 1000)
-	e.duration("METADATA_CACHE_TTL", &c.MetadataCacheTTL, 0, 7*24*time.Hour, "6h (0 turns the cache off)")
-	e.int("METADATA_CACHE_SIZE", &c.MetadataCacheSize, 1, 1_000_000)
-	e.duration("REPORT_CACHE_TTL", &c.ReportCacheTTL, 0, 24*time.Hour, "5m (0 turns the cache off)")
-	e.int("REPORT_CACHE_SIZE", &c.ReportCacheSize, 1, 1_000_000)
-	e.duration("REQUEST_TIMEOUT", &c.RequestTimeout, time.Second, maxRequestTimeout, "15s")
+	e.int("REPORT_CONCURRENCY", &c.Lookup.ReportWorkers, 1, 1000)
+	e.int("LIST_CONCURRENCY", &c.Lookup.ListWorkers, 1, 1000)
+	e.duration("METADATA_CACHE_TTL", &c.Lookup.ListCacheTTL, 0, 7*24*time.Hour, "6h (0 turns the cache off)")
+	e.int("METADATA_CACHE_SIZE", &c.Lookup.ListCacheSize, 1, 1_000_000)
+	e.duration("REPORT_CACHE_TTL", &c.Lookup.ReportCacheTTL, 0, 24*time.Hour, "5m (0 turns the cache off)")
+	e.int("REPORT_CACHE_SIZE", &c.Lookup.ReportCacheSize, 1, 1_000_000)
+	e.duration("REQUEST_TIMEOUT", &c.Limits.RequestTimeout, time.Second, maxRequestTimeout, "15s")
 	e.int("UPSTREAM_MAX_CONNS", &c.UpstreamConns, 1, 10_000)
 	e.int("MAX_CONNECTIONS", &c.MaxConns, 1, 100_000)
 	e.int("MAX_CONNECTIONS_PER_CLIENT", &c.ConnsPerClient, 0, 100_000)
 	e.duration("BODY_TIMEOUT", &c.BodyTimeout, 100*time.Millisecond, time.Minute, "10s")
 	e.duration("IDLE_TIMEOUT", &c.IdleTimeout, time.Second, 10*time.Minute, "30s")
-	e.int("MAX_CONCURRENT_LOOKUPS", &c.MaxConcurrent, 1, 10_000)
-	e.int("MAX_OBSERVABLES", &c.MaxObservables, 1, 100_000)
-	e.duration("METADATA_MISSING_TTL", &c.MetadataMissingTTL, 0, 24*time.Hour, "1h (0 keeps no missing list)")
+	e.int("MAX_CONCURRENT_LOOKUPS", &c.Limits.MaxConcurrent, 1, 10_000)
+	e.int("MAX_OBSERVABLES", &c.Limits.MaxObservables, 1, 100_000)
+	e.duration("METADATA_MISSING_TTL", &c.Lookup.ListMissingTTL, 0, 24*time.Hour, "1h (0 keeps no missing list)")
 
-	if c.EntitiesLimit > c.EntitiesMax {
-		e.errs = append(e.errs, fmt.Sprintf("CTR_ENTITIES_LIMIT=%d is above CTR_ENTITIES_LIMIT_MAX=%d", c.EntitiesLimit, c.EntitiesMax))
+	if l := c.Limits; l.EntitiesLimit > l.EntitiesMax {
+		e.errs = append(e.errs, fmt.Sprintf("CTR_ENTITIES_LIMIT=%d is above CTR_ENTITIES_LIMIT_MAX=%d", l.EntitiesLimit, l.EntitiesMax))
 	}
-	if _, err := signals.New(c.SignalsURL, nil, ""); err != nil {
+	if _, err := signals.New(c.SignalsURL, &http.Client{}, ""); err != nil {
 		e.errs = append(e.errs, "SIGNALS_API_URL: "+err.Error())
 	}
 	if len(e.errs) > 0 {

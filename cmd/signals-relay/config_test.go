@@ -36,9 +36,9 @@ func TestLoadConfigLookupLimits(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if c.MaxObservables != tc.wantMax || c.MetadataMissingTTL != tc.wantMissTT {
+			if c.Limits.MaxObservables != tc.wantMax || c.Lookup.ListMissingTTL != tc.wantMissTT {
 				t.Errorf("MaxObservables %d, MetadataMissingTTL %s; want %d, %s",
-					c.MaxObservables, c.MetadataMissingTTL, tc.wantMax, tc.wantMissTT)
+					c.Limits.MaxObservables, c.Lookup.ListMissingTTL, tc.wantMax, tc.wantMissTT)
 			}
 		})
 	}
@@ -96,12 +96,12 @@ func TestLoadConfig(t *testing.T) {
 	}{
 		{name: "defaults", check: func(t *testing.T, c config) {
 			if c.SignalsURL != "https://signals.api.auth0.com" || c.ListenAddr != ":9090" ||
-				c.EntitiesLimit != 100 || c.SignalsTimeout != 10*time.Second {
+				c.Limits.EntitiesLimit != 100 || c.SignalsTimeout != 10*time.Second {
 				t.Errorf("defaults = %v", c)
 			}
-			if c.ReportConcurrency != 64 || c.ListConcurrency != 32 || c.MetadataCacheTTL != 6*time.Hour ||
-				c.MetadataCacheSize != 1024 || c.ReportCacheTTL != 5*time.Minute || c.ReportCacheSize != 10000 ||
-				c.RequestTimeout != 15*time.Second {
+			if c.Lookup.ReportWorkers != 64 || c.Lookup.ListWorkers != 32 || c.Lookup.ListCacheTTL != 6*time.Hour ||
+				c.Lookup.ListCacheSize != 1024 || c.Lookup.ReportCacheTTL != 5*time.Minute || c.Lookup.ReportCacheSize != 10000 ||
+				c.Limits.RequestTimeout != 15*time.Second {
 				t.Errorf("performance defaults = %v", c)
 			}
 		}},
@@ -109,15 +109,15 @@ func TestLoadConfig(t *testing.T) {
 			"METADATA_CACHE_TTL": "30m", "METADATA_CACHE_SIZE": "50", "REPORT_CACHE_TTL": "1m", "REPORT_CACHE_SIZE": "20",
 			"REQUEST_TIMEOUT": "20s"},
 			check: func(t *testing.T, c config) {
-				if c.ReportConcurrency != 8 || c.ListConcurrency != 4 || c.MetadataCacheTTL != 30*time.Minute ||
-					c.MetadataCacheSize != 50 || c.ReportCacheTTL != time.Minute || c.ReportCacheSize != 20 ||
-					c.RequestTimeout != 20*time.Second {
+				if c.Lookup.ReportWorkers != 8 || c.Lookup.ListWorkers != 4 || c.Lookup.ListCacheTTL != 30*time.Minute ||
+					c.Lookup.ListCacheSize != 50 || c.Lookup.ReportCacheTTL != time.Minute || c.Lookup.ReportCacheSize != 20 ||
+					c.Limits.RequestTimeout != 20*time.Second {
 					t.Errorf("config = %v", c)
 				}
 			}},
 		{name: "caches off", env: map[string]string{"METADATA_CACHE_TTL": "0", "REPORT_CACHE_TTL": "0s"},
 			check: func(t *testing.T, c config) {
-				if c.MetadataCacheTTL != 0 || c.ReportCacheTTL != 0 {
+				if c.Lookup.ListCacheTTL != 0 || c.Lookup.ReportCacheTTL != 0 {
 					t.Errorf("config = %v", c)
 				}
 			}},
@@ -133,7 +133,7 @@ func TestLoadConfig(t *testing.T) {
 		{name: "request timeout too long", env: map[string]string{"REQUEST_TIMEOUT": "10m"}, wantErr: "REQUEST_TIMEOUT"},
 		{name: "bounds default", check: func(t *testing.T, c config) {
 			if c.UpstreamConns != 128 || c.MaxConns != 512 || c.IdleTimeout != 30*time.Second ||
-				c.MaxConcurrent != 64 || c.EntitiesMax != 1000 {
+				c.Limits.MaxConcurrent != 64 || c.Limits.EntitiesMax != 1000 {
 				t.Errorf("bound defaults = %v", c)
 			}
 		}},
@@ -141,7 +141,7 @@ func TestLoadConfig(t *testing.T) {
 			"IDLE_TIMEOUT": "5s", "MAX_CONCURRENT_LOOKUPS": "8", "CTR_ENTITIES_LIMIT_MAX": "50", "CTR_ENTITIES_LIMIT": "50"},
 			check: func(t *testing.T, c config) {
 				if c.UpstreamConns != 16 || c.MaxConns != 100 || c.IdleTimeout != 5*time.Second ||
-					c.MaxConcurrent != 8 || c.EntitiesMax != 50 || c.EntitiesLimit != 50 {
+					c.Limits.MaxConcurrent != 8 || c.Limits.EntitiesMax != 50 || c.Limits.EntitiesLimit != 50 {
 					t.Errorf("config = %v", c)
 				}
 			}},
@@ -155,7 +155,7 @@ func TestLoadConfig(t *testing.T) {
 		{name: "all set", env: map[string]string{"SECRET_KEY": "s", "SIGNALS_API_URL": "http://127.0.0.1:9191/",
 			"SIGNALS_TIMEOUT": "3s", "CTR_ENTITIES_LIMIT": "5", "LISTEN_ADDR": "127.0.0.1:1", "LOG_LEVEL": "debug"},
 			check: func(t *testing.T, c config) {
-				if c.EntitiesLimit != 5 || c.SignalsTimeout != 3*time.Second || c.LogLevel.String() != "DEBUG" {
+				if c.Limits.EntitiesLimit != 5 || c.SignalsTimeout != 3*time.Second || c.LogLevel.String() != "DEBUG" {
 					t.Errorf("config = %v", c)
 				}
 			}},

@@ -62,7 +62,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	srv.ConnState = limited.ConnState
 	ln = limited
 	logger.Info("relay listening", "addr", ln.Addr().String(), "signals_api", cfg.SignalsURL, "version", version.Version)
-	return serveUntilDone(ctx, srv, ln, logger, cfg.RequestTimeout+shutdownMargin)
+	return serveUntilDone(ctx, srv, ln, logger, cfg.Limits.RequestTimeout+shutdownMargin)
 }
 
 // runLambda serves the same handler as an AWS Lambda function.
@@ -101,26 +101,14 @@ func newRelay(cfg config, logger *slog.Logger, upstream *http.Client, observe fu
 		return nil, err
 	}
 	warnOldToolchain(logger, runtime.Version())
-	lookup := enrich.New(client, enrich.Config{
-		ReportWorkers:   cfg.ReportConcurrency,
-		ListWorkers:     cfg.ListConcurrency,
-		ReportCacheSize: cfg.ReportCacheSize,
-		ReportCacheTTL:  cfg.ReportCacheTTL,
-		ListCacheSize:   cfg.MetadataCacheSize,
-		ListCacheTTL:    cfg.MetadataCacheTTL,
-		ListMissingTTL:  cfg.MetadataMissingTTL,
-	})
+	lookup, err := enrich.New(client, cfg.Lookup)
+	if err != nil {
+		return nil, err
+	}
 	return relay.New(relay.Options{
-		Logger:         logger,
-		Verifier:       verifier,
-		Lookup:         lookup,
-		EntitiesLimit:  cfg.EntitiesLimit,
-		EntitiesMax:    cfg.EntitiesMax,
-		MaxConcurrent:  cfg.MaxConcurrent,
-		RequestTimeout: cfg.RequestTimeout,
-		MaxObservables: cfg.MaxObservables,
-		Observe:        observe,
-	}), nil
+		Logger: logger, Verifier: verifier, Lookup: lookup, Limits: cfg.Limits,
+		Version: version.Version, Observe: observe,
+	})
 }
 
 // warnOldToolchain warns when the binary was built with a Go older than
@@ -145,9 +133,6 @@ func newVerifier(cfg config, logger *slog.Logger) (auth.Verifier, error) {
 // each call counted in m (when not nil).
 func upstreamHTTPClient(cfg config, m *metrics.Metrics) *http.Client {
 	n := cfg.UpstreamConns
-	if n <= 0 {
-		n = defaultUpstreamConns
-	}
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxConnsPerHost, t.MaxIdleConnsPerHost, t.MaxIdleConns = n, n, n
 	t.ResponseHeaderTimeout = cfg.SignalsTimeout

@@ -65,7 +65,7 @@ func TestWriteTimeoutCoversRequestTimeout(t *testing.T) {
 			continue // refused: cannot outlast WriteTimeout
 		}
 		accepted = append(accepted, v)
-		if cfg.RequestTimeout >= write {
+		if cfg.Limits.RequestTimeout >= write {
 			t.Errorf("REQUEST_TIMEOUT=%s is accepted but the server's WriteTimeout is %s, "+
 				"so an answer that takes longer is lost", v, write)
 		}

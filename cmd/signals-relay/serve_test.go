@@ -242,16 +242,21 @@ func TestServeAuthModes(t *testing.T) {
 // them idle for reuse.
 func TestUpstreamHTTPClientFitsTheBounds(t *testing.T) {
 	for _, tc := range []struct {
-		conns, want int
+		conns string
+		want  int
 	}{
-		{conns: 0, want: defaultUpstreamConns},
-		{conns: 8, want: 8},
-		{conns: 320, want: 320},
+		{conns: "", want: 128},
+		{conns: "8", want: 8},
+		{conns: "320", want: 320},
 	} {
-		hc := upstreamHTTPClient(config{SignalsTimeout: time.Second, UpstreamConns: tc.conns}, nil)
+		cfg, err := loadConfig(mapEnv(map[string]string{"UPSTREAM_MAX_CONNS": tc.conns, "SIGNALS_TIMEOUT": "1s"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		hc := upstreamHTTPClient(cfg, nil)
 		tr := hc.Transport.(*http.Transport)
 		if tr.MaxConnsPerHost != tc.want || tr.MaxIdleConnsPerHost != tc.want || tr.MaxIdleConns < tc.want || hc.Timeout != time.Second {
-			t.Errorf("UPSTREAM_MAX_CONNS %d: conns per host %d, idle per host %d, idle %d, timeout %s; want %d",
+			t.Errorf("UPSTREAM_MAX_CONNS=%q: conns per host %d, idle per host %d, idle %d, timeout %s; want %d",
 				tc.conns, tr.MaxConnsPerHost, tr.MaxIdleConnsPerHost, tr.MaxIdleConns, hc.Timeout, tc.want)
 		}
 	}

@@ -20,27 +20,6 @@ import (
 	"github.com/signals-relay/signals-relay/internal/signals"
 )
 
-// Default concurrency of one request's upstream calls: a request of up to
-// 64 addresses needs one round trip for its reports and one for its lists.
-const (
-	DefaultReportWorkers = 64
-	DefaultListWorkers   = 32
-)
-
-// Defaults of the caches.
-const (
-	// DefaultListCacheTTL: lists rarely change their details, so hours are safe.
-	DefaultListCacheTTL  = 6 * time.Hour
-	DefaultListCacheSize = 1024 // Auth0 Signals had about 150 lists
-	// DefaultListMissingTTL keeps a retired list (a 404 that reports still
-	// name) briefly, as it may come back.
-	DefaultListMissingTTL = time.Hour
-	// DefaultReportCacheTTL spans an investigation (verdicts, then sightings,
-	// of the same observables), yet shows a newly listed address soon.
-	DefaultReportCacheTTL  = 5 * time.Minute
-	DefaultReportCacheSize = 10000 // a decoded report is well under 1 KiB
-)
-
 // Lookup gathers what Auth0 Signals knows about a request's observables.
 // One per process lets concurrent requests share calls and caches.
 type Lookup struct {
@@ -54,8 +33,8 @@ type Lookup struct {
 	lists *cache.Cache[signals.ListRef, *signals.ListDetails]
 }
 
-// Config configures a Lookup; a zero field means the default, a zero TTL
-// no cache. The workers bound a request's concurrent calls.
+// Config configures a Lookup; every field is required but Now. The
+// workers bound a request's concurrent calls; a zero TTL keeps no cache.
 type Config struct {
 	ReportWorkers, ListWorkers int
 	ReportCacheSize            int
@@ -63,27 +42,48 @@ type Config struct {
 	ListCacheSize              int
 	// ListMissingTTL is how long a list whose details answered 404 is kept.
 	ListCacheTTL, ListMissingTTL time.Duration
-	Now                          func() time.Time
+	Now                          func() time.Time // nil: time.Now
 }
 
-// New returns a Lookup that calls Auth0 Signals through client.
-func New(client *signals.Client, cfg Config) *Lookup {
+// DefaultConfig returns the Config the operator's settings default to.
+func DefaultConfig() Config {
+	return Config{
+		// A request of up to 64 addresses needs one round trip for its
+		// reports and one for its lists.
+		ReportWorkers: 64, ListWorkers: 32,
+		// Reports are kept for an investigation (verdicts, then sightings,
+		// of the same observables), yet a newly listed address shows soon;
+		// a decoded report is well under 1 KiB.
+		ReportCacheTTL: 5 * time.Minute, ReportCacheSize: 10000,
+		// Lists rarely change their details, so hours are safe; Auth0
+		// Signals had about 150. A retired list (a 404 that reports still
+		// name) is kept briefly, as it may come back.
+		ListCacheTTL: 6 * time.Hour, ListCacheSize: 1024, ListMissingTTL: time.Hour,
+	}
+}
+
+// New returns a Lookup that calls Auth0 Signals through client, or why cfg
+// is unusable.
+func New(client *signals.Client, cfg Config) (*Lookup, error) {
+	if client == nil || min(cfg.ReportWorkers, cfg.ListWorkers, cfg.ReportCacheSize, cfg.ListCacheSize) < 1 {
+		return nil, errors.New("enrich: a client, and workers and cache sizes of at least 1, are required")
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	return &Lookup{
 		client:        client,
 		now:           cfg.Now,
-		reportWorkers: cmp.Or(cfg.ReportWorkers, DefaultReportWorkers),
-		listWorkers:   cmp.Or(cfg.ListWorkers, DefaultListWorkers),
+		reportWorkers: cfg.ReportWorkers,
+		listWorkers:   cfg.ListWorkers,
 		reports: cache.New[reportKey, fetchedReport](cache.Config{
-			Size: cmp.Or(cfg.ReportCacheSize, DefaultReportCacheSize), TTL: cfg.ReportCacheTTL, Now: cfg.Now,
+			Size: cfg.ReportCacheSize, TTL: cfg.ReportCacheTTL, Now: cfg.Now,
 		}),
 		lists: cache.New[signals.ListRef, *signals.ListDetails](cache.Config{
-			Size: cmp.Or(cfg.ListCacheSize, DefaultListCacheSize), TTL: cfg.ListCacheTTL,
+			Size: cfg.ListCacheSize, TTL: cfg.ListCacheTTL,
 			ErrorTTL: cfg.ListMissingTTL, KeepError: notFound, Now: cfg.Now,
 		}),
-	}
+	}, nil
 }
 
 // Ping checks that Auth0 Signals answers and accepts apiKey (signals.Client.Ping).

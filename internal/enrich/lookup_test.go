@@ -31,13 +31,31 @@ const otherKey = "0b7e3c1a-9d2f-4a6b-8c5d-1e2f3a4b5c6d"
 
 // upstreamEnv is a Lookup wired to its own simulator.
 type upstreamEnv struct {
+	t      testing.TB
 	sim    *simtest.Upstream
 	client *signals.Client
 	lookup *Lookup
 }
 
-// configure replaces e's Lookup with one built from cfg.
-func (e *upstreamEnv) configure(cfg Config) { e.lookup = New(e.client, cfg) }
+// configure replaces e's Lookup with one built from cfg, whose zero workers
+// and cache sizes are the defaults (its zero TTLs keep no cache).
+func (e *upstreamEnv) configure(cfg Config) {
+	e.t.Helper()
+	d := DefaultConfig()
+	for _, f := range []struct{ v, d *int }{
+		{&cfg.ReportWorkers, &d.ReportWorkers}, {&cfg.ListWorkers, &d.ListWorkers},
+		{&cfg.ReportCacheSize, &d.ReportCacheSize}, {&cfg.ListCacheSize, &d.ListCacheSize},
+	} {
+		if *f.v == 0 {
+			*f.v = *f.d
+		}
+	}
+	l, err := New(e.client, cfg)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.lookup = l
+}
 
 // newUpstream starts a simulator (wrapped by wrap, when given) and returns a
 // Lookup without caches that calls it.
@@ -57,7 +75,9 @@ func newUpstream(t *testing.T, opts simulator.Options, wrap func(http.Handler) h
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &upstreamEnv{sim: sim, client: client, lookup: New(client, Config{})}
+	e := &upstreamEnv{t: t, sim: sim, client: client}
+	e.configure(Config{})
+	return e
 }
 
 // ips returns n observables 10.0.x.y with synthetic reports.
@@ -1105,5 +1125,35 @@ func TestRunWarnsWhenOnlyListsAreCut(t *testing.T) {
 	}
 	if res.Stats.ObservablesSkipped != 0 || res.Stats.ListsSkipped != int64(wantLists) {
 		t.Errorf("stats = %+v, want no observable and %d lists skipped", res.Stats, wantLists)
+	}
+}
+
+// TestNewRefusesIncompleteConfig checks that New refuses a missing client
+// and workers or cache sizes below 1, rather than fill them itself.
+func TestNewRefusesIncompleteConfig(t *testing.T) {
+	t.Parallel()
+	client := &signals.Client{}
+	if _, err := New(client, DefaultConfig()); err != nil {
+		t.Fatalf("default config: %v", err)
+	}
+	for _, tc := range []struct {
+		name   string
+		client *signals.Client
+		change func(*Config)
+	}{
+		{"no client", nil, func(*Config) {}},
+		{"zero config", client, func(c *Config) { *c = Config{} }},
+		{"no report workers", client, func(c *Config) { c.ReportWorkers = 0 }},
+		{"no list workers", client, func(c *Config) { c.ListWorkers = 0 }},
+		{"no report cache size", client, func(c *Config) { c.ReportCacheSize = 0 }},
+		{"negative list cache size", client, func(c *Config) { c.ListCacheSize = -1 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := DefaultConfig()
+			tc.change(&cfg)
+			if l, err := New(tc.client, cfg); err == nil || l != nil {
+				t.Errorf("New = %v, %v; want an error", l, err)
+			}
+		})
 	}
 }

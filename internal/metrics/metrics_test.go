@@ -132,13 +132,19 @@ func newRelayEnv(t *testing.T, quota int) *relayEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := relay.New(relay.Options{
-		Logger:   slog.New(slog.DiscardHandler),
-		Verifier: auth.NewHS256([]byte(testSecret), nil),
-		Lookup: enrich.New(client, enrich.Config{ReportCacheSize: 100, ReportCacheTTL: time.Minute,
-			ListCacheSize: 100, ListCacheTTL: time.Minute}),
-		Observe: m.Observe,
+	cfg := enrich.DefaultConfig()
+	cfg.ReportCacheTTL, cfg.ListCacheTTL, cfg.ListMissingTTL = time.Minute, time.Minute, 0
+	lookup, err := enrich.New(client, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := relay.New(relay.Options{
+		Logger: slog.New(slog.DiscardHandler), Verifier: auth.NewHS256([]byte(testSecret), nil),
+		Lookup: lookup, Limits: relay.DefaultLimits(), Version: "1.2.3", Observe: m.Observe,
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return &relayEnv{m: m, sim: sim, handler: m.InFlight(h)}
 }
 

@@ -17,10 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/signals-relay/signals-relay/internal/auth"
 	"github.com/signals-relay/signals-relay/internal/enrich"
 	"github.com/signals-relay/signals-relay/internal/relay"
-	"github.com/signals-relay/signals-relay/internal/signals"
 	"github.com/signals-relay/signals-relay/internal/simulator"
 	"github.com/signals-relay/signals-relay/internal/simulator/simtest"
 )
@@ -51,34 +49,26 @@ func newPerfRelay(tb testing.TB, o perfOptions) *perfRelay {
 	tb.Helper()
 	sim := simtest.New(simulator.Options{Latency: o.latency})
 	counter := &upstreamCounter{next: sim, lists: make(map[string]bool)}
-	srv := httptest.NewServer(counter)
-	tb.Cleanup(srv.Close)
-	hc := commandClient(tb)
-	client, err := signals.New(srv.URL, hc, "signals-relay/bench")
-	if err != nil {
-		tb.Fatal(err)
-	}
 	p := &perfRelay{sim: sim, upstream: counter, clock: &benchClock{}, authz: bearer(tb, simulator.DemoKey)}
-	cfg := enrich.Config{ReportWorkers: o.reportWorkers, ListWorkers: o.listWorkers, Now: p.clock.Now}
+	s := stack{
+		upstream: counter, client: commandClient(tb),
+		lookup:  enrich.Config{ReportWorkers: o.reportWorkers, ListWorkers: o.listWorkers},
+		Options: relay.Options{Limits: relay.Limits{RequestTimeout: o.requestTimeout}, Now: p.clock.Now},
+	}
+	d := enrich.DefaultConfig()
 	if o.listCache {
-		cfg.ListCacheTTL, cfg.ListMissingTTL = enrich.DefaultListCacheTTL, enrich.DefaultListMissingTTL
+		s.lookup.ListCacheTTL, s.lookup.ListMissingTTL = d.ListCacheTTL, d.ListMissingTTL
 	}
 	if o.reportCache {
-		cfg.ReportCacheTTL = enrich.DefaultReportCacheTTL
+		s.lookup.ReportCacheTTL = d.ReportCacheTTL
 	}
-	var logger *slog.Logger
 	if o.logs != nil {
-		logger = slog.New(slog.NewJSONHandler(o.logs, nil))
+		s.Logger = slog.New(slog.NewJSONHandler(o.logs, nil))
 	} else {
 		p.upstreamTime = &upstreamTimer{next: slog.DiscardHandler}
-		logger = slog.New(p.upstreamTime)
+		s.Logger = slog.New(p.upstreamTime)
 	}
-	p.handler = relay.New(relay.Options{
-		Logger:         logger,
-		Verifier:       commandVerifier(tb),
-		Lookup:         enrich.New(client, cfg),
-		RequestTimeout: o.requestTimeout,
-	})
+	p.handler = setup(tb, s)
 	return p
 }
 
@@ -91,15 +81,6 @@ func commandClient(tb testing.TB) *http.Client {
 	hc := &http.Client{Timeout: 10 * time.Second, Transport: tr}
 	tb.Cleanup(hc.CloseIdleConnections)
 	return hc
-}
-
-// commandVerifier is the verifier the command builds for SECRET_KEY.
-func commandVerifier(tb testing.TB) auth.Verifier {
-	v, err := auth.New(auth.Config{SecretKey: auth.Secret(testSecret)})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return v
 }
 
 // benchClock is the lookup's clock: real time plus what the benchmark
@@ -256,7 +237,7 @@ func benchEnrich(b *testing.B, o perfOptions, path, body, cache string) {
 	start := time.Now()
 	for b.Loop() {
 		if cache == "cold" {
-			p.clock.advance(enrich.DefaultListCacheTTL) // everything kept has expired
+			p.clock.advance(enrich.DefaultConfig().ListCacheTTL) // everything kept has expired
 		}
 		check()
 		ops++
@@ -299,25 +280,16 @@ func BenchmarkRelayCPU(b *testing.B) {
 	for _, upstream := range []string{"in-process", "loopback", "process"} {
 		b.Run("upstream="+upstream, func(b *testing.B) {
 			sim := &timed{next: simtest.New(simulator.Options{})}
-			hc := &http.Client{Transport: sim}
-			base := "http://signals.test"
-			if upstream == "loopback" {
-				srv := httptest.NewServer(sim)
-				b.Cleanup(srv.Close)
-				hc, base = commandClient(b), srv.URL
+			s := stack{url: "http://signals.test", client: &http.Client{Transport: sim}, Options: relay.Options{
+				Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), //nolint:sloglint // the command's log line is formatted, then discarded
+			}}
+			switch upstream {
+			case "loopback":
+				s.upstream, s.client = sim, commandClient(b)
+			case "process":
+				s.url, s.client = helperUpstream(b), commandClient(b)
 			}
-			if upstream == "process" {
-				hc, base = commandClient(b), helperUpstream(b)
-			}
-			client, err := signals.New(base, hc, "signals-relay/bench")
-			if err != nil {
-				b.Fatal(err)
-			}
-			h := relay.New(relay.Options{
-				Logger:   slog.New(slog.NewJSONHandler(io.Discard, nil)), //nolint:sloglint // the command's log line is formatted, then discarded
-				Verifier: commandVerifier(b),
-				Lookup:   enrich.New(client, enrich.Config{}),
-			})
+			h := setup(b, s)
 			authz := bearer(b, simulator.DemoKey)
 			body := obsJSON("ip", "203.0.113.66")
 			b.ReportAllocs()

@@ -28,8 +28,8 @@ func (f fixedVerifier) Verify(*http.Request) (auth.Credentials, error) { return 
 
 // TestEntitiesLimitCappedByOperator checks that a token may lower the
 // blocklists looked up per observable but never raise them above the
-// operator's maximum (CTR_ENTITIES_LIMIT_MAX), which also caps the default,
-// and is the only cap: one above 1000 lets a token ask for more than 1000.
+// operator's maximum (CTR_ENTITIES_LIMIT_MAX), which is the only cap: one
+// above 1000 lets a token ask for more than 1000.
 func TestEntitiesLimitCappedByOperator(t *testing.T) {
 	t.Parallel()
 	reportOf := func(n int) []byte {
@@ -50,7 +50,6 @@ func TestEntitiesLimitCappedByOperator(t *testing.T) {
 		{name: "token raises within the maximum", limit: 3, limitMax: 15, token: 12, want: 12},
 		{name: "token above the maximum", limit: 3, limitMax: 5, token: 1000, want: 5},
 		{name: "no token value", limit: 3, limitMax: 5, want: 3},
-		{name: "default above the maximum", limit: 10, limitMax: 4, want: 4},
 		{name: "default maximum is 1000", limit: 3, token: 5000, want: 20},
 		{name: "maximum above 1000", limit: 3, limitMax: 2000, token: 1500, lists: 1600, want: 1500},
 	} {
@@ -63,11 +62,10 @@ func TestEntitiesLimitCappedByOperator(t *testing.T) {
 				calls.Add(1)
 				body(`{"name":"`+r.PathValue("id")+`","source":"s","sensitivity":"5","visibility":"Public"}`)(w, r)
 			})
-			h := setup(t, mux, relay.Options{
-				Verifier:      fixedVerifier{auth.Credentials{APIKey: simulator.DemoKey, EntitiesLimit: tc.token}},
-				EntitiesLimit: tc.limit,
-				EntitiesMax:   tc.limitMax,
-			})
+			h := setup(t, stack{upstream: mux, Options: relay.Options{
+				Verifier: fixedVerifier{auth.Credentials{APIKey: simulator.DemoKey, EntitiesLimit: tc.token}},
+				Limits:   relay.Limits{EntitiesLimit: tc.limit, EntitiesMax: tc.limitMax},
+			}})
 			observeWithoutErrors(t, h, goodIP)
 			if got := calls.Load(); got != tc.want {
 				t.Errorf("list-details calls = %d, want %d", got, tc.want)
@@ -95,10 +93,10 @@ func TestLoadShedding(t *testing.T) {
 	})
 	mux.HandleFunc("GET /v2.0/ip/"+goodIP, body(goodReport))
 	logs := &testsupport.LockedBuffer{}
-	h := setup(t, mux, relay.Options{
-		Logger:        slog.New(slog.NewJSONHandler(logs, nil)),
-		MaxConcurrent: 1,
-	})
+	h := setup(t, stack{upstream: mux, Options: relay.Options{
+		Logger: slog.New(slog.NewJSONHandler(logs, nil)),
+		Limits: relay.Limits{MaxConcurrent: 1},
+	}})
 
 	first := make(chan int, 1)
 	go func() {
@@ -206,10 +204,10 @@ func (g gatedVerifier) Verify(r *http.Request) (auth.Credentials, error) {
 func TestSlotHeldOnlyForWork(t *testing.T) {
 	t.Parallel()
 	v := gatedVerifier{gate: make(chan struct{}), arrived: make(chan struct{}, 1), next: auth.HS256{Secret: []byte(testSecret)}}
-	h := setup(t, simtest.New(simulator.Options{}), relay.Options{
-		Verifier:      v,
-		MaxConcurrent: 1,
-	})
+	h := setup(t, stack{upstream: simtest.New(simulator.Options{}), Options: relay.Options{
+		Verifier: v,
+		Limits:   relay.Limits{MaxConcurrent: 1},
+	}})
 	pr, pw := io.Pipe()
 	defer pw.Close()
 	done := make(chan struct{}, 2)
@@ -263,9 +261,7 @@ func TestLargeBodiesShareTheCap(t *testing.T) {
 		body(goodReport)(w, r)
 	})
 	const maxBody = 4000
-	h := setup(t, mux, relay.Options{
-		MaxBodyBytes: maxBody,
-	})
+	h := setup(t, stack{upstream: mux, Options: relay.Options{Limits: relay.Limits{MaxBodyBytes: maxBody}}})
 	large := func(ip string) string { // one address, padded to 80% of the cap
 		b := obsJSON("ip", ip)
 		return b[:len(b)-1] + strings.Repeat(" ", maxBody*8/10-len(b)) + "]"

@@ -27,7 +27,7 @@ func BenchmarkLargeBody(b *testing.B) {
 	domains := func() string {
 		var sb strings.Builder
 		sb.WriteString("[")
-		for i := 0; sb.Len() < relay.DefaultMaxBodyBytes-64; i++ {
+		for i := 0; sb.Len() < int(defaults.MaxBodyBytes)-64; i++ {
 			if i > 0 {
 				sb.WriteString(",")
 			}
@@ -39,12 +39,12 @@ func BenchmarkLargeBody(b *testing.B) {
 		name, body string
 		refused    bool
 	}{
-		{"refused/numbers", repeat(`1`, relay.DefaultMaxBodyBytes/2-1), true},
-		{"refused/empty objects", repeat(`{}`, relay.DefaultMaxBodyBytes/3-1), true},
-		{"refused/nested arrays", repeat(`[1]`, relay.DefaultMaxBodyBytes/4-1), true},
+		{"refused/numbers", repeat(`1`, int(defaults.MaxBodyBytes)/2-1), true},
+		{"refused/empty objects", repeat(`{}`, int(defaults.MaxBodyBytes)/3-1), true},
+		{"refused/nested arrays", repeat(`[1]`, int(defaults.MaxBodyBytes)/4-1), true},
 		{"answered/unsupported observables", domains, false},
 	} {
-		if len(bc.body) > relay.DefaultMaxBodyBytes {
+		if len(bc.body) > int(defaults.MaxBodyBytes) {
 			b.Fatalf("%s: body of %d bytes is over the cap", bc.name, len(bc.body))
 		}
 		b.Run(bc.name, func(b *testing.B) {

@@ -19,8 +19,6 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/signals-relay/signals-relay/internal/auth"
-	"github.com/signals-relay/signals-relay/internal/enrich"
 	"github.com/signals-relay/signals-relay/internal/relay"
 	"github.com/signals-relay/signals-relay/internal/signals"
 	"github.com/signals-relay/signals-relay/internal/simulator"
@@ -44,25 +42,19 @@ var goodVerdict = map[string]any{"verdicts": map[string]any{
 	"count": 1, "docs": []any{verdictDoc("ip", goodIP, 3, "Suspicious")},
 }}
 
-// relayFor returns a relay whose Auth0 Signals API is baseURL, reached with
-// hc, logging to logs (nil: nowhere).
+// relayFor is setup's relay with a fixed clock and id, whose Auth0 Signals
+// API is baseURL, reached with hc (nil: setup's), logging to logs (nil:
+// nowhere).
 func relayFor(t testing.TB, baseURL string, hc *http.Client, logs io.Writer) http.Handler {
 	t.Helper()
-	client, err := signals.New(baseURL, hc, "signals-relay/test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	logger := discardLogger()
+	s := stack{url: baseURL, client: hc, Options: relay.Options{
+		Now:   func() time.Time { return fixedNow },
+		NewID: func() string { return "00000000-0000-4000-8000-000000000000" },
+	}}
 	if logs != nil {
-		logger = slog.New(slog.NewJSONHandler(logs, nil))
+		s.Logger = slog.New(slog.NewJSONHandler(logs, nil))
 	}
-	return relay.New(relay.Options{
-		Logger:   logger,
-		Verifier: auth.HS256{Secret: []byte(testSecret)},
-		Lookup:   enrich.New(client, enrich.Config{Now: func() time.Time { return fixedNow }}),
-		Now:      func() time.Time { return fixedNow },
-		NewID:    func() string { return "00000000-0000-4000-8000-000000000000" },
-	})
+	return setup(t, s)
 }
 
 // post sends body to path on h with a valid token and returns the answer.

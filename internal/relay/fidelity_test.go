@@ -173,32 +173,32 @@ func TestLargeRequestsAreAnswered(t *testing.T) {
 		t.Parallel()
 		var c *pathCounter
 		e := newEnv(t, envOptions{secret: testSecret, wrap: countingUpstream(&c, nil)})
-		body, values := distinctIPs(relay.DefaultMaxObservables + 1)
+		body, values := distinctIPs(defaults.MaxObservables + 1)
 		status, b := e.do(t, http.MethodPost, "/deliberate/observables", bearer(t, simulator.DemoKey), body)
 		if status != http.StatusOK {
 			t.Fatalf("status %d", status)
 		}
 		env := decodeEnvelope(t, b)
 		got := verdictValues(t, env.Data)
-		if len(got) != relay.DefaultMaxObservables || got[0] != values[0] || got[len(got)-1] != values[len(values)-2] {
-			t.Errorf("%d verdicts (%v … %v), want the first %d addresses", len(got), got[:1], got[len(got)-1:], relay.DefaultMaxObservables)
+		if len(got) != defaults.MaxObservables || got[0] != values[0] || got[len(got)-1] != values[len(values)-2] {
+			t.Errorf("%d verdicts (%v … %v), want the first %d addresses", len(got), got[:1], got[len(got)-1:], defaults.MaxObservables)
 		}
 		want := fmt.Sprintf("Only the first %d addresses of a request are looked up in Auth0 Signals; "+
-			"the answer is partial: 1 of %d observables were not looked up.", relay.DefaultMaxObservables, len(values))
+			"the answer is partial: 1 of %d observables were not looked up.", defaults.MaxObservables, len(values))
 		if len(env.Errors) != 1 || env.Errors[0].Type != "warning" || env.Errors[0].Code != relay.CodeTooManyObservables ||
 			env.Errors[0].Message != want {
 			t.Errorf("errors = %+v, want one warning %q", env.Errors, want)
 		}
-		if n := c.of("/v2.0/ip/"); n != relay.DefaultMaxObservables {
-			t.Errorf("report requests = %d, want %d", n, relay.DefaultMaxObservables)
+		if n := c.of("/v2.0/ip/"); n != defaults.MaxObservables {
+			t.Errorf("report requests = %d, want %d", n, defaults.MaxObservables)
 		}
 		validate(t, schema("DeliberateResponse"), b)
 
 		status, b = e.do(t, http.MethodPost, "/refer/observables", bearer(t, simulator.DemoKey), body)
 		var links []map[string]any
 		env = decodeEnvelope(t, b)
-		if err := json.Unmarshal(env.Data, &links); status != http.StatusOK || err != nil || len(links) != relay.DefaultMaxObservables {
-			t.Errorf("refer: status %d, %d links (%v), want %d", status, len(links), err, relay.DefaultMaxObservables)
+		if err := json.Unmarshal(env.Data, &links); status != http.StatusOK || err != nil || len(links) != defaults.MaxObservables {
+			t.Errorf("refer: status %d, %d links (%v), want %d", status, len(links), err, defaults.MaxObservables)
 		}
 		if len(env.Errors) != 1 || env.Errors[0].Code != relay.CodeTooManyObservables || env.Errors[0].Type != "warning" {
 			t.Errorf("refer: errors = %+v, want the too-many-observables warning", env.Errors)

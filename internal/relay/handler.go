@@ -2,11 +2,11 @@ package relay
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -21,39 +21,49 @@ import (
 	"github.com/signals-relay/signals-relay/internal/ctim"
 	"github.com/signals-relay/signals-relay/internal/enrich"
 	"github.com/signals-relay/signals-relay/internal/routes"
-	"github.com/signals-relay/signals-relay/internal/version"
 )
 
-// Defaults of Options.
-const (
-	DefaultEntitiesLimit    = 100  // blocklists per observable (CTR_ENTITIES_LIMIT)
-	DefaultEntitiesLimitMax = 1000 // cap on a token's own limit (CTR_ENTITIES_LIMIT_MAX)
-	DefaultMaxConcurrent    = 64   // observe and deliberate requests in progress (MAX_CONCURRENT_LOOKUPS)
-	// DefaultRequestTimeout is half of API Gateway's 29 s integration
-	// timeout (Threat Response's own is not documented).
-	DefaultRequestTimeout = 15 * time.Second
-	retryAfter            = "5" // seconds, of a 503 at the concurrency cap
-)
+// retryAfter is the seconds a 503 at the load cap asks the caller to wait.
+const retryAfter = "5"
 
-// Options configures the handler. Logger, Verifier and Lookup are
-// required; a zero value elsewhere means the default.
+// Limits are the operator's bounds on a request.
+type Limits struct {
+	// EntitiesLimit caps blocklists per observable (CTR_ENTITIES_LIMIT). A
+	// token may set its own, capped at EntitiesMax (CTR_ENTITIES_LIMIT_MAX),
+	// which EntitiesLimit may not exceed.
+	EntitiesLimit, EntitiesMax int
+	MaxConcurrent              int   // calls of the body routes in progress (MAX_CONCURRENT_LOOKUPS)
+	MaxBodyBytes               int64 // of a request body
+	// MaxObservables caps the distinct addresses of a request that are
+	// looked up; the rest are answered with a warning (MAX_OBSERVABLES).
+	MaxObservables int
+	// RequestTimeout bounds an observe or deliberate request's upstream
+	// work; then the answer holds what is complete and a warning
+	// (REQUEST_TIMEOUT).
+	RequestTimeout time.Duration
+}
+
+// DefaultLimits returns the limits the operator's settings default to.
+func DefaultLimits() Limits {
+	return Limits{
+		EntitiesLimit: 100, EntitiesMax: 1000, MaxConcurrent: 64, MaxBodyBytes: 1 << 20, MaxObservables: 1000,
+		// Half of API Gateway's 29 s integration timeout (Threat
+		// Response's own is not documented).
+		RequestTimeout: 15 * time.Second,
+	}
+}
+
+// Options configures the handler. Every field is required but Now, NewID
+// and Observe.
 type Options struct {
 	Logger   *slog.Logger
 	Verifier auth.Verifier
 	Lookup   *enrich.Lookup // gathers what Auth0 Signals knows; /health pings it
-	// EntitiesLimit caps blocklists per observable. A token may set its own,
-	// capped at EntitiesMax, which caps EntitiesLimit too.
-	EntitiesLimit, EntitiesMax int
-	MaxConcurrent              int // observe and deliberate requests in progress
-	MaxBodyBytes               int64
-	MaxObservables             int
-	// RequestTimeout bounds an observe or deliberate request's upstream
-	// work; then the answer holds what is complete and a warning.
-	RequestTimeout time.Duration
-	Now            func() time.Time    // nil: time.Now
-	NewID          func() string       // nil: random UUIDs
-	Version        string              // of /version; empty: version.Version
-	Observe        func(RequestRecord) // when set, called with each request's record (metrics)
+	Limits   Limits
+	Version  string              // of /version
+	Now      func() time.Time    // nil: time.Now
+	NewID    func() string       // nil: random UUIDs
+	Observe  func(RequestRecord) // when set, called with each request's record (metrics)
 }
 
 // RequestRecord is what a request's log line records: no header, body,
@@ -67,24 +77,29 @@ type RequestRecord struct {
 	Errors      []string // the contract's error codes, each once
 }
 
-// New returns the relay's http.Handler.
-func New(o Options) http.Handler {
-	o.EntitiesMax = cmp.Or(o.EntitiesMax, DefaultEntitiesLimitMax)
-	o.EntitiesLimit = min(cmp.Or(o.EntitiesLimit, DefaultEntitiesLimit), o.EntitiesMax)
-	o.MaxConcurrent = cmp.Or(o.MaxConcurrent, DefaultMaxConcurrent)
-	o.MaxBodyBytes = cmp.Or(o.MaxBodyBytes, DefaultMaxBodyBytes)
-	o.MaxObservables = cmp.Or(o.MaxObservables, DefaultMaxObservables)
-	o.RequestTimeout = cmp.Or(o.RequestTimeout, DefaultRequestTimeout)
-	o.Version = cmp.Or(o.Version, version.Version)
+// New returns the relay's http.Handler, or which option is missing or out
+// of range.
+func New(o Options) (http.Handler, error) {
+	l := o.Limits
+	switch {
+	case o.Logger == nil || o.Verifier == nil || o.Lookup == nil:
+		return nil, errors.New("relay: Logger, Verifier and Lookup are required")
+	case min(l.EntitiesLimit, l.EntitiesMax, l.MaxConcurrent, l.MaxObservables) < 1 || l.MaxBodyBytes < 1 || l.RequestTimeout <= 0:
+		return nil, fmt.Errorf("relay: every limit must be positive: %+v", l)
+	case l.EntitiesLimit > l.EntitiesMax:
+		return nil, fmt.Errorf("relay: EntitiesLimit %d is above EntitiesMax %d", l.EntitiesLimit, l.EntitiesMax)
+	case o.Version == "":
+		return nil, errors.New("relay: Version is required")
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
 	if o.NewID == nil {
-		o.NewID = func() string { return uuid.NewString() }
+		o.NewID = uuid.NewString
 	}
 	mux := http.NewServeMux()
 	addRoutes(mux, o, enrich.Mapper{Now: o.Now, NewID: o.NewID})
-	return withRequestLog(o.Logger, o.Observe, withRecovery(o.Logger, withoutTrailingSlash(mux)))
+	return withRequestLog(o.Logger, o.Observe, withRecovery(o.Logger, withoutTrailingSlash(mux))), nil
 }
 
 // addRoutes mounts a handler on every route of the routes table, each
@@ -92,19 +107,16 @@ func New(o Options) http.Handler {
 // cap, whose slot a call takes once authenticated and once its body has
 // arrived (see withBody).
 func addRoutes(mux *http.ServeMux, o Options, mapper enrich.Mapper) {
-	b := bodyBounds{work: &workCap{maxCalls: o.MaxConcurrent, maxBytes: workBytes * o.MaxBodyBytes}, maxBody: o.MaxBodyBytes}
+	l := o.Limits
+	b := bodyBounds{work: &workCap{maxCalls: l.MaxConcurrent, maxBytes: workBytes * l.MaxBodyBytes}, maxBody: l.MaxBodyBytes}
 	verified := func(onAuthFailure any, h endpoint) http.Handler {
 		return authenticated(o.Logger, o.Verifier, onAuthFailure, h)
 	}
-	limits := enrichLimits{
-		timeout: o.RequestTimeout, maxLookups: o.MaxObservables,
-		entities: o.EntitiesLimit, entitiesMax: o.EntitiesMax,
-	}
 	handlers := map[string]http.Handler{
 		"/health":                 verified(nil, handleHealth(o.Lookup)),
-		"/deliberate/observables": verified(struct{}{}, b.withBody(struct{}{}, handleEnrich(o.Lookup, mapper, limits, false))),
-		"/observe/observables":    verified(struct{}{}, b.withBody(struct{}{}, handleEnrich(o.Lookup, mapper, limits, true))),
-		"/refer/observables":      verified(nil, b.withBody([]referLink{}, handleRefer(o.MaxObservables))),
+		"/deliberate/observables": verified(struct{}{}, b.withBody(struct{}{}, handleEnrich(o.Lookup, mapper, l, false))),
+		"/observe/observables":    verified(struct{}{}, b.withBody(struct{}{}, handleEnrich(o.Lookup, mapper, l, true))),
+		"/refer/observables":      verified(nil, b.withBody([]referLink{}, handleRefer(l.MaxObservables))),
 		"/respond/observables":    verified(nil, b.withBody([]struct{}{}, handleRespondObservables)),
 		"/respond/trigger":        verified(nil, respondTrigger),
 		"/version":                handleVersion(o.Logger, o.Version),
@@ -440,27 +452,20 @@ func handleHealth(lookup *enrich.Lookup) endpoint {
 	}
 }
 
-// enrichLimits bound one observe or deliberate request.
-type enrichLimits struct {
-	timeout               time.Duration
-	maxLookups            int
-	entities, entitiesMax int
-}
-
 // handleEnrich serves observe (full) and deliberate (verdicts only).
-func handleEnrich(lookup *enrich.Lookup, mapper enrich.Mapper, limits enrichLimits, full bool) observablesEndpoint {
+func handleEnrich(lookup *enrich.Lookup, mapper enrich.Mapper, limits Limits, full bool) observablesEndpoint {
 	return func(r *http.Request, creds auth.Credentials, observables []ctim.Observable) result {
-		listLimit := limits.entities // or the token's own, never above the operator's maximum
+		listLimit := limits.EntitiesLimit // or the token's own, never above the operator's maximum
 		if creds.EntitiesLimit > 0 {
-			listLimit = min(creds.EntitiesLimit, limits.entitiesMax)
+			listLimit = min(creds.EntitiesLimit, limits.EntitiesMax)
 		}
 		res := lookup.Run(r.Context(), enrich.Request{
 			APIKey:      creds.APIKey,
 			Observables: observables,
 			Lists:       full,
 			ListLimit:   listLimit,
-			Timeout:     limits.timeout,
-			MaxLookups:  limits.maxLookups,
+			Timeout:     limits.RequestTimeout,
+			MaxLookups:  limits.MaxObservables,
 		})
 		out := result{data: ctim.Bundle{Verdicts: ctim.NewDocs(mapper.Verdicts(res.Observations))}, errs: res.Errors, stats: res.Stats}
 		if full {

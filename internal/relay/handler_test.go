@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/signals-relay/signals-relay/internal/auth"
 	"github.com/signals-relay/signals-relay/internal/enrich"
 	"github.com/signals-relay/signals-relay/internal/relay"
 	"github.com/signals-relay/signals-relay/internal/signals"
@@ -28,10 +27,10 @@ func TestHealthLogsItsUpstreamTime(t *testing.T) {
 	const latency = 20 * time.Millisecond
 	logs := &testsupport.LockedBuffer{}
 	var rec relay.RequestRecord
-	h := setup(t, simulator.New(simulator.Options{Latency: latency}), relay.Options{
+	h := setup(t, stack{upstream: simulator.New(simulator.Options{Latency: latency}), Options: relay.Options{
 		Logger:  slog.New(slog.NewJSONHandler(logs, nil)),
 		Observe: func(r relay.RequestRecord) { rec = r },
-	})
+	}})
 	r := httptest.NewRequest(http.MethodPost, "/health", nil)
 	r.Header.Set("Authorization", bearer(t, simulator.DemoKey))
 	w := httptest.NewRecorder()
@@ -59,11 +58,10 @@ func TestHealthLogsItsUpstreamTime(t *testing.T) {
 func TestPanicLogsTheRouteName(t *testing.T) {
 	t.Parallel()
 	logs := &testsupport.LockedBuffer{}
-	h := relay.New(relay.Options{
+	h := setup(t, stack{upstream: http.NotFoundHandler(), Options: relay.Options{
 		Logger:   slog.New(slog.NewJSONHandler(logs, nil)),
 		Verifier: panickyVerifier{secret: testSecret},
-		Lookup:   enrich.New(&signals.Client{}, enrich.Config{}),
-	})
+	}})
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/health///", nil))
 	dec := json.NewDecoder(strings.NewReader(logs.String()))
 	for dec.More() {
@@ -84,23 +82,17 @@ func TestPanicLogsTheRouteName(t *testing.T) {
 func TestObserveWarnsWhenOnlyListsAreCut(t *testing.T) {
 	t.Parallel()
 	sim := simulator.New(simulator.Options{})
-	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	upstream := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/metadata/") {
 			<-r.Context().Done() // list details answer only after the caller has left
 			return
 		}
 		sim.ServeHTTP(w, r)
-	}))
-	t.Cleanup(upstream.Close)
-	client, err := signals.New(upstream.URL, &http.Client{Timeout: 10 * time.Second}, "signals-relay/test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := relay.New(relay.Options{
-		Logger:         discardLogger(),
-		Verifier:       auth.HS256{Secret: []byte(testSecret)},
-		Lookup:         enrich.New(client, enrich.Config{ReportCacheTTL: time.Hour}),
-		RequestTimeout: 100 * time.Millisecond,
+	})
+	h := setup(t, stack{
+		upstream: upstream, client: &http.Client{Timeout: 10 * time.Second},
+		lookup:  enrich.Config{ReportCacheTTL: time.Hour},
+		Options: relay.Options{Limits: relay.Limits{RequestTimeout: 100 * time.Millisecond}},
 	})
 	e := &env{handler: h}
 	body := obsJSON("ip", "203.0.113.66")
@@ -265,6 +257,50 @@ func TestRequestIDBoundary(t *testing.T) {
 			lines := requestLines(t, e)
 			if len(lines) != before+1 || lines[len(lines)-1]["request_id"] != got {
 				t.Errorf("log's request_id differs from the answer's %q", got)
+			}
+		})
+	}
+}
+
+// TestNewRefusesIncompleteOptions checks that New names a missing part or
+// a limit out of range instead of serving with it: the command fills every
+// limit, so none falls back to a default here.
+func TestNewRefusesIncompleteOptions(t *testing.T) {
+	t.Parallel()
+	lookup, err := enrich.New(&signals.Client{}, enrich.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	complete := relay.Options{
+		Logger: discardLogger(), Verifier: fixedVerifier{}, Lookup: lookup,
+		Limits: relay.DefaultLimits(), Version: "1.2.3",
+	}
+	if _, err := relay.New(complete); err != nil {
+		t.Fatalf("complete options: %v", err)
+	}
+	for _, tc := range []struct {
+		name   string
+		change func(*relay.Options)
+		want   string
+	}{
+		{"no logger", func(o *relay.Options) { o.Logger = nil }, "required"},
+		{"no verifier", func(o *relay.Options) { o.Verifier = nil }, "required"},
+		{"no lookup", func(o *relay.Options) { o.Lookup = nil }, "required"},
+		{"no version", func(o *relay.Options) { o.Version = "" }, "Version"},
+		{"zero limits", func(o *relay.Options) { o.Limits = relay.Limits{} }, "positive"},
+		{"zero entities limit", func(o *relay.Options) { o.Limits.EntitiesLimit = 0 }, "positive"},
+		{"zero concurrency", func(o *relay.Options) { o.Limits.MaxConcurrent = 0 }, "positive"},
+		{"zero body size", func(o *relay.Options) { o.Limits.MaxBodyBytes = 0 }, "positive"},
+		{"zero observables", func(o *relay.Options) { o.Limits.MaxObservables = 0 }, "positive"},
+		{"negative timeout", func(o *relay.Options) { o.Limits.RequestTimeout = -time.Second }, "positive"},
+		{"limit above its maximum", func(o *relay.Options) { o.Limits.EntitiesLimit, o.Limits.EntitiesMax = 10, 4 }, "above"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := complete
+			tc.change(&o)
+			h, err := relay.New(o)
+			if err == nil || h != nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("New = %v, %v; want no handler and an error mentioning %q", h, err, tc.want)
 			}
 		})
 	}

@@ -12,12 +12,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
-	"github.com/signals-relay/signals-relay/internal/auth"
-	"github.com/signals-relay/signals-relay/internal/enrich"
 	"github.com/signals-relay/signals-relay/internal/relay"
-	"github.com/signals-relay/signals-relay/internal/signals"
 	"github.com/signals-relay/signals-relay/internal/simulator"
 )
 
@@ -97,12 +93,12 @@ func TestHostileBodies(t *testing.T) {
 		// Size. Only the body's size is limited: the number of observables
 		// is not (see TestLargeRequestsAreAnswered), and reading stops at the
 		// first wrong element.
-		{"body over the cap", "[" + strings.Repeat(" ", relay.DefaultMaxBodyBytes) + "]",
+		{"body over the cap", "[" + strings.Repeat(" ", int(defaults.MaxBodyBytes)) + "]",
 			invalidEnvelope("The request body is larger than 1048576 bytes.")},
 		{"100,000 observables", repeat(valid, 100_000), invalidEnvelope("The request body is larger than 1048576 bytes.")},
 		{"100,000 empty objects", repeat(`{}`, 100_000),
 			invalidEnvelope(`Observable 0: field "type" is missing.`)},
-		{"1 MiB of numbers", repeat(`1`, relay.DefaultMaxBodyBytes/2-1),
+		{"1 MiB of numbers", repeat(`1`, int(defaults.MaxBodyBytes)/2-1),
 			invalidEnvelope(`Observable 0: expected an object with "type" and "value", got a number.`)},
 		{"wrong element before invalid JSON", `[` + valid + `,5,{`,
 			invalidEnvelope(`Observable 1: expected an object with "type" and "value", got a number.`)},
@@ -385,11 +381,7 @@ func TestUpstreamPathsCannotBeSteered(t *testing.T) {
 	rec := &pathRecorder{}
 	upstream := httptest.NewServer(rec)
 	t.Cleanup(upstream.Close)
-	client, err := signals.New(upstream.URL+"/api", &http.Client{Timeout: 5 * time.Second}, "signals-relay/test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := relay.New(relay.Options{Logger: discardLogger(), Verifier: auth.HS256{Secret: []byte(testSecret)}, Lookup: enrich.New(client, enrich.Config{})})
+	h := setup(t, stack{url: upstream.URL + "/api"})
 	pairs := []string{"ip", "198.51.100.7", "ipv6", "2001:0db8::0005"}
 	for _, v := range hostileValues {
 		pairs = append(pairs, v.typ, v.value)

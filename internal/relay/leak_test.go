@@ -13,24 +13,10 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/signals-relay/signals-relay/internal/auth"
-	"github.com/signals-relay/signals-relay/internal/enrich"
-	"github.com/signals-relay/signals-relay/internal/relay"
-	"github.com/signals-relay/signals-relay/internal/signals"
 	"github.com/signals-relay/signals-relay/internal/simulator"
 	"github.com/signals-relay/signals-relay/internal/simulator/simtest"
+	"github.com/signals-relay/signals-relay/internal/testsupport"
 )
-
-// waitFor polls cond until it holds; the bound only detects a hang.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); !cond(); {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
 
 // TestCancelledRequestsLeakNothing serves the relay over HTTP against an
 // upstream that never answers by itself, lets callers give up in the middle
@@ -42,11 +28,7 @@ func TestCancelledRequestsLeakNothing(t *testing.T) {
 	sim := simtest.New(simulator.Options{Latency: time.Hour}) // answers only when its caller leaves
 	upstream := httptest.NewServer(sim)
 	upstreamTransport := &http.Transport{}
-	client, err := signals.New(upstream.URL, &http.Client{Transport: upstreamTransport, Timeout: time.Hour}, "signals-relay/test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := relay.New(relay.Options{Logger: discardLogger(), Verifier: auth.HS256{Secret: []byte(testSecret)}, Lookup: enrich.New(client, enrich.Config{})})
+	h := setup(t, stack{url: upstream.URL, client: &http.Client{Transport: upstreamTransport, Timeout: time.Hour}})
 	front := httptest.NewServer(h)
 	callerTransport := &http.Transport{}
 	caller := &http.Client{Transport: callerTransport}
@@ -87,14 +69,14 @@ func TestCancelledRequestsLeakNothing(t *testing.T) {
 	go send("/health", "")
 
 	want := int64(requests*perRequest + 1)
-	waitFor(t, "every lookup to reach the upstream", func() bool { return sim.InFlight() == want })
+	testsupport.WaitFor(t, "every lookup to reach the upstream", func() bool { return sim.InFlight() == want })
 	cancel()
 	for range requests + 1 {
 		if r := <-results; !errors.Is(r.err, context.Canceled) {
 			t.Errorf("%s: caller got %v, want context.Canceled", r.path, r.err)
 		}
 	}
-	waitFor(t, "the upstream calls to be abandoned", func() bool { return sim.InFlight() == 0 })
+	testsupport.WaitFor(t, "the upstream calls to be abandoned", func() bool { return sim.InFlight() == 0 })
 
 	front.Close()
 	upstream.Close()
@@ -116,11 +98,7 @@ func TestConcurrentRequestsLeakNothing(t *testing.T) {
 	sim := simulator.New(simulator.Options{Latency: time.Millisecond})
 	upstream := httptest.NewServer(sim)
 	upstreamTransport := &http.Transport{}
-	client, err := signals.New(upstream.URL, &http.Client{Transport: upstreamTransport, Timeout: 10 * time.Second}, "signals-relay/test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := relay.New(relay.Options{Logger: discardLogger(), Verifier: auth.HS256{Secret: []byte(testSecret)}, Lookup: enrich.New(client, enrich.Config{})})
+	h := setup(t, stack{url: upstream.URL, client: &http.Client{Transport: upstreamTransport, Timeout: 10 * time.Second}})
 	front := httptest.NewServer(h)
 	callerTransport := &http.Transport{}
 	caller := &http.Client{Transport: callerTransport, Timeout: 30 * time.Second}

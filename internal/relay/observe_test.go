@@ -14,10 +14,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/signals-relay/signals-relay/internal/auth"
 	"github.com/signals-relay/signals-relay/internal/enrich"
 	"github.com/signals-relay/signals-relay/internal/relay"
-	"github.com/signals-relay/signals-relay/internal/signals"
 	"github.com/signals-relay/signals-relay/internal/simulator"
 	"github.com/signals-relay/signals-relay/internal/testsupport"
 )
@@ -28,26 +26,21 @@ func TestObserveGetsTheLogLine(t *testing.T) {
 	// Quota: the first observe makes 7 calls (2 reports, 5 lists), its
 	// repeat none, /health one; the last observe meets the used-up quota.
 	sim := simulator.New(simulator.Options{Quota: 8})
-	upstream := httptest.NewServer(sim)
-	defer upstream.Close()
-	client, err := signals.New(upstream.URL, &http.Client{Timeout: 5 * time.Second}, "signals-relay/test")
-	if err != nil {
-		t.Fatal(err)
-	}
 	logs := &testsupport.LockedBuffer{}
 	var (
 		mu      sync.Mutex
 		records []relay.RequestRecord
 	)
-	h := relay.New(relay.Options{
-		Logger:   slog.New(slog.NewJSONHandler(logs, nil)),
-		Verifier: auth.HS256{Secret: []byte(testSecret)},
-		Lookup: enrich.New(client, enrich.Config{ReportCacheSize: 100, ReportCacheTTL: time.Minute,
-			ListCacheSize: 100, ListCacheTTL: time.Minute}),
-		Observe: func(r relay.RequestRecord) {
-			mu.Lock()
-			defer mu.Unlock()
-			records = append(records, r)
+	h := setup(t, stack{
+		upstream: sim,
+		lookup:   enrich.Config{ReportCacheSize: 100, ReportCacheTTL: time.Minute, ListCacheSize: 100, ListCacheTTL: time.Minute},
+		Options: relay.Options{
+			Logger: slog.New(slog.NewJSONHandler(logs, nil)),
+			Observe: func(r relay.RequestRecord) {
+				mu.Lock()
+				defer mu.Unlock()
+				records = append(records, r)
+			},
 		},
 	})
 	good := bearer(t, simulator.DemoKey)

@@ -1,6 +1,7 @@
 package relay_test
 
 import (
+	"cmp"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -34,6 +35,9 @@ const (
 	unknownKey = "11111111-2222-4333-8444-555555555555" // a UUID the simulator does not know
 )
 
+// defaults are the limits of a relay setup builds when a test sets none.
+var defaults = relay.DefaultLimits()
+
 // fixedNow is the clock of every test relay.
 var fixedNow = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 
@@ -57,63 +61,99 @@ type envOptions struct {
 	wrap func(http.Handler) http.Handler
 }
 
+// newEnv is a relay in front of a simulator, with the fixed clock and
+// sequential ids the golden files hold, logging at debug level into logs.
 func newEnv(t testing.TB, o envOptions) *env {
 	t.Helper()
 	sim := simtest.New(simulator.Options{Quota: o.quota})
-	var upstreamHandler http.Handler = sim
+	var upstream http.Handler = sim
 	if o.wrap != nil {
-		upstreamHandler = o.wrap(sim)
-	}
-	upstream := httptest.NewServer(upstreamHandler)
-	t.Cleanup(upstream.Close)
-	client, err := signals.New(upstream.URL, &http.Client{Timeout: 5 * time.Second}, "signals-relay/test")
-	if err != nil {
-		t.Fatal(err)
+		upstream = o.wrap(sim)
 	}
 	logs := &testsupport.LockedBuffer{}
 	var n atomic.Int64
-	now := func() time.Time { return fixedNow }
-	lookupCfg := enrich.Config{ReportWorkers: o.workers, ListWorkers: o.workers, Now: now}
-	if o.listCache {
-		lookupCfg.ListCacheTTL, lookupCfg.ListMissingTTL = enrich.DefaultListCacheTTL, enrich.DefaultListMissingTTL
+	s := stack{
+		upstream: upstream,
+		lookup:   enrich.Config{ReportWorkers: o.workers, ListWorkers: o.workers},
+		Options: relay.Options{
+			Logger:   slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+			Verifier: auth.NewHS256([]byte(o.secret), nil),
+			Limits:   relay.Limits{EntitiesLimit: o.limit, MaxObservables: o.maxObservables},
+			Now:      func() time.Time { return fixedNow },
+			NewID:    func() string { return fmt.Sprintf("00000000-0000-4000-8000-%012d", n.Add(1)) },
+		},
 	}
-	h := relay.New(relay.Options{
-		Logger:        slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Verifier:      auth.HS256{Secret: []byte(o.secret)},
-		Lookup:        enrich.New(client, lookupCfg),
-		EntitiesLimit: o.limit,
-		Now:           now,
-		NewID:         func() string { return fmt.Sprintf("00000000-0000-4000-8000-%012d", n.Add(1)) },
-		Version:       "1.2.3",
-
-		MaxObservables: o.maxObservables,
-	})
-	return &env{sim: sim, handler: h, logs: logs}
+	if o.listCache {
+		d := enrich.DefaultConfig()
+		s.lookup.ListCacheTTL, s.lookup.ListMissingTTL = d.ListCacheTTL, d.ListMissingTTL
+	}
+	return &env{sim: sim, handler: setup(t, s), logs: logs}
 }
 
-// setup starts a fake Auth0 Signals serving upstream and returns a relay in
-// front of it, built as the command builds one, with o's fields: a nil
-// Logger logs nowhere, a nil Verifier takes HS256 tokens signed with
-// testSecret (auth.NewHS256, token cache included), and a nil Lookup calls
-// the fake with the default bounds and no caches.
-func setup(t testing.TB, upstream http.Handler, o relay.Options) http.Handler {
+// stack is what setup builds a test relay from.
+type stack struct {
+	upstream http.Handler // a fake Auth0 Signals, which setup serves on loopback
+	// url and client reach a fake already running instead of upstream
+	// (client nil: a 5 s timeout).
+	url    string
+	client *http.Client
+	// lookup: zero workers and sizes are enrich's defaults; zero TTLs keep
+	// no cache; Now is the relay's.
+	lookup enrich.Config
+	// Options: zero limits are relay's defaults, a nil Logger logs nowhere,
+	// a nil Verifier takes HS256 tokens signed with testSecret (built as the
+	// command builds it, token cache included), Version is "1.2.3" unless
+	// set; a set Lookup is used as it is.
+	relay.Options
+}
+
+// setup returns the relay s describes, built as the command builds one.
+func setup(t testing.TB, s stack) http.Handler {
 	t.Helper()
-	srv := httptest.NewServer(upstream)
-	t.Cleanup(srv.Close)
-	client, err := signals.New(srv.URL, nil, "signals-relay/test")
-	if err != nil {
-		t.Fatal(err)
+	if s.upstream != nil {
+		srv := httptest.NewServer(s.upstream)
+		t.Cleanup(srv.Close)
+		s.url = srv.URL
+	}
+	if s.client == nil {
+		s.client = &http.Client{Timeout: 5 * time.Second}
+	}
+	o := s.Options
+	if o.Lookup == nil {
+		client, err := signals.New(s.url, s.client, "signals-relay/test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, d := s.lookup, enrich.DefaultConfig()
+		c.ReportWorkers, c.ListWorkers = cmp.Or(c.ReportWorkers, d.ReportWorkers), cmp.Or(c.ListWorkers, d.ListWorkers)
+		c.ReportCacheSize, c.ListCacheSize = cmp.Or(c.ReportCacheSize, d.ReportCacheSize), cmp.Or(c.ListCacheSize, d.ListCacheSize)
+		if c.Now == nil {
+			c.Now = o.Now
+		}
+		if o.Lookup, err = enrich.New(client, c); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if o.Logger == nil {
 		o.Logger = discardLogger()
 	}
 	if o.Verifier == nil {
-		o.Verifier = auth.NewHS256([]byte(testSecret), nil)
+		v, err := auth.New(auth.Config{SecretKey: auth.Secret(testSecret)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Verifier = v
 	}
-	if o.Lookup == nil {
-		o.Lookup = enrich.New(client, enrich.Config{Now: o.Now})
+	l, d := &o.Limits, relay.DefaultLimits()
+	l.EntitiesLimit, l.EntitiesMax = cmp.Or(l.EntitiesLimit, d.EntitiesLimit), cmp.Or(l.EntitiesMax, d.EntitiesMax)
+	l.MaxConcurrent, l.MaxBodyBytes = cmp.Or(l.MaxConcurrent, d.MaxConcurrent), cmp.Or(l.MaxBodyBytes, d.MaxBodyBytes)
+	l.MaxObservables, l.RequestTimeout = cmp.Or(l.MaxObservables, d.MaxObservables), cmp.Or(l.RequestTimeout, d.RequestTimeout)
+	o.Version = cmp.Or(o.Version, "1.2.3")
+	h, err := relay.New(o)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return relay.New(o)
+	return h
 }
 
 func token(t testing.TB, claims map[string]any, secret string) string {

@@ -9,12 +9,9 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/signals-relay/signals-relay/internal/auth"
-	"github.com/signals-relay/signals-relay/internal/enrich"
 	"github.com/signals-relay/signals-relay/internal/relay"
-	"github.com/signals-relay/signals-relay/internal/signals"
 	"github.com/signals-relay/signals-relay/internal/simulator"
 	"github.com/signals-relay/signals-relay/internal/testsupport"
 )
@@ -22,9 +19,8 @@ import (
 // echoingUpstream is an Auth0 Signals stand-in that quotes the caller's API
 // key back in its error bodies, as a careless upstream might: as sent, in
 // upper case, percent-encoded and JSON-escaped.
-func echoingUpstream(t *testing.T) *httptest.Server {
-	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+func echoingUpstream() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key := r.Header.Get("X-Auth-Token")
 		switch {
 		case strings.HasSuffix(r.URL.Path, "/192.0.2.10"):
@@ -42,9 +38,7 @@ func echoingUpstream(t *testing.T) *httptest.Server {
 			w.Header().Set("Content-Type", "application/json")
 			fmt.Fprint(w, `{"fullip":{"score":-1,"badip":{"score":-1,"blacklists":["L1"]}}}`)
 		}
-	}))
-	t.Cleanup(srv.Close)
-	return srv
+	})
 }
 
 // percentEncoded encodes every byte of s as %XX.
@@ -77,15 +71,10 @@ func (p panickyVerifier) Verify(*http.Request) (auth.Credentials, error) {
 // JWT (or its payload segment) or SECRET_KEY.
 func TestSecretsNeverLeak(t *testing.T) {
 	const apiKey = "9b2e4c1a-7d3f-4a5b-8c6d-0e1f2a3b4c5d"
-	upstream := echoingUpstream(t)
-	client, err := signals.New(upstream.URL, &http.Client{Timeout: 5 * time.Second}, "signals-relay/test")
-	if err != nil {
-		t.Fatal(err)
-	}
 	logs := &testsupport.LockedBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	h := relay.New(relay.Options{Logger: logger, Verifier: auth.HS256{Secret: []byte(testSecret)}, Lookup: enrich.New(client, enrich.Config{})})
-	panicky := relay.New(relay.Options{Logger: logger, Verifier: panickyVerifier{secret: testSecret}, Lookup: enrich.New(client, enrich.Config{})})
+	h := setup(t, stack{upstream: echoingUpstream(), Options: relay.Options{Logger: logger}})
+	panicky := setup(t, stack{upstream: echoingUpstream(), Options: relay.Options{Logger: logger, Verifier: panickyVerifier{secret: testSecret}}})
 
 	jwtToken := token(t, map[string]any{"key": apiKey}, testSecret)
 	forged := token(t, map[string]any{"key": apiKey}, "wrong-secret")
@@ -170,10 +159,10 @@ func (f failingVerifier) Verify(*http.Request) (auth.Credentials, error) {
 func TestAuthCauseIsLoggedNotAnswered(t *testing.T) {
 	logs := &testsupport.LockedBuffer{}
 	cause := "key set of visibility.amp.cisco.com: connection refused"
-	h := relay.New(relay.Options{
+	h := setup(t, stack{upstream: http.NotFoundHandler(), Options: relay.Options{
 		Logger:   slog.New(slog.NewJSONHandler(logs, nil)),
 		Verifier: failingVerifier{err: &auth.Error{Reason: auth.ReasonWrongJWKSHost, Err: errors.New(cause)}},
-	})
+	}})
 	r := httptest.NewRequest(http.MethodPost, "/health", nil)
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)

@@ -70,12 +70,8 @@ func writeEnvelope(w http.ResponseWriter, logger *slog.Logger, ri *requestInfo, 
 	writeJSON(w, logger, status, envelope{Data: data, Errors: out})
 }
 
-// Limits on a request.
+// Bounds of a request body's JSON.
 const (
-	DefaultMaxBodyBytes = 1 << 20
-	// DefaultMaxObservables caps the distinct addresses of a request that
-	// are looked up; the rest are answered with a warning.
-	DefaultMaxObservables = 1000
 	// maxValueLen caps a field; a longer value is no address, and is
 	// rejected rather than echoed back.
 	maxValueLen = 1024

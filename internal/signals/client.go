@@ -15,7 +15,6 @@ import (
 	"regexp"
 	"strings"
 	"sync"
-	"time"
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -34,11 +33,8 @@ const (
 	maxRedirects    = 3         // requests of one same-host redirect chain: the first and two redirects
 )
 
-// Defaults of New (and of SIGNALS_API_URL and SIGNALS_TIMEOUT).
-const (
-	DefaultBaseURL = "https://signals.api.auth0.com" // the public Auth0 Signals API
-	DefaultTimeout = 10 * time.Second                // of one call
-)
+// DefaultBaseURL is the public Auth0 Signals API (SIGNALS_API_URL's default).
+const DefaultBaseURL = "https://signals.api.auth0.com"
 
 // Client calls the Auth0 Signals API. It is safe for concurrent use.
 type Client struct {
@@ -48,8 +44,9 @@ type Client struct {
 	userAgent string
 }
 
-// New returns a client for the API at baseURL (nil hc: DefaultTimeout). It
-// refuses redirects to another host, where the API key would go too.
+// New returns a client for the API at baseURL that calls through hc, whose
+// Timeout bounds each call. It refuses redirects to another host, where the
+// API key would go too.
 func New(baseURL string, hc *http.Client, userAgent string) (*Client, error) {
 	u, err := url.Parse(strings.TrimRight(baseURL, "/"))
 	if err != nil {
@@ -68,7 +65,7 @@ func New(baseURL string, hc *http.Client, userAgent string) (*Client, error) {
 		return nil, fmt.Errorf("signals base URL %q: must not carry credentials, a query or a fragment", shown)
 	}
 	if hc == nil {
-		hc = &http.Client{Timeout: DefaultTimeout}
+		return nil, errors.New("signals: an *http.Client is required")
 	}
 	own := *hc
 	own.CheckRedirect = func(req *http.Request, via []*http.Request) error {

@@ -1178,7 +1178,7 @@ func TestNew(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.base, func(t *testing.T) {
 			t.Parallel()
-			c, err := New(tc.base, nil, testUA)
+			c, err := New(tc.base, &http.Client{}, testUA)
 			if tc.wantBase == "" {
 				if err == nil {
 					t.Fatalf("New(%q) = %s, want an error", tc.base, c.BaseURL())
@@ -1195,6 +1195,15 @@ func TestNew(t *testing.T) {
 				t.Errorf("BaseURL() = %q, want %q", got, tc.wantBase)
 			}
 		})
+	}
+}
+
+// TestNewNeedsAClient checks that New refuses a nil HTTP client rather
+// than choose a timeout of its own: the command sets SIGNALS_TIMEOUT on it.
+func TestNewNeedsAClient(t *testing.T) {
+	t.Parallel()
+	if c, err := New(DefaultBaseURL, nil, testUA); err == nil || c != nil {
+		t.Errorf("New with a nil client = %v, %v; want an error", c, err)
 	}
 }
 
