@@ -120,12 +120,17 @@ func warnOldToolchain(logger *slog.Logger, goVersion string) {
 	}
 }
 
-// newVerifier is auth.New(cfg.Auth), warning when no credentials are set.
+// newVerifier is auth.New(cfg.Auth), warning when no credentials are set
+// and logging the mode selected.
 func newVerifier(cfg config, logger *slog.Logger) (auth.Verifier, error) {
 	if cfg.Auth.Unconfigured() {
 		logger.Warn("neither SECRET_KEY nor RELAY_URL is set: authenticated calls fail until one is")
 	}
-	return auth.New(cfg.Auth)
+	v, err := auth.New(cfg.Auth)
+	if err == nil {
+		logger.Info("authentication", "auth_mode", auth.Mode(v))
+	}
+	return v, err
 }
 
 // upstreamHTTPClient is the client for Auth0 Signals: SIGNALS_TIMEOUT per call,

@@ -192,6 +192,24 @@ func New(cfg Config) (Verifier, error) {
 	return Both{HS256: hs, XDR: xdr}, nil
 }
 
+// Mode names the mode of a verifier New returned: ModeHS256, ModeXDR,
+// ModeBoth, or "none" for the HS256 verifier without a key, which refuses
+// every call (see Unconfigured). Any other Verifier has the mode "".
+func Mode(v Verifier) string {
+	switch v := v.(type) {
+	case HS256:
+		if len(v.Secret) == 0 {
+			return "none"
+		}
+		return ModeHS256
+	case *XDR:
+		return ModeXDR
+	case Both:
+		return ModeBoth
+	}
+	return ""
+}
+
 // Both accepts HS256 and XDR tokens, routed by the header's alg. Each pins
 // its algorithm: an HS256 token signed with an XDR public key is checked
 // against SECRET_KEY.

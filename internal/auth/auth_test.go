@@ -26,7 +26,7 @@ func TestNew(t *testing.T) {
 	tests := []struct {
 		name     string
 		cfg      auth.Config
-		wantType string // "hs256", "xdr", "both" or "none" (HS256 without a key); "" when an error is expected
+		wantType string // auth.Mode of the verifier; "" when an error is expected
 		wantErr  []string
 	}{
 		{name: "auto with secret", cfg: auth.Config{SecretKey: secret}, wantType: "hs256"},
@@ -76,24 +76,43 @@ func TestNew(t *testing.T) {
 			if err != nil {
 				t.Fatalf("New: %v", err)
 			}
-			var got string
-			switch v := v.(type) {
-			case auth.HS256:
-				got = "hs256"
-				if len(v.Secret) == 0 {
-					got = "none"
-				}
-			case *auth.XDR:
-				got = "xdr"
-			case auth.Both:
-				got = "both"
-			}
-			if got != tc.wantType {
-				t.Errorf("New returned %T, want the %s verifier", v, tc.wantType)
+			if got := auth.Mode(v); got != tc.wantType {
+				t.Errorf("New returned %T (mode %q), want the %s verifier", v, got, tc.wantType)
 			}
 		})
 	}
 }
+
+// TestMode names each verifier New makes, and no other.
+func TestMode(t *testing.T) {
+	t.Parallel()
+	hs := auth.NewHS256([]byte(testSecret), nil)
+	xdr, err := auth.NewXDR(auth.XDROptions{Audience: testRelayURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		v    auth.Verifier
+		want string
+	}{
+		{"hs256", hs, "hs256"},
+		{"hs256 without a key", auth.NewHS256(nil, nil), "none"},
+		{"unconfigured", auth.HS256{}, "none"},
+		{"xdr", xdr, "xdr"},
+		{"both", auth.Both{HS256: hs, XDR: xdr}, "both"},
+		{"nil", nil, ""},
+		{"another verifier", otherVerifier{}, ""},
+	} {
+		if got := auth.Mode(tc.v); got != tc.want {
+			t.Errorf("%s: Mode = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+type otherVerifier struct{}
+
+func (otherVerifier) Verify(*http.Request) (auth.Credentials, error) { return auth.Credentials{}, nil }
 
 // TestBothModeRouting checks that each verifier accepts only its own kind
 // of token, and that the combined one routes each kind correctly without

@@ -21,6 +21,8 @@ import (
 
 	"github.com/MicahParks/jwkset"
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/signals-relay/signals-relay/internal/xdrregion"
 )
 
 // Defaults and limits of the XDR verifier.
@@ -30,22 +32,14 @@ const (
 	ClockLeeway                = 30 * time.Second // skew tolerated on exp and nbf
 )
 
-// regions are Cisco XDR's regions, the default first, each with the host
-// that publishes the keys its configuration tokens are signed with.
-var regions = [][2]string{{"us", "visibility.amp.cisco.com"}, {"eu", "visibility.eu.amp.cisco.com"}, {"apjc", "visibility.apjc.amp.cisco.com"}}
-
-// Regions lists Cisco XDR's regions, the default first.
-func Regions() []string { return regionColumn(0) }
-
-// DefaultJWKSHosts returns the key host of each region, in Regions' order.
-func DefaultJWKSHosts() []string { return regionColumn(1) }
-
-func regionColumn(i int) []string {
-	var out []string
-	for _, r := range regions {
-		out = append(out, r[i])
+// DefaultJWKSHosts returns the key host of each XDR region, the default
+// region's first.
+func DefaultJWKSHosts() []string {
+	var hosts []string
+	for _, r := range xdrregion.All() {
+		hosts = append(hosts, r.JWKSHost)
 	}
-	return out
+	return hosts
 }
 
 // XDROptions configures an XDR verifier.

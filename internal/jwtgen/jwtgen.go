@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/signals-relay/signals-relay/internal/auth"
+	"github.com/signals-relay/signals-relay/internal/xdrregion"
 )
 
 // Field is one claim of the module's JWT structure.
@@ -28,28 +29,15 @@ func Structure() []Field {
 	return []Field{{Name: "key", Label: "Auth0 Signals API Key"}}
 }
 
-// ModuleType is the Auth0 Signals module type of one Threat Response region.
-type ModuleType struct{ Region, ID string }
-
-// ModuleTypes returns the module type of every region, from the original
-// module settings.
-func ModuleTypes() []ModuleType {
-	return []ModuleType{
-		{"us", "c6311f9b-33a6-4935-9c31-24b9b755e5cc"},
-		{"eu", "9be60d7a-92bf-476c-92cc-e9144650745a"},
-		{"apjc", "f73afdc1-c3b2-4c2c-a12a-c76093b79c19"},
-	}
-}
-
 // Link is a module-creation link for one region.
 type Link struct{ Region, URL string }
 
 // ModuleLinks fills template's {region} and {module_type_id} for every region.
 func ModuleLinks(template string) []Link {
 	var links []Link
-	for _, m := range ModuleTypes() {
-		u := strings.NewReplacer("{region}", m.Region, "{module_type_id}", m.ID).Replace(template)
-		links = append(links, Link{m.Region, u})
+	for _, r := range xdrregion.All() {
+		u := strings.NewReplacer("{region}", r.Name, "{module_type_id}", r.ModuleTypeID).Replace(template)
+		links = append(links, Link{r.Name, u})
 	}
 	return links
 }

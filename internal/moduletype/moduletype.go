@@ -16,8 +16,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/signals-relay/signals-relay/internal/auth"
 	"github.com/signals-relay/signals-relay/internal/routes"
+	"github.com/signals-relay/signals-relay/internal/xdrregion"
 )
 
 // document is module_type.json with the deployment's values as {{…}}.
@@ -30,7 +30,7 @@ type Options struct {
 	// RelayURL is the public https URL at which XDR reaches the relay; XDR
 	// sends it as the token audience, so RELAY_URL must be the same URL.
 	RelayURL string
-	// Region is "us" (the default when empty), "eu" or "apjc".
+	// Region is one of xdrregion.Names(); empty: the first, the default.
 	Region string
 }
 
@@ -41,12 +41,12 @@ func Render(opts Options) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	region := cmp.Or(strings.ToLower(strings.TrimSpace(opts.Region)), auth.Regions()[0])
-	i := slices.Index(auth.Regions(), region)
+	names := xdrregion.Names()
+	i := slices.Index(names, cmp.Or(strings.ToLower(strings.TrimSpace(opts.Region)), names[0]))
 	if i < 0 {
-		return nil, fmt.Errorf("moduletype: unknown region %q: want one of %s", opts.Region, strings.Join(auth.Regions(), ", "))
+		return nil, fmt.Errorf("moduletype: unknown region %q: want one of %s", opts.Region, strings.Join(names, ", "))
 	}
-	host := auth.DefaultJWKSHosts()[i]
+	host := xdrregion.All()[i].JWKSHost
 
 	quoted := func(v any) string { // as JSON, with no HTML escaping
 		var b bytes.Buffer

@@ -2,11 +2,17 @@ package relay_test
 
 import (
 	"bufio"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log"
 	"log/slog"
+	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -154,6 +160,9 @@ func stall(head string) http.HandlerFunc {
 func messagePattern(msg string) *regexp.Regexp {
 	return regexp.MustCompile("^" + strings.ReplaceAll(regexp.QuoteMeta(msg), "PORT", `[0-9]+`) + "$")
 }
+
+// goErrorText matches what only Go's error text would put in an answer.
+var goErrorText = regexp.MustCompile(`(?i)x509|tls:|dial tcp|127\.0\.0\.1`)
 
 // The relay's fixed messages for transport failures; the detail goes to
 // the request log only.
@@ -401,7 +410,8 @@ func faultCases(t *testing.T) []faultCase {
 				srv := quietTLSServer(t, mux)
 				return srv.URL, nil // the client trusts the system roots only
 			},
-			code: relay.CodeUnknown, message: "Unable to verify SSL certificate: X509: certificate signed by unknown authority",
+			code: relay.CodeUnknown, message: "Unable to verify SSL certificate: Unable to get local issuer certificate",
+			detail:    "certificate not verified: x509: certificate signed by unknown authority",
 			noPartial: true,
 		},
 		{
@@ -414,7 +424,14 @@ func faultCases(t *testing.T) []faultCase {
 				tr.TLSClientConfig.ServerName = "signals.api.example.net"
 				return srv.URL, &http.Client{Transport: tr}
 			},
-			code: relay.CodeUnknown, message: "Unable to verify SSL certificate: X509: certificate is valid for example.com, *.example.com, not signals.api.example.net",
+			code: relay.CodeUnknown, message: "Unable to verify SSL certificate: Hostname mismatch",
+			detail:    "certificate not verified: x509: certificate is valid for example.com, *.example.com, not signals.api.example.net",
+			noPartial: true,
+		},
+		{
+			name:   "expired certificate",
+			server: expiredTLSServer,
+			code:   relay.CodeUnknown, message: "Unable to verify SSL certificate: Certificate has expired",
 			noPartial: true,
 		},
 	}
@@ -485,6 +502,9 @@ func TestUpstreamFaults(t *testing.T) {
 			}
 			if err := json.Unmarshal(got, &env); err != nil {
 				t.Fatalf("answer is not JSON: %v\n%s", err, got)
+			}
+			if goErrorText.Match(got) {
+				t.Errorf("the answer quotes Go error text: %s", got)
 			}
 			wantData := goodVerdict
 			switch {
@@ -656,6 +676,32 @@ func quietTLSServer(t *testing.T, h http.Handler) *httptest.Server {
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	return srv
+}
+
+// expiredTLSServer is a quietTLSServer whose certificate for 127.0.0.1
+// expired yesterday, and a client that trusts that certificate.
+func expiredTLSServer(t *testing.T, h http.Handler) (string, *http.Client) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		NotBefore:    time.Now().Add(-48 * time.Hour),
+		NotAfter:     time.Now().Add(-24 * time.Hour),
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, cert, cert, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
+	srv.StartTLS() // its Client trusts the certificate given
+	t.Cleanup(srv.Close)
+	return srv.URL, &http.Client{Transport: srv.Client().Transport.(*http.Transport).Clone()}
 }
 
 func mustJSON(t testing.TB, v any) []byte {

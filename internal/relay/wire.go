@@ -355,7 +355,7 @@ func toWire(err error) (wireError, cause) {
 				strings.TrimSpace(fmt.Sprintf("Unexpected response from Auth0 Signals: HTTP %d %s", apiErr.StatusCode, text))))
 		}
 	case errors.As(err, &tlsErr):
-		return upstream(fatal(CodeUnknown, tlsErr.Error()))
+		return upstream(fatal(CodeUnknown, "Unable to verify SSL certificate: "+certReasons[tlsErr.Reason]))
 	case errors.As(err, &transport):
 		if transport.Kind == signals.KeyNotSendable {
 			return upstream(authorization("The API key contains characters that cannot be sent to Auth0 Signals."))
@@ -372,6 +372,16 @@ var transportMessages = map[signals.Kind]string{
 	signals.TimedOut:        "Auth0 Signals did not answer in time. Please, try again later.",
 	signals.Unreadable:      "Auth0 Signals sent an answer that could not be read.",
 	signals.RedirectRefused: "Auth0 Signals redirected the request to another address, which the relay does not follow.",
+}
+
+// certReasons are OpenSSL's verify messages, capitalised, as the original
+// relay reported them, but never naming a host.
+var certReasons = map[signals.CertReason]string{
+	signals.CertOther:            "Certificate verify failed",
+	signals.CertUnknownAuthority: "Unable to get local issuer certificate",
+	signals.CertHostnameMismatch: "Hostname mismatch",
+	signals.CertExpired:          "Certificate has expired",
+	signals.CertNotYetValid:      "Certificate is not yet valid",
 }
 
 // upstreamText is the upstream's documented message, or the status text.

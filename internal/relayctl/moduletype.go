@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/signals-relay/signals-relay/internal/auth"
 	"github.com/signals-relay/signals-relay/internal/moduletype"
+	"github.com/signals-relay/signals-relay/internal/xdrregion"
 )
 
 // cmdModuleType prints the module_type.json that registers the relay with
@@ -16,7 +16,7 @@ import (
 func (a *app) cmdModuleType(_ context.Context, args []string) error {
 	fs := a.flagSet("module-type")
 	url := fs.String("url", "", "the relay's public https `URL` (the same as its RELAY_URL)")
-	region := fs.String("region", "us", "XDR `region`: "+strings.Join(auth.Regions(), ", "))
+	region := fs.String("region", "us", "XDR `region`: "+strings.Join(xdrregion.Names(), ", "))
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -28,6 +28,7 @@ import (
 	"github.com/signals-relay/signals-relay/internal/auth"
 	"github.com/signals-relay/signals-relay/internal/jwtgen"
 	"github.com/signals-relay/signals-relay/internal/pack"
+	"github.com/signals-relay/signals-relay/internal/xdrregion"
 )
 
 const settingsJSON = `{
@@ -204,8 +205,8 @@ func checkJWT(t *testing.T, o jwtOutput, apiKey, region, function string, linkHo
 	}
 
 	ids := map[string]string{}
-	for _, m := range jwtgen.ModuleTypes() {
-		ids[m.Region] = m.ID
+	for _, r := range xdrregion.All() {
+		ids[r.Name] = r.ModuleTypeID
 	}
 	if len(o.links) != 3 {
 		t.Fatalf("module links = %v, want us, eu and apjc", o.links)

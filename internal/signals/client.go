@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"time"
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -212,7 +213,7 @@ func (c *Client) get(ctx context.Context, op, apiKey string, segments []string, 
 // transportError classifies a failed round trip or read as kind unless it
 // was a timeout, a refused redirect or a certificate failure.
 func (c *Client) transportError(ctx context.Context, op, apiKey string, kind Kind, err error) error {
-	if tlsErr, ok := asTLSError(err); ok {
+	if tlsErr, ok := asTLSError(op, err); ok {
 		return tlsErr
 	}
 	if ctxErr := ctx.Err(); ctxErr != nil {
@@ -301,17 +302,29 @@ func (e *APIError) NoData() bool {
 	return (e.StatusCode == http.StatusBadRequest || e.StatusCode == http.StatusNotFound) && !e.Unauthorized()
 }
 
-// TLSError is a failure to verify the API's certificate.
+// CertReason says why the API's certificate failed verification, for the
+// caller's message.
+type CertReason int
+
+// The reasons a certificate fails verification.
+const (
+	CertOther            CertReason = iota // any other failure
+	CertUnknownAuthority                   // not signed by a trusted authority
+	CertHostnameMismatch                   // not valid for the API's host name
+	CertExpired                            // past its validity period
+	CertNotYetValid                        // before its validity period
+)
+
+// TLSError is a failure to verify the API's certificate. Its text is for
+// the log; callers see a fixed message per Reason.
 type TLSError struct {
-	Err error
+	Op     string
+	Reason CertReason
+	Err    error
 }
 
 func (e *TLSError) Error() string {
-	reason := "unknown reason"
-	if e.Err != nil {
-		reason = e.Err.Error()
-	}
-	return "Unable to verify SSL certificate: " + capitalize(reason)
+	return fmt.Sprintf("auth0 signals %s: certificate not verified: %v", e.Op, e.Err)
 }
 
 func (e *TLSError) Unwrap() error { return e.Err }
@@ -344,31 +357,33 @@ func (e *TransportError) Error() string {
 func (e *TransportError) Unwrap() error { return e.Err }
 
 // asTLSError returns a *TLSError when err is a certificate failure.
-func asTLSError(err error) (*TLSError, bool) {
+func asTLSError(op string, err error) (*TLSError, bool) {
 	var (
 		unknown   x509.UnknownAuthorityError
 		invalid   x509.CertificateInvalidError
 		hostname  x509.HostnameError
 		verifyErr *tls.CertificateVerificationError
 	)
+	e := &TLSError{Op: op, Reason: CertOther}
 	switch {
-	case errors.As(err, &verifyErr):
-		return &TLSError{Err: verifyErr.Err}, true
 	case errors.As(err, &unknown):
-		return &TLSError{Err: unknown}, true
-	case errors.As(err, &invalid):
-		return &TLSError{Err: invalid}, true
+		e.Reason, e.Err = CertUnknownAuthority, unknown
 	case errors.As(err, &hostname):
-		return &TLSError{Err: hostname}, true
+		e.Reason, e.Err = CertHostnameMismatch, hostname
+	case errors.As(err, &invalid):
+		e.Err = invalid
+		if invalid.Reason == x509.Expired {
+			e.Reason = CertExpired
+			if invalid.Cert != nil && time.Now().Before(invalid.Cert.NotBefore) {
+				e.Reason = CertNotYetValid
+			}
+		}
+	case errors.As(err, &verifyErr):
+		e.Err = verifyErr.Err
+	default:
+		return nil, false
 	}
-	return nil, false
-}
-
-func capitalize(s string) string {
-	for i, r := range s {
-		return string(unicode.ToUpper(r)) + s[i+len(string(r)):]
-	}
-	return s
+	return e, true
 }
 
 // cleanBody folds whitespace and controls, redacts secret and caps length.

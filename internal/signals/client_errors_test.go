@@ -2,11 +2,15 @@ package signals
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -62,20 +66,56 @@ func TestAPIErrorMessage(t *testing.T) {
 	}
 }
 
-// The original relay reported certificate failures as "Unable to verify
-// SSL certificate: <reason, capitalised>" (relay contract §3).
-func TestTLSErrorMessage(t *testing.T) {
+// TestTLSError checks that a certificate failure gets its reason, and that
+// its text, for the log, names the call and Go's cause.
+func TestTLSError(t *testing.T) {
 	t.Parallel()
-	inner := errors.New("x509: certificate signed by unknown authority")
-	e := &TLSError{Err: inner}
-	if got, want := e.Error(), "Unable to verify SSL certificate: X509: certificate signed by unknown authority"; got != want {
-		t.Errorf("Error() = %q, want %q", got, want)
+	var (
+		unknown  = x509.UnknownAuthorityError{}
+		hostname = x509.HostnameError{Certificate: &x509.Certificate{DNSNames: []string{"example.com"}}, Host: "signals.example.org"}
+		expired  = x509.CertificateInvalidError{Reason: x509.Expired,
+			Cert: &x509.Certificate{NotBefore: time.Now().Add(-2 * time.Hour), NotAfter: time.Now().Add(-time.Hour)}}
+		notYet = x509.CertificateInvalidError{Reason: x509.Expired,
+			Cert: &x509.Certificate{NotBefore: time.Now().Add(time.Hour), NotAfter: time.Now().Add(2 * time.Hour)}}
+		usage = x509.CertificateInvalidError{Reason: x509.IncompatibleUsage}
+		plain = errors.New("plain failure")
+	)
+	tests := []struct {
+		name       string
+		err, cause error // cause: what the TLSError wraps; nil: no TLSError
+		want       CertReason
+	}{
+		{"unknown authority", unknown, unknown, CertUnknownAuthority},
+		{"host name", hostname, hostname, CertHostnameMismatch},
+		{"expired", expired, expired, CertExpired},
+		{"not yet valid", notYet, notYet, CertNotYetValid},
+		{"otherwise invalid", usage, usage, CertOther},
+		{"wrapped by the handshake", &url.Error{Op: "Get", URL: "https://signals.example.org/v2.0/ip/192.0.2.1",
+			Err: &tls.CertificateVerificationError{Err: unknown}}, unknown, CertUnknownAuthority},
+		{"other verification failure", &tls.CertificateVerificationError{Err: plain}, plain, CertOther},
+		{"not a certificate failure", plain, nil, 0},
 	}
-	if !errors.Is(e, inner) {
-		t.Error("TLSError does not unwrap to its cause")
-	}
-	if got := (&TLSError{}).Error(); !strings.HasPrefix(got, "Unable to verify SSL certificate: ") || len(got) == len("Unable to verify SSL certificate: ") {
-		t.Errorf("Error() without a cause = %q, want the prefix and a reason", got)
+	for _, tc := range tests {
+		got, ok := asTLSError("ip report", tc.err)
+		if tc.cause == nil {
+			if ok {
+				t.Errorf("%s: asTLSError = %v, want none", tc.name, got)
+			}
+			continue
+		}
+		if !ok {
+			t.Errorf("%s: no TLSError", tc.name)
+			continue
+		}
+		if got.Reason != tc.want {
+			t.Errorf("%s: Reason = %d, want %d", tc.name, got.Reason, tc.want)
+		}
+		if want := "auth0 signals ip report: certificate not verified: " + tc.cause.Error(); got.Error() != want {
+			t.Errorf("%s: Error() = %q, want %q", tc.name, got.Error(), want)
+		}
+		if !errors.Is(got, tc.cause) {
+			t.Errorf("%s: TLSError does not unwrap to its cause", tc.name)
+		}
 	}
 }
 

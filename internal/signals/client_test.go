@@ -890,32 +890,31 @@ func TestUntrustedCertificate(t *testing.T) {
 	t.Cleanup(otherName.CloseIdleConnections)
 
 	tests := []struct {
-		name string
-		hc   *http.Client
+		name   string
+		hc     *http.Client
+		reason CertReason
 	}{
-		{"unknown authority", testHTTPClient(t, 10*time.Second)},
-		{"name not in the certificate", &http.Client{Timeout: 10 * time.Second, Transport: otherName}},
+		{"unknown authority", testHTTPClient(t, 10*time.Second), CertUnknownAuthority},
+		{"name not in the certificate", &http.Client{Timeout: 10 * time.Second, Transport: otherName}, CertHostnameMismatch},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			c := newClient(t, srv.URL, tc.hc)
-			for name, err := range map[string]error{
-				"Report": second(c.Report(t.Context(), testKey, "198.51.100.23")),
-				"Ping":   c.Ping(t.Context(), testKey),
+			for op, err := range map[string]error{
+				"ip report":    second(c.Report(t.Context(), testKey, "198.51.100.23")),
+				"health check": c.Ping(t.Context(), testKey),
 			} {
 				var tlsErr *TLSError
 				if !errors.As(err, &tlsErr) {
-					t.Errorf("%s: err = %#v, want a *TLSError", name, err)
+					t.Errorf("%s: err = %#v, want a *TLSError", op, err)
 					continue
 				}
-				const prefix = "Unable to verify SSL certificate: "
-				msg := err.Error()
-				if !strings.HasPrefix(msg, prefix) || len(msg) == len(prefix) {
-					t.Errorf("%s: Error() = %q, want %q and a reason", name, msg, prefix)
+				if tlsErr.Op != op || tlsErr.Reason != tc.reason {
+					t.Errorf("%s: Op %q, Reason %d, want %q, %d", op, tlsErr.Op, tlsErr.Reason, op, tc.reason)
 				}
-				if r, _ := utf8.DecodeRuneInString(msg[len(prefix):]); !unicode.IsUpper(r) && !unicode.IsDigit(r) {
-					t.Errorf("%s: reason in %q does not start with a capital", name, msg)
+				if msg := err.Error(); !strings.HasPrefix(msg, "auth0 signals "+op+": certificate not verified: x509: ") {
+					t.Errorf("%s: Error() = %q, want the call and Go's cause", op, msg)
 				}
 			}
 		})
