@@ -431,7 +431,7 @@ func faultCases(t *testing.T) []faultCase {
 		{
 			name:   "expired certificate",
 			server: expiredTLSServer,
-			code:   relay.CodeUnknown, message: "Unable to verify SSL certificate: Certificate has expired",
+			code:   relay.CodeUnknown, message: "Unable to verify SSL certificate: Certificate has expired or is not yet valid",
 			noPartial: true,
 		},
 	}

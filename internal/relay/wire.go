@@ -380,8 +380,7 @@ var certReasons = map[signals.CertReason]string{
 	signals.CertOther:            "Certificate verify failed",
 	signals.CertUnknownAuthority: "Unable to get local issuer certificate",
 	signals.CertHostnameMismatch: "Hostname mismatch",
-	signals.CertExpired:          "Certificate has expired",
-	signals.CertNotYetValid:      "Certificate is not yet valid",
+	signals.CertExpired:          "Certificate has expired or is not yet valid",
 }
 
 // upstreamText is the upstream's documented message, or the status text.

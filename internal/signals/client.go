@@ -15,7 +15,6 @@ import (
 	"regexp"
 	"strings"
 	"sync"
-	"time"
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -311,8 +310,7 @@ const (
 	CertOther            CertReason = iota // any other failure
 	CertUnknownAuthority                   // not signed by a trusted authority
 	CertHostnameMismatch                   // not valid for the API's host name
-	CertExpired                            // past its validity period
-	CertNotYetValid                        // before its validity period
+	CertExpired                            // outside its validity period
 )
 
 // TLSError is a failure to verify the API's certificate. Its text is for
@@ -374,9 +372,6 @@ func asTLSError(op string, err error) (*TLSError, bool) {
 		e.Err = invalid
 		if invalid.Reason == x509.Expired {
 			e.Reason = CertExpired
-			if invalid.Cert != nil && time.Now().Before(invalid.Cert.NotBefore) {
-				e.Reason = CertNotYetValid
-			}
 		}
 	case errors.As(err, &verifyErr):
 		e.Err = verifyErr.Err
