@@ -16,7 +16,7 @@ import (
 func (a *app) cmdModuleType(_ context.Context, args []string) error {
 	fs := a.flagSet("module-type")
 	url := fs.String("url", "", "the relay's public https `URL` (the same as its RELAY_URL)")
-	region := fs.String("region", "us", "XDR `region`: "+strings.Join(xdrregion.Names(), ", "))
+	region := fs.String("region", xdrregion.Names()[0], "XDR `region`: "+strings.Join(xdrregion.Names(), ", "))
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

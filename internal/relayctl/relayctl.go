@@ -53,6 +53,7 @@ import (
 	"github.com/signals-relay/signals-relay/internal/pack"
 	"github.com/signals-relay/signals-relay/internal/stage"
 	"github.com/signals-relay/signals-relay/internal/version"
+	"github.com/signals-relay/signals-relay/internal/xdrregion"
 )
 
 // synopses are the commands' usage lines, in the order help lists them:
@@ -67,7 +68,7 @@ var synopses = []struct{ name, synopsis string }{
 	{"tail", "STAGE [--since 10m] [--http | --non-http] [--filter PATTERN] [--follow]"},
 	{"undeploy", "STAGE [--yes] [--remove-logs]"},
 	{"jwt", "STAGE [-f credentials.json] [--set-secret [--roll-forward]] [--module-link-template TEMPLATE]"},
-	{"module-type", "--url URL [--region us|eu|apjc]"},
+	{"module-type", "--url URL [--region " + strings.Join(xdrregion.Names(), "|") + "]"},
 	{"image", "[--platform linux/amd64,linux/arm64] [--source DIR] [--relay-version V] [--toolchain GO] (--output FILE | --push REF)"},
 }
 
