@@ -44,6 +44,10 @@ func TestNew(t *testing.T) {
 		{name: "xdr without audience", cfg: auth.Config{Mode: "xdr", SecretKey: secret}, wantErr: []string{"AUTH_MODE=xdr", "RELAY_URL"}},
 		{name: "xdr with both audiences", cfg: auth.Config{Mode: "xdr", RelayURL: testRelayURL, AudienceFromRequest: true}, wantErr: []string{"RELAY_URL", "not both"}},
 		{name: "xdr with bad relay URL", cfg: auth.Config{Mode: "xdr", RelayURL: "relay.example"}, wantErr: []string{"relay URL"}},
+		{name: "xdr with relay URL without host", cfg: auth.Config{Mode: "xdr", RelayURL: "https://:443/"}, wantErr: []string{"relay URL", "no host"}},
+		{name: "xdr with relay URL with empty query", cfg: auth.Config{Mode: "xdr", RelayURL: "https://relay.example/?"}, wantErr: []string{"relay URL", "query"}},
+		{name: "xdr with relay URL with credentials", cfg: auth.Config{Mode: "xdr", RelayURL: "https://u:hunter2@relay.example"}, wantErr: []string{"relay URL", "credentials"}},
+		{name: "xdr with relay URL not parsed", cfg: auth.Config{Mode: "xdr", RelayURL: "https://u:hunter2@relay example"}, wantErr: []string{"relay URL"}},
 		{name: "xdr with bad host", cfg: auth.Config{Mode: "xdr", RelayURL: testRelayURL, JWKSHosts: []string{"a/b"}}, wantErr: []string{"JWKS host"}},
 		{name: "both", cfg: auth.Config{Mode: "both", SecretKey: secret, RelayURL: testRelayURL}, wantType: "both"},
 		{name: "both without secret", cfg: auth.Config{Mode: "both", RelayURL: testRelayURL}, wantErr: []string{"AUTH_MODE=both", "SECRET_KEY"}},
@@ -68,8 +72,8 @@ func TestNew(t *testing.T) {
 						t.Errorf("error %q does not mention %q", err, s)
 					}
 				}
-				if strings.Contains(err.Error(), testSecret[:16]) {
-					t.Errorf("error %q contains the secret", err)
+				if strings.Contains(err.Error(), testSecret[:16]) || strings.Contains(err.Error(), "hunter2") {
+					t.Errorf("error %q contains a secret", err)
 				}
 				return
 			}

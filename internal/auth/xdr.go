@@ -80,7 +80,7 @@ func NewXDR(o XDROptions) (*XDR, error) {
 	case o.Audience != "" && o.AudienceFromRequest:
 		return nil, errors.New("auth: set RELAY_URL or RELAY_URL_FROM_REQUEST=true, not both")
 	case o.Audience != "":
-		aud, err := normalizeAudience(o.Audience)
+		aud, err := RelayURL(o.Audience)
 		if err != nil {
 			return nil, err
 		}
@@ -320,14 +320,29 @@ func normalizeHost(entry string) (string, error) {
 	return h, nil
 }
 
-// normalizeAudience validates the relay URL and drops trailing slashes.
-func normalizeAudience(s string) (string, error) {
-	u, err := url.Parse(strings.TrimSpace(s))
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
-		u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return "", errors.New("auth: the relay URL must be an absolute http(s) URL without query or fragment")
+// RelayURL checks the relay's public URL (RELAY_URL; the module type's
+// properties.url, which XDR sends as every token's aud): an absolute
+// http(s) URL with a host, without credentials, query or fragment. It
+// returns the URL without trailing slashes; its errors never quote it, as
+// it may hold a password.
+func RelayURL(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	u, err := url.Parse(s)
+	switch {
+	case s == "":
+		return "", errors.New("auth: the relay URL is required")
+	case err != nil:
+		return "", errors.New("auth: the relay URL is not a URL")
+	case u.Scheme != "https" && u.Scheme != "http":
+		return "", errors.New("auth: the relay URL must start with https:// (or http://)")
+	case u.Hostname() == "":
+		return "", errors.New("auth: the relay URL has no host")
+	case u.User != nil:
+		return "", errors.New("auth: the relay URL must not carry credentials")
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		return "", errors.New("auth: the relay URL must not have a query or fragment")
 	}
-	return strings.TrimRight(strings.TrimSpace(s), "/"), nil
+	return strings.TrimRight(s, "/"), nil
 }
 
 // JWKS fetching limits. A key set is a few KiB of a handful of keys.

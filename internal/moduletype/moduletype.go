@@ -12,10 +12,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"slices"
 	"strings"
 
+	"github.com/signals-relay/signals-relay/internal/auth"
 	"github.com/signals-relay/signals-relay/internal/routes"
 	"github.com/signals-relay/signals-relay/internal/xdrregion"
 )
@@ -37,9 +37,12 @@ type Options struct {
 // Render returns module_type.json for opts, or why the URL (an absolute
 // https URL without query, fragment or credentials) or region is unusable.
 func Render(opts Options) ([]byte, error) {
-	relayURL, err := normalizeURL(opts.RelayURL)
+	relayURL, err := auth.RelayURL(opts.RelayURL)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("moduletype: %w", err)
+	}
+	if !strings.HasPrefix(strings.ToLower(relayURL), "https://") {
+		return nil, errors.New("moduletype: XDR calls relays over https: the relay URL must start with https://")
 	}
 	names := xdrregion.Names()
 	i := slices.Index(names, cmp.Or(strings.ToLower(strings.TrimSpace(opts.Region)), names[0]))
@@ -76,27 +79,4 @@ func SupportedAPIs() []string {
 		}
 	}
 	return apis
-}
-
-// normalizeURL checks that s is an absolute https URL XDR can call and
-// returns it without trailing slashes.
-func normalizeURL(s string) (string, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return "", errors.New("moduletype: the relay URL is required")
-	}
-	u, err := url.Parse(s)
-	switch {
-	case err != nil:
-		return "", fmt.Errorf("moduletype: relay URL: %w", err)
-	case u.Scheme != "https":
-		return "", fmt.Errorf("moduletype: relay URL %q: XDR calls relays over https", s)
-	case u.Host == "" || u.Hostname() == "":
-		return "", fmt.Errorf("moduletype: relay URL %q has no host", s)
-	case u.User != nil:
-		return "", fmt.Errorf("moduletype: relay URL must not carry credentials")
-	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
-		return "", fmt.Errorf("moduletype: relay URL %q must not have a query or fragment", s)
-	}
-	return strings.TrimRight(s, "/"), nil
 }
