@@ -57,7 +57,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	// of one address; at the cap the oldest idle one is closed, else new
 	// ones wait until one closes.
 	limited := connlimit.New(ln, connlimit.Config{Max: cfg.MaxConns, PerClient: cfg.ConnsPerClient, Logger: logger})
-	srv := newServer(withBodyDeadline(cfg.BodyTimeout, m.InFlight(h)), logger)
+	srv := newServer(withBodyDeadline(cfg.BodyTimeout, readTimeout, m.InFlight(h)), logger)
 	srv.IdleTimeout = cfg.IdleTimeout
 	srv.ConnState = limited.ConnState
 	ln = limited
@@ -154,15 +154,17 @@ const (
 	maxHeaderBytes = auth.MaxTokenBytes + 8<<10
 )
 
-// newServer returns an http.Server with every timeout set. ReadTimeout
-// stays above the longest request: when it passes, net/http cancels the
-// request's context even after its body was read. withBodyDeadline bounds
-// the body.
+// readTimeout bounds a request as a whole, above the longest one: when it
+// passes, net/http cancels the request's context even after its body was
+// read. withBodyDeadline bounds the body.
+const readTimeout = maxRequestTimeout + shutdownMargin
+
+// newServer returns an http.Server with every timeout set.
 func newServer(h http.Handler, logger *slog.Logger) *http.Server {
 	return &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: headerTimeout,
-		ReadTimeout:       maxRequestTimeout + shutdownMargin,
+		ReadTimeout:       readTimeout,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       defaultIdleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
@@ -171,30 +173,32 @@ func newServer(h http.Handler, logger *slog.Logger) *http.Server {
 }
 
 // withBodyDeadline gives each request's body d to arrive: a read after
-// that fails, so a body that trickles in ends there. Once the body is
-// read the deadline is lifted (ReadTimeout still bounds the request).
-func withBodyDeadline(d time.Duration, next http.Handler) http.Handler {
+// that fails, so a body that trickles in ends there. The body's deadline
+// replaces the server's ReadTimeout; once the body is read, the request is
+// bounded again by total from its start.
+func withBodyDeadline(d, total time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rc := http.NewResponseController(w)
-		if r.Body != nil && r.Body != http.NoBody && rc.SetReadDeadline(time.Now().Add(d)) == nil {
-			r.Body = &deadlineBody{ReadCloser: r.Body, lift: func() { _ = rc.SetReadDeadline(time.Time{}) }}
+		start := time.Now()
+		if r.Body != nil && r.Body != http.NoBody && rc.SetReadDeadline(start.Add(d)) == nil {
+			r.Body = &deadlineBody{ReadCloser: r.Body, restore: func() { _ = rc.SetReadDeadline(start.Add(total)) }}
 		}
 		next.ServeHTTP(w, r)
 	})
 }
 
-// deadlineBody lifts the body's read deadline at its end.
+// deadlineBody restores the request's read bound at the body's end.
 type deadlineBody struct {
 	io.ReadCloser
-	lift func()
-	done bool
+	restore func()
+	done    bool
 }
 
 func (b *deadlineBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	if errors.Is(err, io.EOF) && !b.done {
 		b.done = true
-		b.lift()
+		b.restore()
 	}
 	return n, err
 }

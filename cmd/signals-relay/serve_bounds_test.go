@@ -19,6 +19,7 @@ import (
 
 	"github.com/signals-relay/signals-relay/internal/auth"
 	"github.com/signals-relay/signals-relay/internal/simulator"
+	"github.com/signals-relay/signals-relay/internal/testsupport"
 )
 
 // connCounter is an Auth0 Signals stand-in that counts the connections the
@@ -343,5 +344,36 @@ func TestIdleClientConnectionsClose(t *testing.T) {
 	_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
 	if n, err := r.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
 		t.Errorf("idle connection: read %d bytes, %v; want the relay to close it (EOF)", n, err)
+	}
+}
+
+// TestReadBoundKeptAfterTheBody checks that once a body has arrived within
+// its own deadline, the request is still bounded as a whole: when the
+// request's total read bound passes, net/http cancels its context, as the
+// server's ReadTimeout does without a body deadline.
+func TestReadBoundKeptAfterTheBody(t *testing.T) {
+	const total = 300 * time.Millisecond
+	cancelled := make(chan bool, 1)
+	h := withBodyDeadline(time.Minute, total, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		select {
+		case <-r.Context().Done():
+			cancelled <- true
+		case <-time.After(testsupport.HangGuard):
+			cancelled <- false
+		}
+	}))
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ReadTimeout = total
+	srv.Start()
+	defer srv.Close()
+	go func() {
+		resp, err := http.Post(srv.URL, "application/json", strings.NewReader(`[]`))
+		if err == nil {
+			resp.Body.Close()
+		}
+	}()
+	if !<-cancelled {
+		t.Errorf("the request's context outlived its read bound of %s by %s", total, testsupport.HangGuard)
 	}
 }
