@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -66,14 +67,27 @@ func parseHS256(raw string, secret []byte, now func() time.Time) (Credentials, j
 	if err := checkHMAC(raw, secret); err != nil {
 		return Credentials{}, nil, err
 	}
-	claims := jwt.MapClaims{}
-	_, err := jwt.NewParser(jwt.WithValidMethods([]string{"HS256"}), jwt.WithTimeFunc(now)).
-		ParseWithClaims(raw, claims, func(*jwt.Token) (any, error) { return secret, nil })
+	claims, err := signedClaims(raw, jwt.WithTimeFunc(now))
 	if err != nil {
 		return Credentials{}, nil, classify(err, ReasonBadSignature)
 	}
 	creds, err := credentialsFrom(claims)
 	return creds, claims, err
+}
+
+// signedClaims decodes the claims of raw, whose signature the caller has
+// checked (it is not checked again), and validates exp, nbf and iat with
+// opts; claims that fail carry jwt.ErrTokenInvalidClaims, as jwt's parser
+// reports them.
+func signedClaims(raw string, opts ...jwt.ParserOption) (jwt.MapClaims, error) {
+	claims := jwt.MapClaims{}
+	if _, _, err := jwt.NewParser().ParseUnverified(raw, claims); err != nil {
+		return nil, err
+	}
+	if err := jwt.NewValidator(opts...).Validate(claims); err != nil {
+		return nil, fmt.Errorf("%w: %w", jwt.ErrTokenInvalidClaims, err)
+	}
+	return claims, nil
 }
 
 // checkHMAC checks raw's structure, its header's alg (HS256 only) and its

@@ -142,13 +142,11 @@ func (v *XDR) Verify(r *http.Request) (Credentials, error) {
 	if !rs256Signed(raw, key) { // before the claims are decoded
 		return Credentials{}, fail(ReasonRS256BadSignature)
 	}
-	claims := jwt.MapClaims{}
-	_, err = jwt.NewParser(
-		jwt.WithValidMethods([]string{jwt.SigningMethodRS256.Alg()}),
+	claims, err := signedClaims(raw,
 		jwt.WithLeeway(ClockLeeway),
 		jwt.WithTimeFunc(v.now),
 		jwt.WithExpirationRequired(), // XDR's configuration tokens always carry exp
-	).ParseWithClaims(raw, claims, func(*jwt.Token) (any, error) { return key, nil })
+	)
 	if err != nil {
 		return Credentials{}, classify(err, ReasonRS256BadSignature)
 	}

@@ -772,3 +772,20 @@ func TestXDRDefaultClientHonoursSSLCertFile(t *testing.T) {
 		t.Errorf("key-set requests = %d, want 1", got)
 	}
 }
+
+// BenchmarkXDRVerify measures accepting a valid XDR token whose key is
+// cached: XDR signs every call anew, so no token cache helps and each call
+// pays for its signature check and claims.
+func BenchmarkXDRVerify(b *testing.B) {
+	f := newXDRFixture(b, auth.XDROptions{})
+	r := request(signRS256(b, rsaKey(b, 0), "k1", xdrClaims(f.jwks.host(), f.clock.Now())))
+	if _, err := f.v.Verify(r); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := f.v.Verify(r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
