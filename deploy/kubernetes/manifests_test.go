@@ -380,7 +380,7 @@ func shutdownMargin(t *testing.T) time.Duration {
 	return margin
 }
 
-var digestRef = regexp.MustCompile(`^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)+@sha256:[0-9a-f]{64}$`)
+var digestRef = regexp.MustCompile(`^([a-z0-9.-]+(:[0-9]+)?/)?[a-z0-9._-]+(/[a-z0-9._-]+)*@sha256:[0-9a-f]{64}$`)
 
 func checkCommon(t *testing.T, r *rendered) {
 	t.Helper()
@@ -420,7 +420,7 @@ func checkCommon(t *testing.T, r *rendered) {
 
 	c := relay(t, d)
 	if !digestRef.MatchString(c.Image) {
-		t.Errorf("image %q: want a registry reference pinned by digest (set by the kustomization's images:)", c.Image)
+		t.Errorf("image %q: want a reference pinned by digest (set by the kustomization's images:)", c.Image)
 	}
 	if !slices.Equal(c.Args, []string{"serve"}) {
 		t.Errorf("args %v", c.Args)
@@ -637,5 +637,40 @@ func checkServiceMonitor(t *testing.T, r *rendered) {
 		if strings.HasPrefix(k, "prometheus.io/") {
 			t.Errorf("the pods keep the annotation %s: they would be scraped twice", k)
 		}
+	}
+}
+
+// TestOperatorOverlay renders the overlay the README shows operators, as
+// written (its paths pointed at this package), and checks that what it
+// sets reaches the pods: its image by digest and its RELAY_URL.
+func TestOperatorOverlay(t *testing.T) {
+	data, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)```yaml\n(# kustomization.yaml of your overlay\n.*?)```").FindSubmatch(data)
+	if m == nil {
+		t.Fatal("README.md shows no overlay (a ```yaml block starting with # kustomization.yaml of your overlay)")
+	}
+	const digest = "sha256:1111111111111111111111111111111111111111111111111111111111111111"
+	overlay := strings.NewReplacer("../signals-relay/deploy/kubernetes/", "../", "sha256:…", digest).Replace(string(m[1]))
+	mem := newFS(t, nil)
+	dir := path.Join(root, "operator")
+	if err := mem.WriteFile(path.Join(dir, "kustomization.yaml"), []byte(overlay)); err != nil {
+		t.Fatal(err)
+	}
+	r, err := render(mem, dir)
+	if err != nil {
+		t.Fatalf("the README's overlay does not render: %v\n%s", err, overlay)
+	}
+	c := r.deployment.Spec.Template.Spec.Containers[0]
+	if want := "registry.example.com/signals-relay@" + digest; c.Image != want {
+		t.Errorf("image %q, want the overlay's %q", c.Image, want)
+	}
+	if len(c.EnvFrom) != 1 || c.EnvFrom[0].ConfigMapRef == nil {
+		t.Fatalf("envFrom %+v: want the XDR ConfigMap", c.EnvFrom)
+	}
+	if cm := r.configMaps[c.EnvFrom[0].ConfigMapRef.Name]; cm == nil || cm.Data["RELAY_URL"] != "https://relay.example.com" {
+		t.Errorf("ConfigMap %+v: want the overlay's RELAY_URL", cm)
 	}
 }
