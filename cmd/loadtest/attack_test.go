@@ -3,8 +3,12 @@ package main
 import (
 	"errors"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/signals-relay/signals-relay/internal/auth"
 )
 
 // TestParseAttack checks that attack runs only against loopback, for a
@@ -46,5 +50,22 @@ func TestParseAttack(t *testing.T) {
 	}
 	if _, err := parseAttack([]string{"-mode", "silent"}, func(string) string { return "" }, io.Discard); err == nil {
 		t.Error("attack without SECRET_KEY: no error")
+	}
+}
+
+// TestForgedTokenReachesTheSignatureCheck checks that the attack's smaller
+// forged token fits auth.MaxTokenBytes, so the relay refuses it by its HMAC
+// (what the mode measures), not by its length.
+func TestForgedTokenReachesTheSignatureCheck(t *testing.T) {
+	tok := forgedToken(auth.MaxTokenBytes)
+	if n := len(tok); n > auth.MaxTokenBytes || n < auth.MaxTokenBytes-8 {
+		t.Fatalf("token of %d bytes, want at most %d and within 8 of it", n, auth.MaxTokenBytes)
+	}
+	r := httptest.NewRequest(http.MethodPost, "/health", nil)
+	r.Header.Set("Authorization", "Bearer "+tok)
+	_, err := auth.NewHS256([]byte("0123456789abcdef0123456789abcdef"), nil).Verify(r)
+	var authErr *auth.Error
+	if !errors.As(err, &authErr) || authErr.Reason != auth.ReasonBadSignature {
+		t.Errorf("Verify = %v, want the signature refused", err)
 	}
 }
