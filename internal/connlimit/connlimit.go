@@ -6,7 +6,9 @@
 package connlimit
 
 import (
+	"cmp"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/netip"
@@ -34,6 +36,13 @@ const DefaultSilentAfter = time.Second
 
 // logEvery is the least time between two log lines of one kind.
 const logEvery = 10 * time.Second
+
+// A log line names the loggedClients busiest of the first maxCountedClients
+// addresses of its period.
+const (
+	loggedClients     = 5
+	maxCountedClients = 256
+)
 
 // minSilentToLog is the least number of connections closed without a
 // request within logEvery that is logged: a probe that only connects is no
@@ -247,18 +256,20 @@ func (l *Listener) note(kind string, client netip.Addr) {
 		l.logs[kind] = lc
 	}
 	lc.n++
-	if len(lc.clients) < 5 || lc.clients[client] > 0 {
+	if len(lc.clients) < maxCountedClients || lc.clients[client] > 0 {
 		lc.clients[client]++
 	}
 	now := l.cfg.Now()
 	if now.Sub(lc.last) < logEvery || (kind == silentKind && lc.n < minSilentToLog) {
 		return
 	}
+	busiest := slices.SortedFunc(maps.Keys(lc.clients), func(a, b netip.Addr) int {
+		return cmp.Or(lc.clients[b]-lc.clients[a], a.Compare(b))
+	})
 	var top []string
-	for a, n := range lc.clients {
-		top = append(top, a.String()+"="+strconv.Itoa(n))
+	for _, a := range busiest[:min(len(busiest), loggedClients)] {
+		top = append(top, a.String()+"="+strconv.Itoa(lc.clients[a]))
 	}
-	slices.Sort(top)
 	// The first line of a kind comes at once; then one per logEvery at most.
 	l.cfg.Logger.Warn(kind, "connections", lc.n, "clients", top, "open", len(l.conns), "max", l.cfg.Max)
 	lc.last, lc.n, lc.clients = now, 0, make(map[netip.Addr]int)

@@ -2,7 +2,9 @@ package connlimit_test
 
 import (
 	"bufio"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -217,5 +219,29 @@ func TestSilentFloodIsLogged(t *testing.T) {
 	waitOpen(t, l, 0)
 	if m := strings.Count(logs.String(), "closed without a request"); m != n {
 		t.Errorf("%d log lines within the rate limit's period, want %d", m, n)
+	}
+}
+
+// TestLogNamesTheBusiestClients checks that a log line names the clients
+// with the most connections, even one that came after five others.
+func TestLogNamesTheBusiestClients(t *testing.T) {
+	logs := &testsupport.LockedBuffer{}
+	addr, l := serve(t, connlimit.Config{Max: 100, Logger: slog.New(slog.NewJSONHandler(logs, nil))}, nil)
+	for i := range 6 {
+		dial(t, addr, fmt.Sprintf("127.0.0.%d", 11+i)).Close()
+	}
+	waitOpen(t, l, 0)
+	for range 10 {
+		dial(t, addr, "127.0.0.20").Close()
+	}
+	testsupport.WaitFor(t, "the silent flood's log line", func() bool {
+		return strings.Contains(logs.String(), "closed without a request")
+	})
+	var line struct{ Clients []string }
+	if err := json.Unmarshal([]byte(strings.SplitN(logs.String(), "\n", 2)[0]), &line); err != nil {
+		t.Fatal(err)
+	}
+	if len(line.Clients) != 5 || !strings.HasPrefix(line.Clients[0], "127.0.0.20=") {
+		t.Errorf("clients %v, want five, the busiest (127.0.0.20) first", line.Clients)
 	}
 }
