@@ -519,8 +519,7 @@ func TestChangeWaitsWhileUpdateInProgress(t *testing.T) {
 	t.Parallel()
 	const inProgress = "The operation cannot be performed at this time. An update is in progress for resource: arn:aws:lambda:us-east-1:123456789012:function:" + fnName
 	s := settings(t, baseStage)
-	for _, op := range []string{"lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration", "lambda:PublishVersion",
-		"lambda:UpdateAlias", "lambda:AddPermission", "lambda:DeleteFunction"} {
+	for _, op := range []string{"lambda:UpdateFunctionCode", "lambda:UpdateAlias", "lambda:AddPermission", "lambda:DeleteFunction"} {
 		t.Run(op, func(t *testing.T) {
 			t.Parallel()
 			fake, c, progress := setupDeployed(t, s)
@@ -550,6 +549,34 @@ func TestChangeWaitsWhileUpdateInProgress(t *testing.T) {
 	_, err := c.Update(t.Context(), s, testZip(t, "v2"))
 	if want := "lambda:UpdateFunctionCode: " + fnName + " is still busy with another update after 0s — check `relayctl status dev`"; err == nil || !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("Update = %v\nwant %s", err, want)
+	}
+}
+
+// TestChangeAfterAnotherUpdateIsNotRepeated: a change that names the
+// revision relayctl read (the configuration, the version to publish) is
+// refused once someone else has updated the function meanwhile, whether
+// or not that update has finished; relayctl says so at once instead of
+// waiting to make it again with a revision that can no longer match.
+func TestChangeAfterAnotherUpdateIsNotRepeated(t *testing.T) {
+	t.Parallel()
+	s := settings(t, baseStage)
+	for _, op := range []string{"lambda:UpdateFunctionConfiguration", "lambda:PublishVersion"} {
+		t.Run(op, func(t *testing.T) {
+			t.Parallel()
+			fake, c, progress := setupDeployed(t, s)
+			fake.ChangeBefore(op, fnName)
+			before := len(fake.CallsTo(op))
+			_, err := c.Update(t.Context(), s, testZip(t, "v2"))
+			if want := op + ": the function was changed by someone else meanwhile"; err == nil || !strings.HasPrefix(err.Error(), want) {
+				t.Errorf("Update = %v\nwant %s", err, want)
+			}
+			if n := len(fake.CallsTo(op)) - before; n != 1 {
+				t.Errorf("%s called %d times by the update, want once", op, n)
+			}
+			if strings.Contains(progress.String(), "waiting for it to finish") {
+				t.Errorf("progress shows a wait for the other update:\n%s", progress)
+			}
+		})
 	}
 }
 

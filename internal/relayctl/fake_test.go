@@ -111,6 +111,9 @@ type fakeAWS struct {
 	policies  map[string]bool // managed policy ARNs
 	logGroups map[string]*logGroup
 	failures  map[string][]*failure // nil entries let a call through
+	// changesBefore names, by op, the function someone else updates just
+	// before the next call to op.
+	changesBefore map[string]string
 	denied    map[string]bool
 	// policy is the caller's identity policy, evaluated for every call:
 	// deploy/iam/deployment-policy.json unless a test changes it.
@@ -131,6 +134,7 @@ func newFakeAWS(t testing.TB) *fakeAWS {
 		policies:        map[string]bool{},
 		logGroups:       map[string]*logGroup{},
 		failures:        map[string][]*failure{},
+		changesBefore:   map[string]string{},
 		denied:          map[string]bool{},
 		Partition:       "aws",
 	}
@@ -207,6 +211,15 @@ func (s *fakeAWS) Fail(op string, status int, code, message string) {
 	s.FailAfter(op, 0, status, code, message)
 }
 
+// ChangeBefore makes someone else update the named function just before
+// the next call to op: its revision changes and its update is in progress,
+// as Lambda shows an update begun a moment earlier.
+func (s *fakeAWS) ChangeBefore(op, name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.changesBefore[op] = name
+}
+
 // FailAfter lets the next ok calls to op through and makes the one after
 // them fail with an AWS error.
 func (s *fakeAWS) FailAfter(op string, ok, status int, code, message string) {
@@ -262,6 +275,10 @@ type protocol func(w http.ResponseWriter, status int, code, msg string)
 // writes AWS's access denied error.
 func (s *fakeAWS) begin(w http.ResponseWriter, fail protocol, c fakeCall, denied func(w http.ResponseWriter, msg string), required ...authz) bool {
 	s.calls = append(s.calls, c)
+	if name, ok := s.changesBefore[c.Op]; ok {
+		delete(s.changesBefore, c.Op)
+		s.changed(s.functions[name])
+	}
 	if fs := s.failures[c.Op]; len(fs) > 0 {
 		s.failures[c.Op] = fs[1:]
 		if f := fs[0]; f != nil {

@@ -48,14 +48,10 @@ func (c *awsClient) release(ctx context.Context, s stage.Settings, cfg *lambda.G
 			c.progressf("Repaired: %s.", what)
 		}
 	}
-	var v *lambda.PublishVersionOutput
-	err := c.whenIdle(ctx, s, func() (err error) {
-		v, err = c.Lambda.PublishVersion(ctx, &lambda.PublishVersionInput{
-			FunctionName: &name,
-			RevisionId:   cfg.RevisionId,
-			Description:  aws.String(why),
-		})
-		return err
+	v, err := c.Lambda.PublishVersion(ctx, &lambda.PublishVersionInput{
+		FunctionName: &name,
+		RevisionId:   cfg.RevisionId,
+		Description:  aws.String(why),
 	})
 	if err != nil {
 		return c.explainRevision(err, s)
@@ -257,11 +253,8 @@ func (c *awsClient) missingStatements(ctx context.Context, name string) ([]*lamb
 // explainStatement explains a failed AddPermission; a statement id taken
 // by a statement that grants something else needs a person's decision.
 func (c *awsClient) explainStatement(err error, s stage.Settings, in *lambda.AddPermissionInput) error {
-	if !isCode(err, "ResourceConflictException") {
-		return c.Explain(err)
-	}
-	if isUpdateInProgress(err) {
-		return c.explainInProgress(err, s)
+	if !isCode(err, "ResourceConflictException") || isUpdateInProgress(err) {
+		return c.Explain(err) // whenIdle explained one still in progress
 	}
 	sid := aws.ToString(in.StatementId)
 	return &opError{Op: "lambda:AddPermission", Err: err,

@@ -105,14 +105,11 @@ func (c *awsClient) keepServedCode(ctx context.Context, s stage.Settings, cur *l
 	if err != nil {
 		return nil, stuck(err.Error(), nil)
 	}
-	if err := c.whenIdle(ctx, s, func() error {
-		_, err := c.Lambda.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{
-			FunctionName:  &name,
-			ZipFile:       zip,
-			Architectures: served.Architectures,
-			RevisionId:    cur.RevisionId,
-		})
-		return err
+	if _, err := c.Lambda.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{
+		FunctionName:  &name,
+		ZipFile:       zip,
+		Architectures: served.Architectures,
+		RevisionId:    cur.RevisionId,
 	}); err != nil {
 		return nil, c.explainRevision(err, s)
 	}

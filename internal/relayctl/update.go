@@ -2,6 +2,7 @@ package relayctl
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 
@@ -139,10 +140,7 @@ func (c *awsClient) settleForChange(ctx context.Context, s stage.Settings) (*lam
 func (c *awsClient) configure(ctx context.Context, s stage.Settings, cur *lambda.GetFunctionConfigurationOutput, in *lambda.UpdateFunctionConfigurationInput) (*lambda.GetFunctionConfigurationOutput, error) {
 	in.FunctionName = aws.String(s.FunctionName())
 	in.RevisionId = cur.RevisionId
-	if err := c.whenIdle(ctx, s, func() error {
-		_, err := c.Lambda.UpdateFunctionConfiguration(ctx, in)
-		return err
-	}); err != nil {
+	if _, err := c.Lambda.UpdateFunctionConfiguration(ctx, in); err != nil {
 		return nil, c.explainRevision(err, s)
 	}
 	return c.finished(ctx, s, "configuration update")
@@ -157,12 +155,11 @@ func (c *awsClient) notDeployed(err error, s stage.Settings) error {
 }
 
 // explainRevision explains a change refused because someone else changed
-// the function (or its alias) since it was read, or is still changing it.
+// the function (or its alias) since it was read, or is changing it now;
+// whenIdle's explanation passes through.
 func (c *awsClient) explainRevision(err error, s stage.Settings) error {
-	if isUpdateInProgress(err) {
-		return c.explainInProgress(err, s)
-	}
-	if isCode(err, "PreconditionFailedException", "ResourceConflictException") {
+	var explained *opError
+	if !errors.As(err, &explained) && isCode(err, "PreconditionFailedException", "ResourceConflictException") {
 		return &opError{Op: opName(err), Msg: "the function was changed by someone else meanwhile", Err: err,
 			Fix: "check `relayctl status " + s.Stage + "` and run the command again"}
 	}

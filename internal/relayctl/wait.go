@@ -78,13 +78,18 @@ func isUpdateInProgress(err error) bool {
 // whenIdle makes a change to the stage's function and, while Lambda
 // refuses it because another update is in progress (someone else's, or one
 // still settling), waits for the function to settle and makes it again,
-// for at most MaxWait. It returns the change's last error.
+// for at most MaxWait; then it explains the refusal. Only a change that
+// names no RevisionId is worth making again: another update has changed
+// the revision.
 func (c *awsClient) whenIdle(ctx context.Context, s stage.Settings, change func() error) error {
 	deadline := time.Now().Add(c.MaxWait)
 	for {
 		err := change()
-		if !isUpdateInProgress(err) || time.Now().After(deadline) {
+		if !isUpdateInProgress(err) {
 			return err
+		}
+		if time.Now().After(deadline) {
+			return c.explainInProgress(err, s)
 		}
 		c.progressf("%s is busy with another update; waiting for it to finish…", s.FunctionName())
 		if err := sleep(ctx, c.Poll); err != nil {
