@@ -114,7 +114,7 @@ type fakeAWS struct {
 	// changesBefore names, by op, the function someone else updates just
 	// before the next call to op.
 	changesBefore map[string]string
-	denied    map[string]bool
+	denied        map[string]bool
 	// policy is the caller's identity policy, evaluated for every call:
 	// deploy/iam/deployment-policy.json unless a test changes it.
 	policy iamPolicy
