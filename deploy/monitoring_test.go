@@ -35,6 +35,7 @@ import (
 	"github.com/signals-relay/signals-relay/internal/signals"
 	"github.com/signals-relay/signals-relay/internal/simulator"
 	"github.com/signals-relay/signals-relay/internal/simulator/simtest"
+	"github.com/signals-relay/signals-relay/internal/testsupport"
 )
 
 const (
@@ -101,9 +102,7 @@ func scrapeRelay(t *testing.T) scrape {
 	sim.SetLatency(time.Second)
 	var wg sync.WaitGroup
 	wg.Go(func() { send("/deliberate/observables", "Bearer "+tok, `[{"type":"ip","value":"192.0.2.9"}]`) })
-	for deadline := time.Now().Add(5 * time.Second); sim.InFlight() == 0 && time.Now().Before(deadline); {
-		time.Sleep(time.Millisecond)
-	}
+	testsupport.WaitFor(t, "the first request to reach the upstream", func() bool { return sim.InFlight() > 0 })
 	if code := send("/observe/observables", "Bearer "+tok, one); code != http.StatusServiceUnavailable {
 		t.Errorf("a request beyond the concurrency cap: %d, want 503", code)
 	}

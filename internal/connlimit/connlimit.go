@@ -27,7 +27,6 @@ type Config struct {
 	// can be evicted like an idle one; 0: DefaultSilentAfter.
 	SilentAfter time.Duration
 	Logger      *slog.Logger // nil: no log
-	Now         func() time.Time
 }
 
 // DefaultSilentAfter is Config.SilentAfter's default: a client sends its
@@ -77,9 +76,6 @@ func New(ln net.Listener, cfg Config) *Listener {
 	cfg.Max = max(cfg.Max, 1)
 	if cfg.SilentAfter <= 0 {
 		cfg.SilentAfter = DefaultSilentAfter
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
 	}
 	return &Listener{
 		Listener: ln, cfg: cfg,
@@ -144,7 +140,7 @@ func (l *Listener) Accept() (net.Conn, error) {
 			}
 			l.mu.Lock()
 		}
-		c := &Conn{Conn: nc, l: l, client: client, state: http.StateNew, since: l.cfg.Now()}
+		c := &Conn{Conn: nc, l: l, client: client, state: http.StateNew, since: time.Now()}
 		l.conns[c] = struct{}{}
 		l.clients[client]++
 		l.mu.Unlock()
@@ -170,7 +166,7 @@ func (l *Listener) ConnState(nc net.Conn, state http.ConnState) {
 		return
 	}
 	l.mu.Lock()
-	c.state, c.since = state, l.cfg.Now()
+	c.state, c.since = state, time.Now()
 	if state == http.StateActive {
 		c.served = true
 	}
@@ -223,7 +219,7 @@ func (l *Listener) evict(c *Conn) {
 // oldestIdle returns the connection, of client when it is valid, that has
 // been idle (or new and silent for SilentAfter) the longest; l.mu is held.
 func (l *Listener) oldestIdle(client netip.Addr) *Conn {
-	now := l.cfg.Now()
+	now := time.Now()
 	var oldest *Conn
 	for c := range l.conns {
 		if client.IsValid() && c.client != client {
@@ -259,7 +255,7 @@ func (l *Listener) note(kind string, client netip.Addr) {
 	if len(lc.clients) < maxCountedClients || lc.clients[client] > 0 {
 		lc.clients[client]++
 	}
-	now := l.cfg.Now()
+	now := time.Now()
 	if now.Sub(lc.last) < logEvery || (kind == silentKind && lc.n < minSilentToLog) {
 		return
 	}

@@ -73,11 +73,7 @@ func (c client) getIdle(t *testing.T) {
 	if err := c.get(5 * time.Second); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(10 * time.Second); idles.Load() == n; time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the connection never went idle")
-		}
-	}
+	testsupport.WaitFor(t, "the connection to go idle", func() bool { return idles.Load() != n })
 }
 
 // get sends one keep-alive request and reads its answer within wait.
@@ -105,11 +101,7 @@ func (c client) closedByServer(wait time.Duration) bool {
 // waitOpen waits until l counts n connections.
 func waitOpen(t *testing.T, l *connlimit.Listener, n int) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); l.Open() != n; time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d connections open, want %d", l.Open(), n)
-		}
-	}
+	testsupport.WaitFor(t, fmt.Sprintf("%d connections open", n), func() bool { return l.Open() == n })
 }
 
 // TestPerClientShare checks that a client holding its share of connections
