@@ -149,13 +149,6 @@ func (p iamPolicy) withoutStatement(sid string) iamPolicy {
 	return p
 }
 
-// SetPolicy replaces the caller's identity policy.
-func (s *fakeAWS) SetPolicy(p iamPolicy) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.policy = p
-}
-
 // EditPolicy changes the caller's identity policy in place.
 func (s *fakeAWS) EditPolicy(edit func(*iamPolicy)) {
 	s.mu.Lock()
