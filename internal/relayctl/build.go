@@ -53,6 +53,17 @@ func (a *app) cmdPackage(ctx context.Context, args []string) error {
 	return nil
 }
 
+// readSource reads the revision of the source built from, warning when
+// its tracked files have uncommitted changes: what is built (what) is then
+// not what the revision holds.
+func (a *app) readSource(ctx context.Context, bf buildFlags, what string) (ociimage.Source, error) {
+	src, err := ociimage.ReadSource(ctx, bf.source, a.getenv("SOURCE_DATE_EPOCH"))
+	if err == nil && src.Dirty {
+		fmt.Fprintf(a.stderr, "Warning: %s has uncommitted changes; the %s is not what revision %s holds.\n", bf.source, what, src.Revision)
+	}
+	return src, err
+}
+
 // writeArtifact writes a release artifact (a package, an image archive),
 // making its directory.
 func writeArtifact(path string, b []byte) error {
@@ -67,11 +78,10 @@ func writeArtifact(path string, b []byte) error {
 func (a *app) buildZip(ctx context.Context, s stage.Settings, bf buildFlags) ([]byte, error) {
 	fmt.Fprintf(a.stderr, "Building bootstrap %s for linux/%s from %s…\n", bf.version, s.GOARCH(), bf.source)
 	start := time.Now()
-	var revision string // the commit, stamped into the relay for its build_info metric
-	if src, err := ociimage.ReadSource(ctx, bf.source, a.getenv("SOURCE_DATE_EPOCH")); err == nil {
-		revision = src.Revision
-	}
-	bootstrap, err := a.buildChecked(ctx, bf, s.GOARCH(), revision)
+	// The commit, stamped into the relay for its build_info metric; none
+	// outside a git work tree.
+	src, _ := a.readSource(ctx, bf, "package")
+	bootstrap, err := a.buildChecked(ctx, bf, s.GOARCH(), src.Revision)
 	if err != nil {
 		return nil, err
 	}

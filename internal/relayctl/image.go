@@ -37,12 +37,9 @@ func (a *app) cmdImage(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("image: %w", err)
 	}
-	src, err := ociimage.ReadSource(ctx, bf.source, a.getenv("SOURCE_DATE_EPOCH"))
+	src, err := a.readSource(ctx, bf, "image")
 	if err != nil {
 		return fmt.Errorf("image: %w", err)
-	}
-	if src.Dirty {
-		fmt.Fprintf(a.stderr, "Warning: %s has uncommitted changes; the image is not what revision %s holds.\n", bf.source, src.Revision)
 	}
 	var bins []ociimage.Binary
 	for _, p := range plats {

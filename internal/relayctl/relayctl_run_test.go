@@ -15,6 +15,7 @@ import (
 	"maps"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -781,5 +782,45 @@ func TestModuleType(t *testing.T) {
 				t.Errorf("url = %v", mt.Properties["url"])
 			}
 		})
+	}
+}
+
+// TestPackageNamesItsSource: package stamps the commit of the source it
+// builds from, and warns, as image does, when that source has uncommitted
+// changes, whose build the commit does not describe.
+func TestPackageNamesItsSource(t *testing.T) {
+	t.Parallel()
+	src := t.TempDir()
+	git := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"-C", src, "-c", "user.name=t", "-c", "user.email=t@example.com"}, args...)...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	git("init", "-q")
+	if err := os.WriteFile(filepath.Join(src, "go.mod"), []byte("module example.com/relay\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	git("add", "go.mod")
+	git("commit", "-q", "-m", "one")
+	rev := git("rev-parse", "HEAD")
+	for _, dirty := range []bool{false, true} {
+		if dirty {
+			if err := os.WriteFile(filepath.Join(src, "go.mod"), []byte("module example.com/relay\n\ngo 1.26\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		e := newEnv(t)
+		_, errOut := e.mustRun("", "package", "dev", "-o", filepath.Join(e.dir, "a.zip"), "--source", src)
+		if got := e.builds[0].Revision; got != rev {
+			t.Errorf("dirty %v: revision %q, want %q", dirty, got, rev)
+		}
+		warned := strings.Contains(errOut, "Warning: "+src+" has uncommitted changes; the package is not what revision "+rev+" holds.")
+		if warned != dirty {
+			t.Errorf("dirty %v: warned %v\n%s", dirty, warned, errOut)
+		}
 	}
 }
