@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -377,42 +378,30 @@ func bigReferBody(size int) []byte {
 }
 
 // probe calls the relay as a well-behaved client, one round every
-// c.every, until ctx ends.
+// c.every, until ctx ends; each call is a kind, sent and checked by
+// driver.once as load's requests are.
 func probe(ctx context.Context, c *attackConfig) []*probeStats {
-	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
-	defer client.CloseIdleConnections()
-	type call struct {
-		stats             *probeStats
-		method, url, body string
-		header            http.Header
-		want              string
-	}
-	calls := []call{
-		{&probeStats{name: "public /watchdog"}, http.MethodGet, c.base + "/watchdog", "", http.Header{"Health-Check": {"probe"}}, `{"data":"probe"}`},
-		{&probeStats{name: "public deliberate"}, http.MethodPost, c.base + "/deliberate/observables", `[{"type":"ip","value":"203.0.113.66"}]`,
-			http.Header{"Authorization": {"Bearer " + c.token}}, `"verdicts"`},
+	d := &driver{client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 4}}}
+	defer d.client.CloseIdleConnections()
+	noBody := func(*mrand.Rand) string { return "" }
+	watchdog := http.Header{"Health-Check": {"probe"}}
+	kinds := []kind{
+		{name: "public /watchdog", method: http.MethodGet, url: c.base + "/watchdog", header: watchdog, body: noBody, want: `{"data":"probe"}`},
+		{name: "public deliberate", method: http.MethodPost, url: c.base + "/deliberate/observables",
+			header: http.Header{"Authorization": {"Bearer " + c.token}}, want: `"verdicts"`,
+			body: func(*mrand.Rand) string { return `[{"type":"ip","value":"203.0.113.66"}]` }},
 	}
 	if c.admin != "" {
-		calls = append(calls, call{&probeStats{name: "admin /watchdog"}, http.MethodGet, c.admin + "/watchdog", "", http.Header{"Health-Check": {"probe"}}, `{"data":"probe"}`})
+		kinds = append(kinds, kind{name: "admin /watchdog", method: http.MethodGet, url: c.admin + "/watchdog", header: watchdog, body: noBody, want: `{"data":"probe"}`})
 	}
+	out := make([]*probeStats, len(kinds))
 	var wg sync.WaitGroup
-	for _, cl := range calls {
+	for i, k := range kinds {
+		s := &probeStats{name: k.name}
+		out[i] = s
 		wg.Go(func() {
 			for ctx.Err() == nil {
-				req, err := http.NewRequestWithContext(ctx, cl.method, cl.url, strings.NewReader(cl.body))
-				if err != nil {
-					return
-				}
-				req.Header = cl.header.Clone()
-				start := time.Now()
-				resp, err := client.Do(req)
-				var b []byte
-				if err == nil {
-					b, err = io.ReadAll(resp.Body)
-					resp.Body.Close()
-				}
-				latency := time.Since(start)
-				s := cl.stats
+				status, latency, err := d.once(ctx, k, nil)
 				if ctx.Err() != nil {
 					if err != nil && latency >= time.Second { // still unanswered when the run ended
 						s.failed++
@@ -422,16 +411,13 @@ func probe(ctx context.Context, c *attackConfig) []*probeStats {
 					return
 				}
 				switch {
-				case err != nil:
-					s.failed++
-					s.first = cmp.Or(s.first, err.Error())
-				case resp.StatusCode == http.StatusServiceUnavailable:
+				case status == http.StatusServiceUnavailable:
 					s.shed++
-				case resp.StatusCode != http.StatusOK || !strings.Contains(string(b), cl.want):
+				case err != nil || status != http.StatusOK:
 					s.failed++
-					s.first = cmp.Or(s.first, fmt.Sprintf("HTTP %d %.100s", resp.StatusCode, b))
+					s.first = cmp.Or(s.first, fmt.Sprintf("HTTP %d: %v", status, err))
 				}
-				if err == nil {
+				if status != 0 {
 					s.latencies = append(s.latencies, latency)
 				}
 				sleep(ctx, c.every)
@@ -439,9 +425,5 @@ func probe(ctx context.Context, c *attackConfig) []*probeStats {
 		})
 	}
 	wg.Wait()
-	out := make([]*probeStats, 0, len(calls))
-	for _, cl := range calls {
-		out = append(out, cl.stats)
-	}
 	return out
 }
