@@ -1,6 +1,7 @@
 // Package cache holds Cache, which saves the relay's calls to Auth0 Signals
-// (auth keeps its own key sets and verified tokens): it keeps loads for a
-// while, and concurrent callers of a key share one.
+// and the signals client's redaction patterns (auth keeps its own key sets
+// and verified tokens): it keeps loads for a while, and concurrent callers
+// of a key share one.
 package cache
 
 import (

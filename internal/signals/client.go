@@ -14,7 +14,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
+	"time"
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -22,6 +22,7 @@ import (
 	"golang.org/x/net/http/httpguts"
 
 	"github.com/signals-relay/signals-relay/internal/bufpool"
+	"github.com/signals-relay/signals-relay/internal/cache"
 )
 
 // Limits on what the client reads from the API; real reports are a few KiB.
@@ -414,7 +415,7 @@ func redacter(secret string) func(string) string {
 			return s
 		}
 		if re == nil {
-			re = patterns.get(secret)
+			re = pattern(secret)
 		}
 		return re.ReplaceAllLiteralString(s, "[REDACTED]")
 	}
@@ -457,32 +458,15 @@ func secretPattern(secret string) *regexp.Regexp {
 	return regexp.MustCompile("(?i)(?:" + strings.Join(forms, "|") + ")")
 }
 
-// patterns keeps the compiled patterns of the last few keys: a pattern
-// takes a millisecond or two to build, and a key's failures come in runs.
-var patterns = &patternCache{m: make(map[string]*regexp.Regexp)}
+// patterns keeps the compiled patterns of recent keys: a pattern takes a
+// millisecond or two to build, and a key's failures come in runs.
+var patterns = cache.New[string, *regexp.Regexp](cache.Config{Size: 64, TTL: 10 * time.Minute})
 
-// maxPatterns bounds patterns; when full it starts again.
-const maxPatterns = 64
-
-type patternCache struct {
-	mu sync.Mutex
-	m  map[string]*regexp.Regexp
-}
-
-func (c *patternCache) get(secret string) *regexp.Regexp {
-	c.mu.Lock()
-	re, ok := c.m[secret]
-	c.mu.Unlock()
-	if ok {
-		return re
-	}
-	re = secretPattern(secret)
-	c.mu.Lock()
-	if len(c.m) >= maxPatterns {
-		clear(c.m)
-	}
-	c.m[secret] = re
-	c.mu.Unlock()
+// pattern returns secret's pattern from patterns, building it once.
+func pattern(secret string) *regexp.Regexp {
+	re, _, _ := patterns.Get(context.Background(), secret, "", func(context.Context) (*regexp.Regexp, error) {
+		return secretPattern(secret), nil
+	})
 	return re
 }
 
