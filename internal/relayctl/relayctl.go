@@ -44,6 +44,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -56,36 +57,45 @@ import (
 	"github.com/signals-relay/signals-relay/internal/xdrregion"
 )
 
-// synopses are the commands' usage lines, in the order help lists them:
-// the one place both the overview and each command's -h take them from.
-var synopses = []struct{ name, synopsis string }{
-	{"package", "STAGE [-o FILE] [--source DIR] [--relay-version V] [--toolchain GO]"},
-	{"deploy", "STAGE [--create-role] [--zip FILE | --source DIR --relay-version V --toolchain GO]"},
-	{"update", "STAGE [--zip FILE | --source DIR --relay-version V --toolchain GO]"},
-	{"status", "STAGE"},
-	{"rollback", "STAGE [-n N]"},
-	{"invoke", "STAGE [--health | --observe FILE] [--jwt-file FILE | --jwt JWT]"},
-	{"tail", "STAGE [--since 10m] [--http | --non-http] [--filter PATTERN] [--follow]"},
-	{"undeploy", "STAGE [--yes] [--remove-logs]"},
-	{"jwt", "STAGE [-f credentials.json] [--set-secret [--roll-forward]] [--module-link-template TEMPLATE]"},
-	{"module-type", "--url URL [--region " + strings.Join(xdrregion.Names(), "|") + "]"},
-	{"image", "[--platform linux/amd64,linux/arm64] [--source DIR] [--relay-version V] [--toolchain GO] (--output FILE | --push REF)"},
+// command is one of relayctl's commands: its usage line and its run.
+type command struct {
+	name, synopsis string
+	run            func(a *app, ctx context.Context, args []string) error
 }
 
-func synopsis(name string) string {
-	for _, c := range synopses {
-		if c.name == name {
-			return c.synopsis
-		}
+// commands are relayctl's commands, in the order help lists them: the one
+// place run, the overview and each command's -h take them from.
+func commands() []command {
+	return []command{
+		{"package", "STAGE [-o FILE] [--source DIR] [--relay-version V] [--toolchain GO]", (*app).cmdPackage},
+		{"deploy", "STAGE [--create-role] [--zip FILE | --source DIR --relay-version V --toolchain GO]", (*app).cmdDeploy},
+		{"update", "STAGE [--zip FILE | --source DIR --relay-version V --toolchain GO]", (*app).cmdUpdate},
+		{"status", "STAGE", (*app).cmdStatus},
+		{"rollback", "STAGE [-n N]", (*app).cmdRollback},
+		{"invoke", "STAGE [--health | --observe FILE] [--jwt-file FILE | --jwt JWT]", (*app).cmdInvoke},
+		{"tail", "STAGE [--since 10m] [--http | --non-http] [--filter PATTERN] [--follow]", (*app).cmdTail},
+		{"undeploy", "STAGE [--yes] [--remove-logs]", (*app).cmdUndeploy},
+		{"jwt", "STAGE [-f credentials.json] [--set-secret [--roll-forward]] [--module-link-template TEMPLATE]", (*app).cmdJWT},
+		{"module-type", "--url URL [--region " + strings.Join(xdrregion.Names(), "|") + "]", (*app).cmdModuleType},
+		{"image", "[--platform linux/amd64,linux/arm64] [--source DIR] [--relay-version V] [--toolchain GO] (--output FILE | --push REF)", (*app).cmdImage},
 	}
-	return ""
+}
+
+// lookup returns the command called name.
+func lookup(name string) (command, bool) {
+	all := commands()
+	i := slices.IndexFunc(all, func(c command) bool { return c.name == name })
+	if i < 0 {
+		return command{}, false
+	}
+	return all[i], true
 }
 
 // usage is relayctl's help.
 func usage() string {
 	var b strings.Builder
 	b.WriteString("relayctl packages the signals-relay for AWS Lambda and manages its deployment.\n\nUsage:\n")
-	for _, c := range synopses {
+	for _, c := range commands() {
 		fmt.Fprintf(&b, "  relayctl %-8s %s\n", c.name, c.synopsis)
 	}
 	b.WriteString(`  relayctl version
@@ -127,21 +137,16 @@ func (a *app) run(ctx context.Context, args []string) error {
 		fmt.Fprint(a.stderr, usage())
 		return flag.ErrHelp
 	}
-	commands := map[string]func(context.Context, []string) error{
-		"package": a.cmdPackage, "deploy": a.cmdDeploy, "update": a.cmdUpdate, "status": a.cmdStatus,
-		"tail": a.cmdTail, "undeploy": a.cmdUndeploy, "rollback": a.cmdRollback, "invoke": a.cmdInvoke,
-		"jwt": a.cmdJWT, "module-type": a.cmdModuleType, "image": a.cmdImage,
-	}
 	switch cmd := args[0]; cmd {
 	case "version", "--version":
 		fmt.Fprintln(a.stdout, "relayctl", version.Version)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(a.stdout, usage())
 	default:
-		if f, ok := commands[cmd]; ok {
+		if c, ok := lookup(cmd); ok {
 			// A command's help, asked for with -h, is an answer, not an
 			// error.
-			if err := f(ctx, args[1:]); !errors.Is(err, flag.ErrHelp) {
+			if err := c.run(a, ctx, args[1:]); !errors.Is(err, flag.ErrHelp) {
 				return err
 			}
 			return nil
@@ -173,7 +178,8 @@ func (a *app) flagSet(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(a.stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(a.stderr, "Usage: relayctl %s %s\n\nFlags:\n", name, synopsis(name))
+		c, _ := lookup(name)
+		fmt.Fprintf(a.stderr, "Usage: relayctl %s %s\n\nFlags:\n", name, c.synopsis)
 		fs.PrintDefaults()
 	}
 	return fs

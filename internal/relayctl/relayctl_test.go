@@ -16,7 +16,7 @@ func TestHelpMatchesFlags(t *testing.T) {
 	e := newEnv(t)
 	overview, _ := e.mustRun("", "--help")
 	flagLine := regexp.MustCompile(`(?m)^  -(\S+)`)
-	for _, c := range synopses {
+	for _, c := range commands() {
 		t.Run(c.name, func(t *testing.T) {
 			out, help, err := e.run("", c.name, "-h")
 			if err != nil || out != "" {
