@@ -477,10 +477,11 @@ func checkCommon(t *testing.T, r *rendered) {
 	} else {
 		pause = time.Duration(l.PreStop.Sleep.Seconds) * time.Second
 	}
-	need := pause + requestTimeout + shutdownMargin(t)
+	margin := shutdownMargin(t)
+	need := pause + requestTimeout + margin
 	if g := pod.TerminationGracePeriodSeconds; g == nil || time.Duration(*g)*time.Second < need || time.Duration(*g)*time.Second > need+10*time.Second {
 		t.Errorf("terminationGracePeriodSeconds %v: want preStop %s + REQUEST_TIMEOUT %s + shutdown margin %s = %s, plus at most 10 s",
-			g, pause, requestTimeout, shutdownMargin(t), need)
+			g, pause, requestTimeout, margin, need)
 	}
 
 	keys := map[string]bool{}
