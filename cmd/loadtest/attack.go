@@ -34,12 +34,15 @@ var attackModes = map[string]struct {
 	// authenticated: the attacker holds a valid token (a 503 to the probe
 	// is then allowed: the load cap sheds work).
 	authenticated bool
+	// redial is what an attacker waits before it tries again: a
+	// connection holder reconnects once a second, a caller after 50 ms.
+	redial time.Duration
 }{
-	"keepalive-hold": {512, "keep-alive connections, each sending GET /watchdog every 20 s", false},
-	"silent":         {1536, "connections that send nothing", false},
-	"forged-token":   {512, "callers of POST /health with forged tokens of 60 KB and 8 KB", false},
-	"big-refer":      {32, "callers of POST /refer/observables with 1 MiB bodies and a valid token", true},
-	"slow-body":      {64, "callers with a valid token sending their body at one byte a second", false},
+	"keepalive-hold": {512, "keep-alive connections, each sending GET /watchdog every 20 s", false, time.Second},
+	"silent":         {1536, "connections that send nothing", false, time.Second},
+	"forged-token":   {512, "callers of POST /health with forged tokens of 60 KB and 8 KiB", false, 50 * time.Millisecond},
+	"big-refer":      {32, "callers of POST /refer/observables with 1 MiB bodies and a valid token", true, 50 * time.Millisecond},
+	"slow-body":      {64, "callers with a valid token sending their body at one byte a second", false, time.Second},
 }
 
 // attackConfig is one attack run.
@@ -231,19 +234,12 @@ func attack(ctx context.Context, c *attackConfig, n *attackCounts) {
 				}
 				if err != nil && ctx.Err() == nil {
 					n.closed.Add(1)
-					sleep(ctx, redialPause[c.mode]) // a closed attacker tries again, not in a tight loop
+					sleep(ctx, attackModes[c.mode].redial) // a closed attacker tries again, not in a tight loop
 				}
 			}
 		})
 	}
 	wg.Wait()
-}
-
-// redialPause is what an attacker waits before it tries again: a
-// connection holder reconnects once a second, a caller after 50 ms.
-var redialPause = map[string]time.Duration{
-	"keepalive-hold": time.Second, "silent": time.Second, "slow-body": time.Second,
-	"forged-token": 50 * time.Millisecond, "big-refer": 50 * time.Millisecond,
 }
 
 func sleep(ctx context.Context, d time.Duration) {
