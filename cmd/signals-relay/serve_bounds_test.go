@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -208,32 +206,6 @@ func TestQueuedUpstreamCallKeepsTheDeadline(t *testing.T) {
 	}
 }
 
-// roundTrip sends a keep-alive request for /version on conn and reads the
-// answer's status line and headers, within d.
-func roundTrip(conn net.Conn, r *bufio.Reader, d time.Duration) (*http.Response, error) {
-	if _, err := io.WriteString(conn, "POST /version HTTP/1.1\r\nHost: relay\r\nContent-Length: 0\r\n\r\n"); err != nil {
-		return nil, err
-	}
-	_ = conn.SetReadDeadline(time.Now().Add(d))
-	resp, err := http.ReadResponse(r, nil)
-	if err != nil {
-		return nil, err
-	}
-	_, err = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return resp, err
-}
-
-func dial(t *testing.T, addr string) (net.Conn, *bufio.Reader) {
-	t.Helper()
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return conn, bufio.NewReader(conn)
-}
-
 // TestClientConnectionCap holds MAX_CONNECTIONS idle keep-alive
 // connections open: the next client is served in place of an idle one,
 // which the relay closes (internal/connlimit tests the rest).
@@ -243,29 +215,20 @@ func TestClientConnectionCap(t *testing.T) {
 	addr, _, _ := startServe(t, ctx, mapEnv(map[string]string{
 		"SECRET_KEY": boundsSecret, "MAX_CONNECTIONS": "2", "IDLE_TIMEOUT": "5m",
 	}))
-	a, ra := dial(t, addr)
-	b, rb := dial(t, addr)
-	for _, c := range []struct {
-		conn net.Conn
-		r    *bufio.Reader
-	}{{a, ra}, {b, rb}} {
-		if _, err := roundTrip(c.conn, c.r, 30*time.Second); err != nil {
+	a, b := testsupport.Dial(t, addr, ""), testsupport.Dial(t, addr, "")
+	for _, c := range []testsupport.Conn{a, b} {
+		if _, err := c.RoundTrip(http.MethodPost, "/version", 30*time.Second); err != nil {
 			t.Fatalf("a connection within the cap: %v", err)
 		}
 	}
 	time.Sleep(100 * time.Millisecond) // both are idle now
-	c, rc := dial(t, addr)
-	if resp, err := roundTrip(c, rc, 30*time.Second); err != nil || resp.StatusCode != http.StatusOK {
+	c := testsupport.Dial(t, addr, "")
+	if resp, err := c.RoundTrip(http.MethodPost, "/version", 30*time.Second); err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("a connection over the cap of idle ones got %v, %v; want its answer", resp, err)
 	}
 	// The oldest idle one is closed: a, unless the server saw b go idle
 	// first (internal/connlimit checks the order itself).
-	closed := func(c net.Conn, r *bufio.Reader) bool {
-		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
-		_, err := r.ReadByte()
-		return err != nil && !errors.Is(err, os.ErrDeadlineExceeded)
-	}
-	if !closed(a, ra) && !closed(b, rb) {
+	if !a.ClosedByServer(5*time.Second) && !b.ClosedByServer(5*time.Second) {
 		t.Error("neither idle connection was closed for the new one")
 	}
 }
@@ -279,13 +242,13 @@ func TestSlowBodyCutOff(t *testing.T) {
 	addr, _, _ := startServe(t, ctx, mapEnv(map[string]string{
 		"SECRET_KEY": boundsSecret, "SIGNALS_API_URL": up.srv.URL, "BODY_TIMEOUT": "500ms",
 	}))
-	conn, r := dial(t, addr)
+	conn := testsupport.Dial(t, addr, "")
 	body := `[{"type":"ip","value":"192.0.2.1"}]`
 	fmt.Fprintf(conn, "POST /deliberate/observables HTTP/1.1\r\nHost: relay\r\nAuthorization: Bearer %s\r\nContent-Length: %d\r\n\r\n%s",
 		boundsJWT(t), len(body), body[:5])
 	start := time.Now()
 	_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
-	resp, err := http.ReadResponse(r, nil)
+	resp, err := http.ReadResponse(conn.R, nil)
 	if err == nil {
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
@@ -337,12 +300,12 @@ func TestIdleClientConnectionsClose(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	addr, _, _ := startServe(t, ctx, mapEnv(map[string]string{"SECRET_KEY": boundsSecret, "IDLE_TIMEOUT": "1s"}))
-	conn, r := dial(t, addr)
-	if _, err := roundTrip(conn, r, 30*time.Second); err != nil {
+	conn := testsupport.Dial(t, addr, "")
+	if _, err := conn.RoundTrip(http.MethodPost, "/version", 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	_ = conn.SetReadDeadline(time.Now().Add(30 * time.Second))
-	if n, err := r.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
+	if n, err := conn.R.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
 		t.Errorf("idle connection: read %d bytes, %v; want the relay to close it (EOF)", n, err)
 	}
 }

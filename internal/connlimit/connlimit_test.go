@@ -1,7 +1,6 @@
 package connlimit_test
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -46,56 +45,15 @@ func serve(t *testing.T, cfg connlimit.Config, h http.Handler) (string, *connlim
 	return ln.Addr().String(), l
 }
 
-type client struct {
-	net.Conn
-	r *bufio.Reader
-}
-
-// dial connects from local (an address of 127.0.0.0/8; "" for any).
-func dial(t *testing.T, addr, local string) client {
-	t.Helper()
-	d := net.Dialer{Timeout: 5 * time.Second}
-	if local != "" {
-		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(local)}
-	}
-	c, err := d.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return client{c, bufio.NewReader(c)}
-}
-
-// getIdle is get, then waits until the server has seen c go idle.
-func (c client) getIdle(t *testing.T) {
+// getIdle sends one request on c and waits until the server has seen c go
+// idle.
+func getIdle(t *testing.T, c testsupport.Conn) {
 	t.Helper()
 	n := idles.Load()
-	if err := c.get(5 * time.Second); err != nil {
+	if _, err := c.RoundTrip(http.MethodGet, "/", 5*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	testsupport.WaitFor(t, "the connection to go idle", func() bool { return idles.Load() != n })
-}
-
-// get sends one keep-alive request and reads its answer within wait.
-func (c client) get(wait time.Duration) error {
-	_ = c.SetDeadline(time.Now().Add(wait))
-	if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: relay\r\n\r\n"); err != nil {
-		return err
-	}
-	resp, err := http.ReadResponse(c.r, nil)
-	if err != nil {
-		return err
-	}
-	_, err = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return err
-}
-
-// closedByServer reports whether the server has closed c (EOF or reset).
-func (c client) closedByServer(wait time.Duration) bool {
-	_ = c.SetReadDeadline(time.Now().Add(wait))
-	_, err := c.r.ReadByte()
-	return err != nil && !errors.Is(err, os.ErrDeadlineExceeded)
 }
 
 // waitOpen waits until l counts n connections.
@@ -111,17 +69,17 @@ func TestPerClientShare(t *testing.T) {
 	logs := &testsupport.LockedBuffer{}
 	addr, l := serve(t, connlimit.Config{Max: 10, PerClient: 2, SilentAfter: time.Minute,
 		Logger: slog.New(slog.NewJSONHandler(logs, nil))}, nil)
-	a, b := dial(t, addr, "127.0.0.1"), dial(t, addr, "127.0.0.1") // new and silent, not yet evictable
+	a, b := testsupport.Dial(t, addr, "127.0.0.1"), testsupport.Dial(t, addr, "127.0.0.1") // new and silent, not yet evictable
 	waitOpen(t, l, 2)
-	c := dial(t, addr, "127.0.0.1")
-	if !c.closedByServer(5 * time.Second) {
+	c := testsupport.Dial(t, addr, "127.0.0.1")
+	if !c.ClosedByServer(5 * time.Second) {
 		t.Error("a connection over the client's share was kept")
 	}
-	other := dial(t, addr, "127.0.0.2")
-	if err := other.get(5 * time.Second); err != nil {
+	other := testsupport.Dial(t, addr, "127.0.0.2")
+	if _, err := other.RoundTrip(http.MethodGet, "/", 5*time.Second); err != nil {
 		t.Errorf("another client beside a client at its share: %v", err)
 	}
-	if err := a.get(5 * time.Second); err != nil {
+	if _, err := a.RoundTrip(http.MethodGet, "/", 5*time.Second); err != nil {
 		t.Errorf("a connection within the share: %v", err)
 	}
 	_ = b
@@ -135,30 +93,30 @@ func TestPerClientShare(t *testing.T) {
 // its share loses its own oldest idle one rather than the new one.
 func TestIdleEvictedAtCap(t *testing.T) {
 	addr, l := serve(t, connlimit.Config{Max: 2}, nil)
-	a, b := dial(t, addr, ""), dial(t, addr, "")
-	a.getIdle(t)
-	b.getIdle(t)
-	a.getIdle(t) // a is now the newer idle one
-	c := dial(t, addr, "")
-	if err := c.get(5 * time.Second); err != nil {
+	a, b := testsupport.Dial(t, addr, ""), testsupport.Dial(t, addr, "")
+	getIdle(t, a)
+	getIdle(t, b)
+	getIdle(t, a) // a is now the newer idle one
+	c := testsupport.Dial(t, addr, "")
+	if _, err := c.RoundTrip(http.MethodGet, "/", 5*time.Second); err != nil {
 		t.Fatalf("a new connection at the cap with idle ones open: %v", err)
 	}
-	if !b.closedByServer(5 * time.Second) {
+	if !b.ClosedByServer(5 * time.Second) {
 		t.Error("the oldest idle connection was kept")
 	}
-	if err := a.get(5 * time.Second); err != nil {
+	if _, err := a.RoundTrip(http.MethodGet, "/", 5*time.Second); err != nil {
 		t.Errorf("the newer idle connection was closed: %v", err)
 	}
 	waitOpen(t, l, 2)
 
 	addr, _ = serve(t, connlimit.Config{Max: 10, PerClient: 1}, nil)
-	d := dial(t, addr, "")
-	d.getIdle(t)
-	e := dial(t, addr, "")
-	if err := e.get(5 * time.Second); err != nil {
+	d := testsupport.Dial(t, addr, "")
+	getIdle(t, d)
+	e := testsupport.Dial(t, addr, "")
+	if _, err := e.RoundTrip(http.MethodGet, "/", 5*time.Second); err != nil {
 		t.Errorf("a client at its share with an idle connection: %v", err)
 	}
-	if !d.closedByServer(5 * time.Second) {
+	if !d.ClosedByServer(5 * time.Second) {
 		t.Error("the client's idle connection was kept")
 	}
 }
@@ -173,19 +131,19 @@ func TestBusyConnectionsMakeNewOnesWait(t *testing.T) {
 			<-release
 		}
 	}))
-	a := dial(t, addr, "")
+	a := testsupport.Dial(t, addr, "")
 	_ = a.SetDeadline(time.Now().Add(30 * time.Second))
 	if _, err := io.WriteString(a, "GET /hold HTTP/1.1\r\nHost: relay\r\n\r\n"); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(100 * time.Millisecond)
-	b := dial(t, addr, "")
-	if err := b.get(2 * connlimit.DefaultSilentAfter); !errors.Is(err, os.ErrDeadlineExceeded) {
+	b := testsupport.Dial(t, addr, "")
+	if _, err := b.RoundTrip(http.MethodGet, "/", 2*connlimit.DefaultSilentAfter); !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatalf("a connection over the cap of busy ones got %v, want to wait", err)
 	}
 	close(release)
 	_ = b.SetDeadline(time.Now().Add(30 * time.Second))
-	resp, err := http.ReadResponse(b.r, nil)
+	resp, err := http.ReadResponse(b.R, nil)
 	if err != nil {
 		t.Fatalf("after the busy connection finished, the waiting one: %v", err)
 	}
@@ -198,7 +156,7 @@ func TestSilentFloodIsLogged(t *testing.T) {
 	logs := &testsupport.LockedBuffer{}
 	addr, l := serve(t, connlimit.Config{Max: 100, Logger: slog.New(slog.NewJSONHandler(logs, nil))}, nil)
 	for range 12 {
-		dial(t, addr, "").Close()
+		testsupport.Dial(t, addr, "").Close()
 	}
 	// Open may read 0 before the listener has accepted them: wait for the line.
 	testsupport.WaitFor(t, "the silent flood's log line", func() bool {
@@ -206,7 +164,7 @@ func TestSilentFloodIsLogged(t *testing.T) {
 	})
 	n := strings.Count(logs.String(), "closed without a request")
 	for range 12 {
-		dial(t, addr, "").Close()
+		testsupport.Dial(t, addr, "").Close()
 	}
 	waitOpen(t, l, 0)
 	if m := strings.Count(logs.String(), "closed without a request"); m != n {
@@ -220,11 +178,11 @@ func TestLogNamesTheBusiestClients(t *testing.T) {
 	logs := &testsupport.LockedBuffer{}
 	addr, l := serve(t, connlimit.Config{Max: 100, Logger: slog.New(slog.NewJSONHandler(logs, nil))}, nil)
 	for i := range 6 {
-		dial(t, addr, fmt.Sprintf("127.0.0.%d", 11+i)).Close()
+		testsupport.Dial(t, addr, fmt.Sprintf("127.0.0.%d", 11+i)).Close()
 	}
 	waitOpen(t, l, 0)
 	for range 10 {
-		dial(t, addr, "127.0.0.20").Close()
+		testsupport.Dial(t, addr, "127.0.0.20").Close()
 	}
 	testsupport.WaitFor(t, "the silent flood's log line", func() bool {
 		return strings.Contains(logs.String(), "closed without a request")
